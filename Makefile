@@ -1,0 +1,111 @@
+# node-agent: every entry point of the project.
+#
+#   make              build build/node-agent
+#   make demo         install build deps, build, print this machine's inventory (main job)
+#   make test         install test deps, build normally and with ASan/UBSan, run all tests
+#   make check        run the TAP suite (prove) against an existing build
+#   make bench        node-agent inventory vs lshw -json (tests/bench/)
+#   make SANITIZE=address,undefined   sanitizer build (in build/san/)
+#   make WERROR=1     warnings are errors (CI)
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+# The five libraries of the product, plus json-c for JSON.
+PKGS := libsystemd libnl-3.0 libnl-route-3.0 blkid libcurl yaml-0.1 json-c
+
+SANITIZE ?=
+WERROR ?=
+ifeq ($(SANITIZE),)
+BUILD ?= build
+OPT := -O2
+else
+BUILD ?= build/san
+OPT := -O1 -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes -Wvla \
+	-Wno-unused-parameter
+ifneq ($(WERROR),)
+WARNINGS += -Werror
+endif
+
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+CFLAGS ?= $(OPT) -g
+ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS) -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
+	-I hw -I node-agent $(PKG_CFLAGS) -MMD -MP
+# --as-needed: only libraries the agent really calls are loaded at start (RSS, syscalls).
+ALL_LDFLAGS = $(LDFLAGS) -Wl,--as-needed -Wl,-z,relro
+ifneq ($(SANITIZE),)
+ALL_LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+
+HW_SRC := $(wildcard hw/*.c)
+AGENT_SRC := $(wildcard node-agent/*.c)
+HW_OBJ := $(HW_SRC:%.c=$(BUILD)/obj/%.o)
+AGENT_OBJ := $(AGENT_SRC:%.c=$(BUILD)/obj/%.o)
+
+.PHONY: all deps test-deps demo test check check-san bench clean format capture-qemu
+
+all: $(BUILD)/node-agent
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libhw.a: $(HW_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/node-agent: $(AGENT_OBJ) $(BUILD)/libhw.a
+	$(CC) $(ALL_CFLAGS) -o $@ $(AGENT_OBJ) $(BUILD)/libhw.a $(ALL_LDFLAGS) $(PKG_LIBS) -ldl
+
+# Test helpers: a stand-in libnvidia-ml.so.1 (see tests/nvml-stub.c).
+$(BUILD)/tests/nvml/libnvidia-ml.so.1: tests/nvml-stub.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARNINGS) -O1 -g -shared -fPIC -o $@ $<
+
+deps:
+	@sh tests/install-deps.sh build
+
+test-deps:
+	@sh tests/install-deps.sh test
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@echo "== node-agent inventory --format table (this machine) =="
+	@./$(BUILD)/node-agent inventory --format table
+	@./$(BUILD)/node-agent inventory --quiet > $(BUILD)/inventory.json
+	@echo
+	@echo "JSON (schema node-agent/inventory/v1) written to $(BUILD)/inventory.json"
+
+# The whole suite: a normal build (benchmarks, timings) and a sanitizer build that the
+# TAP tests run against.
+test: test-deps
+	@$(MAKE) --no-print-directory all WERROR=1
+	@$(MAKE) --no-print-directory all build/tests/nvml/libnvidia-ml.so.1 WERROR=1
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined WERROR=1 all
+	@$(MAKE) --no-print-directory check-san
+
+check: all $(BUILD)/tests/nvml/libnvidia-ml.so.1
+	NODE_AGENT=$(abspath $(BUILD)/node-agent) NVML_STUB_DIR=$(abspath $(BUILD)/tests/nvml) \
+		prove -v tests/*.t
+
+check-san:
+	NODE_AGENT=$(abspath build/san/node-agent) NVML_STUB_DIR=$(abspath build/tests/nvml) \
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		prove tests/*.t
+
+bench: all
+	sh tests/bench/inventory.sh $(abspath $(BUILD)/node-agent)
+
+capture-qemu:
+	sh tests/qemu-capture.sh
+
+format:
+	clang-format -i hw/*.c hw/*.h node-agent/*.c node-agent/*.h
+
+clean:
+	rm -rf build
+
+-include $(HW_OBJ:.o=.d) $(AGENT_OBJ:.o=.d)

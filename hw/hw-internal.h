@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hw.h"
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _printf_(a, b) __attribute__((format(printf, a, b)))
+#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+#define _cleanup_free_ _cleanup_(freep)
+
+static inline void closep(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+}
+#define _cleanup_close_ _cleanup_(closep)
+
+#define TAKE_PTR(p)                                                                                \
+	({                                                                                         \
+		__typeof__(p) _p = (p);                                                            \
+		(p) = NULL;                                                                        \
+		_p;                                                                                \
+	})
+
+/* Largest file we read whole; /proc/cpuinfo of a 512-thread machine is well below. */
+#define HW_FILE_MAX (8u * 1024 * 1024)
+/* Largest sysfs attribute we accept (the kernel caps them at one page). */
+#define HW_ATTR_MAX 4096u
+
+struct hw_ctx {
+	int root_fd;
+	char *root;
+	bool live;
+	bool nvml;
+	char *pci_ids_override;
+	char **warnings;
+	size_t n_warnings;
+};
+
+/* Read flags. */
+enum {
+	HW_READ_QUIET_EINVAL = 1 << 0, /* EINVAL is a normal "no value" (e.g. speed of a down link) */
+	HW_READ_WARN_MISSING = 1 << 1, /* a missing file is worth a warning */
+	HW_READ_RAW = 1 << 2,          /* keep bytes as they are (binary VPD pages) */
+};
+
+void hw_warn(hw_ctx *ctx, const char *path, const char *fmt, ...) _printf_(3, 4);
+void hw_warn_errno(hw_ctx *ctx, const char *path, int err);
+
+/* Read a whole file under the root. Returns the length, -errno on failure. Does not warn. */
+int hw_read_file(hw_ctx *ctx, const char *path, size_t max, char **ret, size_t *ret_len);
+/* Read an attribute, strip trailing whitespace. NULL when absent, unreadable or empty;
+ * problems other than absence are recorded as warnings naming the file. */
+char *hw_attr(hw_ctx *ctx, const char *path, unsigned flags);
+char *hw_attrf(hw_ctx *ctx, unsigned flags, const char *fmt, ...) _printf_(3, 4);
+/* Parse an attribute as a number; false (and a warning for junk) when it is not one. */
+bool hw_attr_u64(hw_ctx *ctx, const char *path, int base, unsigned flags, uint64_t *ret);
+bool hw_attr_i64(hw_ctx *ctx, const char *path, unsigned flags, int64_t *ret);
+hw_tri hw_attr_bool(hw_ctx *ctx, const char *path, unsigned flags);
+/* readlink() under the root; returns the target or NULL. */
+char *hw_readlink(hw_ctx *ctx, const char *path);
+/* Basename of a symlink's target (e.g. the driver of a device). */
+char *hw_link_basename(hw_ctx *ctx, const char *path);
+bool hw_exists(hw_ctx *ctx, const char *path);
+/* Sorted (version order) directory entries, excluding "." and "..", NULL-terminated.
+ * A missing directory gives an empty list. */
+int hw_list_dir(hw_ctx *ctx, const char *path, char ***ret);
+
+/* Strings. */
+char *hw_strdup(const char *s);
+char *hw_strndup(const char *s, size_t n);
+char *hw_asprintf(const char *fmt, ...) _printf_(1, 2);
+char **hw_strv_free(char **v);
+size_t hw_strv_length(char *const *v);
+int hw_strv_push(char ***v, char *s); /* takes s */
+bool hw_strv_contains(char *const *v, const char *s);
+/* Copy with surrounding whitespace removed; NULL for an empty result. */
+char *hw_strip_dup(const char *s, size_t n);
+/* Printable, trimmed copy of an identifier from firmware/hardware; NULL for placeholders. */
+char *hw_clean_ident(const char *s, size_t n);
+int hw_parse_u64(const char *s, int base, uint64_t *ret);
+int hw_parse_i64(const char *s, int64_t *ret);
+const char *hw_path_basename(const char *p);
+/* Last component of a sysfs device path that looks like a PCI address, as a new string. */
+char *hw_pci_address_in_path(const char *path);
+bool hw_is_pci_address(const char *s, size_t n);
+char *hw_mac_normalize(const char *s);
+
+/* Collectors, one per module. */
+int hw_host_detect(hw_ctx *ctx, hw_inventory *inv);
+int hw_dmi_detect(hw_ctx *ctx, hw_system *sys);
+int hw_cpu_detect(hw_ctx *ctx, hw_cpu *cpu, hw_memory *mem);
+int hw_pci_detect(hw_ctx *ctx, hw_pci_device **ret, size_t *ret_n);
+int hw_pci_ids_lookup(hw_ctx *ctx, hw_pci_device *devs, size_t n);
+bool hw_gpu_is_gpu_class(uint32_t class_code);
+int hw_gpu_detect(hw_ctx *ctx, const hw_pci_device *pci, size_t n_pci, hw_gpu **ret,
+		  size_t *ret_n);
+int hw_nvml_query(hw_ctx *ctx, hw_gpu *gpus, size_t n);
+int hw_disk_detect(hw_ctx *ctx, hw_disk **ret, size_t *ret_n);
+int hw_nic_detect(hw_ctx *ctx, hw_nic **ret, size_t *ret_n);
+int hw_nic_netlink(hw_ctx *ctx, hw_nic *nics, size_t n);
+
+void hw_system_done(hw_system *s);
+void hw_cpu_done(hw_cpu *c);
+void hw_pci_device_done(hw_pci_device *d);
+void hw_gpu_done(hw_gpu *g);
+void hw_disk_done(hw_disk *d);
+void hw_nic_done(hw_nic *n);

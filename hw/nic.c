@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Network interfaces from /sys/class/net; on the live system also the permanent MAC
+ * (ethtool) and, through libnl's route caches, carrier and addresses.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <netlink/addr.h>
+#include <netlink/cache.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+
+#include "hw-internal.h"
+
+/* ARPHRD_LOOPBACK from <net/if_arp.h>; the only interface type we leave out. */
+#define TYPE_LOOPBACK 772
+
+static char *link_state(const char *operstate)
+{
+	if (!operstate)
+		return hw_strdup("unknown");
+	if (strcmp(operstate, "up") == 0)
+		return hw_strdup("up");
+	if (strcmp(operstate, "down") == 0 || strcmp(operstate, "lowerlayerdown") == 0 ||
+	    strcmp(operstate, "notpresent") == 0 || strcmp(operstate, "dormant") == 0)
+		return hw_strdup("down");
+	return hw_strdup("unknown");
+}
+
+/* The address burnt into the NIC, which survives MAC changes made by bonding or users. */
+static char *permanent_mac(int sock, const char *ifname)
+{
+	struct {
+		struct ethtool_perm_addr h;
+		unsigned char data[32];
+	} req = { .h = { .cmd = ETHTOOL_GPERMADDR, .size = 32 } };
+	struct ifreq ifr = { 0 };
+	char mac[18];
+
+	if (sock < 0 || strlen(ifname) >= sizeof(ifr.ifr_name))
+		return NULL;
+	strncpy(ifr.ifr_name, ifname, sizeof(ifr.ifr_name) - 1);
+	ifr.ifr_data = (void *)&req;
+	if (ioctl(sock, SIOCETHTOOL, &ifr) < 0 || req.h.size != 6)
+		return NULL;
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", req.h.data[0], req.h.data[1],
+		 req.h.data[2], req.h.data[3], req.h.data[4], req.h.data[5]);
+	return hw_mac_normalize(mac);
+}
+
+static int nic_read(hw_ctx *ctx, const char *name, const char *target, int sock, hw_nic *n)
+{
+	char base[128], path[192];
+	_cleanup_free_ char *addr = NULL, *oper = NULL;
+	int64_t v;
+
+	snprintf(base, sizeof(base), "sys/class/net/%s", name);
+	n->name = hw_strdup(name);
+	if (!n->name)
+		return -ENOMEM;
+	n->is_virtual = strstr(target, "/devices/virtual/") != NULL;
+	n->pci_address = hw_pci_address_in_path(target);
+
+	if (ctx->live)
+		n->mac = permanent_mac(sock, name);
+	if (!n->mac) {
+		snprintf(path, sizeof(path), "%s/address", base);
+		addr = hw_attr(ctx, path, HW_READ_WARN_MISSING);
+		n->mac = addr ? hw_mac_normalize(addr) : NULL;
+		if (addr && !n->mac && strlen(addr) != 17)
+			hw_warn(ctx, path, "not an Ethernet MAC address");
+	}
+	snprintf(path, sizeof(path), "%s/device/driver", base);
+	n->driver = hw_link_basename(ctx, path);
+
+	n->speed_mbps = HW_UNKNOWN;
+	snprintf(path, sizeof(path), "%s/speed", base);
+	/* -1 (or EINVAL) while there is no link or the driver does not know */
+	if (hw_attr_i64(ctx, path, HW_READ_QUIET_EINVAL, &v) && v > 0)
+		n->speed_mbps = v;
+
+	n->mtu = HW_UNKNOWN;
+	snprintf(path, sizeof(path), "%s/mtu", base);
+	if (hw_attr_i64(ctx, path, 0, &v) && v > 0)
+		n->mtu = v;
+
+	snprintf(path, sizeof(path), "%s/operstate", base);
+	oper = hw_attr(ctx, path, 0);
+	n->link = link_state(oper);
+	snprintf(path, sizeof(path), "%s/carrier", base);
+	n->carrier = hw_attr_bool(ctx, path, HW_READ_QUIET_EINVAL);
+
+	snprintf(path, sizeof(path), "%s/wireless", base);
+	n->wireless = hw_exists(ctx, path);
+	if (!n->wireless) {
+		snprintf(path, sizeof(path), "%s/phy80211", base);
+		_cleanup_free_ char *phy = hw_readlink(ctx, path);
+		n->wireless = phy != NULL;
+	}
+	return n->link ? 0 : -ENOMEM;
+}
+
+int hw_nic_detect(hw_ctx *ctx, hw_nic **ret, size_t *ret_n)
+{
+	char **names = NULL;
+	hw_nic *nics = NULL;
+	size_t n = 0;
+	int r, sock = -1;
+
+	r = hw_list_dir(ctx, "sys/class/net", &names);
+	if (r < 0)
+		return r;
+	if (ctx->live)
+		sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	for (char **nm = names; *nm; nm++) {
+		_cleanup_free_ char *target = NULL;
+		char path[160];
+		uint64_t type;
+		hw_nic *nn;
+
+		snprintf(path, sizeof(path), "sys/class/net/%s", *nm);
+		target = hw_readlink(ctx, path);
+		if (!target) {
+			hw_warn(ctx, path, "not a symlink into /sys/devices, skipped");
+			continue;
+		}
+		if (!hw_exists(ctx, path)) {
+			hw_warn(ctx, path, "dangling symlink to %s, skipped", target);
+			continue;
+		}
+		snprintf(path, sizeof(path), "sys/class/net/%s/type", *nm);
+		if (hw_attr_u64(ctx, path, 10, 0, &type) && type == TYPE_LOOPBACK)
+			continue;
+		nn = reallocarray(nics, n + 1, sizeof(*nics));
+		if (!nn) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		nics = nn;
+		memset(&nics[n], 0, sizeof(nics[n]));
+		r = nic_read(ctx, *nm, target, sock, &nics[n++]);
+		if (r < 0)
+			goto fail;
+	}
+	if (sock >= 0)
+		close(sock);
+	hw_strv_free(names);
+	if (ctx->live)
+		hw_nic_netlink(ctx, nics, n);
+	*ret = nics;
+	*ret_n = n;
+	return 0;
+fail:
+	if (sock >= 0)
+		close(sock);
+	hw_strv_free(names);
+	for (size_t i = 0; i < n; i++)
+		hw_nic_done(&nics[i]);
+	free(nics);
+	return r;
+}
+
+typedef struct addr_walk {
+	hw_nic *nics;
+	size_t n;
+	struct nl_cache *links;
+} addr_walk;
+
+static void addr_cb(struct nl_object *obj, void *data)
+{
+	addr_walk *w = data;
+	struct rtnl_addr *a = (struct rtnl_addr *)obj;
+	struct nl_addr *local = rtnl_addr_get_local(a);
+	char ifname[IFNAMSIZ], buf[INET6_ADDRSTRLEN + 8];
+
+	if (!local || !rtnl_link_i2name(w->links, rtnl_addr_get_ifindex(a), ifname, sizeof(ifname)))
+		return;
+	for (size_t i = 0; i < w->n; i++) {
+		if (strcmp(w->nics[i].name, ifname) != 0 || !w->nics[i].addresses)
+			continue;
+		/* nl_addr2str appends the prefix length the kernel reported */
+		if (nl_addr2str(local, buf, sizeof(buf)))
+			hw_strv_push(&w->nics[i].addresses, hw_strdup(buf));
+		return;
+	}
+}
+
+/* Carrier and addresses from the kernel over rtnetlink: what sysfs cannot tell. */
+int hw_nic_netlink(hw_ctx *ctx, hw_nic *nics, size_t n)
+{
+	struct nl_sock *sk;
+	struct nl_cache *links = NULL, *addrs = NULL;
+	int r;
+
+	sk = nl_socket_alloc();
+	if (!sk)
+		return -ENOMEM;
+	r = nl_connect(sk, NETLINK_ROUTE);
+	if (r < 0) {
+		hw_warn(ctx, "netlink", "cannot connect: %s", nl_geterror(r));
+		nl_socket_free(sk);
+		return 0;
+	}
+	r = rtnl_link_alloc_cache(sk, AF_UNSPEC, &links);
+	if (r >= 0)
+		r = rtnl_addr_alloc_cache(sk, &addrs);
+	if (r < 0) {
+		hw_warn(ctx, "netlink", "dump failed: %s", nl_geterror(r));
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct rtnl_link *l = rtnl_link_get_by_name(links, nics[i].name);
+
+		nics[i].addresses = calloc(1, sizeof(char *));
+		if (!l)
+			continue;
+		nics[i].carrier = rtnl_link_get_carrier(l) ? HW_TRI_TRUE : HW_TRI_FALSE;
+		rtnl_link_put(l);
+	}
+	addr_walk w = { .nics = nics, .n = n, .links = links };
+	nl_cache_foreach(addrs, addr_cb, &w);
+out:
+	if (addrs)
+		nl_cache_free(addrs);
+	if (links)
+		nl_cache_free(links);
+	nl_socket_free(sk);
+	return 0;
+}
+
+void hw_nic_done(hw_nic *n)
+{
+	free(n->name);
+	free(n->mac);
+	free(n->driver);
+	free(n->link);
+	free(n->pci_address);
+	hw_strv_free(n->addresses);
+}

@@ -1,0 +1,158 @@
+#!/bin/sh
+# Copy the parts of a live machine's sysfs/procfs that hw/ reads into DEST, so the
+# detector can be run with `--root DEST`. In the spirit of util-linux's tests/ts/lsblk
+# mk-input.sh: attribute files are copied as files at their real /sys/devices paths and
+# every symlink on the way (class/, bus/, block/, driver, subsystem) is recreated as the
+# same relative link, so the tree has the kernel's layout and works unchanged.
+#
+# POSIX sh (plus `local`, which dash and busybox ash have) + coreutils/busybox only: it also runs inside a minimal QEMU guest.
+# Files that cannot be read (e.g. `speed` of a link that is down gives EINVAL) are
+# left out, as the kernel would not return a value for them either.
+#
+# usage: capture-sysfs.sh DEST [SRC_ROOT]     (SRC_ROOT defaults to /)
+
+set -u
+dest=${1:?usage: capture-sysfs.sh DEST [SRC_ROOT]}
+src=${2:-}
+src=${src%/}
+mkdir -p "$dest" || exit 1
+
+# copy_link PATH: recreate the symlink PATH (absolute, under $src) inside $dest.
+copy_link() {
+	[ -L "$src$1" ] || return 0
+	mkdir -p "$dest$(dirname "$1")"
+	ln -sfn "$(readlink "$src$1")" "$dest$1"
+}
+
+# resolve PATH: the path with every symlink component resolved, still relative to $src.
+resolve() {
+	local r
+	r=$(readlink -f "$src$1") || return 1
+	printf '%s\n' "${r#"$src"}"
+}
+
+# copy_tree_links PATH: recreate each symlink among PATH's ancestors so that
+# $dest$PATH resolves the way $src$PATH does.
+copy_tree_links() {
+	local p rest comp
+	p=""
+	rest=${1#/}
+	while [ -n "$rest" ]; do
+		comp=${rest%%/*}
+		if [ "$comp" = "$rest" ]; then rest=""; else rest=${rest#*/}; fi
+		p="$p/$comp"
+		if [ -L "$src$p" ]; then
+			copy_link "$p"
+			p=$(resolve "$p") || return 1
+		fi
+	done
+	return 0
+}
+
+# copy_file PATH: copy one attribute file (following links) to its real location.
+copy_file() {
+	local real
+	[ -e "$src$1" ] || return 0
+	copy_tree_links "$1" || return 0
+	real=$(resolve "$1") || return 0
+	[ -f "$src$real" ] || return 0
+	mkdir -p "$dest$(dirname "$real")"
+	if cat "$src$real" > "$dest$real.tmp" 2>/dev/null; then
+		mv "$dest$real.tmp" "$dest$real"
+	else
+		rm -f "$dest$real.tmp"
+	fi
+}
+
+copy_files() {
+	local dir f
+	dir=$1
+	shift
+	for f in "$@"; do copy_file "$dir/$f"; done
+}
+
+# The driver/subsystem links of a device directory (targets are kept dangling on purpose
+# when the driver directory has nothing we read).
+copy_dev_links() {
+	local l
+	for l in driver subsystem; do
+		[ -L "$src$1/$l" ] && copy_link "$(resolve "$1")/$l"
+	done
+	return 0
+}
+
+# --- procfs and etc ---
+copy_files /proc cpuinfo meminfo cmdline
+copy_files /proc/sys/kernel hostname arch
+copy_files /etc hostname machine-id os-release
+for g in "$src"/proc/driver/nvidia/gpus/*; do
+	[ -d "$g" ] || continue
+	copy_file "/proc/driver/nvidia/gpus/${g##*/}/information"
+done
+copy_file /proc/driver/nvidia/version
+
+# --- firmware: boot mode ---
+if [ -d "$src/sys/firmware/efi" ]; then
+	mkdir -p "$dest/sys/firmware/efi"
+	copy_file /sys/firmware/efi/fw_platform_size
+	[ -e "$dest/sys/firmware/efi/fw_platform_size" ] || : > "$dest/sys/firmware/efi/.present"
+fi
+
+# --- DMI ---
+copy_files /sys/class/dmi/id sys_vendor product_name product_version product_serial \
+	product_uuid product_family product_sku board_vendor board_name board_serial \
+	bios_vendor bios_version bios_date chassis_type chassis_vendor
+
+# --- CPU topology and memory blocks ---
+copy_files /sys/devices/system/cpu online possible present
+for c in "$src"/sys/devices/system/cpu/cpu[0-9]*; do
+	[ -d "$c" ] || continue
+	copy_files "/sys/devices/system/cpu/${c##*/}/topology" physical_package_id core_id die_id
+done
+copy_file /sys/devices/system/memory/block_size_bytes
+for m in "$src"/sys/devices/system/memory/memory[0-9]*; do
+	[ -d "$m" ] || continue
+	copy_files "/sys/devices/system/memory/${m##*/}" online state
+done
+
+# --- PCI ---
+for d in "$src"/sys/bus/pci/devices/*; do
+	[ -e "$d" ] || continue
+	p=/sys/bus/pci/devices/${d##*/}
+	copy_files "$p" uevent vendor device class subsystem_vendor subsystem_device revision \
+		boot_vga numa_node mem_info_vram_total mem_info_vis_vram_total product_name
+	copy_dev_links "$p"
+done
+
+# --- block devices ---
+for b in "$src"/sys/block/*; do
+	[ -e "$b" ] || continue
+	p=/sys/block/${b##*/}
+	copy_files "$p" uevent dev size removable ro wwid queue/rotational \
+		queue/logical_block_size loop/backing_file
+	if [ -e "$b/device" ]; then
+		copy_files "$p/device" uevent model vendor serial firmware_rev wwid vpd_pg80 vpd_pg89 \
+			vpd_pg83 transport type
+		copy_dev_links "$p/device"
+	fi
+done
+
+# --- network interfaces ---
+for n in "$src"/sys/class/net/*; do
+	[ -e "$n" ] || continue
+	p=/sys/class/net/${n##*/}
+	copy_files "$p" uevent address addr_assign_type mtu operstate carrier speed duplex \
+		type ifindex
+	[ -L "$n/phy80211" ] && copy_link "$(resolve "$p")/phy80211"
+	[ -d "$n/wireless" ] && mkdir -p "$dest$(resolve "$p")/wireless" &&
+		: > "$dest$(resolve "$p")/wireless/.present"
+	if [ -e "$n/device" ]; then
+		copy_files "$p/device" uevent vendor device class
+		copy_dev_links "$p/device"
+		# virtio-net: the PCI function is the parent of the virtio device
+		real=$(resolve "$p/device")
+		parent=$(dirname "$real")
+		[ -f "$src$parent/uevent" ] && copy_file "$parent/uevent"
+	fi
+done
+exit 0

@@ -1,0 +1,36 @@
+#!/bin/sh
+# Install what building (profile "build") or testing (profile "test") needs, from Debian's
+# archive. Idempotent: nothing is downloaded when every package is already installed.
+set -eu
+profile=${1:-build}
+
+build_pkgs="build-essential pkg-config libsystemd-dev libnl-3-dev libnl-route-3-dev
+	libblkid-dev libcurl4-openssl-dev libyaml-dev libjson-c-dev pci.ids"
+test_pkgs="$build_pkgs perl e2fsprogs fdisk lvm2 iproute2 util-linux lshw hyperfine strace
+	time jq"
+
+case "$profile" in
+build) pkgs=$build_pkgs ;;
+test) pkgs=$test_pkgs ;;
+*) echo "usage: $0 build|test" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $pkgs; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$status" in
+	"install ok installed") ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing Debian packages:$missing (run as root, or install them)" >&2
+	exit 1
+fi
+echo "install-deps: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
