@@ -173,6 +173,9 @@ static int probe_signatures(int fd, hw_disk *d)
 		if (type && !hw_strv_contains(d->signatures, type) &&
 		    hw_strv_push(&d->signatures, hw_strdup(type)) < 0)
 			return -ENOMEM;
+		/* a dry-run wipe steps the probe back so the same chain looks further
+		 * (GPT, then its protective MBR), as wipefs --no-act does; nothing is written */
+		blkid_do_wipe(pr, 1);
 	}
 	return 0;
 }
