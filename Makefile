@@ -93,6 +93,7 @@ check: all $(BUILD)/tests/nvml/libnvidia-ml.so.1
 
 check-san:
 	NODE_AGENT=$(abspath build/san/node-agent) NVML_STUB_DIR=$(abspath build/tests/nvml) \
+	BENCH_AGENT=$(abspath build/node-agent) \
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		prove tests/*.t
 
