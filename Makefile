@@ -45,10 +45,12 @@ HW_SRC := $(wildcard hw/*.c)
 AGENT_SRC := $(wildcard node-agent/*.c)
 HW_OBJ := $(HW_SRC:%.c=$(BUILD)/obj/%.o)
 AGENT_OBJ := $(AGENT_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/*.c))
+TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/tools/*.c))
 
 .PHONY: all deps test-deps demo test check check-san bench clean format capture-qemu
 
-all: $(BUILD)/node-agent
+all: $(BUILD)/node-agent $(UNIT_TESTS) $(TEST_TOOLS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -59,6 +61,14 @@ $(BUILD)/libhw.a: $(HW_OBJ)
 
 $(BUILD)/node-agent: $(AGENT_OBJ) $(BUILD)/libhw.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(AGENT_OBJ) $(BUILD)/libhw.a $(ALL_LDFLAGS) $(PKG_LIBS) -ldl
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhw.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libhw.a $(ALL_LDFLAGS) $(PKG_LIBS) -ldl
+
+$(BUILD)/tests/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(PKG_LIBS)
 
 # Test helpers: a stand-in libnvidia-ml.so.1 (see tests/nvml-stub.c).
 $(BUILD)/tests/nvml/libnvidia-ml.so.1: tests/nvml-stub.c

@@ -245,13 +245,32 @@ static int open_pci_ids(hw_ctx *ctx)
 	return -1;
 }
 
-/* "vvvv  Name": 4 hex digits, two spaces. */
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* "vvvv  Name": 4 hex digits, two spaces. Hand-rolled: this runs for every line of a
+ * 1.3 MB file, where strtoul() was most of the inventory's CPU time. */
 static bool ids_entry(const char *line, size_t len, uint32_t *id, const char **name)
 {
+	uint32_t v = 0;
+
 	if (len < 7 || line[4] != ' ' || line[5] != ' ')
 		return false;
-	if (parse_hex_field(line, 4, 0xffff, id) < 0)
-		return false;
+	for (int i = 0; i < 4; i++) {
+		int d = hex_digit(line[i]);
+		if (d < 0)
+			return false;
+		v = v << 4 | (uint32_t)d;
+	}
+	*id = v;
 	*name = line + 6;
 	return true;
 }
@@ -295,10 +314,14 @@ int hw_pci_ids_lookup(hw_ctx *ctx, hw_pci_device *devs, size_t n)
 			}
 			if (id > max_vendor)
 				break;
-			vendor = id;
+			/* device lines of vendors nobody asked for are skipped unparsed */
+			vendor = UINT32_MAX;
 			for (size_t i = 0; i < n; i++)
-				if (devs[i].vendor_id == id && !devs[i].vendor_name)
-					devs[i].vendor_name = hw_strdup(name);
+				if (devs[i].vendor_id == id) {
+					vendor = id;
+					if (!devs[i].vendor_name)
+						devs[i].vendor_name = hw_strdup(name);
+				}
 			continue;
 		}
 		if (line[1] == '\t' || vendor == UINT32_MAX)

@@ -19,7 +19,29 @@ int output_json(FILE *f, json_object *o)
 
 	if (!s)
 		return -ENOMEM;
-	if (fprintf(f, "%s\n", s) < 0)
+	/* json-c 0.16 pretty-prints an empty array as "[", newline, indent, "]": write "[]"
+	 * (outside string values only) */
+	bool in_string = false;
+	for (const char *p = s; *p; p++) {
+		if (in_string) {
+			if (*p == '\\' && p[1]) {
+				fputc(*p++, f);
+			} else if (*p == '"')
+				in_string = false;
+		} else if (*p == '"') {
+			in_string = true;
+		} else if (*p == '[' || *p == '{') {
+			const char *q = p + 1;
+			while (*q == '\n' || *q == ' ')
+				q++;
+			if ((*p == '[' && *q == ']') || (*p == '{' && *q == '}')) {
+				fputc(*p, f);
+				p = q;
+			}
+		}
+		fputc(*p, f);
+	}
+	if (fputc('\n', f) == EOF)
 		return -EIO;
 	return 0;
 }

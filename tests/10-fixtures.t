@@ -19,6 +19,11 @@ for exp in "$FIXTURES"/*.expected.json; do
 	yaml=$("$NODE_AGENT" inventory --root "$root" --quiet --format yaml)
 	ok $? "$name: YAML renders"
 	like "$yaml" '^schema: node-agent/inventory/v1$' "$name: YAML has the schema line"
+	# parsed back with libyaml (tests/tools/yaml2json.c), the YAML says what the JSON says
+	y2j=$(dirname "$NODE_AGENT")/tests/yaml2json
+	[ -x "$y2j" ] || y2j=$(dirname "$NODE_AGENT")/../tests/yaml2json
+	is "$(printf '%s\n' "$yaml" | "$y2j" | jq -S -c .)" "$(printf '%s\n' "$out" | jq -S -c .)" \
+		"$name: YAML parses back to the same tree as the JSON"
 	table=$("$NODE_AGENT" inventory --root "$root" --quiet --format table)
 	ok $? "$name: table renders"
 	like "$table" '^CPU ' "$name: table has a CPU line"

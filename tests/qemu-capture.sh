@@ -257,7 +257,10 @@ if [ $rc -ne 0 ]; then
 fi
 
 # ---------------------------------------------------------------- decode
-tr -d '\r' < "$work/capture.txt" > "$work/capture.clean"
+# (OVMF's terminal driver writes screen-clearing escape sequences to every serial port
+# before the kernel starts, so with UEFI=1 the begin marker does not start its line.)
+tr -d '\r' < "$work/capture.txt" |
+	sed 's/^.*\(=== QEMU-CAPTURE BEGIN ===\)$/\1/' > "$work/capture.clean"
 if ! grep -qx '=== QEMU-CAPTURE END ===' "$work/capture.clean"; then
 	echo "qemu-capture: no complete capture on the second serial port; console:" >&2
 	tail -n 60 "$work/console.log" >&2 || true

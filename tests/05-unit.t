@@ -1,0 +1,16 @@
+#!/bin/sh
+# C unit tests (tests/unit/*.c), built by the Makefile beside node-agent; each prints TAP.
+. "$(dirname "$0")/lib.sh"
+
+dir=$(dirname "$NODE_AGENT")/tests
+for t in test-hw-util; do
+	if [ ! -x "$dir/$t" ]; then
+		ok 1 "$t is built ($dir/$t)"
+		continue
+	fi
+	"$dir/$t" > "$dir/$t.tap" 2>&1
+	rc=$?
+	sed 's/^/# /' "$dir/$t.tap" | grep -v '^# ok '
+	ok $rc "$t: $(grep -c '^ok' "$dir/$t.tap") passed, $(grep -c '^not ok' "$dir/$t.tap") failed"
+done
+done_testing
