@@ -124,7 +124,8 @@ int hw_read_file(hw_ctx *ctx, const char *path, size_t max, char **ret, size_t *
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
-	size_t cap = 4096, len = 0;
+	/* one byte more than allowed, so that reading it proves the file too large */
+	size_t cap = max < 4096 ? max + 1 : 4096 + 1, len = 0;
 
 	fd = openat(ctx->root_fd, rel(path), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
@@ -138,9 +139,9 @@ int hw_read_file(hw_ctx *ctx, const char *path, size_t max, char **ret, size_t *
 		if (len == cap) {
 			char *nb;
 
-			if (cap >= max)
+			if (len > max)
 				return -EFBIG;
-			cap = cap * 4 > max ? max : cap * 4;
+			cap = cap * 4 > max + 1 ? max + 1 : cap * 4;
 			nb = realloc(buf, cap + 1);
 			if (!nb)
 				return -ENOMEM;
@@ -155,10 +156,12 @@ int hw_read_file(hw_ctx *ctx, const char *path, size_t max, char **ret, size_t *
 		if (k == 0)
 			break;
 		len += (size_t)k;
-		/* sysfs attributes fit in one read; don't pay a second syscall for EOF */
-		if (max <= HW_ATTR_MAX && len < cap)
+		/* a sysfs attribute arrives in one read; don't pay a second syscall for EOF */
+		if (max <= HW_ATTR_MAX + 1 && len < cap)
 			break;
 	}
+	if (len > max)
+		return -EFBIG;
 	buf[len] = '\0';
 	*ret = TAKE_PTR(buf);
 	if (ret_len)
