@@ -38,6 +38,7 @@ static const struct {
 static const struct {
 	uint16_t vendor_id, device_id;
 	const char *name;
+	const char *chip;
 } builtin_models[] = {
 #include "gpu-models.inc"
 };
@@ -125,10 +126,30 @@ static char *amdgpu_ids_name(hw_ctx *ctx, uint16_t device_id, uint32_t revision)
 	return NULL;
 }
 
+/* The chip is what pci.ids writes before the bracketed marketing name ("GB205",
+ * "Navi 23", "CoffeeLake-S GT2"); a name without brackets tells no chip. */
+static char *chip_from_pci_ids(const char *device_name)
+{
+	const char *open = device_name ? strstr(device_name, " [") : NULL;
+
+	return open && open > device_name ? hw_strip_dup(device_name, (size_t)(open - device_name))
+					  : NULL;
+}
+
 static void gpu_resolve_model(hw_ctx *ctx, hw_gpu *g, const hw_pci_device *d, size_t vi)
 {
 	const char *display = vi != SIZE_MAX ? gpu_vendors[vi].display : d->vendor_name;
+	const __typeof__(builtin_models[0]) *builtin = NULL;
 	char path[160];
+
+	g->chip = chip_from_pci_ids(d->device_name);
+	for (size_t i = 0; i < ELEMENTSOF(builtin_models) && !builtin; i++)
+		if (builtin_models[i].vendor_id == g->vendor_id &&
+		    builtin_models[i].device_id == g->device_id)
+			builtin = &builtin_models[i];
+	/* the chip, unlike the name, does not depend on which source names the model */
+	if (!g->chip && builtin && builtin->chip)
+		g->chip = hw_strdup(builtin->chip);
 
 	if (g->vendor_id == 0x10de) {
 		g->model = nvidia_proc_model(ctx, g->pci_address);
@@ -162,13 +183,11 @@ static void gpu_resolve_model(hw_ctx *ctx, hw_gpu *g, const hw_pci_device *d, si
 			return;
 		}
 	}
-	for (size_t i = 0; i < ELEMENTSOF(builtin_models); i++)
-		if (builtin_models[i].vendor_id == g->vendor_id &&
-		    builtin_models[i].device_id == g->device_id) {
-			g->model = hw_strdup(builtin_models[i].name);
-			g->model_source = hw_strdup("builtin");
-			return;
-		}
+	if (builtin) {
+		g->model = hw_strdup(builtin->name);
+		g->model_source = hw_strdup("builtin");
+		return;
+	}
 	g->model = hw_asprintf("%s device %04x:%04x", display ? display : "PCI", g->vendor_id,
 			       g->device_id);
 	g->model_source = hw_strdup("ids");
@@ -241,5 +260,6 @@ void hw_gpu_done(hw_gpu *g)
 	free(g->vendor);
 	free(g->model);
 	free(g->model_source);
+	free(g->chip);
 	free(g->driver);
 }

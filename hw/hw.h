@@ -80,6 +80,7 @@ typedef struct hw_gpu {
 	uint16_t device_id;
 	char *model;
 	char *model_source; /* where the name came from: nvidia-driver, nvml, amdgpu, ... */
+	char *chip;         /* e.g. "GB205", "Navi 23": pci.ids' name before the bracket */
 	int64_t memory_bytes;
 	char *driver;
 	hw_tri boot_vga;
@@ -120,6 +121,7 @@ typedef struct hw_nic {
 	bool wireless;
 	bool is_virtual;
 	hw_tri carrier;
+	hw_tri default_route; /* carries an IPv4 or IPv6 default route (/proc/net/...) */
 	char **addresses; /* NULL when not known (root other than "/") */
 } hw_nic;
 

@@ -108,6 +108,47 @@ static int nic_read(hw_ctx *ctx, const char *name, const char *target, int sock,
 	return n->link ? 0 : -ENOMEM;
 }
 
+/* Interfaces carrying a default route, from the kernel's route tables in procfs (root
+ * prefixed, so captures keep them). Returns false when neither table can be read. */
+static bool default_route_ifaces(hw_ctx *ctx, char ***ret)
+{
+	_cleanup_free_ char *v4 = NULL, *v6 = NULL;
+	char **names = NULL;
+	char *save = NULL;
+
+	if (hw_read_file(ctx, "proc/net/route", 1u << 20, &v4, NULL) < 0)
+		v4 = NULL;
+	if (hw_read_file(ctx, "proc/net/ipv6_route", 1u << 20, &v6, NULL) < 0)
+		v6 = NULL;
+	if (!v4 && !v6)
+		return false;
+	names = calloc(1, sizeof(char *));
+	/* "Iface Destination Gateway Flags RefCnt Use Metric Mask ...", header first */
+	for (char *l = v4 ? strtok_r(v4, "\n", &save) : NULL; names && l; l = strtok_r(NULL, "\n", &save)) {
+		char ifname[IFNAMSIZ + 1], dst[9], mask[9];
+		unsigned flags;
+
+		if (sscanf(l, "%16s %8s %*s %x %*s %*s %*s %8s", ifname, dst, &flags, mask) == 4 &&
+		    !strcmp(dst, "00000000") && !strcmp(mask, "00000000") && (flags & 1) &&
+		    !hw_strv_contains(names, ifname))
+			hw_strv_push(&names, hw_strdup(ifname));
+	}
+	/* "dst plen src plen nexthop metric refcnt use flags iface"; lo holds the unreachable
+	 * default entries (RTF_REJECT) */
+	for (char *l = v6 ? strtok_r(v6, "\n", &save) : NULL; names && l; l = strtok_r(NULL, "\n", &save)) {
+		char dst[33], plen[3], ifname[IFNAMSIZ + 1];
+		unsigned flags;
+
+		if (sscanf(l, "%32s %2s %*s %*s %*s %*s %*s %*s %x %16s", dst, plen, &flags, ifname) == 4 &&
+		    !strcmp(dst, "00000000000000000000000000000000") && !strcmp(plen, "00") &&
+		    (flags & 1) && !(flags & 0x200) && strcmp(ifname, "lo") != 0 &&
+		    !hw_strv_contains(names, ifname))
+			hw_strv_push(&names, hw_strdup(ifname));
+	}
+	*ret = names;
+	return names != NULL;
+}
+
 int hw_nic_detect(hw_ctx *ctx, hw_nic **ret, size_t *ret_n)
 {
 	char **names = NULL;
@@ -152,6 +193,13 @@ int hw_nic_detect(hw_ctx *ctx, hw_nic **ret, size_t *ret_n)
 	}
 	if (sock >= 0)
 		close(sock);
+	hw_strv_free(names);
+	names = NULL;
+	bool have_routes = default_route_ifaces(ctx, &names);
+	for (size_t i = 0; i < n; i++)
+		nics[i].default_route = !have_routes ? HW_TRI_UNKNOWN
+				      : hw_strv_contains(names, nics[i].name) ? HW_TRI_TRUE
+									       : HW_TRI_FALSE;
 	hw_strv_free(names);
 	if (ctx->live)
 		hw_nic_netlink(ctx, nics, n);

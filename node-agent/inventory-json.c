@@ -51,6 +51,7 @@ static json_object *gpu_json(const hw_gpu *g)
 	ADD(o, "device_id", hex4(g->device_id));
 	ADD(o, "model", str_or_null(g->model));
 	ADD(o, "model_source", str_or_null(g->model_source));
+	ADD(o, "chip", str_or_null(g->chip));
 	ADD(o, "memory_bytes", int_or_null(g->memory_bytes));
 	ADD(o, "driver", str_or_null(g->driver));
 	ADD(o, "boot_vga", tri(g->boot_vga));
@@ -99,6 +100,7 @@ static json_object *nic_json(const hw_nic *n)
 	ADD(o, "speed_mbps", int_or_null(n->speed_mbps));
 	ADD(o, "link", str_or_null(n->link));
 	ADD(o, "carrier", tri(n->carrier));
+	ADD(o, "default_route", tri(n->default_route));
 	ADD(o, "mtu", int_or_null(n->mtu));
 	ADD(o, "pci_address", str_or_null(n->pci_address));
 	ADD(o, "wireless", json_object_new_boolean(n->wireless));

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <json-c/json.h>
+#include <stdio.h>
 
 #include "hw.h"
 
@@ -9,3 +10,8 @@
 
 /* The inventory as a JSON tree with the keys in DESIGN.md's order. */
 json_object *inventory_to_json(const hw_inventory *inv);
+
+/* JSON tree / file -> inventory. Problems go to `errors` as "FILE: PATH: message"; -EINVAL
+ * for invalid input, -errno when the file cannot be read. */
+int inventory_from_json(json_object *root, const char *file, FILE *errors, hw_inventory **ret);
+int inventory_load(const char *file, FILE *errors, hw_inventory **ret);

@@ -7,9 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apply.h"
+#include "config.h"
 #include "hw.h"
 #include "inventory-json.h"
 #include "output.h"
+#include "plan.h"
 
 #define EXIT_USAGE 2
 
@@ -24,6 +27,15 @@ static void usage(FILE *f)
 		"  inventory [--root DIR] [--format json|yaml|table]\n"
 		"            Detect this machine's hardware and print the inventory\n"
 		"            (schema node-agent/inventory/v1).\n"
+		"  config check FILE\n"
+		"            Validate a node config (schema node-agent/config/v1) without a machine.\n"
+		"  plan --config FILE [--root DIR] [--inventory FILE] [--target DIR]\n"
+		"       [--format json|yaml]\n"
+		"            Print what this node must become (schema node-agent/plan/v1);\n"
+		"            writes nothing.\n"
+		"  apply --config FILE [--root DIR] [--inventory FILE] [--target DIR] [--dry-run]\n"
+		"            Make TARGET (default /) match the plan: files written atomically,\n"
+		"            units enabled, the data disk prepared; --dry-run shows a diff.\n"
 		"  help      Show this help.\n"
 		"\n"
 		"inventory options:\n"
@@ -152,6 +164,160 @@ static int cmd_inventory(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_config(int argc, char **argv)
+{
+	na_config *c = NULL;
+	int r;
+
+	if (argc != 3 || strcmp(argv[1], "check") != 0) {
+		fprintf(stderr, "usage: %s config check FILE\n", program);
+		return EXIT_USAGE;
+	}
+	r = na_config_load(argv[2], stderr, &c);
+	if (r == -EINVAL)
+		return EXIT_USAGE;
+	if (r < 0) {
+		fprintf(stderr, "%s: %s: %s\n", program, argv[2], strerror(-r));
+		return EXIT_USAGE;
+	}
+	printf("%s: valid (%zu rules)\n", argv[2], c->n_rules);
+	na_config_free(c);
+	return 0;
+}
+
+/* The inventory a plan is made from: a file, or detected under --root. */
+static int get_inventory(const char *file, const char *root, hw_inventory **ret)
+{
+	hw_ctx *ctx = NULL;
+	int r;
+
+	if (file) {
+		r = inventory_load(file, stderr, ret);
+		if (r < 0 && r != -EINVAL)
+			fprintf(stderr, "%s: %s: %s\n", program, file, strerror(-r));
+		return r;
+	}
+	r = hw_ctx_new(root, &ctx);
+	if (r < 0) {
+		fprintf(stderr, "%s: cannot open root %s: %s\n", program, root, strerror(-r));
+		return -EINVAL;
+	}
+	r = hw_inventory_collect(ctx, ret);
+	hw_ctx_free(ctx);
+	if (r < 0)
+		fprintf(stderr, "%s: detection failed: %s\n", program, strerror(-r));
+	return r;
+}
+
+static int cmd_plan(int argc, char **argv, bool apply)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "inventory", required_argument, NULL, 'i' },
+		{ "target", required_argument, NULL, 't' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *config = NULL, *root = "/", *inv_file = NULL, *target = NULL;
+	out_format fmt = FMT_JSON;
+	bool dry_run = false;
+	na_config *cfg = NULL;
+	hw_inventory *inv = NULL;
+	plan_target tgt = { 0 };
+	na_plan *plan = NULL;
+	int c, r, ret = EXIT_FAILURE;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:r:i:t:f:nh", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'r':
+			root = optarg;
+			break;
+		case 'i':
+			inv_file = optarg;
+			break;
+		case 't':
+			target = optarg;
+			break;
+		case 'f':
+			if (parse_format(optarg, &fmt) < 0 || fmt == FMT_TABLE) {
+				fprintf(stderr, "%s: unknown format \"%s\" (json or yaml)\n", program,
+					optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'n':
+			dry_run = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (!config || optind < argc || (!apply && dry_run)) {
+		fprintf(stderr, "usage: %s %s --config FILE [--root DIR] [--inventory FILE] "
+				"[--target DIR]%s\n",
+			program, apply ? "apply" : "plan", apply ? " [--dry-run]" : " [--format json|yaml]");
+		return EXIT_USAGE;
+	}
+	if (!target)
+		target = apply ? "/" : root;
+
+	r = na_config_load(config, stderr, &cfg);
+	if (r < 0) {
+		if (r != -EINVAL)
+			fprintf(stderr, "%s: %s: %s\n", program, config, strerror(-r));
+		return EXIT_USAGE;
+	}
+	r = get_inventory(inv_file, root, &inv);
+	if (r < 0) {
+		ret = r == -EINVAL ? EXIT_USAGE : EXIT_FAILURE;
+		goto out;
+	}
+	r = plan_target_probe(target, &tgt);
+	if (r < 0) {
+		fprintf(stderr, "%s: cannot open target %s: %s\n", program, target, strerror(-r));
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	r = plan_compute(cfg, inv, &tgt, &plan);
+	if (r < 0) {
+		fprintf(stderr, "%s: cannot make a plan: %s\n", program, strerror(-r));
+		goto out;
+	}
+	for (char **w = plan->warnings; w && *w; w++)
+		fprintf(stderr, "%s: plan warning: %s\n", program, *w);
+	if (!apply) {
+		json_object *j = plan_to_json(plan);
+		r = fmt == FMT_YAML ? output_yaml(stdout, j) : output_json(stdout, j);
+		json_object_put(j);
+		ret = r < 0 || fflush(stdout) != 0 ? EXIT_FAILURE : 0;
+	} else {
+		apply_result res;
+
+		printf("node-agent apply: %s for node %s (%s)%s\n", target, plan->node_name,
+		       na_role_name(plan->role), dry_run ? ", dry run" : "");
+		r = apply_plan(plan, target, dry_run, stdout, &res);
+		printf("%u changed, %u unchanged, %u failed\n", res.changed, res.unchanged,
+		       res.failed);
+		ret = r < 0 || res.failed ? EXIT_FAILURE : 0;
+	}
+out:
+	plan_free(plan);
+	plan_target_done(&tgt);
+	hw_inventory_free(inv);
+	na_config_free(cfg);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -160,6 +326,12 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "inventory") == 0)
 		return cmd_inventory(argc - 1, argv + 1);
+	if (strcmp(argv[1], "config") == 0)
+		return cmd_config(argc - 1, argv + 1);
+	if (strcmp(argv[1], "plan") == 0)
+		return cmd_plan(argc - 1, argv + 1, false);
+	if (strcmp(argv[1], "apply") == 0)
+		return cmd_plan(argc - 1, argv + 1, true);
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0) {
 		usage(stdout);

@@ -75,11 +75,14 @@ static int emit(yaml_emitter_t *e, yaml_event_t *ev)
 static int emit_scalar(yaml_emitter_t *e, const char *tag, const char *v, bool plain)
 {
 	yaml_event_t ev;
+	/* file contents read best as literal blocks; libyaml falls back to quoting when a
+	 * block cannot represent the string exactly */
+	yaml_scalar_style_t style = plain ? YAML_PLAIN_SCALAR_STYLE
+				  : strchr(v, '\n') ? YAML_LITERAL_SCALAR_STYLE
+						    : YAML_DOUBLE_QUOTED_SCALAR_STYLE;
 
 	if (!yaml_scalar_event_initialize(&ev, NULL, (yaml_char_t *)tag, (yaml_char_t *)v,
-					  (int)strlen(v), plain, !plain,
-					  plain ? YAML_PLAIN_SCALAR_STYLE
-						: YAML_DOUBLE_QUOTED_SCALAR_STYLE))
+					  (int)strlen(v), plain, !plain, style))
 		return -ENOMEM;
 	return emit(e, &ev);
 }

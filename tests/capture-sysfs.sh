@@ -83,6 +83,12 @@ copy_dev_links() {
 
 # --- procfs and etc ---
 copy_files /proc cpuinfo meminfo cmdline
+# /proc/net links to the reading process's own directory: store the tables as plain files
+mkdir -p "$dest/proc/net"
+rm -f "$dest/proc/net/route" "$dest/proc/net/ipv6_route"
+for f in route ipv6_route; do
+	cat "$src/proc/net/$f" > "$dest/proc/net/$f" 2>/dev/null || rm -f "$dest/proc/net/$f"
+done
 copy_files /proc/sys/kernel hostname arch
 copy_files /etc hostname machine-id os-release
 for g in "$src"/proc/driver/nvidia/gpus/*; do

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The node config, schema node-agent/config/v1 (DESIGN.md), parsed with libyaml. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hw.h"
+
+#define CONFIG_SCHEMA "node-agent/config/v1"
+
+typedef enum na_role {
+	ROLE_UNSET = 0,
+	ROLE_AGENT,
+	ROLE_SERVER,
+	ROLE_SERVER_INIT,
+} na_role;
+
+const char *na_role_name(na_role r);
+
+typedef struct na_kv {
+	char *key;
+	char *value;
+} na_kv;
+
+typedef struct na_match {
+	char *gpu_vendor;
+	char *gpu_model; /* glob */
+	int64_t min_gpus;
+	int64_t min_memory_gib;
+	int64_t min_cpu_threads;
+	char *dmi_product; /* glob */
+	char **serial;
+	char **mac;
+} na_match;
+
+typedef struct na_rule {
+	char *name;
+	bool has_match;
+	na_match match;
+	na_role role;
+	char *node_role;
+	na_kv *labels;
+	size_t n_labels;
+	char **taints;
+	char *node_ip_interface; /* glob on nics[].name */
+} na_rule;
+
+typedef struct na_data_disk {
+	bool present;
+	int64_t min_size_gib;
+	int64_t max_size_gib;
+	hw_tri rotational;
+	char *transport;
+	char *model; /* glob */
+	char **serial;
+	char **allow_wipe_serials;
+	char *mount;
+	char *label;
+} na_data_disk;
+
+typedef struct na_gitops {
+	bool present;
+	char *engine; /* "flux" | "argocd" */
+	char *install_url;
+	char *install_sha256;
+	char *repository;
+	char *branch;
+	char *tag;
+	char *path;
+	char *credentials_file;
+	char *interval;
+} na_gitops;
+
+typedef struct na_config {
+	char *path;
+	char *server;
+	char *token_file;
+	char *node_name;
+	na_rule *rules;
+	size_t n_rules;
+	bool containerd_nvidia; /* auto (true) | off */
+	int containerd_config_version; /* 0 = detect, 2, 3 */
+	na_data_disk data_disk;
+	na_gitops gitops;
+	char *report_url;
+} na_config;
+
+/*
+ * Parse and validate FILE. On invalid input returns -EINVAL and writes every problem to
+ * `errors` as "FILE:LINE:COLUMN: message" lines (at most a few dozen). -errno when the
+ * file cannot be read.
+ */
+int na_config_load(const char *path, FILE *errors, na_config **ret);
+int na_config_parse(const char *path, const char *data, size_t len, FILE *errors,
+		    na_config **ret);
+na_config *na_config_free(na_config *c);
