@@ -91,6 +91,8 @@ int hw_dmi_detect(hw_ctx *ctx, hw_system *sys)
 	}
 	sys->vendor = dmi_field(ctx, "sys_vendor");
 	sys->product = dmi_field(ctx, "product_name");
+	sys->version = dmi_field(ctx, "product_version");
+	sys->family = dmi_field(ctx, "product_family");
 	sys->serial = dmi_field(ctx, "product_serial");
 	sys->uuid = dmi_field(ctx, "product_uuid");
 	sys->board_vendor = dmi_field(ctx, "board_vendor");
@@ -114,6 +116,8 @@ void hw_system_done(hw_system *s)
 {
 	free(s->vendor);
 	free(s->product);
+	free(s->version);
+	free(s->family);
 	free(s->serial);
 	free(s->uuid);
 	free(s->board_vendor);

@@ -35,6 +35,8 @@ typedef struct hw_boot {
 typedef struct hw_system {
 	char *vendor;
 	char *product;
+	char *version; /* product_version: Lenovo writes the model name here */
+	char *family;  /* product_family */
 	char *serial;
 	char *uuid;
 	char *board_vendor;

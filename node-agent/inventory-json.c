@@ -146,6 +146,8 @@ json_object *inventory_to_json(const hw_inventory *inv)
 	x = json_object_new_object();
 	ADD(x, "vendor", str_or_null(inv->system.vendor));
 	ADD(x, "product", str_or_null(inv->system.product));
+	ADD(x, "version", str_or_null(inv->system.version));
+	ADD(x, "family", str_or_null(inv->system.family));
 	ADD(x, "serial", str_or_null(inv->system.serial));
 	ADD(x, "uuid", str_or_null(inv->system.uuid));
 	ADD(x, "board_vendor", str_or_null(inv->system.board_vendor));

@@ -272,6 +272,8 @@ int inventory_from_json(json_object *root, const char *file, FILE *errors, hw_in
 	x = get(root, "system");
 	inv->system.vendor = rstr(&r, x, "vendor", "system");
 	inv->system.product = rstr(&r, x, "product", "system");
+	inv->system.version = rstr(&r, x, "version", "system");
+	inv->system.family = rstr(&r, x, "family", "system");
 	inv->system.serial = rstr(&r, x, "serial", "system");
 	inv->system.uuid = rstr(&r, x, "uuid", "system");
 	inv->system.board_vendor = rstr(&r, x, "board_vendor", "system");

@@ -290,9 +290,10 @@ int output_inventory_table(FILE *f, json_object *inv)
 
 	fprintf(f, "Host     %s  (machine-id %s)\n", s_or(inv, "hostname", "-"),
 		s_or(inv, "machine_id", "-"));
-	fprintf(f, "System   %s %s  serial %s  chassis %s  virtual %s\n", s_or(sys, "vendor", "-"),
-		s_or(sys, "product", "-"), s_or(sys, "serial", "-"), s_or(sys, "chassis", "-"),
-		yes_no(tri_get(sys, "virtual")));
+	fprintf(f, "System   %s %s (%s)  serial %s  chassis %s  virtual %s\n",
+		s_or(sys, "vendor", "-"), s_or(sys, "product", "-"),
+		s_or(sys, "family", s_or(sys, "version", "-")), s_or(sys, "serial", "-"),
+		s_or(sys, "chassis", "-"), yes_no(tri_get(sys, "virtual")));
 	fprintf(f, "Board    %s %s  BIOS %s\n", s_or(sys, "board_vendor", "-"),
 		s_or(sys, "board_name", "-"), s_or(sys, "bios_version", "-"));
 	fprintf(f, "Boot     %s  PXE MAC %s\n", s_or(boot, "mode", "-"), s_or(boot, "pxe_mac", "-"));

@@ -128,6 +128,18 @@ static const char *const nvidia_runtime_paths[] = {
 	"bin/nvidia-container-runtime",
 };
 
+/* /etc/containerd/config.toml as Debian 12's containerd package ships it (a conffile). */
+static const char debian_containerd_config[] =
+	"version = 2\n"
+	"\n"
+	"[plugins]\n"
+	"  [plugins.\"io.containerd.grpc.v1.cri\"]\n"
+	"    [plugins.\"io.containerd.grpc.v1.cri\".cni]\n"
+	"      bin_dir = \"/usr/lib/cni\"\n"
+	"      conf_dir = \"/etc/cni/net.d\"\n"
+	"  [plugins.\"io.containerd.internal.v1.opt\"]\n"
+	"    path = \"/var/lib/containerd/opt\"\n";
+
 static int containerd_major_from_dpkg(int root_fd)
 {
 	FILE *f;
@@ -180,11 +192,13 @@ int plan_target_probe(const char *root, plan_target *ret)
 	t.containerd_major = containerd_major_from_dpkg(fd);
 	int cfd = openat(fd, CONTAINERD_CONFIG + 1, O_RDONLY | O_CLOEXEC);
 	if (cfd >= 0) {
-		char head[64] = "";
-		ssize_t k = read(cfd, head, sizeof(head) - 1);
-		head[k > 0 ? k : 0] = '\0';
-		t.containerd_config = !strncmp(head, MANAGED_MARK, strlen(MANAGED_MARK))
+		char buf[4096];
+		ssize_t k = read(cfd, buf, sizeof(buf) - 1);
+		buf[k > 0 ? k : 0] = '\0';
+		t.containerd_config = !strncmp(buf, MANAGED_MARK, strlen(MANAGED_MARK))
 					      ? CONTAINERD_CONFIG_OURS
+				      : !strcmp(buf, debian_containerd_config)
+					      ? CONTAINERD_CONFIG_DEBIAN_DEFAULT
 					      : CONTAINERD_CONFIG_FOREIGN;
 		close(cfd);
 	}
@@ -221,6 +235,11 @@ static int64_t memory_bytes(const hw_inventory *inv)
 					       : inv->memory.total_bytes;
 }
 
+static bool glob_any(const char *glob, const char *s)
+{
+	return s && fnmatch(glob, s, FNM_CASEFOLD) == 0;
+}
+
 static bool rule_matches(const na_rule *r, const hw_inventory *inv)
 {
 	const na_match *m = &r->match;
@@ -250,8 +269,10 @@ static bool rule_matches(const na_rule *r, const hw_inventory *inv)
 		return false;
 	if (m->min_cpu_threads >= 0 && (inv->cpu.threads < 0 || inv->cpu.threads < m->min_cpu_threads))
 		return false;
-	if (m->dmi_product &&
-	    (!inv->system.product || fnmatch(m->dmi_product, inv->system.product, FNM_CASEFOLD)))
+	/* Lenovo's product_name is a type code (20L5CTO1WW); the model is in version and family */
+	if (m->dmi_product && !glob_any(m->dmi_product, inv->system.product) &&
+	    !glob_any(m->dmi_product, inv->system.version) &&
+	    !glob_any(m->dmi_product, inv->system.family))
 		return false;
 	if (m->serial && !in_list_ci(m->serial, inv->system.serial))
 		return false;
@@ -631,7 +652,7 @@ static char *k3s_config(const na_plan *p, const na_config *c)
  * stops the CRI plugin from loading: so the drop-in carries the complete runtime set (runc
  * and nvidia) and names the default itself. SystemdCgroup matches a systemd host's kubelet.
  */
-static char *containerd_dropin(int version, bool nvidia_default)
+static char *containerd_dropin(int version, bool nvidia_default, bool debian)
 {
 	const char *plugin = version == 3 ? "io.containerd.cri.v1.runtime" : "io.containerd.grpc.v1.cri";
 	char *out = NULL;
@@ -641,6 +662,7 @@ static char *containerd_dropin(int version, bool nvidia_default)
 		     "# as `nvidia-ctk runtime configure --runtime=containerd%s` defines it.\n"
 		     "version = %d\n"
 		     "\n"
+		     "%s%s%s"
 		     "[plugins.\"%s\".containerd]\n"
 		     "  default_runtime_name = \"%s\"\n"
 		     "\n"
@@ -660,21 +682,33 @@ static char *containerd_dropin(int version, bool nvidia_default)
 		     "  BinaryName = \"" NVIDIA_RUNTIME_BIN "\"\n"
 		     "  SystemdCgroup = true\n",
 		     version == 3 ? "2.x" : "1.x", version, nvidia_default ? " --set-as-default" : "",
-		     version, plugin, nvidia_default ? "nvidia" : "runc", plugin, plugin, plugin,
+		     version, debian ? "[plugins.\"" : "", debian ? plugin : "",
+		     debian ? "\".cni]\n"
+			      "  # Debian's packaged defaults, kept: this section replaces the main file's\n"
+			      "  bin_dir = \"/usr/lib/cni\"\n"
+			      "  conf_dir = \"/etc/cni/net.d\"\n"
+			      "\n"
+			    : "",
+		     plugin, nvidia_default ? "nvidia" : "runc", plugin, plugin, plugin,
 		     plugin) < 0)
 		return NULL;
 	return out;
 }
 
-static char *containerd_main_config(int version)
+static char *containerd_main_config(int version, bool debian)
 {
 	char *out = NULL;
 
 	if (asprintf(&out,
 		     MANAGED_MARK ": containerd reads its drop-ins from conf.d.\n"
 		     "version = %d\n"
-		     "imports = [\"/etc/containerd/conf.d/*.toml\"]\n",
-		     version) < 0)
+		     "imports = [\"/etc/containerd/conf.d/*.toml\"]\n"
+		     "%s",
+		     version,
+		     debian ? "\n# Debian's packaged default, kept\n"
+			      "[plugins.\"io.containerd.internal.v1.opt\"]\n"
+			      "  path = \"/var/lib/containerd/opt\"\n"
+			    : "") < 0)
 		return NULL;
 	return out;
 }
@@ -798,9 +832,12 @@ int plan_compute(const na_config *c, const hw_inventory *inv, const plan_target 
 		int version = c->containerd_config_version ? c->containerd_config_version
 				: t->containerd_major >= 2 ? 3 : 2;
 
-		add_file(p, CONTAINERD_DROPIN, 0644, containerd_dropin(version, t->nvidia_runtime != NULL));
+		bool debian = t->containerd_config == CONTAINERD_CONFIG_DEBIAN_DEFAULT;
+
+		add_file(p, CONTAINERD_DROPIN, 0644,
+			 containerd_dropin(version, t->nvidia_runtime != NULL, debian));
 		if (t->containerd_config != CONTAINERD_CONFIG_FOREIGN)
-			add_file(p, CONTAINERD_CONFIG, 0644, containerd_main_config(version));
+			add_file(p, CONTAINERD_CONFIG, 0644, containerd_main_config(version, debian));
 		else if (version == 2)
 			warnf(p, "%s is not node-agent's and containerd 1.x replaces a whole plugin "
 				 "section from an import: merge the runtimes of %s into it by hand",

@@ -18,9 +18,14 @@ typedef struct plan_target {
 	char *nvidia_runtime;
 	/* installed standalone containerd (Debian package), major version or 0 */
 	int containerd_major;
-	/* existing /etc/containerd/config.toml: absent, ours, or someone else's */
-	enum { CONTAINERD_CONFIG_ABSENT, CONTAINERD_CONFIG_OURS, CONTAINERD_CONFIG_FOREIGN }
-		containerd_config;
+	/* existing /etc/containerd/config.toml: absent, ours, Debian's untouched default
+	 * (which node-agent may replace, keeping its settings), or someone else's */
+	enum {
+		CONTAINERD_CONFIG_ABSENT,
+		CONTAINERD_CONFIG_OURS,
+		CONTAINERD_CONFIG_DEBIAN_DEFAULT,
+		CONTAINERD_CONFIG_FOREIGN,
+	} containerd_config;
 } plan_target;
 
 typedef struct plan_file {
