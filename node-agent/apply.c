@@ -409,14 +409,16 @@ int apply_plan(const na_plan *plan, const char *target, bool dry_run, FILE *out,
 {
 	apply_result res = { 0 };
 	int r, first_error = 0;
-	bool live = !strcmp(target, "/");
+	bool live = !strcmp(target, "/"), disk_ready = true;
 
 	fault_count = 0;
 	/* the disk first: a mount unit must not point at a disk that was not prepared */
 	if (plan->disk) {
 		r = apply_disk(plan->disk, target, dry_run, out, &res);
-		if (r < 0)
+		if (r < 0) {
 			first_error = r;
+			disk_ready = false;
+		}
 	}
 	for (size_t i = 0; i < plan->n_files; i++) {
 		const plan_file *f = &plan->files[i];
@@ -425,6 +427,11 @@ int apply_plan(const na_plan *plan, const char *target, bool dry_run, FILE *out,
 
 		if (!path)
 			return -ENOMEM;
+		if (f->needs_disk && !disk_ready) {
+			fprintf(out, "  skipped %s: the data disk is not ready\n", f->path);
+			free(path);
+			continue;
+		}
 		r = read_existing(path, &old, &mode);
 		if (r == 0 && !strcmp(old, f->content) && mode == f->mode) {
 			fprintf(out, "  unchanged %s\n", f->path);
@@ -450,7 +457,7 @@ int apply_plan(const na_plan *plan, const char *target, bool dry_run, FILE *out,
 		free(old);
 		free(path);
 	}
-	for (char **u = plan->units; u && *u; u++) {
+	for (char **u = plan->units; disk_ready && u && *u; u++) {
 		r = enable_unit(target, *u, dry_run, out, &res);
 		if (r < 0 && !first_error)
 			first_error = r;

@@ -42,12 +42,16 @@ typedef struct parser {
 	unsigned n_errors;
 	yaml_document_t *doc;
 	na_config *cfg;
+	/* top-level keys and their values, for problems that involve several keys */
+	yaml_node_t *cluster_key, *cluster, *rules_key, *disk_key, *disk, *gitops_key, *gitops;
 } parser;
 
 __attribute__((format(printf, 3, 4))) static void err(parser *p, const yaml_node_t *n,
 						      const char *fmt, ...)
 {
 	va_list ap;
+	char *msg;
+	int r;
 
 	p->n_errors++;
 	if (p->n_errors > MAX_ERRORS || !p->errors)
@@ -55,14 +59,43 @@ __attribute__((format(printf, 3, 4))) static void err(parser *p, const yaml_node
 	fprintf(p->errors, "%s:%zu:%zu: ", p->path, n ? n->start_mark.line + 1 : 1,
 		n ? n->start_mark.column + 1 : 1);
 	va_start(ap, fmt);
-	vfprintf(p->errors, fmt, ap);
+	r = vasprintf(&msg, fmt, ap);
 	va_end(ap);
+	/* messages quote values from the file: one line per problem, no terminal controls */
+	for (const char *c = r >= 0 ? msg : "out of memory"; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			fprintf(p->errors, "\\x%02x", (unsigned char)*c);
+		else
+			fputc(*c, p->errors);
+	if (r >= 0)
+		free(msg);
 	fputc('\n', p->errors);
 }
 
 static yaml_node_t *node(parser *p, int id)
 {
 	return yaml_document_get_node(p->doc, id);
+}
+
+/* The value of `key` in mapping `map`, or NULL. */
+static yaml_node_t *map_get(parser *p, const yaml_node_t *map, const char *key)
+{
+	if (!map || map->type != YAML_MAPPING_NODE)
+		return NULL;
+	for (yaml_node_pair_t *a = map->data.mapping.pairs.start; a < map->data.mapping.pairs.top;
+	     a++) {
+		yaml_node_t *k = node(p, a->key);
+		if (k && k->type == YAML_SCALAR_NODE &&
+		    !strcmp((const char *)k->data.scalar.value, key))
+			return node(p, a->value);
+	}
+	return NULL;
+}
+
+/* A mapping that lacks `key`; a value that is not a mapping has been reported already. */
+static bool map_lacks(parser *p, const yaml_node_t *map, const char *key)
+{
+	return map && map->type == YAML_MAPPING_NODE && !map_get(p, map, key);
 }
 
 static const char *node_kind(const yaml_node_t *n)
@@ -90,6 +123,16 @@ static bool is_null(const yaml_node_t *n)
 	       !strcmp(v, "NULL");
 }
 
+/* "\0" in a double-quoted scalar: C code would see only the text before it. */
+static bool has_nul(parser *p, const yaml_node_t *n, const char *what)
+{
+	if (strlen((const char *)n->data.scalar.value) == n->data.scalar.length)
+		return false;
+	err(p, n, "%s: \"%s\\0...\" contains a NUL character", what,
+	    (const char *)n->data.scalar.value);
+	return true;
+}
+
 /* A string value. Plain scalars that YAML reads as something else are still text here,
  * except null, which is "missing". */
 static const char *str(parser *p, const yaml_node_t *n, const char *what)
@@ -102,6 +145,8 @@ static const char *str(parser *p, const yaml_node_t *n, const char *what)
 		err(p, n, "%s: expected a string, found null", what);
 		return NULL;
 	}
+	if (has_nul(p, n, what))
+		return NULL;
 	return (const char *)n->data.scalar.value;
 }
 
@@ -259,6 +304,7 @@ static bool check_mac(parser *p, const yaml_node_t *n, const char *what, const c
  * false, with the list of keys that are valid in that place.
  */
 typedef bool (*key_fn)(parser *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *data);
+static bool labels_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *data);
 
 static void walk_map(parser *p, yaml_node_t *n, const char *where, const char *valid, key_fn fn,
 		     void *data)
@@ -278,6 +324,8 @@ static void walk_map(parser *p, yaml_node_t *n, const char *where, const char *v
 			err(p, k, "%s: keys must be strings", where);
 			continue;
 		}
+		if (has_nul(p, k, where))
+			continue;
 		key = (const char *)k->data.scalar.value;
 		for (yaml_node_pair_t *b = n->data.mapping.pairs.start; b < a; b++) {
 			yaml_node_t *kb = node(p, b->key);
@@ -288,8 +336,9 @@ static void walk_map(parser *p, yaml_node_t *n, const char *where, const char *v
 				goto next;
 			}
 		}
-		if (!strcmp(key, "token") || !strcmp(key, "agent-token") ||
-		    !strcmp(key, "agent_token")) {
+		/* "token" is a fine label name */
+		if (fn != labels_key && (!strcmp(key, "token") || !strcmp(key, "agent-token") ||
+					 !strcmp(key, "agent_token"))) {
 			err(p, k,
 			    "%s: a token must not be written into the config (it is served to "
 			    "every node and often kept in Git); put it in a file and set token_file",
@@ -393,6 +442,8 @@ static bool labels_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *
 		err(p, v, "labels.%s: expected a string value, found %s", key, node_kind(v));
 		return true;
 	}
+	if (has_nul(p, v, "labels"))
+		return true;
 	value = is_null(v) ? "" : (const char *)v->data.scalar.value;
 	if (!k8s_label_value_valid(value, &why)) {
 		err(p, v, "labels.%s: bad label value \"%s\": %s", key, value, why);
@@ -483,11 +534,12 @@ static void parse_rules(parser *p, yaml_node_t *n)
 		walk_map(p, rn, "rules[]",
 			 "name, match, role, node_role, labels, taints, node_ip_interface",
 			 rule_key, r);
-		if (rn->type == YAML_MAPPING_NODE && !r->name)
+		if (map_lacks(p, rn, "name"))
 			err(p, rn, "rules[]: every rule needs a name");
 		for (size_t j = 0; r->name && j + 1 < c->n_rules; j++)
 			if (c->rules[j].name && !strcmp(c->rules[j].name, r->name))
-				err(p, rn, "rules[]: a rule named \"%s\" already exists", r->name);
+				err(p, map_get(p, rn, "name"),
+				    "rules[]: a rule named \"%s\" already exists", r->name);
 	}
 }
 
@@ -553,6 +605,22 @@ static bool disk_match_key(parser *p, const char *key, yaml_node_t *k, yaml_node
 	return true;
 }
 
+/* A normalised absolute path other than "/": it becomes Where= of a mount unit, where
+ * systemd wants exactly that, and a line break would start a new unit setting. */
+static bool mount_point_valid(const char *s)
+{
+	if (!strcmp(s, "/") || strstr(s, "//") || s[strlen(s) - 1] == '/')
+		return false;
+	for (const char *c = s; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return false;
+	for (const char *c = s; (c = strchr(c, '/')); c++)
+		if ((c[1] == '.' && (!c[2] || c[2] == '/')) ||
+		    (c[1] == '.' && c[2] == '.' && (!c[3] || c[3] == '/')))
+			return false;
+	return true;
+}
+
 static bool disk_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *data)
 {
 	na_data_disk *d = data;
@@ -567,8 +635,7 @@ static bool disk_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *v,
 	} else if (!strcmp(key, "mount")) {
 		free(d->mount);
 		d->mount = abs_path(p, v, "data_disk.mount");
-		if (d->mount && (!strcmp(d->mount, "/") || strstr(d->mount, "/../") ||
-				 strstr(d->mount, "//"))) {
+		if (d->mount && !mount_point_valid(d->mount)) {
 			err(p, v, "data_disk.mount: \"%s\" is not a usable mount point", d->mount);
 			free(d->mount);
 			d->mount = NULL;
@@ -684,22 +751,29 @@ static bool top_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *v, 
 		if (s && strcmp(s, CONFIG_SCHEMA))
 			err(p, v, "schema: expected \"%s\", found \"%s\"", CONFIG_SCHEMA, s);
 		*(bool *)data = true;
-	} else if (!strcmp(key, "cluster"))
+	} else if (!strcmp(key, "cluster")) {
+		p->cluster_key = k;
+		p->cluster = v;
 		walk_map(p, v, "cluster", "server, token_file", cluster_key, NULL);
-	else if (!strcmp(key, "node_name")) {
+	} else if (!strcmp(key, "node_name")) {
 		const char *s = str(p, v, "node_name");
 		if (s && node_name_valid(p, v, s))
 			c->node_name = strdup(s);
-	} else if (!strcmp(key, "rules"))
+	} else if (!strcmp(key, "rules")) {
+		p->rules_key = k;
 		parse_rules(p, v);
-	else if (!strcmp(key, "containerd"))
+	} else if (!strcmp(key, "containerd"))
 		walk_map(p, v, "containerd", "nvidia, config_version", containerd_key, NULL);
 	else if (!strcmp(key, "data_disk")) {
 		c->data_disk.present = true;
+		p->disk_key = k;
+		p->disk = v;
 		walk_map(p, v, "data_disk", "match, allow_wipe_serials, mount, label", disk_key,
 			 &c->data_disk);
 	} else if (!strcmp(key, "gitops")) {
 		c->gitops.present = true;
+		p->gitops_key = k;
+		p->gitops = v;
 		walk_map(p, v, "gitops",
 			 "engine, install_url, install_sha256, repository, branch, tag, path, "
 			 "credentials_file, interval",
@@ -711,32 +785,71 @@ static bool top_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *v, 
 	return true;
 }
 
-static void check_whole(parser *p, yaml_node_t *root)
+/*
+ * Problems that involve several keys. They are reported at the key of the section
+ * concerned, and "is required" looks at which keys are written, so that a value already
+ * reported as invalid is not called missing as well.
+ */
+static void check_whole(parser *p)
 {
 	na_config *c = p->cfg;
 	bool init = false;
 
 	for (size_t i = 0; i < c->n_rules; i++)
 		init = init || c->rules[i].role == ROLE_SERVER_INIT;
-	if (c->server && !c->token_file)
-		err(p, root, "cluster: a server needs a token_file to join it");
-	if (!c->server && !init && c->n_rules > 0)
-		err(p, root,
+	if (map_get(p, p->cluster, "server") && map_lacks(p, p->cluster, "token_file"))
+		err(p, p->cluster_key, "cluster: a server needs a token_file to join it");
+	if (!map_get(p, p->cluster, "server") && !init && c->n_rules > 0)
+		err(p, p->cluster_key ? p->cluster_key : p->rules_key,
 		    "cluster.server is missing and no rule makes a server-init node: nodes would "
 		    "have no cluster to join");
-	if (c->data_disk.present && !c->data_disk.mount)
-		err(p, root, "data_disk: mount is required");
+	if (map_lacks(p, p->disk, "mount"))
+		err(p, p->disk_key, "data_disk: mount is required");
 	if (c->data_disk.present && c->data_disk.min_size_gib >= 0 &&
 	    c->data_disk.max_size_gib >= 0 && c->data_disk.max_size_gib < c->data_disk.min_size_gib)
-		err(p, root, "data_disk.match: max_size_gib is below min_size_gib");
+		err(p, p->disk_key, "data_disk.match: max_size_gib is below min_size_gib");
 	if (c->gitops.present) {
 		na_gitops *g = &c->gitops;
-		if (!g->engine || !g->install_url || !g->install_sha256 || !g->repository)
-			err(p, root, "gitops: engine, install_url, install_sha256 and repository are "
-				     "required");
+		if (map_lacks(p, p->gitops, "engine") || map_lacks(p, p->gitops, "install_url") ||
+		    map_lacks(p, p->gitops, "install_sha256") ||
+		    map_lacks(p, p->gitops, "repository"))
+			err(p, p->gitops_key, "gitops: engine, install_url, install_sha256 and "
+					      "repository are required");
 		if (g->branch && g->tag)
-			err(p, root, "gitops: give branch or tag, not both");
+			err(p, p->gitops_key, "gitops: give branch or tag, not both");
 	}
+}
+
+/*
+ * A syntax error from libyaml. Reader errors (bad UTF-8, control characters) carry only a
+ * byte offset, not a mark; an input that ends inside a token (an unclosed quote) is shown
+ * where that token starts, because the end of the file is never where the mistake is.
+ */
+static void yaml_error(parser *p, const yaml_parser_t *yp, const char *data, size_t len)
+{
+	yaml_mark_t at = yp->problem_mark;
+
+	if (yp->error == YAML_READER_ERROR) {
+		size_t bom = len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3) ? 3 : 0;
+
+		at.line = at.column = 0;
+		for (size_t i = bom; i < yp->problem_offset && i < len; i++) {
+			if (data[i] == '\n') {
+				at.line++;
+				at.column = 0;
+			} else if (((unsigned char)data[i] & 0xc0) != 0x80) {
+				at.column++; /* libyaml counts characters, not bytes */
+			}
+		}
+	} else if (yp->error == YAML_SCANNER_ERROR && yp->context && yp->problem &&
+		   !strcmp(yp->problem, "found unexpected end of stream")) {
+		at = yp->context_mark;
+	}
+	p->n_errors++;
+	if (p->errors)
+		fprintf(p->errors, "%s:%zu:%zu: invalid YAML: %s%s%s\n", p->path, at.line + 1,
+			at.column + 1, yp->problem ? yp->problem : "syntax error",
+			yp->context ? " " : "", yp->context ? yp->context : "");
 }
 
 int na_config_parse(const char *path, const char *data, size_t len, FILE *errors, na_config **ret)
@@ -763,11 +876,7 @@ int na_config_parse(const char *path, const char *data, size_t len, FILE *errors
 	}
 	yaml_parser_set_input_string(&yp, (const unsigned char *)data, len);
 	if (!yaml_parser_load(&yp, &doc)) {
-		if (errors)
-			fprintf(errors, "%s:%zu:%zu: invalid YAML: %s%s%s\n", path,
-				yp.problem_mark.line + 1, yp.problem_mark.column + 1,
-				yp.problem ? yp.problem : "syntax error", yp.context ? " " : "",
-				yp.context ? yp.context : "");
+		yaml_error(&p, &yp, data, len);
 		yaml_parser_delete(&yp);
 		na_config_free(c);
 		return -EINVAL;
@@ -782,7 +891,7 @@ int na_config_parse(const char *path, const char *data, size_t len, FILE *errors
 		if (root->type == YAML_MAPPING_NODE && !have_schema)
 			err(&p, root, "config: schema: %s is required", CONFIG_SCHEMA);
 		if (root->type == YAML_MAPPING_NODE)
-			check_whole(&p, root);
+			check_whole(&p);
 	}
 	yaml_document_delete(&doc);
 	/* one document only: a second one would be silently ignored otherwise */
@@ -793,6 +902,8 @@ int na_config_parse(const char *path, const char *data, size_t len, FILE *errors
 			if (r2)
 				err(&p, r2, "only one YAML document is allowed");
 			yaml_document_delete(&more);
+		} else {
+			yaml_error(&p, &yp, data, len);
 		}
 	}
 	yaml_parser_delete(&yp);
@@ -819,8 +930,17 @@ int na_config_load(const char *path, FILE *errors, na_config **ret)
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
 		close(fd);
+		return r;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		if (S_ISDIR(st.st_mode))
+			return -EISDIR; /* the caller says so, as for ENOENT */
+		if (errors)
+			fprintf(errors, "%s: not a regular file\n", path);
 		return -EINVAL;
 	}
 	buf = malloc(CONFIG_MAX_BYTES + 1);

@@ -28,6 +28,7 @@
 #define RUNTIMECLASS_FILE "/var/lib/node-agent/manifests/runtimeclass-nvidia.yaml"
 #define NVIDIA_RUNTIME_BIN "/usr/bin/nvidia-container-runtime"
 #define MANAGED_MARK "# Written by node-agent"
+#define DEBIAN_KEPT "# Debian's packaged default, kept"
 
 /* --- small containers --- */
 
@@ -200,6 +201,9 @@ int plan_target_probe(const char *root, plan_target *ret)
 				      : !strcmp(buf, debian_containerd_config)
 					      ? CONTAINERD_CONFIG_DEBIAN_DEFAULT
 					      : CONTAINERD_CONFIG_FOREIGN;
+		t.containerd_debian_settings =
+			t.containerd_config == CONTAINERD_CONFIG_DEBIAN_DEFAULT ||
+			(t.containerd_config == CONTAINERD_CONFIG_OURS && strstr(buf, DEBIAN_KEPT));
 		close(cfd);
 	}
 	close(fd);
@@ -594,6 +598,7 @@ static void add_file(na_plan *p, const char *path, unsigned mode, char *content)
 	p->files[p->n_files].path = strdup(path);
 	p->files[p->n_files].mode = mode;
 	p->files[p->n_files].content = content;
+	p->files[p->n_files].needs_disk = false;
 	p->n_files++;
 }
 
@@ -705,7 +710,7 @@ static char *containerd_main_config(int version, bool debian)
 		     "imports = [\"/etc/containerd/conf.d/*.toml\"]\n"
 		     "%s",
 		     version,
-		     debian ? "\n# Debian's packaged default, kept\n"
+		     debian ? "\n" DEBIAN_KEPT "\n"
 			      "[plugins.\"io.containerd.internal.v1.opt\"]\n"
 			      "  path = \"/var/lib/containerd/opt\"\n"
 			    : "") < 0)
@@ -832,7 +837,7 @@ int plan_compute(const na_config *c, const hw_inventory *inv, const plan_target 
 		int version = c->containerd_config_version ? c->containerd_config_version
 				: t->containerd_major >= 2 ? 3 : 2;
 
-		bool debian = t->containerd_config == CONTAINERD_CONFIG_DEBIAN_DEFAULT;
+		bool debian = t->containerd_debian_settings;
 
 		add_file(p, CONTAINERD_DROPIN, 0644,
 			 containerd_dropin(version, t->nvidia_runtime != NULL, debian));
@@ -852,8 +857,11 @@ int plan_compute(const na_config *c, const hw_inventory *inv, const plan_target 
 		choose_disk(p, c, inv);
 		if (p->disk) {
 			char *path = NULL;
-			if (asprintf(&path, "/etc/systemd/system/%s", p->disk->unit) >= 0)
+			if (asprintf(&path, "/etc/systemd/system/%s", p->disk->unit) >= 0) {
 				add_file(p, path, 0644, mount_unit(p->disk));
+				if (p->n_files > 0 && !strcmp(p->files[p->n_files - 1].path, path))
+					p->files[p->n_files - 1].needs_disk = true;
+			}
 			free(path);
 			strv_add(&p->units, p->disk->unit);
 		}

@@ -26,12 +26,16 @@ typedef struct plan_target {
 		CONTAINERD_CONFIG_DEBIAN_DEFAULT,
 		CONTAINERD_CONFIG_FOREIGN,
 	} containerd_config;
+	/* Debian's packaged settings are (or were, before node-agent replaced that file) in
+	 * force: the files that replace them carry them on */
+	bool containerd_debian_settings;
 } plan_target;
 
 typedef struct plan_file {
 	char *path;
 	unsigned mode;
 	char *content;
+	bool needs_disk; /* only written once the data disk is ready (its mount unit) */
 } plan_file;
 
 typedef struct plan_disk {
