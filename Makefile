@@ -88,6 +88,9 @@ demo: deps
 	@./$(BUILD)/node-agent inventory --quiet > $(BUILD)/inventory.json
 	@echo
 	@echo "JSON (schema node-agent/inventory/v1) written to $(BUILD)/inventory.json"
+	@echo
+	@echo "== node-agent plan --config node-agent/examples/homelab.yaml (this machine; writes nothing) =="
+	@./$(BUILD)/node-agent plan --config node-agent/examples/homelab.yaml --inventory $(BUILD)/inventory.json --format yaml
 
 # The whole suite: a normal build (benchmarks, timings) and a sanitizer build that the
 # TAP tests run against.
