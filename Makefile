@@ -10,8 +10,10 @@
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-# The five libraries of the product, plus json-c for JSON.
+# The five libraries of the product, plus json-c for JSON. libsystemd and libcurl are
+# compiled against but loaded with dlopen() when a command needs them (node-agent/dl.h).
 PKGS := libsystemd libnl-3.0 libnl-route-3.0 blkid libcurl yaml-0.1 json-c
+LINK_PKGS := libnl-3.0 libnl-route-3.0 blkid yaml-0.1 json-c
 
 SANITIZE ?=
 WERROR ?=
@@ -30,7 +32,7 @@ WARNINGS += -Werror
 endif
 
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(LINK_PKGS) 2>/dev/null)
 
 CFLAGS ?= $(OPT) -g
 ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS) -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
@@ -123,3 +125,31 @@ clean:
 	rm -rf build
 
 -include $(HW_OBJ:.o=.d) $(AGENT_OBJ:.o=.d)
+
+# --- fuzz: libFuzzer over the config parser (tests/fuzz/), needs clang and its fuzzer
+# runtime (Debian: clang, libclang-rt-14-dev). Seeds: the configs in tests/configs/ and
+# node-agent/examples/ below 8 KiB (the larger ones test the size limits, and cost the
+# instrumented parser a third of a second each); what the fuzzer finds is kept in
+# build/fuzz/corpus for the next run, a crash is written to build/fuzz/crash-* and fails
+# the target.
+#   make fuzz FUZZ_SECONDS=300
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 30
+FUZZ_FLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer $(WARNINGS) -I hw -I node-agent \
+	$(shell $(PKG_CONFIG) --cflags yaml-0.1 2>/dev/null)
+FUZZ_LIBS = $(shell $(PKG_CONFIG) --libs yaml-0.1 2>/dev/null)
+FUZZ_CONFIG_SRC := tests/fuzz/fuzz-config.c node-agent/config.c node-agent/k8s.c
+
+.PHONY: fuzz
+build/fuzz/fuzz-config: $(FUZZ_CONFIG_SRC) node-agent/config.h node-agent/k8s.h hw/hw.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_CONFIG_SRC) $(FUZZ_LIBS)
+
+fuzz: build/fuzz/fuzz-config
+	@rm -rf build/fuzz/seed && mkdir -p build/fuzz/seed build/fuzz/corpus
+	@for f in $$(find tests/configs node-agent/examples -name '*.yaml' -size -8k); do \
+		cp "$$f" "build/fuzz/seed/$$(echo "$$f" | tr / _)"; done
+	build/fuzz/fuzz-config -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+		-dict=tests/fuzz/config.dict -artifact_prefix=build/fuzz/ -print_final_stats=1 \
+		build/fuzz/corpus build/fuzz/seed

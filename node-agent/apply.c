@@ -10,12 +10,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <systemd/sd-bus.h>
-#include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "apply.h"
+#include "dl.h"
 
 extern char **environ;
 
@@ -128,7 +127,7 @@ static int fsync_dir_of(const char *path)
 }
 
 /* temp file beside the target, fsync, rename over it, fsync the directory */
-static int write_atomic(const char *path, const char *content, unsigned mode)
+int write_atomic(const char *path, const char *content, unsigned mode)
 {
 	char *tmp = NULL;
 	const char *base = strrchr(path, '/');
@@ -293,22 +292,23 @@ static void start_unit_live(const char *unit, FILE *out)
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	int r;
 
-	if (sd_booted() <= 0 || sd_bus_open_system(&bus) < 0)
+	if (dl_systemd() < 0 || sym_sd_booted() <= 0 || sym_sd_bus_open_system(&bus) < 0)
 		return;
-	sd_bus_set_method_call_timeout(bus, 30 * 1000000ULL);
-	r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+	sym_sd_bus_set_method_call_timeout(bus, 30 * 1000000ULL);
+	r = sym_sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
 			       "org.freedesktop.systemd1.Manager", "Reload", &e, NULL, "");
 	if (r >= 0)
-		r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-				       "org.freedesktop.systemd1.Manager", "StartUnit", &e, NULL,
-				       "ss", unit, "replace");
+		r = sym_sd_bus_call_method(bus, "org.freedesktop.systemd1",
+					   "/org/freedesktop/systemd1",
+					   "org.freedesktop.systemd1.Manager", "StartUnit", &e, NULL,
+					   "ss", unit, "replace");
 	if (r < 0)
 		fprintf(out, "  warning: could not start %s: %s\n", unit,
 			e.message ? e.message : strerror(-r));
 	else
 		fprintf(out, "  start %s\n", unit);
-	sd_bus_error_free(&e);
-	sd_bus_unref(bus);
+	sym_sd_bus_error_free(&e);
+	sym_sd_bus_unref(bus);
 }
 
 /* --- data disk --- */

@@ -21,6 +21,8 @@
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
 #define MAX_ERRORS 50
+#define MAX_ENTRIES 1000 /* keys of one mapping, items of one list */
+#define MAX_VALUES 100000 /* entries walked in all, counting every use of an alias */
 
 const char *na_role_name(na_role r)
 {
@@ -40,6 +42,7 @@ typedef struct parser {
 	const char *path;
 	FILE *errors;
 	unsigned n_errors;
+	size_t n_values;
 	yaml_document_t *doc;
 	na_config *cfg;
 	/* top-level keys and their values, for problems that involve several keys */
@@ -96,6 +99,28 @@ static yaml_node_t *map_get(parser *p, const yaml_node_t *map, const char *key)
 static bool map_lacks(parser *p, const yaml_node_t *map, const char *key)
 {
 	return map && map->type == YAML_MAPPING_NODE && !map_get(p, map, key);
+}
+
+/*
+ * Bounds on the walk, so that a small file cannot cost minutes or gigabytes: an alias
+ * repeats all that it names wherever it is used (rules: [*r, *r, ...] with a rule of many
+ * labels), and the check for duplicate rule names is quadratic.
+ */
+static bool within_bounds(parser *p, const yaml_node_t *n, size_t entries, const char *where)
+{
+	if (p->n_values > MAX_VALUES)
+		return false;
+	if (entries > MAX_ENTRIES) {
+		err(p, n, "%s: more than %d entries", where, MAX_ENTRIES);
+		return false;
+	}
+	p->n_values += entries;
+	if (p->n_values > MAX_VALUES) {
+		err(p, n, "more than %d values in all (an alias counts each time it is used)",
+		    MAX_VALUES);
+		return false;
+	}
+	return true;
 }
 
 static const char *node_kind(const yaml_node_t *n)
@@ -232,22 +257,6 @@ static char *dup_glob(parser *p, const yaml_node_t *n, const char *what)
 	return strdup(s);
 }
 
-static int strv_push(char ***v, const char *s)
-{
-	size_t n = 0;
-	char **nv;
-
-	while (*v && (*v)[n])
-		n++;
-	nv = reallocarray(*v, n + 2, sizeof(char *));
-	if (!nv)
-		return -ENOMEM;
-	nv[n] = strdup(s);
-	nv[n + 1] = NULL;
-	*v = nv;
-	return nv[n] ? 0 : -ENOMEM;
-}
-
 static void strv_free(char **v)
 {
 	for (size_t i = 0; v && v[i]; i++)
@@ -259,21 +268,22 @@ static void strv_free(char **v)
 static char **str_list(parser *p, const yaml_node_t *n, const char *what,
 		       bool (*check)(parser *, const yaml_node_t *, const char *, const char *))
 {
-	char **v = calloc(1, sizeof(char *));
+	size_t count = 0, m = 0;
+	char **v;
 
-	if (!v)
-		return NULL;
-	if (n->type != YAML_SEQUENCE_NODE) {
+	if (n->type != YAML_SEQUENCE_NODE)
 		err(p, n, "%s: expected a list, found %s", what, node_kind(n));
-		return v;
-	}
-	for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
-	     i++) {
-		const yaml_node_t *item = node(p, *i);
+	else
+		count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	if (count > 0 && !within_bounds(p, n, count, what))
+		count = 0;
+	v = calloc(count + 1, sizeof(char *));
+	for (size_t i = 0; v && i < count; i++) {
+		const yaml_node_t *item = node(p, n->data.sequence.items.start[i]);
 		const char *s = item ? str(p, item, what) : NULL;
 
-		if (s && (!check || check(p, item, what, s)))
-			strv_push(&v, s);
+		if (s && (!check || check(p, item, what, s)) && (v[m] = strdup(s)))
+			m++;
 	}
 	return v;
 }
@@ -306,15 +316,69 @@ static bool check_mac(parser *p, const yaml_node_t *n, const char *what, const c
 typedef bool (*key_fn)(parser *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *data);
 static bool labels_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *data);
 
+typedef struct key_ref {
+	const char *key;
+	size_t pos;
+} key_ref;
+
+static int key_ref_cmp(const void *a, const void *b)
+{
+	const key_ref *x = a, *y = b;
+	int r = strcmp(x->key, y->key);
+
+	return r ? r : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/*
+ * For each pair of mapping `n`, the position of the first pair with the same key (its own
+ * when the key is unique). Sorted, so that a mapping reached through many aliases does not
+ * cost the square of its size each time.
+ */
+static size_t *first_of_keys(parser *p, const yaml_node_t *n, size_t count)
+{
+	key_ref *refs = calloc(count ? count : 1, sizeof(*refs));
+	size_t *first = calloc(count ? count : 1, sizeof(*first));
+	size_t m = 0;
+
+	if (!refs || !first) {
+		free(refs);
+		free(first);
+		return NULL;
+	}
+	for (size_t i = 0; i < count; i++) {
+		const yaml_node_t *k = node(p, n->data.mapping.pairs.start[i].key);
+
+		first[i] = i;
+		if (k && k->type == YAML_SCALAR_NODE)
+			refs[m++] = (key_ref){ (const char *)k->data.scalar.value, i };
+	}
+	qsort(refs, m, sizeof(*refs), key_ref_cmp);
+	for (size_t j = 1; j < m; j++)
+		if (!strcmp(refs[j].key, refs[j - 1].key))
+			first[refs[j].pos] = first[refs[j - 1].pos];
+	free(refs);
+	return first;
+}
+
 static void walk_map(parser *p, yaml_node_t *n, const char *where, const char *valid, key_fn fn,
 		     void *data)
 {
+	size_t count, *first;
+
 	if (n->type != YAML_MAPPING_NODE) {
 		err(p, n, "%s: expected a mapping, found %s", where, node_kind(n));
 		return;
 	}
-	for (yaml_node_pair_t *a = n->data.mapping.pairs.start; a < n->data.mapping.pairs.top;
-	     a++) {
+	count = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	if (!within_bounds(p, n, count, where))
+		return;
+	first = first_of_keys(p, n, count);
+	if (!first) {
+		err(p, n, "%s: out of memory", where);
+		return;
+	}
+	for (size_t i = 0; i < count; i++) {
+		yaml_node_pair_t *a = &n->data.mapping.pairs.start[i];
 		yaml_node_t *k = node(p, a->key), *v = node(p, a->value);
 		const char *key;
 
@@ -327,14 +391,11 @@ static void walk_map(parser *p, yaml_node_t *n, const char *where, const char *v
 		if (has_nul(p, k, where))
 			continue;
 		key = (const char *)k->data.scalar.value;
-		for (yaml_node_pair_t *b = n->data.mapping.pairs.start; b < a; b++) {
-			yaml_node_t *kb = node(p, b->key);
-			if (kb && kb->type == YAML_SCALAR_NODE &&
-			    !strcmp((const char *)kb->data.scalar.value, key)) {
-				err(p, k, "%s: duplicate key \"%s\" (first at line %zu)", where, key,
-				    kb->start_mark.line + 1);
-				goto next;
-			}
+		if (first[i] != i) {
+			yaml_node_t *kb = node(p, n->data.mapping.pairs.start[first[i]].key);
+			err(p, k, "%s: duplicate key \"%s\" (first at line %zu)", where, key,
+			    kb->start_mark.line + 1);
+			continue;
 		}
 		/* "token" is a fine label name */
 		if (fn != labels_key && (!strcmp(key, "token") || !strcmp(key, "agent-token") ||
@@ -347,8 +408,8 @@ static void walk_map(parser *p, yaml_node_t *n, const char *where, const char *v
 		}
 		if (!fn(p, key, k, v, data))
 			err(p, k, "%s: unknown key \"%s\" (expected one of: %s)", where, key, valid);
-next:;
 	}
+	free(first);
 }
 
 /* https:// only for anything that carries or reveals secrets. */
@@ -449,10 +510,13 @@ static bool labels_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *
 		err(p, v, "labels.%s: bad label value \"%s\": %s", key, value, why);
 		return true;
 	}
-	nl = reallocarray(r->labels, r->n_labels + 1, sizeof(*nl));
-	if (!nl)
-		return true;
-	r->labels = nl;
+	/* doubling: n_labels is 0 or a power of two exactly when the array is full */
+	if (!(r->n_labels & (r->n_labels - 1))) {
+		nl = reallocarray(r->labels, r->n_labels ? 2 * r->n_labels : 1, sizeof(*nl));
+		if (!nl)
+			return true;
+		r->labels = nl;
+	}
 	r->labels[r->n_labels].key = strdup(key);
 	r->labels[r->n_labels].value = strdup(value);
 	r->n_labels++;
@@ -517,6 +581,9 @@ static void parse_rules(parser *p, yaml_node_t *n)
 		err(p, n, "rules: expected a list of rules, found %s", node_kind(n));
 		return;
 	}
+	if (!within_bounds(p, n, (size_t)(n->data.sequence.items.top - n->data.sequence.items.start),
+			   "rules"))
+		return;
 	for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
 	     i++) {
 		yaml_node_t *rn = node(p, *i);

@@ -13,6 +13,7 @@
 #include "inventory-json.h"
 #include "output.h"
 #include "plan.h"
+#include "run.h"
 
 #define EXIT_USAGE 2
 
@@ -36,6 +37,12 @@ static void usage(FILE *f)
 		"  apply --config FILE [--root DIR] [--inventory FILE] [--target DIR] [--dry-run]\n"
 		"            Make TARGET (default /) match the plan: files written atomically,\n"
 		"            units enabled, the data disk prepared; --dry-run shows a diff.\n"
+		"  run [--root DIR] [--target DIR] [--config FILE|URL] [--state-dir DIR]\n"
+		"            The boot job: detect, find the config (kernel command line\n"
+		"            nodeagent.config=URL, a filesystem labelled NODEAGENT,\n"
+		"            /etc/node-agent/config.yaml), report, plan, apply, join.\n"
+		"  status [--state-dir DIR] [--json]\n"
+		"            The last run's result per stage.\n"
 		"  help      Show this help.\n"
 		"\n"
 		"inventory options:\n"
@@ -180,7 +187,7 @@ static int cmd_config(int argc, char **argv)
 		fprintf(stderr, "%s: %s: %s\n", program, argv[2], strerror(-r));
 		return EXIT_USAGE;
 	}
-	printf("%s: valid (%zu rules)\n", argv[2], c->n_rules);
+	printf("%s: valid (%zu rule%s)\n", argv[2], c->n_rules, c->n_rules == 1 ? "" : "s");
 	na_config_free(c);
 	return 0;
 }
@@ -318,6 +325,72 @@ out:
 	return ret;
 }
 
+static int cmd_run(int argc, char **argv, bool run)
+{
+	static const struct option opts[] = {
+		{ "root", required_argument, NULL, 'r' },
+		{ "target", required_argument, NULL, 't' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "config-timeout", required_argument, NULL, 'T' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	run_opts o = { .root = "/", .target = "/", .config_timeout_s = 600 };
+	bool json = false;
+	char *end;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "r:t:c:s:jh", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'r':
+			o.root = optarg;
+			break;
+		case 't':
+			o.target = optarg;
+			break;
+		case 'c':
+			o.config = optarg;
+			break;
+		case 's':
+			o.state_dir = optarg;
+			break;
+		case 'T':
+			o.config_timeout_s = (int)strtol(optarg, &end, 10);
+			if (*end || o.config_timeout_s < 0 || o.config_timeout_s > 86400) {
+				fprintf(stderr, "%s: --config-timeout takes seconds (0-86400)\n", program);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument \"%s\"\n", program, argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (!run) {
+		char *dir = NULL;
+		int r;
+		if (!o.state_dir && asprintf(&dir, "%s/var/lib/node-agent",
+					     strcmp(o.target, "/") ? o.target : "") < 0)
+			return EXIT_FAILURE;
+		r = run_status(o.state_dir ? o.state_dir : dir, json);
+		free(dir);
+		return r;
+	}
+	return run_pipeline(&o) == 0 ? 0 : EXIT_FAILURE;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -332,6 +405,8 @@ int main(int argc, char **argv)
 		return cmd_plan(argc - 1, argv + 1, false);
 	if (strcmp(argv[1], "apply") == 0)
 		return cmd_plan(argc - 1, argv + 1, true);
+	if (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "status") == 0)
+		return cmd_run(argc - 1, argv + 1, strcmp(argv[1], "run") == 0);
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0) {
 		usage(stdout);

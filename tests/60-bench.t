@@ -15,9 +15,11 @@ done
 res=$(mktemp)
 cleanup_dirs="$cleanup_dirs $res"
 BENCH_RESULT=$res sh "$TESTS_DIR/bench/inventory.sh" "$agent" 15 | sed 's/^/# /'
-read -r na_ms ls_ms na_kb ls_kb na_sc ls_sc < "$res"
-awk -v a="$na_ms" -v b="$ls_ms" 'BEGIN { exit !(b / a >= 15) }'
-ok $? "node-agent inventory is at least 15x faster than lshw -json ($na_ms ms vs $ls_ms ms)"
+read -r na_ms ls_ms na_kb ls_kb na_sc ls_sc na_cpu ls_cpu < "$res"
+# asserted on CPU time (user + system): wall time on a busy 2-core CI machine also measures
+# the other jobs; both are printed above
+awk -v a="$na_cpu" -v b="$ls_cpu" 'BEGIN { exit !(b / a >= 15) }'
+ok $? "node-agent inventory costs at least 15x less CPU than lshw -json ($na_cpu ms vs $ls_cpu ms)"
 [ "$na_kb" -lt 4096 ]
 ok $? "peak RSS under 4 MiB ($na_kb KiB; lshw $ls_kb KiB)"
 [ "$na_sc" -lt 1000 ]

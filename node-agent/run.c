@@ -1,0 +1,620 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `node-agent run`, the boot job: detect -> config -> report -> plan -> apply -> join.
+ * Progress goes to systemd (sd_notify STATUS=) and to the journal with structured fields
+ * (NODE_AGENT_STAGE=...); each stage's result goes to STATE_DIR/state.json.
+ */
+#define _GNU_SOURCE
+#include <blkid.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apply.h"
+#include "config.h"
+#include "dl.h"
+#include "fetch.h"
+#include "hw.h"
+#include "inventory-json.h"
+#include "output.h"
+#include "plan.h"
+#include "run.h"
+
+#define STATE_SCHEMA "node-agent/state/v1"
+#define NODEAGENT_LABEL "NODEAGENT"
+
+/* --- logging and progress --- */
+
+static bool to_journal(void)
+{
+	/* stderr already goes to the journal: send structured entries there instead */
+	return getenv("JOURNAL_STREAM") && dl_systemd() == 0;
+}
+
+__attribute__((format(printf, 3, 4))) static void log_stage(int prio, const char *stage,
+							   const char *fmt, ...)
+{
+	char *msg = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (!msg)
+		return;
+	if (to_journal()) {
+		char *m = NULL, *p = NULL, *s = NULL;
+		if (asprintf(&m, "MESSAGE=%s: %s", stage, msg) >= 0 &&
+		    asprintf(&p, "PRIORITY=%d", prio) >= 0 &&
+		    asprintf(&s, "NODE_AGENT_STAGE=%s", stage) >= 0) {
+			struct iovec iov[] = {
+				{ m, strlen(m) },
+				{ p, strlen(p) },
+				{ s, strlen(s) },
+				{ (char *)"SYSLOG_IDENTIFIER=node-agent", 28 },
+			};
+			sym_sd_journal_sendv(iov, 4);
+		}
+		free(m);
+		free(p);
+		free(s);
+	} else
+		fprintf(stderr, "node-agent: %s%s: %s\n",
+			prio <= LOG_ERR ? "error: " : prio <= LOG_WARNING ? "warning: " : "", stage, msg);
+	free(msg);
+}
+
+__attribute__((format(printf, 1, 2))) static void status(const char *fmt, ...)
+{
+	char *msg = NULL, *line = NULL;
+	va_list ap;
+
+	if (!getenv("NOTIFY_SOCKET") || dl_systemd() < 0)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	if (msg && asprintf(&line, "STATUS=%s", msg) >= 0)
+		sym_sd_notify(0, line);
+	free(line);
+	free(msg);
+}
+
+/* --- state.json --- */
+
+typedef struct run_state {
+	json_object *root;
+	json_object *stages;
+	char *path;
+} run_state;
+
+static char *now_rfc3339(void)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	char buf[32];
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return strdup(buf);
+}
+
+static void state_save(run_state *st)
+{
+	const char *s = json_object_to_json_string_ext(st->root, JSON_C_TO_STRING_PRETTY |
+								      JSON_C_TO_STRING_NOSLASHESCAPE);
+	char *c = NULL;
+
+	if (s && asprintf(&c, "%s\n", s) >= 0)
+		write_atomic(st->path, c, 0644);
+	free(c);
+}
+
+__attribute__((format(printf, 4, 5))) static void stage_result(run_state *st, const char *stage,
+							      const char *result, const char *fmt, ...)
+{
+	json_object *o = json_object_new_object();
+	char *msg = NULL, *at = now_rfc3339();
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	va_end(ap);
+	json_object_object_add(o, "stage", json_object_new_string(stage));
+	json_object_object_add(o, "result", json_object_new_string(result));
+	json_object_object_add(o, "message", msg ? json_object_new_string(msg) : NULL);
+	json_object_object_add(o, "at", at ? json_object_new_string(at) : NULL);
+	json_object_array_add(st->stages, o);
+	state_save(st);
+	log_stage(!strcmp(result, "failed") ? LOG_ERR : LOG_INFO, stage, "%s%s%s", result,
+		  msg ? ": " : "", msg ? msg : "");
+	free(msg);
+	free(at);
+}
+
+/* --- config discovery --- */
+
+static void url_escape(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (isalnum(c) || strchr("-._~:", c))
+			fputc(c, f);
+		else
+			fprintf(f, "%%%02X", c);
+	}
+}
+
+char *run_config_url_from_cmdline(const char *cmdline, const char *mac, const char *uuid,
+				  const char *serial, const char *hostname, const char **ret_err)
+{
+	const char *p = cmdline, *v = NULL;
+	char *out = NULL;
+	size_t len = 0, n;
+	FILE *f;
+
+	*ret_err = NULL;
+	while (p && (p = strstr(p, "nodeagent.config="))) {
+		if (p == cmdline || isspace((unsigned char)p[-1]))
+			v = p + strlen("nodeagent.config=");
+		p++;
+	}
+	if (!v)
+		return NULL;
+	n = strcspn(v, " \t\n");
+	if (n == 0) {
+		*ret_err = "nodeagent.config= is empty";
+		return NULL;
+	}
+	f = open_memstream(&out, &len);
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < n;) {
+		static const char *const names[] = { "mac", "uuid", "serial", "hostname" };
+		const char *vals[] = { mac, uuid, serial, hostname };
+		bool done = false;
+
+		for (size_t k = 0; k < 4 && !done; k++) {
+			size_t l = strlen(names[k]);
+			if (i + l + 3 <= n && v[i] == '$' && v[i + 1] == '{' &&
+			    !strncmp(v + i + 2, names[k], l) && v[i + 2 + l] == '}') {
+				if (!vals[k]) {
+					static char err[64];
+					snprintf(err, sizeof(err), "${%s} in nodeagent.config is unknown here",
+						 names[k]);
+					*ret_err = err;
+				} else
+					url_escape(f, vals[k]);
+				i += l + 3;
+				done = true;
+			}
+		}
+		if (!done)
+			fputc(v[i++], f);
+	}
+	fclose(f);
+	if (*ret_err) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* The MAC for ${mac}: the PXE interface, else the first physical NIC with link (as Talos
+ * does), else the first physical NIC. */
+static const char *config_mac(const hw_inventory *inv)
+{
+	if (inv->boot.pxe_mac)
+		return inv->boot.pxe_mac;
+	for (size_t i = 0; i < inv->n_nics; i++)
+		if (!inv->nics[i].is_virtual && inv->nics[i].mac && inv->nics[i].link &&
+		    !strcmp(inv->nics[i].link, "up"))
+			return inv->nics[i].mac;
+	for (size_t i = 0; i < inv->n_nics; i++)
+		if (!inv->nics[i].is_virtual && inv->nics[i].mac)
+			return inv->nics[i].mac;
+	return NULL;
+}
+
+/* config.yaml on a filesystem labelled NODEAGENT (a USB stick, a small partition),
+ * found with libblkid and mounted read-only for the time of one read. */
+static int config_from_labelled_fs(char **ret_body, char **ret_where)
+{
+	blkid_cache cache = NULL;
+	char *dev, *type = NULL, *body = NULL, *path = NULL;
+	const char *mnt = "/run/node-agent/nodeagent-fs";
+	fetch_result fr;
+	int r;
+
+	if (blkid_get_cache(&cache, "/dev/null") < 0)
+		return -ENOMEM;
+	dev = blkid_evaluate_tag("LABEL", NODEAGENT_LABEL, &cache);
+	if (!dev) {
+		blkid_put_cache(cache);
+		return -ENOENT;
+	}
+	type = blkid_get_tag_value(cache, "TYPE", dev);
+	mkdir("/run/node-agent", 0700);
+	mkdir(mnt, 0700);
+	r = mount(dev, mnt, type ? type : "vfat", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  NULL);
+	if (r < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (asprintf(&path, "file://%s/config.yaml", mnt) < 0) {
+		r = -ENOMEM;
+		umount(mnt);
+		goto out;
+	}
+	r = fetch_url(path, NULL, 0, NULL, &fr);
+	umount2(mnt, MNT_DETACH);
+	if (r == 0) {
+		body = fr.body;
+		if (asprintf(ret_where, "%s (label %s)/config.yaml", dev, NODEAGENT_LABEL) < 0)
+			*ret_where = NULL;
+		*ret_body = body;
+	} else
+		fetch_result_done(&fr);
+out:
+	free(path);
+	free(type);
+	free(dev);
+	blkid_put_cache(cache);
+	return r;
+}
+
+static unsigned jitter_ms(unsigned max)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return max ? (unsigned)((ts.tv_nsec ^ getpid()) % max) : 0;
+}
+
+/* Fetch and validate until it works or the time is up: a node never goes on with a
+ * config it could not read completely. */
+static int config_fetch_loop(const char *url, int timeout_s, na_config **ret)
+{
+	struct timespec start, now;
+	unsigned delay_ms = 1000;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (unsigned attempt = 1; attempt <= 1000; attempt++) {
+		fetch_result fr;
+		char *errs = NULL;
+		size_t errs_len = 0;
+		FILE *ef;
+		int r;
+
+		status("config: fetching %s (attempt %u)", url, attempt);
+		r = fetch_url(url, NULL, 0, NULL, &fr);
+		if (r == 0) {
+			ef = open_memstream(&errs, &errs_len);
+			r = na_config_parse(url, fr.body, fr.len, ef, ret);
+			if (ef)
+				fclose(ef);
+			if (r == 0) {
+				fetch_result_done(&fr);
+				free(errs);
+				return 0;
+			}
+			fetch_set_error(&fr, "invalid config: %.*s",
+				 (int)strcspn(errs ? errs : "?", "\n"), errs ? errs : "?");
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec + (time_t)(delay_ms / 1000) > timeout_s) {
+			log_stage(LOG_ERR, "config", "%s; giving up after %u attempts", fr.error, attempt);
+			status("config: failed: %s", fr.error);
+			fetch_result_done(&fr);
+			free(errs);
+			return -ETIMEDOUT;
+		}
+		unsigned wait = delay_ms + jitter_ms(delay_ms / 4 + 1);
+		if (fr.retry_after_s > 0 && (unsigned)fr.retry_after_s * 1000 > wait)
+			wait = (unsigned)fr.retry_after_s * 1000;
+		log_stage(LOG_WARNING, "config", "%s; attempt %u, retrying in %.1f s", fr.error, attempt,
+			  wait / 1000.0);
+		status("config: %s; retrying in %.0f s (attempt %u)", fr.error, wait / 1000.0, attempt);
+		fetch_result_done(&fr);
+		free(errs);
+		nanosleep(&(struct timespec){ .tv_sec = wait / 1000, .tv_nsec = (wait % 1000) * 1000000L },
+			  NULL);
+		delay_ms = delay_ms * 2 > 60000 ? 60000 : delay_ms * 2;
+	}
+	return -ETIMEDOUT;
+}
+
+static int discover_config(const run_opts *o, const hw_inventory *inv, bool live, na_config **ret,
+			   char **ret_source)
+{
+	char *cmdline = NULL, *path = NULL, *url = NULL;
+	const char *err = NULL;
+	fetch_result fr;
+	int r;
+
+	if (o->config) {
+		*ret_source = strdup(o->config);
+		if (strstr(o->config, "://"))
+			return config_fetch_loop(o->config, o->config_timeout_s, ret);
+		return na_config_load(o->config, stderr, ret);
+	}
+	/* 1. the kernel command line */
+	if (asprintf(&path, "file://%s/proc/cmdline", strcmp(o->root, "/") ? o->root : "") >= 0 &&
+	    fetch_url(path, NULL, 0, NULL, &fr) == 0) {
+		cmdline = fr.body;
+		url = run_config_url_from_cmdline(cmdline, config_mac(inv), inv->system.uuid,
+						  inv->system.serial, inv->hostname, &err);
+	}
+	free(path);
+	free(cmdline);
+	if (err) {
+		log_stage(LOG_ERR, "config", "%s", err);
+		return -EINVAL;
+	}
+	if (url) {
+		*ret_source = url;
+		return config_fetch_loop(url, o->config_timeout_s, ret);
+	}
+	/* 2. a filesystem labelled NODEAGENT */
+	if (live) {
+		char *body = NULL, *where = NULL;
+		if (config_from_labelled_fs(&body, &where) == 0) {
+			FILE *ef = stderr;
+			r = na_config_parse(where ? where : NODEAGENT_LABEL, body, strlen(body), ef, ret);
+			free(body);
+			*ret_source = where;
+			return r;
+		}
+	}
+	/* 3. /etc/node-agent/config.yaml */
+	if (asprintf(&path, "%s/etc/node-agent/config.yaml", strcmp(o->root, "/") ? o->root : "") < 0)
+		return -ENOMEM;
+	if (access(path, F_OK) == 0) {
+		*ret_source = path;
+		return na_config_load(path, stderr, ret);
+	}
+	free(path);
+	log_stage(LOG_ERR, "config",
+		  "no config: no nodeagent.config= on the kernel command line, no filesystem "
+		  "labelled %s, no /etc/node-agent/config.yaml",
+		  NODEAGENT_LABEL);
+	return -ENOENT;
+}
+
+/* --- the pipeline --- */
+
+static char *join_path(const char *a, const char *b)
+{
+	char *s = NULL;
+
+	if (asprintf(&s, "%s%s", strcmp(a, "/") ? a : "", b) < 0)
+		return NULL;
+	return s;
+}
+
+static int report_inventory(const na_config *cfg, const char *inventory_json)
+{
+	fetch_result fr;
+	unsigned delay = 1;
+	int r = -EIO;
+
+	/* a short, bounded effort: a dead collector must not hold up the boot */
+	for (int attempt = 1; attempt <= 3; attempt++) {
+		r = fetch_url(cfg->report_url, inventory_json, strlen(inventory_json), NULL, &fr);
+		if (r == 0 || !fetch_retryable(r, &fr)) {
+			if (r < 0)
+				log_stage(LOG_WARNING, "report", "%s", fr.error);
+			fetch_result_done(&fr);
+			break;
+		}
+		log_stage(LOG_WARNING, "report", "%s; retrying in %u s", fr.error, delay);
+		fetch_result_done(&fr);
+		sleep(delay);
+		delay *= 2;
+	}
+	return r;
+}
+
+int run_pipeline(const run_opts *o)
+{
+	run_state st = { 0 };
+	hw_ctx *ctx = NULL;
+	hw_inventory *inv = NULL;
+	na_config *cfg = NULL;
+	na_plan *plan = NULL;
+	plan_target tgt = { 0 };
+	json_object *j;
+	char *inv_path = NULL, *inv_json = NULL, *source = NULL, *k3s = NULL, *t;
+	int r, ret = 1;
+	bool live;
+
+	st.path = o->state_dir ? strdup(o->state_dir) : join_path(o->target, "/var/lib/node-agent");
+	if (!st.path || asprintf(&inv_path, "%s/inventory.json", st.path) < 0)
+		return 1;
+	t = st.path;
+	if (asprintf(&st.path, "%s/state.json", t) < 0)
+		st.path = NULL;
+	free(t);
+	st.root = json_object_new_object();
+	st.stages = json_object_new_array();
+	json_object_object_add(st.root, "schema", json_object_new_string(STATE_SCHEMA));
+	t = now_rfc3339();
+	json_object_object_add(st.root, "started_at", json_object_new_string(t));
+	free(t);
+	json_object_object_add(st.root, "stages", json_object_get(st.stages));
+
+	/* detect */
+	status("detect: reading the hardware");
+	r = hw_ctx_new(o->root, &ctx);
+	if (r >= 0)
+		r = hw_inventory_collect(ctx, &inv);
+	live = ctx && hw_ctx_is_live(ctx);
+	hw_ctx_free(ctx);
+	if (r < 0) {
+		stage_result(&st, "detect", "failed", "%s", strerror(-r));
+		goto out;
+	}
+	for (char **w = inv->warnings; w && *w; w++)
+		log_stage(LOG_WARNING, "detect", "%s", *w);
+	j = inventory_to_json(inv);
+	const char *js = j ? json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
+								   JSON_C_TO_STRING_NOSLASHESCAPE)
+			   : NULL;
+	if (js && asprintf(&inv_json, "%s\n", js) < 0)
+		inv_json = NULL;
+	json_object_put(j);
+	r = inv_json ? write_atomic(inv_path, inv_json, 0644) : -ENOMEM;
+	if (r < 0) {
+		stage_result(&st, "detect", "failed", "cannot write %s: %s", inv_path, strerror(-r));
+		goto out;
+	}
+	stage_result(&st, "detect", "ok", "%zu CPU threads, %zu GPUs, %zu disks, %zu NICs; %s",
+		     (size_t)(inv->cpu.threads > 0 ? inv->cpu.threads : 0), inv->n_gpus, inv->n_disks,
+		     inv->n_nics, inv_path);
+
+	/* config */
+	status("config: looking for the node config");
+	r = discover_config(o, inv, live, &cfg, &source);
+	if (r < 0) {
+		stage_result(&st, "config", "failed", "no valid config%s%s; nothing joined",
+			     source ? " from " : "", source ? source : "");
+		goto out;
+	}
+	stage_result(&st, "config", "ok", "%s (%zu rules)", source, cfg->n_rules);
+
+	/* report: a dead collector never blocks the node */
+	if (cfg->report_url) {
+		status("report: posting the inventory to %s", cfg->report_url);
+		r = report_inventory(cfg, inv_json);
+		stage_result(&st, "report", r == 0 ? "ok" : "failed", "%s", cfg->report_url);
+	} else
+		stage_result(&st, "report", "skipped", "no report.url in the config");
+
+	/* plan and apply */
+	status("plan: deciding what this node becomes");
+	r = plan_target_probe(o->target, &tgt);
+	if (r >= 0)
+		r = plan_compute(cfg, inv, &tgt, &plan);
+	if (r < 0) {
+		stage_result(&st, "plan", "failed", "%s", strerror(-r));
+		goto out;
+	}
+	for (char **w = plan->warnings; w && *w; w++)
+		log_stage(LOG_WARNING, "plan", "%s", *w);
+	stage_result(&st, "plan", "ok", "node %s, role %s, %zu labels, %zu files", plan->node_name,
+		     na_role_name(plan->role), plan->labels.n, plan->n_files);
+	status("apply: writing the node's files");
+	{
+		apply_result res;
+		char *outbuf = NULL;
+		size_t outlen = 0;
+		FILE *of = open_memstream(&outbuf, &outlen);
+
+		r = apply_plan(plan, o->target, false, of ? of : stderr, &res);
+		if (of)
+			fclose(of);
+		for (char *l = outbuf; l && *l;) {
+			char *nl = strchr(l, '\n');
+			if (nl)
+				*nl = '\0';
+			log_stage(LOG_INFO, "apply", "%s", l + strspn(l, " "));
+			l = nl ? nl + 1 : NULL;
+		}
+		free(outbuf);
+		if (r < 0 || res.failed) {
+			stage_result(&st, "apply", "failed", "%u changed, %u failed", res.changed,
+				     res.failed);
+			goto out;
+		}
+		stage_result(&st, "apply", "ok", "%u changed, %u unchanged", res.changed, res.unchanged);
+	}
+
+	/* join: K3s itself comes with the image, when the image has it */
+	k3s = join_path(o->target, "/usr/local/bin/k3s");
+	if (k3s && access(k3s, X_OK) == 0)
+		stage_result(&st, "join", "skipped", "K3s is in the image; joining is not implemented "
+						     "in this version");
+	else
+		stage_result(&st, "join", "skipped",
+			     "K3s is not in this image (no /usr/local/bin/k3s): build the image with "
+			     "K3S_BINARY=... to join a cluster");
+	ret = 0;
+out:
+	t = now_rfc3339();
+	json_object_object_add(st.root, "finished_at", json_object_new_string(t));
+	json_object_object_add(st.root, "result", json_object_new_string(ret ? "failed" : "ok"));
+	free(t);
+	state_save(&st);
+	if (ret == 0) {
+		status("done: node %s (%s); inventory in %s", plan ? plan->node_name : "?",
+		       plan ? na_role_name(plan->role) : "?", inv_path);
+		if (getenv("NOTIFY_SOCKET") && dl_systemd() == 0)
+			sym_sd_notify(0, "READY=1");
+	}
+	json_object_put(st.stages);
+	json_object_put(st.root);
+	free(st.path);
+	free(inv_path);
+	free(inv_json);
+	free(source);
+	free(k3s);
+	plan_free(plan);
+	plan_target_done(&tgt);
+	na_config_free(cfg);
+	hw_inventory_free(inv);
+	return ret;
+}
+
+int run_status(const char *state_dir, bool json)
+{
+	char *path = NULL;
+	json_object *o, *stages;
+	int r = 0;
+
+	if (asprintf(&path, "%s/state.json", state_dir) < 0)
+		return 1;
+	o = json_object_from_file(path);
+	if (!o) {
+		fprintf(stderr, "node-agent: no state in %s: node-agent run has not run here\n", path);
+		free(path);
+		return 1;
+	}
+	if (json)
+		output_json(stdout, o);
+	else {
+		json_object *v;
+		printf("last run: %s, started %s, finished %s\n",
+		       json_object_object_get_ex(o, "result", &v) ? json_object_get_string(v) : "running",
+		       json_object_object_get_ex(o, "started_at", &v) ? json_object_get_string(v) : "?",
+		       json_object_object_get_ex(o, "finished_at", &v) ? json_object_get_string(v) : "-");
+		if (json_object_object_get_ex(o, "stages", &stages))
+			for (size_t i = 0; i < json_object_array_length(stages); i++) {
+				json_object *s = json_object_array_get_idx(stages, i), *a, *b, *c;
+				json_object_object_get_ex(s, "stage", &a);
+				json_object_object_get_ex(s, "result", &b);
+				json_object_object_get_ex(s, "message", &c);
+				printf("  %-8s %-8s %s\n", json_object_get_string(a),
+				       json_object_get_string(b), c ? json_object_get_string(c) : "");
+			}
+	}
+	if (json_object_object_get_ex(o, "result", &stages) &&
+	    strcmp(json_object_get_string(stages), "ok"))
+		r = 1;
+	json_object_put(o);
+	free(path);
+	return r;
+}

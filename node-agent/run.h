@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+
+typedef struct run_opts {
+	const char *root;       /* where hardware is read ("/") */
+	const char *target;     /* where files are written ("/") */
+	const char *config;     /* a file or URL given on the command line, else discovered */
+	const char *state_dir;  /* default TARGET/var/lib/node-agent */
+	int config_timeout_s;   /* how long to keep retrying the config, default 600 */
+} run_opts;
+
+/* The boot job: detect, config, report, plan, apply, join. 0 on success. */
+int run_pipeline(const run_opts *o);
+/* Print the last run's per-stage result (STATE_DIR/state.json). */
+int run_status(const char *state_dir, bool json);
+/* "nodeagent.config=" on a kernel command line, with ${mac} ${uuid} ${serial} ${hostname}
+ * substituted (URL-escaped); NULL with *ret_err set when a value it uses is unknown. */
+char *run_config_url_from_cmdline(const char *cmdline, const char *mac, const char *uuid,
+				  const char *serial, const char *hostname, const char **ret_err);
