@@ -83,7 +83,9 @@ for cfg in node-agent/examples/homelab.yaml "$good"/*.yaml; do
 	name=$(basename "$cfg" .yaml)
 	"$NODE_AGENT" config check "$cfg" >"$scratch/out" 2>"$scratch/err"
 	is "$?" 0 "$name: config check exits 0"
-	is "$(cat "$scratch/out")" "$cfg: valid ($(rules "$cfg") rules)" "$name: reported valid"
+	n_rules=$(rules "$cfg")
+	is "$(cat "$scratch/out")" "$cfg: valid ($n_rules rule$([ "$n_rules" = 1 ] || echo s))" \
+		"$name: reported valid"
 	is "$(cat "$scratch/err")" "" "$name: no complaints on stderr"
 
 	target=$(mktemp -d "$scratch/target.XXXXXX")
