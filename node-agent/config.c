@@ -775,9 +775,19 @@ static bool gitops_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *
 
 static bool report_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *data)
 {
-	if (strcmp(key, "url") != 0)
+	if (!strcmp(key, "url"))
+		p->cfg->report_url = secure_url(p, v, "report.url");
+	else if (!strcmp(key, "ca_file"))
+		p->cfg->report_ca_file = abs_path(p, v, "report.ca_file");
+	else if (!strcmp(key, "ca_pem")) {
+		/* a CA certificate is public: pinning the collector's CA in the config is fine */
+		const char *s = str(p, v, "report.ca_pem");
+		if (s && !strstr(s, "-----BEGIN CERTIFICATE-----"))
+			err(p, v, "report.ca_pem: expected PEM certificates (-----BEGIN CERTIFICATE-----)");
+		else if (s)
+			p->cfg->report_ca_pem = strdup(s);
+	} else
 		return false;
-	p->cfg->report_url = secure_url(p, v, "report.url");
 	return true;
 }
 
@@ -846,7 +856,7 @@ static bool top_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *v, 
 			 "credentials_file, interval",
 			 gitops_key, &c->gitops);
 	} else if (!strcmp(key, "report"))
-		walk_map(p, v, "report", "url", report_key, NULL);
+		walk_map(p, v, "report", "url, ca_file, ca_pem", report_key, NULL);
 	else
 		return false;
 	return true;
@@ -1078,6 +1088,8 @@ na_config *na_config_free(na_config *c)
 	free(c->gitops.credentials_file);
 	free(c->gitops.interval);
 	free(c->report_url);
+	free(c->report_ca_file);
+	free(c->report_ca_pem);
 	free(c);
 	return NULL;
 }

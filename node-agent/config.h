@@ -86,6 +86,8 @@ typedef struct na_config {
 	na_data_disk data_disk;
 	na_gitops gitops;
 	char *report_url;
+	char *report_ca_file; /* trust only this CA for report.url */
+	char *report_ca_pem;  /* ... or this one, given inline */
 } na_config;
 
 /*

@@ -409,12 +409,14 @@ static char *join_path(const char *a, const char *b)
 static int report_inventory(const na_config *cfg, const char *inventory_json)
 {
 	fetch_result fr;
+	fetch_opts fo = { .ca_file = cfg->report_ca_file, .ca_pem = cfg->report_ca_pem,
+			  .timeout_s = 20 };
 	unsigned delay = 1;
 	int r = -EIO;
 
 	/* a short, bounded effort: a dead collector must not hold up the boot */
 	for (int attempt = 1; attempt <= 3; attempt++) {
-		r = fetch_url(cfg->report_url, inventory_json, strlen(inventory_json), NULL, &fr);
+		r = fetch_url(cfg->report_url, inventory_json, strlen(inventory_json), &fo, &fr);
 		if (r == 0 || !fetch_retryable(r, &fr)) {
 			if (r < 0)
 				log_stage(LOG_WARNING, "report", "%s", fr.error);

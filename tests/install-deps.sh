@@ -7,7 +7,7 @@ profile=${1:-build}
 build_pkgs="build-essential pkg-config libsystemd-dev libnl-3-dev libnl-route-3-dev
 	libblkid-dev libcurl4-openssl-dev libyaml-dev libjson-c-dev pci.ids"
 test_pkgs="$build_pkgs perl e2fsprogs fdisk lvm2 iproute2 util-linux lshw hyperfine strace
-	time jq containerd"
+	time jq containerd python3 openssl"
 # make fuzz (tests/fuzz/): clang and its libFuzzer, ASan and UBSan runtimes
 test_pkgs="$test_pkgs clang libclang-rt-14-dev"
 
