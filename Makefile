@@ -50,7 +50,8 @@ AGENT_OBJ := $(AGENT_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/*.c))
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/tools/*.c))
 
-.PHONY: all deps test-deps demo test check check-san bench clean format capture-qemu
+.PHONY: all deps test-deps image-deps demo test check check-san bench clean format capture-qemu \
+	image e2e
 
 all: $(BUILD)/node-agent $(UNIT_TESTS) $(TEST_TOOLS)
 
@@ -83,6 +84,19 @@ deps:
 test-deps:
 	@sh tests/install-deps.sh test
 
+image-deps:
+	@sh tests/install-deps.sh image
+
+# The node image (mkosi.conf, images/): build/image/pxe/{vmlinuz,initrd,boot.ipxe} and
+# build/image/usb/disk.raw. K3S_BINARY=/path/to/k3s K3S_SHA256=<hash> adds K3s.
+image: image-deps
+	@$(MAKE) --no-print-directory all
+	sh images/build.sh
+
+# Boot both images in QEMU (TCG) and check them from outside (tests/e2e/e2e.sh).
+e2e: image
+	@for m in pxe usb broken; do sh tests/e2e/e2e.sh $$m || exit 1; done
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@echo "== node-agent inventory --format table (this machine) =="
@@ -94,12 +108,13 @@ demo: deps
 	@echo "== node-agent plan --config node-agent/examples/homelab.yaml (this machine; writes nothing) =="
 	@./$(BUILD)/node-agent plan --config node-agent/examples/homelab.yaml --inventory $(BUILD)/inventory.json --format yaml
 
-# The whole suite: a normal build (benchmarks, timings) and a sanitizer build that the
-# TAP tests run against.
+# The whole suite: a normal build (benchmarks, timings, the image) and a sanitizer build
+# that the TAP tests run against; the image is built so tests/95-e2e.t can boot it.
 test: test-deps
 	@$(MAKE) --no-print-directory all WERROR=1
 	@$(MAKE) --no-print-directory all build/tests/nvml/libnvidia-ml.so.1 WERROR=1
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined WERROR=1 all
+	@$(MAKE) --no-print-directory image
 	@$(MAKE) --no-print-directory check-san
 
 check: all $(BUILD)/tests/nvml/libnvidia-ml.so.1

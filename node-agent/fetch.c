@@ -79,30 +79,49 @@ static size_t header_cb(char *data, size_t size, size_t n, void *userdata)
 
 static int fetch_file(const char *path, size_t max, fetch_result *res)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	struct stat st;
+	size_t cap = 4096;
 	ssize_t k;
 
 	if (fd < 0) {
+		int r = -errno;
 		fetch_set_error(res, "cannot open %s: %s", path, strerror(errno));
-		return -errno;
+		return r;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
-		fetch_set_error(res, "%s: not a regular file of at most %zu bytes",
-			 path, max);
+	/* procfs files report size 0: read to EOF, never past max */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		fetch_set_error(res, "%s: not a regular file", path);
 		close(fd);
 		return -EINVAL;
 	}
-	res->body = malloc((size_t)st.st_size + 1);
-	if (!res->body) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (res->len < (size_t)st.st_size &&
-	       (k = read(fd, res->body + res->len, (size_t)st.st_size - res->len)) > 0)
+	res->body = malloc(cap + 1);
+	while (res->body) {
+		if (res->len == cap) {
+			char *nb;
+			if (cap > max)
+				break;
+			cap *= 2;
+			nb = realloc(res->body, cap + 1);
+			if (!nb)
+				break;
+			res->body = nb;
+		}
+		k = read(fd, res->body + res->len, cap - res->len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
 		res->len += (size_t)k;
-	res->body[res->len] = '\0';
+	}
 	close(fd);
+	if (!res->body)
+		return -ENOMEM;
+	res->body[res->len] = '\0';
+	if (res->len > max) {
+		fetch_set_error(res, "%s: larger than %zu bytes", path, max);
+		return -EFBIG;
+	}
 	return 0;
 }
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Install what building (profile "build") or testing (profile "test") needs, from Debian's
+# Install what building (profile "build"), the image ("image") or testing ("test") needs, from Debian's
 # archive. Idempotent: nothing is downloaded when every package is already installed.
 set -eu
 profile=${1:-build}
@@ -10,11 +10,18 @@ test_pkgs="$build_pkgs perl e2fsprogs fdisk lvm2 iproute2 util-linux lshw hyperf
 	time jq containerd python3 openssl"
 # make fuzz (tests/fuzz/): clang and its libFuzzer, ASan and UBSan runtimes
 test_pkgs="$test_pkgs clang libclang-rt-14-dev"
+# make image (mkosi.conf, images/): mkosi 14 and what it and the USB image use
+image_pkgs="$build_pkgs mkosi systemd-container debootstrap dosfstools mtools zstd cpio
+	systemd-boot-efi e2fsprogs fdisk"
+# make e2e (tests/e2e/): QEMU with its iPXE ROMs, OVMF, the loopback relay and servers
+e2e_pkgs="qemu-system-x86 ipxe-qemu ovmf socat python3 openssl jq"
+test_pkgs="$test_pkgs $image_pkgs $e2e_pkgs"
 
 case "$profile" in
 build) pkgs=$build_pkgs ;;
 test) pkgs=$test_pkgs ;;
-*) echo "usage: $0 build|test" >&2; exit 2 ;;
+image) pkgs=$image_pkgs ;;
+*) echo "usage: $0 build|test|image" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -1,0 +1,180 @@
+#!/bin/sh
+# End-to-end boots of the built images in QEMU (TCG), checked from outside.
+#
+#   e2e.sh pxe     iPXE (QEMU's ROM) -> TFTP chain script -> boot.ipxe, vmlinuz, initrd
+#                  over HTTP from a loopback server -> systemd -> node-agent.service
+#   e2e.sh usb     OVMF boots build/image/usb/disk.raw attached as a USB disk
+#   e2e.sh broken  PXE with a config URL that answers 404: retried, reported, not joined
+#
+# The guest reaches the host only through QEMU user networking with restrict=on and
+# guestfwd rules to 10.0.2.100, each relayed by socat to a server on 127.0.0.1. Prints TAP.
+# Env: IMAGE_DIR (default build/image), E2E_TIMEOUT (s, default 240), E2E_KEEP=1.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+mode=${1:?usage: e2e.sh pxe|usb|broken}
+img=${IMAGE_DIR:-$top/build/image}
+limit=${E2E_TIMEOUT:-240}
+w=$(mktemp -d "${TMPDIR:-/tmp}/na-e2e.XXXXXX")
+pids=""
+n=0
+failed=0
+
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	if [ "${E2E_KEEP:-0}" = 1 ]; then echo "# kept $w"; else rm -rf "$w"; fi
+}
+trap cleanup EXIT INT TERM
+
+ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
+is() { if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; printf '#   got:      %s\n#   expected: %s\n' "$1" "$2"; fi; }
+
+for f in "$img/pxe/vmlinuz" "$img/pxe/initrd" "$img/pxe/boot.ipxe"; do
+	[ -s "$f" ] || { echo "1..0 # SKIP no image ($f): run make image"; exit 0; }
+done
+
+# --- servers on loopback ---
+sh "$top/tests/tools/mkcert.sh" "$w/tls"
+mkdir -p "$w/www/config" "$w/reports" "$w/tftp"
+cp "$img/pxe/vmlinuz" "$w/www/vmlinuz"
+cp "$img/pxe/initrd" "$w/www/initrd"
+cp "$img/pxe/boot.ipxe" "$w/www/boot.ipxe"
+python3 "$top/tests/tools/testserver.py" --dir "$w/www" --portfile "$w/http.port" & pids="$pids $!"
+python3 "$top/tests/tools/testserver.py" --reports "$w/reports" --tls "$w/tls/server.pem" \
+	"$w/tls/server.key" --portfile "$w/https.port" & pids="$pids $!"
+for i in $(seq 100); do [ -s "$w/http.port" ] && [ -s "$w/https.port" ] && break; sleep 0.1; done
+http=$(cat "$w/http.port") https=$(cat "$w/https.port")
+
+# The node config every machine gets (the URL carries its MAC, as a fleet would serve it).
+pxe_mac=52:54:00:e2:e0:01
+cat > "$w/www/config/$pxe_mac.yaml" <<EOF
+schema: node-agent/config/v1
+cluster: {server: https://10.0.0.10:6443, token_file: /run/credentials/node-agent.service/k3s-token}
+node_name: "\${product}-\${serial}"
+rules:
+  - name: e2e
+    labels: {lab: e2e}
+report:
+  url: https://10.0.2.100:8443/reports
+  ca_pem: |
+$(sed 's/^/    /' "$w/tls/ca.pem")
+EOF
+config_url="http://10.0.2.100:8080/config/\${mac}.yaml"
+[ "$mode" = broken ] && config_url="http://10.0.2.100:8080/status/404"
+
+# QEMU's TFTP hands iPXE a two-line script that sets the config URL and chains the real
+# boot.ipxe over HTTP, as a DHCP server's iPXE script would.
+# The journal goes to the serial console too, so the test can read it from outside.
+printf '#!ipxe\nset nodeagent-config %s\nset nodeagent-cmdline %s\nchain http://10.0.2.100:8080/boot.ipxe\n' \
+	"$config_url" "systemd.journald.forward_to_console=1" > "$w/tftp/start.ipxe"
+
+# --- the machine ---
+truncate -s 1G "$w/nvme0.img"
+truncate -s 2G "$w/nvme1.img"
+truncate -s 512M "$w/sata.img"
+mkfs.ext4 -q -F -L k8s-data "$w/nvme1.img"
+smbios="type=1,manufacturer=LENOVO,product=ThinkCentre M720q,version=ThinkCentre M720q,serial=E2E12345,uuid=6b1d4f2e-3c5a-4e7b-9d8c-1a2b3c4d5e6f"
+relay_http="cmd:socat - TCP:127.0.0.1:$http"
+relay_https="cmd:socat - TCP:127.0.0.1:$https"
+net="user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:8080-$relay_http,guestfwd=tcp:10.0.2.100:8443-$relay_https"
+set -- qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp 2 -m 2048 \
+	-nographic -no-reboot -serial "file:$w/console.log" -monitor none \
+	-smbios "$smbios" \
+	-drive "file=$w/nvme0.img,if=none,id=nv0,format=raw" -device nvme,serial=E2ENVME0001,drive=nv0 \
+	-drive "file=$w/nvme1.img,if=none,id=nv1,format=raw" -device nvme,serial=E2ENVME0002,drive=nv1 \
+	-device ahci,id=ahci \
+	-drive "file=$w/sata.img,if=none,id=sata0,format=raw" \
+	-device "ide-hd,bus=ahci.0,drive=sata0,model=WDC WD5000AAKX-08U6AA0,serial=WD-E2E0SATA01" \
+	-netdev user,id=n1,restrict=on -device virtio-net-pci,netdev=n1,mac=52:54:00:e2:e0:02,romfile=
+case $mode in
+pxe | broken)
+	set -- "$@" -boot n -netdev "$net,tftp=$w/tftp,bootfile=start.ipxe" \
+		-device "e1000,netdev=n0,mac=$pxe_mac,bootindex=1" ;;
+usb)
+	[ -s "$img/usb/disk.raw" ] || { echo "1..0 # SKIP no $img/usb/disk.raw"; exit 0; }
+	cp "$img/usb/disk.raw" "$w/disk.raw"
+	cp /usr/share/OVMF/OVMF_VARS.fd "$w/vars.fd"
+	# the config URL goes on the kernel command line of the stick's boot entry, as a user
+	# would write it (mtools: no mounting)
+	sh "$top/images/usb-set-cmdline.sh" "$w/disk.raw" "nodeagent.config=$config_url" \
+		systemd.journald.forward_to_console=1 >/dev/null || exit 1
+	set -- "$@" -drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd \
+		-drive "if=pflash,format=raw,unit=1,file=$w/vars.fd" \
+		-device qemu-xhci -drive "if=none,id=usb,format=raw,file=$w/disk.raw" \
+		-device usb-storage,drive=usb,bootindex=1 \
+		-netdev "$net" -device "e1000,netdev=n0,mac=$pxe_mac,romfile=" ;;
+esac
+
+start=$(date +%s.%N)
+timeout "$limit" "$@" >"$w/qemu.out" 2>&1 & qpid=$!
+pids="$pids $qpid"
+
+# --- wait for the report (or, with a broken URL, for the retries) ---
+arrived=""
+for i in $(seq $((limit * 5))); do
+	if [ "$mode" != broken ] && [ -e "$w/reports/0000.json" ]; then
+		arrived=$(date +%s.%N)
+		break
+	fi
+	if [ "$mode" = broken ] && [ "$(grep -ac 'config: .*HTTP status 404.*retrying in' "$w/console.log" 2>/dev/null)" -ge 3 ]; then
+		break
+	fi
+	kill -0 $qpid 2>/dev/null || break
+	sleep 0.2
+done
+sleep 2 # let the console catch up
+kill $qpid 2>/dev/null
+con=$w/console.log
+
+grep -aq 'systemd\[1\]: .*running in system mode\|systemd 252 running in system mode' "$con"
+ok $? "$mode: systemd runs as PID 1"
+if [ "$mode" = pxe ]; then
+	grep -aq 'iPXE' "$w/qemu.out" "$con" 2>/dev/null || grep -aq 'http://10.0.2.100:8080/vmlinuz\|node-agent: booting with config' "$con"
+	ok $? "pxe: iPXE loaded boot.ipxe, kernel and initrd over HTTP"
+fi
+
+if [ "$mode" = broken ]; then
+	grep -aq 'node-agent\[[0-9]*\]: config: .*HTTP status 404 .*attempt 1, retrying in' "$con"
+	ok $? "broken: the journal says the config URL answered 404 and that it retries"
+	grep -aq 'attempt 3, retrying in' "$con"
+	ok $? "broken: it keeps retrying with backoff"
+	[ ! -e "$w/reports/0000.json" ]
+	ok $? "broken: nothing reported without a config"
+	grep -aq 'node-agent\[[0-9]*\]: detect: ok' "$con"
+	ok $? "broken: the inventory was still taken and kept"
+	echo "1..$n"
+	exit $((failed > 0))
+fi
+
+[ -n "$arrived" ]
+ok $? "$mode: the inventory report arrived at the loopback collector"
+if [ -n "$arrived" ]; then
+	secs=$(echo "$arrived $start" | awk '{ printf "%.1f", $1 - $2 }')
+	echo "# $mode: QEMU start to report: $secs s (TCG)"
+	echo "$secs" > "$w/../na-e2e-$mode.seconds" 2>/dev/null || true
+fi
+r=$w/reports/0000.json
+q() { jq -c "$1" "$r" 2>/dev/null; }
+is "$(q '.cpu.threads')" 2 "$mode: CPU threads = -smp 2"
+is "$(q '.memory.physical_bytes')" 2147483648 "$mode: memory = -m 2048 (present blocks)"
+is "$(q '[.system.vendor, .system.product, .system.serial, .system.uuid]')" \
+	'["LENOVO","ThinkCentre M720q","E2E12345","6b1d4f2e-3c5a-4e7b-9d8c-1a2b3c4d5e6f"]' "$mode: DMI from -smbios"
+is "$(q '[.disks[] | select(.transport == "nvme") | .serial]')" '["E2ENVME0001","E2ENVME0002"]' "$mode: NVMe serials"
+is "$(q '[.disks[] | select(.transport == "sata") | .model, .serial]')" '["WDC WD5000AAKX-08U6AA0","WD-E2E0SATA01"]' \
+	"$mode: SATA model and serial"
+is "$(q '[.disks[] | select(.serial == "E2ENVME0002") | .filesystems[0].type, .filesystems[0].label]')" \
+	'["ext4","k8s-data"]' "$mode: the ext4 label of the data disk"
+is "$(q '[.nics[] | select(.virtual == false) | .mac] | sort')" '["52:54:00:e2:e0:01","52:54:00:e2:e0:02"]' \
+	"$mode: NIC MACs"
+is "$(q '.boot.mode')" "$([ "$mode" = usb ] && echo '"uefi"' || echo '"bios"')" "$mode: boot mode"
+[ "$mode" = pxe ] && is "$(q '.boot.pxe_mac')" "\"$pxe_mac\"" "pxe: the PXE MAC from BOOTIF="
+grep -aq "node-agent\[[0-9]*\]: config: ok: http://10.0.2.100:8080/config/$pxe_mac.yaml" "$con"
+ok $? "$mode: the config came from the URL on the kernel command line, \${mac} filled in"
+for i in $(seq 50); do grep -aq 'Started node-agent.service\|node-agent.service.*Finished\|join: skipped' "$con" && break; sleep 0.2; done
+grep -aq 'Started .*node-agent.service' "$con"
+ok $? "$mode: node-agent.service started (READY=1) and succeeded"
+grep -aq 'node-agent\[[0-9]*\]: join: skipped: K3s is not in this image' "$con"
+ok $? "$mode: the join stage says plainly that K3s is not in the image"
+echo "1..$n"
+exit $((failed > 0))
