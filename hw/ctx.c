@@ -178,7 +178,8 @@ char *hw_attr(hw_ctx *ctx, const char *path, unsigned flags)
 	r = hw_read_file(ctx, path, HW_ATTR_MAX, &buf, &len);
 	if (r < 0) {
 		bool quiet = (r == -ENOENT && !(flags & HW_READ_WARN_MISSING)) ||
-			     ((r == -EINVAL || r == -ENODEV) && (flags & HW_READ_QUIET_EINVAL));
+			     ((r == -EINVAL || r == -ENODEV || r == -ENXIO) &&
+			      (flags & HW_READ_QUIET_EINVAL));
 		if (r == -EFBIG)
 			hw_warn(ctx, path, "larger than %u bytes, ignored", HW_ATTR_MAX);
 		else if (!quiet)

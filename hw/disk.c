@@ -323,7 +323,7 @@ static int disk_read(hw_ctx *ctx, const char *name, const char *target, hw_disk 
 		serial = hw_attr(ctx, path, 0);
 		d->serial = serial ? hw_clean_ident(serial, strlen(serial)) : NULL;
 		snprintf(path, sizeof(path), "%s/wwid", base);
-		wwid = hw_attr(ctx, path, 0);
+		wwid = hw_attr(ctx, path, HW_READ_QUIET_EINVAL);
 		d->wwn = wwn_from_wwid(wwid);
 	} else if (is_virtio) {
 		_cleanup_free_ char *serial = NULL;
@@ -345,7 +345,7 @@ static int disk_read(hw_ctx *ctx, const char *name, const char *target, hw_disk 
 		snprintf(path, sizeof(path), "%s/device/vpd_pg80", base);
 		d->serial = serial_from_vpd80(ctx, path);
 		snprintf(path, sizeof(path), "%s/device/wwid", base);
-		wwid = hw_attr(ctx, path, 0);
+		wwid = hw_attr(ctx, path, HW_READ_QUIET_EINVAL);
 		d->wwn = wwn_from_wwid(wwid);
 	}
 	disk_probe_contents(ctx, d);

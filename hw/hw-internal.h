@@ -49,7 +49,9 @@ struct hw_ctx {
 
 /* Read flags. */
 enum {
-	HW_READ_QUIET_EINVAL = 1 << 0, /* EINVAL is a normal "no value" (e.g. speed of a down link) */
+	/* EINVAL, ENODEV, ENXIO are a normal "no value" (speed of a down link, the wwid of a
+	 * USB stick) */
+	HW_READ_QUIET_EINVAL = 1 << 0,
 	HW_READ_WARN_MISSING = 1 << 1, /* a missing file is worth a warning */
 	HW_READ_RAW = 1 << 2,          /* keep bytes as they are (binary VPD pages) */
 };

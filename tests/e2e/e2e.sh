@@ -60,6 +60,9 @@ report:
   ca_pem: |
 $(sed 's/^/    /' "$w/tls/ca.pem")
 EOF
+# Without BOOTIF (USB) ${mac} is the first NIC with link, which on this machine may be
+# either: the config is published under both MACs, as for a fleet keyed by MAC.
+cp "$w/www/config/$pxe_mac.yaml" "$w/www/config/52:54:00:e2:e0:02.yaml"
 config_url="http://10.0.2.100:8080/config/\${mac}.yaml"
 [ "$mode" = broken ] && config_url="http://10.0.2.100:8080/status/404"
 
@@ -86,7 +89,7 @@ set -- qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp 2 -m 2048 \
 	-device ahci,id=ahci \
 	-drive "file=$w/sata.img,if=none,id=sata0,format=raw" \
 	-device "ide-hd,bus=ahci.0,drive=sata0,model=WDC WD5000AAKX-08U6AA0,serial=WD-E2E0SATA01" \
-	-netdev user,id=n1,restrict=on -device virtio-net-pci,netdev=n1,mac=52:54:00:e2:e0:02,romfile=
+	-netdev user,id=n1,restrict=on,net=10.0.3.0/24 -device virtio-net-pci,netdev=n1,mac=52:54:00:e2:e0:02,romfile=
 case $mode in
 pxe | broken)
 	set -- "$@" -boot n -netdev "$net,tftp=$w/tftp,bootfile=start.ipxe" \
@@ -161,6 +164,8 @@ is "$(q '.memory.physical_bytes')" 2147483648 "$mode: memory = -m 2048 (present 
 is "$(q '[.system.vendor, .system.product, .system.serial, .system.uuid]')" \
 	'["LENOVO","ThinkCentre M720q","E2E12345","6b1d4f2e-3c5a-4e7b-9d8c-1a2b3c4d5e6f"]' "$mode: DMI from -smbios"
 is "$(q '[.disks[] | select(.transport == "nvme") | .serial]')" '["E2ENVME0001","E2ENVME0002"]' "$mode: NVMe serials"
+[ "$mode" = usb ] && is "$(q '[.disks[] | select(.transport == "usb") | .filesystems[0].label]')" '["NODEAGENT"]' \
+	"usb: the boot stick is seen, with its NODEAGENT partition"
 is "$(q '[.disks[] | select(.transport == "sata") | .model, .serial]')" '["WDC WD5000AAKX-08U6AA0","WD-E2E0SATA01"]' \
 	"$mode: SATA model and serial"
 is "$(q '[.disks[] | select(.serial == "E2ENVME0002") | .filesystems[0].type, .filesystems[0].label]')" \
@@ -169,7 +174,9 @@ is "$(q '[.nics[] | select(.virtual == false) | .mac] | sort')" '["52:54:00:e2:e
 	"$mode: NIC MACs"
 is "$(q '.boot.mode')" "$([ "$mode" = usb ] && echo '"uefi"' || echo '"bios"')" "$mode: boot mode"
 [ "$mode" = pxe ] && is "$(q '.boot.pxe_mac')" "\"$pxe_mac\"" "pxe: the PXE MAC from BOOTIF="
-grep -aq "node-agent\[[0-9]*\]: config: ok: http://10.0.2.100:8080/config/$pxe_mac.yaml" "$con"
+mac_re=$pxe_mac
+[ "$mode" = usb ] && mac_re="52:54:00:e2:e0:0[12]"
+grep -aq "node-agent\[[0-9]*\]: config: ok: http://10.0.2.100:8080/config/$mac_re.yaml" "$con"
 ok $? "$mode: the config came from the URL on the kernel command line, \${mac} filled in"
 for i in $(seq 50); do grep -aq 'Started node-agent.service\|node-agent.service.*Finished\|join: skipped' "$con" && break; sleep 0.2; done
 grep -aq 'Started .*node-agent.service' "$con"
