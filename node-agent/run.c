@@ -484,7 +484,7 @@ int run_pipeline(const run_opts *o)
 		stage_result(&st, "detect", "failed", "cannot write %s: %s", inv_path, strerror(-r));
 		goto out;
 	}
-	stage_result(&st, "detect", "ok", "%zu CPU threads, %zu GPUs, %zu disks, %zu NICs; %s",
+	stage_result(&st, "detect", "ok", "%zu CPU threads, %zu GPU(s), %zu disk(s), %zu NIC(s); %s",
 		     (size_t)(inv->cpu.threads > 0 ? inv->cpu.threads : 0), inv->n_gpus, inv->n_disks,
 		     inv->n_nics, inv_path);
 

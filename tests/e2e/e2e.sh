@@ -120,7 +120,7 @@ for i in $(seq $((limit * 5))); do
 		arrived=$(date +%s.%N)
 		break
 	fi
-	if [ "$mode" = broken ] && [ "$(grep -ac 'config: .*HTTP status 404.*retrying in' "$w/console.log" 2>/dev/null || echo 0)" -ge 3 ]; then
+	if [ "$mode" = broken ] && [ "$(cat "$w/console.log" 2>/dev/null | grep -ac 'config: .*HTTP status 404.*retrying in')" -ge 3 ]; then
 		break
 	fi
 	kill -0 $qpid 2>/dev/null || break
