@@ -11,15 +11,7 @@ stage=$out/stage
 start=$(date +%s)
 
 [ -x build/node-agent ] || { echo "image: build/node-agent missing (make)" >&2; exit 1; }
-rm -rf "$stage" "$out/mkosi" "$out/pxe" "$out/usb"
-mkdir -p "$stage/usr/bin" "$stage/usr/lib/systemd/system" "$stage/usr/lib/tmpfiles.d" \
-	"$out/pxe" "$out/usb" build/mkosi.cache
-cp -a images/extra/. "$stage/"
-install -m 0755 build/node-agent "$stage/usr/bin/node-agent"
-install -m 0644 init/node-agent.service init/k3s.service init/k3s-agent.service \
-	"$stage/usr/lib/systemd/system/"
-install -m 0644 init/node-agent.tmpfiles "$stage/usr/lib/tmpfiles.d/node-agent.conf"
-
+# K3s first: a wrong hash must stop the build before anything is replaced
 k3s_note="not included (make image K3S_BINARY=/path/to/k3s K3S_SHA256=... to add it)"
 if [ -n "${K3S_BINARY:-}" ]; then
 	[ -n "${K3S_SHA256:-}" ] || { echo "image: K3S_BINARY needs K3S_SHA256 (the pinned hash)" >&2; exit 1; }
@@ -28,9 +20,20 @@ if [ -n "${K3S_BINARY:-}" ]; then
 		echo "image: $K3S_BINARY has sha256 $got, not the pinned $K3S_SHA256: refusing it" >&2
 		exit 1
 	fi
+	k3s_note="included: $K3S_BINARY ($("$K3S_BINARY" --version 2>/dev/null | head -n 1 || echo "version unknown"), sha256 $got)"
+fi
+
+rm -rf "$stage" "$out/mkosi" "$out/pxe" "$out/usb"
+mkdir -p "$stage/usr/bin" "$stage/usr/lib/systemd/system" "$stage/usr/lib/tmpfiles.d" \
+	"$out/pxe" "$out/usb" build/mkosi.cache
+cp -a images/extra/. "$stage/"
+install -m 0755 build/node-agent "$stage/usr/bin/node-agent"
+install -m 0644 init/node-agent.service init/k3s.service init/k3s-agent.service \
+	"$stage/usr/lib/systemd/system/"
+install -m 0644 init/node-agent.tmpfiles "$stage/usr/lib/tmpfiles.d/node-agent.conf"
+if [ -n "${K3S_BINARY:-}" ]; then
 	mkdir -p "$stage/usr/local/bin"
 	install -m 0755 "$K3S_BINARY" "$stage/usr/local/bin/k3s"
-	k3s_note="included: $K3S_BINARY ($("$K3S_BINARY" --version 2>/dev/null | head -n 1 || echo "version unknown"), sha256 $got)"
 fi
 
 # systemd-nspawn (used by mkosi) needs a lockable /run/systemd/nspawn; where systemd is not
