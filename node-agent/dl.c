@@ -24,10 +24,6 @@ DL_DEFINE(sd_bus_set_method_call_timeout);
 DL_DEFINE(sd_bus_call_method);
 DL_DEFINE(sd_bus_error_free);
 DL_DEFINE(sd_bus_unref);
-DL_DEFINE(sd_bus_message_unref);
-DL_DEFINE(sd_bus_message_read);
-DL_DEFINE(sd_bus_get_property_string);
-DL_DEFINE(sd_bus_error_set_errno);
 
 DL_DEFINE(curl_global_init);
 DL_DEFINE(curl_easy_init);
@@ -60,10 +56,6 @@ int dl_systemd(void)
 	DL_LOAD(h, sd_bus_call_method);
 	DL_LOAD(h, sd_bus_error_free);
 	DL_LOAD(h, sd_bus_unref);
-	DL_LOAD(h, sd_bus_message_unref);
-	DL_LOAD(h, sd_bus_message_read);
-	DL_LOAD(h, sd_bus_get_property_string);
-	DL_LOAD(h, sd_bus_error_set_errno);
 	systemd_state = ok ? 1 : -ELIBBAD;
 	return ok ? 0 : -ELIBBAD;
 }

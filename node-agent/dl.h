@@ -27,10 +27,6 @@ DL_DECLARE(sd_bus_set_method_call_timeout);
 DL_DECLARE(sd_bus_call_method);
 DL_DECLARE(sd_bus_error_free);
 DL_DECLARE(sd_bus_unref);
-DL_DECLARE(sd_bus_message_unref);
-DL_DECLARE(sd_bus_message_read);
-DL_DECLARE(sd_bus_get_property_string);
-DL_DECLARE(sd_bus_error_set_errno);
 
 DL_DECLARE(curl_global_init);
 DL_DECLARE(curl_easy_init);
