@@ -53,7 +53,7 @@ TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/tools
 .PHONY: all deps test-deps image-deps demo test check check-san bench clean format capture-qemu \
 	image e2e
 
-all: $(BUILD)/node-agent $(UNIT_TESTS) $(TEST_TOOLS)
+all: $(BUILD)/node-agent $(UNIT_TESTS) $(TEST_TOOLS) $(BUILD)/tests/k3s-standin
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -72,6 +72,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhw.a
 $(BUILD)/tests/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(PKG_LIBS)
+
+# TEST STAND-IN for the k3s binary in the QEMU end-to-end image (tests/e2e/k3s-standin.c).
+$(BUILD)/tests/k3s-standin: tests/e2e/k3s-standin.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Wno-unused-result -o $@ $< $(ALL_LDFLAGS) \
+		$(shell $(PKG_CONFIG) --libs libcurl yaml-0.1 libsystemd 2>/dev/null) -lcrypto
 
 # Test helpers: a stand-in libnvidia-ml.so.1 (see tests/nvml-stub.c).
 $(BUILD)/tests/nvml/libnvidia-ml.so.1: tests/nvml-stub.c
@@ -168,3 +174,92 @@ fuzz: build/fuzz/fuzz-config
 	build/fuzz/fuzz-config -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
 		-dict=tests/fuzz/config.dict -artifact_prefix=build/fuzz/ -print_final_stats=1 \
 		build/fuzz/corpus build/fuzz/seed
+
+# --- fuzz-inventory: libFuzzer over the inventory JSON reader (tests/fuzz/fuzz-inventory.c)
+# that plan --inventory, report and diff use; each accepted input is also diffed with itself,
+# round-tripped and rendered as every report format. Seeds: the fixture inventories.
+#   make fuzz-inventory FUZZ_SECONDS=300
+FUZZ_INV_SRC := tests/fuzz/fuzz-inventory.c node-agent/inventory-read.c \
+	node-agent/inventory-json.c node-agent/diff.c node-agent/report.c node-agent/output.c \
+	$(HW_SRC)
+FUZZ_INV_PKGS := json-c yaml-0.1 libnl-3.0 libnl-route-3.0 blkid
+
+.PHONY: fuzz-inventory
+build/fuzz/fuzz-inventory: $(FUZZ_INV_SRC) $(wildcard hw/*.h hw/*.inc) node-agent/inventory-json.h \
+		node-agent/diff.h node-agent/report.h node-agent/output.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Wno-gnu-variable-sized-type-not-at-end \
+		$(shell $(PKG_CONFIG) --cflags $(FUZZ_INV_PKGS) 2>/dev/null) -o $@ \
+		$(FUZZ_INV_SRC) $(shell $(PKG_CONFIG) --libs $(FUZZ_INV_PKGS) 2>/dev/null) -ldl
+
+fuzz-inventory: build/fuzz/fuzz-inventory
+	@rm -rf build/fuzz/inventory-seed && mkdir -p build/fuzz/inventory-seed build/fuzz/inventory-corpus
+	@for f in tests/fixtures/*.json tests/plans/inventories/*.json; do \
+		cp "$$f" "build/fuzz/inventory-seed/$$(echo "$$f" | tr / _)"; done
+	build/fuzz/fuzz-inventory -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+		-dict=tests/fuzz/inventory.dict -artifact_prefix=build/fuzz/inventory- \
+		-print_final_stats=1 build/fuzz/inventory-corpus build/fuzz/inventory-seed
+
+# --- fuzz-gitops: libFuzzer over the GitOps stage's parsers (tests/fuzz/fuzz-gitops.c): the
+# install manifest (a rewritten one must parse back and be a fixed point) and the credentials
+# file. Seeds: tests/gitops/ with the selector byte in front.
+#   make fuzz-gitops FUZZ_SECONDS=300
+FUZZ_GITOPS_PKGS := yaml-0.1 json-c libcurl libsystemd
+
+.PHONY: fuzz-gitops
+build/fuzz/fuzz-gitops: tests/fuzz/fuzz-gitops.c node-agent/gitops.c node-agent/dl.c \
+		node-agent/gitops.h node-agent/dl.h node-agent/fetch.h node-agent/apply.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell $(PKG_CONFIG) --cflags $(FUZZ_GITOPS_PKGS) 2>/dev/null) \
+		-o $@ tests/fuzz/fuzz-gitops.c node-agent/dl.c $(FUZZ_LIBS) -ldl
+
+fuzz-gitops: build/fuzz/fuzz-gitops
+	@rm -rf build/fuzz/gitops-seed && mkdir -p build/fuzz/gitops-seed build/fuzz/gitops-corpus
+	@i=0; for f in tests/gitops/*.yaml; do for s in '\000' '\001'; do i=$$((i + 1)); \
+		{ printf "$$s"; cat "$$f"; } > build/fuzz/gitops-seed/$$i; done; done
+	@printf '\002username: git\npassword: x\n' > build/fuzz/gitops-seed/creds-https
+	@printf '\002identity: |\n  key\nknown_hosts: h k\nidentity.pub: p\n' > build/fuzz/gitops-seed/creds-ssh
+	build/fuzz/fuzz-gitops -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+		-artifact_prefix=build/fuzz/gitops- -print_final_stats=1 \
+		build/fuzz/gitops-corpus build/fuzz/gitops-seed
+
+# --- fuzz-kubeconfig: libFuzzer over the join stage's parsers (tests/fuzz/fuzz-kubeconfig.c):
+# kubeconfigs (file references resolve in a scratch directory), base64, the API server's node
+# list through roles_reconcile() and join_label_patch() (fetch_url() stubbed), token files.
+# Seeds: kubeconfigs made by tests/tools/mk-k3s-pki.sh and tests/fuzz/kubeconfig-seeds/, with
+# the selector byte in front (see the target's comment).
+#   make fuzz-kubeconfig FUZZ_SECONDS=300
+FUZZ_KC_SRC := tests/fuzz/fuzz-kubeconfig.c node-agent/kubeconfig.c node-agent/kube.c \
+	node-agent/join.c node-agent/preflight.c node-agent/k8s.c node-agent/config.c node-agent/dl.c
+FUZZ_KC_PKGS := yaml-0.1 json-c libcurl libsystemd
+
+.PHONY: fuzz-kubeconfig
+build/fuzz/fuzz-kubeconfig: $(FUZZ_KC_SRC) node-agent/kubeconfig.h node-agent/kube.h \
+		node-agent/join.h node-agent/preflight.h node-agent/k8s.h node-agent/config.h \
+		node-agent/plan.h node-agent/fetch.h node-agent/dl.h hw/hw.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell $(PKG_CONFIG) --cflags $(FUZZ_KC_PKGS) 2>/dev/null) -o $@ \
+		$(FUZZ_KC_SRC) $(shell $(PKG_CONFIG) --libs yaml-0.1 json-c 2>/dev/null) -ldl
+
+fuzz-kubeconfig: build/fuzz/fuzz-kubeconfig
+	@rm -rf build/fuzz/kubeconfig-seed && mkdir -p build/fuzz/kubeconfig-seed \
+		build/fuzz/kubeconfig-corpus
+	@pki=$$(mktemp -d) && sh tests/tools/mk-k3s-pki.sh -n node1 "$$pki" >/dev/null 2>&1 && \
+	for f in k3s.yaml user.kubeconfig kubelet.kubeconfig bearer.kubeconfig; do \
+		{ printf '\000'; sed "s|$$pki/|/|" "$$pki/$$f"; } > build/fuzz/kubeconfig-seed/pki-$$f; \
+	done; \
+	{ printf '\001'; base64 -w0 "$$pki/server-ca.crt"; } > build/fuzz/kubeconfig-seed/pki-b64; \
+	{ printf '\003'; cat "$$pki/token"; } > build/fuzz/kubeconfig-seed/pki-token; \
+	rm -rf "$$pki"
+	@for f in tests/fuzz/kubeconfig-seeds/*; do b=$${f##*/}; case $$b in \
+		kc-*) s='\000' ;; b64-*) s='\001' ;; nodes-*) s='\002' ;; token-*) s='\003' ;; \
+		*) continue ;; esac; { printf "$$s"; cat "$$f"; } > build/fuzz/kubeconfig-seed/$$b; done
+	build/fuzz/fuzz-kubeconfig -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+		-dict=tests/fuzz/kubeconfig.dict -artifact_prefix=build/fuzz/kubeconfig- \
+		-print_final_stats=1 build/fuzz/kubeconfig-corpus build/fuzz/kubeconfig-seed
+
+# Unit tests of node-agent modules (tests/unit/test-join.c): the modules' objects are linked in.
+UNIT_JOIN_OBJ = $(addprefix $(BUILD)/obj/node-agent/,kubeconfig.o preflight.o fetch.o dl.o)
+$(BUILD)/tests/test-join: tests/unit/test-join.c $(UNIT_JOIN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(UNIT_JOIN_OBJ) $(ALL_LDFLAGS) $(PKG_LIBS) -ldl

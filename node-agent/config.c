@@ -6,6 +6,7 @@
  * errors, because a typo must not silently change a node's role.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -451,6 +452,8 @@ static bool cluster_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t 
 		c->server = secure_url(p, v, "cluster.server");
 	else if (!strcmp(key, "token_file"))
 		c->token_file = abs_path(p, v, "cluster.token_file");
+	else if (!strcmp(key, "ca_file"))
+		c->server_ca_file = abs_path(p, v, "cluster.ca_file");
 	else
 		return false;
 	return true;
@@ -731,6 +734,68 @@ static bool is_hex64(const char *s)
 	return true;
 }
 
+/* A Go duration as Flux's CRDs accept it: ^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$ */
+static bool duration_valid(const char *s)
+{
+	if (!*s || strlen(s) > 32)
+		return false;
+	while (*s) {
+		if (!isdigit((unsigned char)*s))
+			return false;
+		while (isdigit((unsigned char)*s))
+			s++;
+		if (*s == '.') {
+			s++;
+			if (!isdigit((unsigned char)*s))
+				return false;
+			while (isdigit((unsigned char)*s))
+				s++;
+		}
+		if (!strncmp(s, "ms", 2))
+			s += 2;
+		else if (*s == 's' || *s == 'm' || *s == 'h')
+			s++;
+		else
+			return false;
+	}
+	return true;
+}
+
+/* The parts of git-check-ref-format(1) a typo would break: no spaces, controls, "..",
+ * "~^:?*[\\", "@{", leading '-' or '/', trailing '/', '.' or ".lock". */
+static bool git_ref_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 255 || s[0] == '-' || s[0] == '/' || s[n - 1] == '/' ||
+	    s[n - 1] == '.' || strstr(s, "..") || strstr(s, "@{") || strstr(s, "//") ||
+	    (n >= 5 && !strcmp(s + n - 5, ".lock")))
+		return false;
+	for (const char *c = s; *c; c++)
+		if ((unsigned char)*c <= 0x20 || *c == 0x7f || strchr("~^:?*[\\", *c))
+			return false;
+	return true;
+}
+
+/* A directory of the repository: relative, no ".." component, no controls. */
+static bool repo_path_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 1024 || s[0] == '/')
+		return false;
+	for (const char *c = s; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return false;
+	for (const char *c = s; c; c = strchr(c, '/')) {
+		if (*c == '/')
+			c++;
+		if (c[0] == '.' && c[1] == '.' && (!c[2] || c[2] == '/'))
+			return false;
+	}
+	return true;
+}
+
 static bool gitops_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *data)
 {
 	na_gitops *g = data;
@@ -758,17 +823,33 @@ static bool gitops_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *
 			    s);
 		else if (s)
 			g->repository = strdup(s);
-	} else if (!strcmp(key, "branch"))
-		g->branch = dup_str(p, v, "gitops.branch");
-	else if (!strcmp(key, "tag"))
-		g->tag = dup_str(p, v, "gitops.tag");
-	else if (!strcmp(key, "path"))
-		g->path = dup_str(p, v, "gitops.path");
-	else if (!strcmp(key, "credentials_file"))
+	} else if (!strcmp(key, "branch") || !strcmp(key, "tag")) {
+		const char *s = str(p, v, !strcmp(key, "tag") ? "gitops.tag" : "gitops.branch");
+		if (s && !git_ref_valid(s))
+			err(p, v, "gitops.%s: \"%s\" is not a usable git branch or tag name", key, s);
+		else if (s && !strcmp(key, "tag"))
+			g->tag = strdup(s);
+		else if (s)
+			g->branch = strdup(s);
+	} else if (!strcmp(key, "path")) {
+		const char *s = str(p, v, "gitops.path");
+		if (s && !repo_path_valid(s))
+			err(p, v, "gitops.path: \"%s\" must be a path inside the repository "
+				  "(relative, without \"..\")", s);
+		else if (s)
+			g->path = strdup(s);
+	} else if (!strcmp(key, "credentials_file"))
 		g->credentials_file = abs_path(p, v, "gitops.credentials_file");
-	else if (!strcmp(key, "interval"))
-		g->interval = dup_str(p, v, "gitops.interval");
-	else
+	else if (!strcmp(key, "install_ca_file"))
+		g->install_ca_file = abs_path(p, v, "gitops.install_ca_file");
+	else if (!strcmp(key, "interval")) {
+		const char *s = str(p, v, "gitops.interval");
+		if (s && !duration_valid(s))
+			err(p, v, "gitops.interval: expected a duration like 1m, 30s or 1h30m, "
+				  "found \"%s\"", s);
+		else if (s)
+			g->interval = strdup(s);
+	} else
 		return false;
 	return true;
 }
@@ -831,7 +912,7 @@ static bool top_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *v, 
 	} else if (!strcmp(key, "cluster")) {
 		p->cluster_key = k;
 		p->cluster = v;
-		walk_map(p, v, "cluster", "server, token_file", cluster_key, NULL);
+		walk_map(p, v, "cluster", "server, token_file, ca_file", cluster_key, NULL);
 	} else if (!strcmp(key, "node_name")) {
 		const char *s = str(p, v, "node_name");
 		if (s && node_name_valid(p, v, s))
@@ -852,8 +933,8 @@ static bool top_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *v, 
 		p->gitops_key = k;
 		p->gitops = v;
 		walk_map(p, v, "gitops",
-			 "engine, install_url, install_sha256, repository, branch, tag, path, "
-			 "credentials_file, interval",
+			 "engine, install_url, install_sha256, install_ca_file, repository, branch, "
+			 "tag, path, credentials_file, interval",
 			 gitops_key, &c->gitops);
 	} else if (!strcmp(key, "report"))
 		walk_map(p, v, "report", "url, ca_file, ca_pem", report_key, NULL);
@@ -992,6 +1073,8 @@ int na_config_parse(const char *path, const char *data, size_t len, FILE *errors
 	}
 	if (!c->data_disk.label && c->data_disk.present)
 		c->data_disk.label = strdup("node-data");
+	/* kept so the boot job can leave a copy for later commands (node-agent roles) */
+	c->text = strndup(data, len);
 	*ret = c;
 	return 0;
 }
@@ -1057,6 +1140,8 @@ na_config *na_config_free(na_config *c)
 	free(c->path);
 	free(c->server);
 	free(c->token_file);
+	free(c->server_ca_file);
+	free(c->text);
 	free(c->node_name);
 	for (size_t i = 0; i < c->n_rules; i++) {
 		na_rule *r = &c->rules[i];
@@ -1087,6 +1172,7 @@ na_config *na_config_free(na_config *c)
 	free(c->gitops.path);
 	free(c->gitops.credentials_file);
 	free(c->gitops.interval);
+	free(c->gitops.install_ca_file);
 	free(c->report_url);
 	free(c->report_ca_file);
 	free(c->report_ca_pem);

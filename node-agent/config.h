@@ -72,12 +72,15 @@ typedef struct na_gitops {
 	char *path;
 	char *credentials_file;
 	char *interval;
+	char *install_ca_file; /* trust only this CA for install_url */
 } na_gitops;
 
 typedef struct na_config {
 	char *path;
+	char *text; /* the YAML it was parsed from */
 	char *server;
 	char *token_file;
+	char *server_ca_file; /* cluster.ca_file: pins the server's CA when the token has no hash */
 	char *node_name;
 	na_rule *rules;
 	size_t n_rules;

@@ -24,6 +24,13 @@ DL_DEFINE(sd_bus_set_method_call_timeout);
 DL_DEFINE(sd_bus_call_method);
 DL_DEFINE(sd_bus_error_free);
 DL_DEFINE(sd_bus_unref);
+DL_DEFINE(sd_bus_match_signal);
+DL_DEFINE(sd_bus_process);
+DL_DEFINE(sd_bus_wait);
+DL_DEFINE(sd_bus_message_read);
+DL_DEFINE(sd_bus_message_unref);
+DL_DEFINE(sd_bus_slot_unref);
+DL_DEFINE(sd_bus_get_property_string);
 
 DL_DEFINE(curl_global_init);
 DL_DEFINE(curl_easy_init);
@@ -35,8 +42,11 @@ DL_DEFINE(curl_easy_strerror);
 DL_DEFINE(curl_slist_append);
 DL_DEFINE(curl_slist_free_all);
 
+DL_DEFINE(EVP_Digest);
+DL_DEFINE(EVP_sha256);
+
 /* The process keeps each library once loaded: the handles are never closed. */
-static int systemd_state, curl_state; /* 0 not tried, 1 loaded, -errno failed */
+static int systemd_state, curl_state, crypto_state; /* 0 not tried, 1 loaded, -errno failed */
 
 int dl_systemd(void)
 {
@@ -56,6 +66,13 @@ int dl_systemd(void)
 	DL_LOAD(h, sd_bus_call_method);
 	DL_LOAD(h, sd_bus_error_free);
 	DL_LOAD(h, sd_bus_unref);
+	DL_LOAD(h, sd_bus_match_signal);
+	DL_LOAD(h, sd_bus_process);
+	DL_LOAD(h, sd_bus_wait);
+	DL_LOAD(h, sd_bus_message_read);
+	DL_LOAD(h, sd_bus_message_unref);
+	DL_LOAD(h, sd_bus_slot_unref);
+	DL_LOAD(h, sd_bus_get_property_string);
 	systemd_state = ok ? 1 : -ELIBBAD;
 	return ok ? 0 : -ELIBBAD;
 }
@@ -82,5 +99,21 @@ int dl_curl(void)
 	if (ok && sym_curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		ok = false;
 	curl_state = ok ? 1 : -ELIBBAD;
+	return ok ? 0 : -ELIBBAD;
+}
+
+int dl_crypto(void)
+{
+	void *h;
+	bool ok = true;
+
+	if (crypto_state)
+		return crypto_state > 0 ? 0 : crypto_state;
+	h = dlopen("libcrypto.so.3", RTLD_NOW | RTLD_NODELETE);
+	if (!h)
+		return crypto_state = -EOPNOTSUPP;
+	DL_LOAD(h, EVP_Digest);
+	DL_LOAD(h, EVP_sha256);
+	crypto_state = ok ? 1 : -ELIBBAD;
 	return ok ? 0 : -ELIBBAD;
 }

@@ -159,7 +159,7 @@ int fetch_url(const char *url, const char *post_body, size_t post_len, const fet
 	sym_curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	sym_curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->connect_timeout_s ? o->connect_timeout_s : 10L);
 	sym_curl_easy_setopt(c, CURLOPT_TIMEOUT, o->timeout_s ? o->timeout_s : 30L);
-	sym_curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	sym_curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, o->no_redirects ? 0L : 1L);
 	sym_curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
 	/* a redirect must not downgrade https to http, nor leave http(s) */
 	sym_curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR,
@@ -171,8 +171,8 @@ int fetch_url(const char *url, const char *post_body, size_t post_len, const fet
 	sym_curl_easy_setopt(c, CURLOPT_HEADERDATA, res);
 	sym_curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	sym_curl_easy_setopt(c, CURLOPT_USERAGENT, "node-agent/1");
-	sym_curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
-	sym_curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	sym_curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, o->insecure ? 0L : 1L);
+	sym_curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, o->insecure ? 0L : 2L);
 	if (o->ca_file)
 		sym_curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
 	if (o->ca_pem) {
@@ -180,6 +180,29 @@ int fetch_url(const char *url, const char *post_body, size_t post_len, const fet
 					  .flags = CURL_BLOB_COPY };
 		sym_curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
 	}
+	if (o->client_cert_pem && o->client_key_pem) {
+		struct curl_blob cb = { .data = (void *)o->client_cert_pem,
+					.len = strlen(o->client_cert_pem), .flags = CURL_BLOB_COPY };
+		struct curl_blob kb = { .data = (void *)o->client_key_pem,
+					.len = strlen(o->client_key_pem), .flags = CURL_BLOB_COPY };
+		sym_curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &cb);
+		sym_curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+		sym_curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &kb);
+		sym_curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+	} else if (o->client_cert_file && o->client_key_file) {
+		sym_curl_easy_setopt(c, CURLOPT_SSLCERT, o->client_cert_file);
+		sym_curl_easy_setopt(c, CURLOPT_SSLKEY, o->client_key_file);
+	}
+	if (o->bearer_token) {
+		char *auth = NULL;
+		if (asprintf(&auth, "Authorization: Bearer %s", o->bearer_token) >= 0) {
+			hdrs = sym_curl_slist_append(hdrs, auth);
+			explicit_bzero(auth, strlen(auth));
+		}
+		free(auth);
+	}
+	if (o->method)
+		sym_curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, o->method);
 	if (post_body) {
 		char *ct = NULL;
 		if (asprintf(&ct, "Content-Type: %s",
@@ -218,10 +241,22 @@ int fetch_url(const char *url, const char *post_body, size_t post_len, const fet
 			r = -ETIMEDOUT;
 			break;
 		case CURLE_PEER_FAILED_VERIFICATION:
-		case CURLE_SSL_CONNECT_ERROR:
 		case CURLE_SSL_CACERT_BADFILE:
 			kind = "TLS verification failed";
 			r = -EPERM;
+			break;
+		case CURLE_SSL_CONNECT_ERROR:
+		case CURLE_SSL_CERTPROBLEM:
+		case CURLE_SSL_CIPHER:
+			kind = "TLS handshake failed";
+			r = -EPROTO;
+			break;
+		case CURLE_RECV_ERROR:
+		case CURLE_SEND_ERROR:
+		case CURLE_PARTIAL_FILE:
+		case CURLE_GOT_NOTHING:
+			kind = "connection broken";
+			r = -ECONNRESET;
 			break;
 		case CURLE_WRITE_ERROR:
 			kind = s.too_big ? "response too large" : "write error";
@@ -256,5 +291,6 @@ bool fetch_retryable(int r, const fetch_result *res)
 		return true;
 	if (res->status >= 400)
 		return res->status == 404; /* a config not published yet may appear */
-	return r == -ECONNREFUSED || r == -ETIMEDOUT || r == -EHOSTUNREACH || r == -EIO;
+	return r == -ECONNREFUSED || r == -ETIMEDOUT || r == -EHOSTUNREACH || r == -EIO ||
+	       r == -ECONNRESET;
 }

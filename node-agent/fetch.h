@@ -14,6 +14,15 @@ typedef struct fetch_opts {
 	const char *ca_pem;     /* ... or this PEM text */
 	const char *content_type;
 	const char **headers; /* extra "Name: value" headers, NULL-terminated */
+	const char *method;   /* "PATCH", "PUT", ...; default GET, or POST with a body */
+	bool insecure;        /* no certificate verification: only to fetch a CA whose hash
+			       * is checked afterwards (K3s /cacerts), never with credentials */
+	const char *client_cert_pem; /* TLS client certificate and key, PEM text ... */
+	const char *client_key_pem;
+	const char *client_cert_file; /* ... or files */
+	const char *client_key_file;
+	const char *bearer_token; /* "Authorization: Bearer ..." (never logged) */
+	bool no_redirects;        /* an API client must not follow redirects with credentials */
 } fetch_opts;
 
 typedef struct fetch_result {

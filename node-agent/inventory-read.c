@@ -16,6 +16,12 @@
 #include "inventory-json.h"
 
 #define INVENTORY_MAX_BYTES (16 * 1024 * 1024)
+/* Sizes and counts above 2^60 (1 EiB) are junk, and would overflow fleet totals. */
+#define INVENTORY_MAX_INT (INT64_C(1) << 60)
+/* Far above any machine (a PCI domain holds 65536 functions), and it keeps what reads
+ * inventories (diff matches parts pairwise) fast on hostile input. */
+#define INVENTORY_MAX_PARTS 4096
+#define INVENTORY_MAX_PCI 65536
 
 typedef struct reader {
 	const char *file;
@@ -35,6 +41,11 @@ __attribute__((format(printf, 3, 4))) static void rerr(reader *r, const char *jp
 	vfprintf(r->errors, fmt, ap);
 	va_end(ap);
 	fputc('\n', r->errors);
+}
+
+static bool is_json_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
 static json_object *get(json_object *o, const char *key)
@@ -63,10 +74,14 @@ static int64_t rint64(reader *r, json_object *o, const char *key, const char *wh
 {
 	json_object *v = get(o, key);
 
-	if (!v)
+	if (!v) /* absent or null: json-c gives NULL for both */
 		return HW_UNKNOWN;
 	if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0) {
 		rerr(r, where, "\"%s\" must be a non-negative integer or null", key);
+		return HW_UNKNOWN;
+	}
+	if (json_object_get_int64(v) > INVENTORY_MAX_INT) {
+		rerr(r, where, "\"%s\" is out of range", key);
 		return HW_UNKNOWN;
 	}
 	return json_object_get_int64(v);
@@ -95,8 +110,13 @@ static uint16_t rhex4(reader *r, json_object *o, const char *key, const char *wh
 	if (!v)
 		return 0;
 	s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
+	/* strtoul alone would take "+fff" or " fff" */
+	if (strlen(s) != 4 || strspn(s, "0123456789abcdefABCDEF") != 4) {
+		rerr(r, where, "\"%s\" must be 4 hex digits", key);
+		return 0;
+	}
 	x = strtoul(s, &end, 16);
-	if (strlen(s) != 4 || *end || x > 0xffff) {
+	if (*end || x > 0xffff) {
 		rerr(r, where, "\"%s\" must be 4 hex digits", key);
 		return 0;
 	}
@@ -123,13 +143,19 @@ static char **rstrv(reader *r, json_object *o, const char *key, const char *wher
 			rerr(r, where, "\"%s\"[%zu] must be a string", key, i);
 			continue;
 		}
-		out[k++] = strdup(json_object_get_string(e));
+		out[k] = strdup(json_object_get_string(e));
+		if (!out[k]) {
+			rerr(r, where, "out of memory");
+			break;
+		}
+		k++;
 	}
 	return out;
 }
 
-/* An array of objects at o[key]; returns its length, 0 with an error for other types. */
-static size_t rarray(reader *r, json_object *o, const char *key, json_object **ret)
+/* An array of objects at o[key]; returns its length, 0 with an error for other types or
+ * more than max entries. */
+static size_t rarray(reader *r, json_object *o, const char *key, size_t max, json_object **ret)
 {
 	json_object *v = get(o, key);
 
@@ -138,6 +164,10 @@ static size_t rarray(reader *r, json_object *o, const char *key, json_object **r
 		return 0;
 	if (!json_object_is_type(v, json_type_array)) {
 		rerr(r, key, "must be a list");
+		return 0;
+	}
+	if (json_object_array_length(v) > max) {
+		rerr(r, key, "more than %zu entries", max);
 		return 0;
 	}
 	*ret = v;
@@ -179,7 +209,13 @@ static void read_disk(reader *r, json_object *o, hw_disk *d, const char *w)
 		d->filesystems = calloc(n + 1, sizeof(*d->filesystems));
 		for (size_t i = 0; d->filesystems && i < n; i++) {
 			json_object *f = json_object_array_get_idx(fs, i);
-			hw_filesystem *x = &d->filesystems[d->n_filesystems++];
+			hw_filesystem *x;
+
+			if (!json_object_is_type(f, json_type_object)) {
+				rerr(r, w, "\"filesystems\"[%zu] must be an object", i);
+				continue;
+			}
+			x = &d->filesystems[d->n_filesystems++];
 			x->device = rstr(r, f, "device", w);
 			x->type = rstr(r, f, "type", w);
 			x->label = rstr(r, f, "label", w);
@@ -226,10 +262,10 @@ static void read_pci(reader *r, json_object *o, hw_pci_device *d, const char *w)
 		rerr(r, w, "\"class\" must be 4 hex digits");
 }
 
-#define READ_ARRAY(key, field, count, fn)                                                       \
+#define READ_ARRAY(key, field, count, fn, max)                                                  \
 	do {                                                                                    \
 		json_object *a;                                                                 \
-		size_t n = rarray(&r, root, key, &a);                                           \
+		size_t n = rarray(&r, root, key, max, &a);                                      \
 		inv->field = calloc(n + 1, sizeof(*inv->field));                                \
 		if (!inv->field)                                                                \
 			goto oom;                                                               \
@@ -244,6 +280,18 @@ static void read_pci(reader *r, json_object *o, hw_pci_device *d, const char *w)
 			fn(&r, e, &inv->field[inv->count++], w);                                \
 		}                                                                               \
 	} while (0)
+
+/* A section such as "system": an object, or absent/null (unknown). */
+static json_object *rsection(reader *r, json_object *root, const char *key)
+{
+	json_object *v = get(root, key);
+
+	if (v && !json_object_is_type(v, json_type_object)) {
+		rerr(r, key, "must be an object or null");
+		return NULL;
+	}
+	return v;
+}
 
 int inventory_from_json(json_object *root, const char *file, FILE *errors, hw_inventory **ret)
 {
@@ -266,10 +314,10 @@ int inventory_from_json(json_object *root, const char *file, FILE *errors, hw_in
 	inv->collected_at = rstr(&r, root, "collected_at", "$");
 	inv->hostname = rstr(&r, root, "hostname", "$");
 	inv->machine_id = rstr(&r, root, "machine_id", "$");
-	x = get(root, "boot");
+	x = rsection(&r, root, "boot");
 	inv->boot.mode = rstr(&r, x, "mode", "boot");
 	inv->boot.pxe_mac = rstr(&r, x, "pxe_mac", "boot");
-	x = get(root, "system");
+	x = rsection(&r, root, "system");
 	inv->system.vendor = rstr(&r, x, "vendor", "system");
 	inv->system.product = rstr(&r, x, "product", "system");
 	inv->system.version = rstr(&r, x, "version", "system");
@@ -281,7 +329,7 @@ int inventory_from_json(json_object *root, const char *file, FILE *errors, hw_in
 	inv->system.bios_version = rstr(&r, x, "bios_version", "system");
 	inv->system.chassis = rstr(&r, x, "chassis", "system");
 	inv->system.is_virtual = rtri(&r, x, "virtual", "system");
-	x = get(root, "cpu");
+	x = rsection(&r, root, "cpu");
 	inv->cpu.vendor = rstr(&r, x, "vendor", "cpu");
 	inv->cpu.model = rstr(&r, x, "model", "cpu");
 	inv->cpu.arch = rstr(&r, x, "arch", "cpu");
@@ -290,13 +338,13 @@ int inventory_from_json(json_object *root, const char *file, FILE *errors, hw_in
 	inv->cpu.cores = rint64(&r, x, "cores", "cpu");
 	inv->cpu.threads = rint64(&r, x, "threads", "cpu");
 	inv->cpu.flags = rstrv(&r, x, "flags_of_interest", "cpu");
-	x = get(root, "memory");
+	x = rsection(&r, root, "memory");
 	inv->memory.total_bytes = rint64(&r, x, "total_bytes", "memory");
 	inv->memory.physical_bytes = rint64(&r, x, "physical_bytes", "memory");
-	READ_ARRAY("gpus", gpus, n_gpus, read_gpu);
-	READ_ARRAY("disks", disks, n_disks, read_disk);
-	READ_ARRAY("nics", nics, n_nics, read_nic);
-	READ_ARRAY("pci_devices", pci_devices, n_pci_devices, read_pci);
+	READ_ARRAY("gpus", gpus, n_gpus, read_gpu, INVENTORY_MAX_PARTS);
+	READ_ARRAY("disks", disks, n_disks, read_disk, INVENTORY_MAX_PARTS);
+	READ_ARRAY("nics", nics, n_nics, read_nic, INVENTORY_MAX_PARTS);
+	READ_ARRAY("pci_devices", pci_devices, n_pci_devices, read_pci, INVENTORY_MAX_PCI);
 	inv->warnings = rstrv(&r, root, "warnings", "$");
 	if (r.n_errors > 0) {
 		hw_inventory_free(inv);
@@ -309,10 +357,81 @@ oom:
 	return -ENOMEM;
 }
 
-int inventory_load(const char *file, FILE *errors, hw_inventory **ret)
+/* *ret may be NULL: the text was the JSON literal null. */
+int inventory_parse_json(const char *file, const char *buf, size_t len, FILE *errors,
+			 json_object **ret)
 {
 	json_tokener *tok;
 	json_object *root;
+	enum json_tokener_error jerr;
+	const char *nul;
+	size_t off;
+
+	if (len > INVENTORY_MAX_BYTES) {
+		if (errors)
+			fprintf(errors, "%s: larger than %d bytes\n", file, INVENTORY_MAX_BYTES);
+		return -EINVAL;
+	}
+	/* JSON text never holds a raw NUL; json-c would stop reading at one */
+	nul = memchr(buf, '\0', len);
+	if (nul) {
+		if (errors)
+			fprintf(errors, "%s: not JSON text: NUL byte at byte %zu\n", file,
+				(size_t)(nul - buf));
+		return -EINVAL;
+	}
+	for (off = 0; off < len && is_json_space(buf[off]); off++)
+		;
+	if (off == len) {
+		if (errors)
+			fprintf(errors, "%s: empty file, expected a JSON object\n", file);
+		return -EINVAL;
+	}
+	tok = json_tokener_new_ex(64);
+	if (!tok)
+		return -ENOMEM;
+	root = json_tokener_parse_ex(tok, buf, (int)len);
+	jerr = json_tokener_get_error(tok);
+	off = (size_t)tok->char_offset;
+	if (!root && jerr == json_tokener_continue) {
+		/* a top-level number or literal ends only with the input: json-c wants a NUL
+		 * to know; an object or array cut short stays incomplete */
+		root = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+		off = len;
+	}
+	json_tokener_free(tok);
+	/* a top-level JSON null parses to root == NULL with success: inventory_from_json()
+	 * says "not a JSON object" */
+	if (jerr != json_tokener_success) {
+		if (errors) {
+			if (jerr == json_tokener_continue)
+				fprintf(errors, "%s: invalid JSON: truncated (the file ends inside "
+						"the value)\n", file);
+			else
+				fprintf(errors, "%s: invalid JSON at byte %zu: %s\n", file, off,
+					json_tokener_error_desc(jerr));
+		}
+		json_object_put(root);
+		return -EINVAL;
+	}
+	/* anything after the value must be whitespace */
+	while (off < len && is_json_space(buf[off]))
+		off++;
+	if (off < len) {
+		if (errors)
+			fprintf(errors, "%s: invalid JSON at byte %zu: data after the value\n", file,
+				off);
+		json_object_put(root);
+		return -EINVAL;
+	}
+	*ret = root;
+	return 0;
+}
+
+int inventory_read_json(const char *file, FILE *errors, json_object **ret)
+{
+	struct stat st;
 	char *buf;
 	size_t len = 0;
 	ssize_t k;
@@ -321,56 +440,47 @@ int inventory_load(const char *file, FILE *errors, hw_inventory **ret)
 	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		return -EISDIR;
+	}
 	buf = malloc(INVENTORY_MAX_BYTES + 1);
 	if (!buf) {
 		close(fd);
 		return -ENOMEM;
 	}
-	while ((k = read(fd, buf + len, INVENTORY_MAX_BYTES + 1 - len)) > 0) {
+	/* bounded: a larger file (or /dev/zero) stops one byte past the limit */
+	while ((k = read(fd, buf + len, INVENTORY_MAX_BYTES + 1 - len)) != 0) {
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
 		len += (size_t)k;
 		if (len > INVENTORY_MAX_BYTES)
 			break;
 	}
 	r = k < 0 ? -errno : 0;
 	close(fd);
-	if (r < 0) {
-		free(buf);
-		return r;
-	}
-	if (len > INVENTORY_MAX_BYTES) {
-		if (errors)
-			fprintf(errors, "%s: larger than %d bytes\n", file, INVENTORY_MAX_BYTES);
-		free(buf);
-		return -EINVAL;
-	}
-	tok = json_tokener_new_ex(64);
-	if (!tok) {
-		free(buf);
-		return -ENOMEM;
-	}
-	root = json_tokener_parse_ex(tok, buf, (int)len);
-	if (!root || json_tokener_get_error(tok) != json_tokener_success ||
-	    tok->char_offset != (int)len) {
-		size_t off = (size_t)tok->char_offset;
-		bool trailing = root && json_tokener_get_error(tok) == json_tokener_success;
-
-		/* anything after the value must be whitespace */
-		while (trailing && off < len && strchr(" \t\r\n", buf[off]))
-			off++;
-		if (!trailing || off < len) {
-			if (errors)
-				fprintf(errors, "%s: invalid JSON at byte %d: %s\n", file,
-					tok->char_offset,
-					trailing ? "data after the value"
-						 : json_tokener_error_desc(json_tokener_get_error(tok)));
-			json_object_put(root);
-			json_tokener_free(tok);
-			free(buf);
-			return -EINVAL;
-		}
-	}
-	json_tokener_free(tok);
+	if (r == 0)
+		r = inventory_parse_json(file, buf, len, errors, ret);
 	free(buf);
+	return r;
+}
+
+int inventory_load(const char *file, FILE *errors, hw_inventory **ret)
+{
+	json_object *root = NULL;
+	int r;
+
+	r = inventory_read_json(file, errors, &root);
+	if (r < 0)
+		return r;
 	r = inventory_from_json(root, file, errors, ret);
 	json_object_put(root);
 	return r;

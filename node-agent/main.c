@@ -8,11 +8,16 @@
 #include <string.h>
 
 #include "apply.h"
+#include "cmd.h"
 #include "config.h"
+#include "diff.h"
+#include "gitops.h"
+#include "deliver.h"
 #include "hw.h"
 #include "inventory-json.h"
 #include "output.h"
 #include "plan.h"
+#include "report.h"
 #include "run.h"
 
 #define EXIT_USAGE 2
@@ -38,11 +43,36 @@ static void usage(FILE *f)
 		"            Make TARGET (default /) match the plan: files written atomically,\n"
 		"            units enabled, the data disk prepared; --dry-run shows a diff.\n"
 		"  run [--root DIR] [--target DIR] [--config FILE|URL] [--state-dir DIR]\n"
+		"      [--no-start] [--join-timeout SECONDS]\n"
 		"            The boot job: detect, find the config (kernel command line\n"
 		"            nodeagent.config=URL, a filesystem labelled NODEAGENT,\n"
-		"            /etc/node-agent/config.yaml), report, plan, apply, join.\n"
+		"            /etc/node-agent/config.yaml), report, plan, apply, join, gitops.\n"
+		"            --no-start: K3s is started by something else; only wait for it.\n"
+		"  gitops --config FILE [--target DIR] [--dry-run]\n"
+		"            Write the pinned Flux or Argo CD install manifest (sha256-checked)\n"
+		"            and its GitRepository/Kustomization or root Application to\n"
+		"            TARGET/var/lib/rancher/k3s/server/manifests/ (server-init node).\n"
 		"  status [--state-dir DIR] [--json]\n"
 		"            The last run's result per stage.\n"
+		"  report FILE|DIR... [--format markdown|csv|html|json]\n"
+		"            One fleet table from many inventory JSON files (a DIR: its *.json).\n"
+		"  diff OLD NEW [--format text|json]\n"
+		"            Hardware changes between two inventories of one machine;\n"
+		"            exit 0 no changes, 1 changes, 2 invalid input.\n"
+		"  preflight --config FILE [--timeout SECONDS]\n"
+		"            Verify cluster.server against the token's CA hash (K10 token) or\n"
+		"            cluster.ca_file before anything is sent to it; exit 0 when the\n"
+		"            node may join.\n"
+		"  join --config FILE [--root DIR] [--inventory FILE] [--target DIR]\n"
+		"       [--no-start] [--timeout SECONDS]\n"
+		"            Preflight, start k3s.service or k3s-agent.service over D-Bus, wait\n"
+		"            until the Node is Ready, bring its labels to the plan.\n"
+		"  roles [--config FILE] [--kubeconfig FILE] [--target DIR]\n"
+		"            On a server: apply the node-role labels nodes ask for (annotation\n"
+		"            node-agent.io/api-labels) that the config allows.\n"
+		"  report-send (--config FILE | --url URL) [--state-dir DIR] [--inventory FILE]\n"
+		"            Spool an inventory as a report and send the spool to report.url\n"
+		"            (what the report stage of run does).\n"
 		"  help      Show this help.\n"
 		"\n"
 		"inventory options:\n"
@@ -333,6 +363,8 @@ static int cmd_run(int argc, char **argv, bool run)
 		{ "config", required_argument, NULL, 'c' },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "config-timeout", required_argument, NULL, 'T' },
+		{ "no-start", no_argument, NULL, 'N' },
+		{ "join-timeout", required_argument, NULL, 'J' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -364,6 +396,16 @@ static int cmd_run(int argc, char **argv, bool run)
 				return EXIT_USAGE;
 			}
 			break;
+		case 'N':
+			o.no_start = true;
+			break;
+		case 'J':
+			o.join_timeout_s = strtol(optarg, &end, 10);
+			if (*end || o.join_timeout_s < 1 || o.join_timeout_s > 86400) {
+				fprintf(stderr, "%s: --join-timeout takes seconds (1-86400)\n", program);
+				return EXIT_USAGE;
+			}
+			break;
 		case 'j':
 			json = true;
 			break;
@@ -391,6 +433,66 @@ static int cmd_run(int argc, char **argv, bool run)
 	return run_pipeline(&o) == 0 ? 0 : EXIT_FAILURE;
 }
 
+static int cmd_gitops(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "target", required_argument, NULL, 't' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *config = NULL, *target = "/";
+	gitops_opts go = { 0 };
+	na_config *cfg = NULL;
+	char *summary = NULL;
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:t:nh", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'c':
+			config = optarg;
+			break;
+		case 't':
+			target = optarg;
+			break;
+		case 'n':
+			go.dry_run = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (!config || optind < argc) {
+		fprintf(stderr, "usage: %s gitops --config FILE [--target DIR] [--dry-run]\n",
+			program);
+		return EXIT_USAGE;
+	}
+	r = na_config_load(config, stderr, &cfg);
+	if (r < 0) {
+		if (r != -EINVAL)
+			fprintf(stderr, "%s: %s: %s\n", program, config, strerror(-r));
+		return EXIT_USAGE;
+	}
+	r = gitops_run(cfg, target, &go, stderr, &summary);
+	na_config_free(cfg);
+	if (r == 1) {
+		fprintf(stderr, "%s: %s: %s\n", program, config, summary ? summary : "no gitops");
+		free(summary);
+		return EXIT_USAGE;
+	}
+	if (r < 0)
+		fprintf(stderr, "%s gitops: %s\n", program, summary ? summary : strerror(-r));
+	else
+		printf("%s\n", summary ? summary : "done");
+	free(summary);
+	return r < 0 ? EXIT_FAILURE : 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -407,6 +509,20 @@ int main(int argc, char **argv)
 		return cmd_plan(argc - 1, argv + 1, true);
 	if (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "status") == 0)
 		return cmd_run(argc - 1, argv + 1, strcmp(argv[1], "run") == 0);
+	if (strcmp(argv[1], "preflight") == 0)
+		return cmd_preflight(argc - 1, argv + 1);
+	if (strcmp(argv[1], "join") == 0)
+		return cmd_join(argc - 1, argv + 1);
+	if (strcmp(argv[1], "roles") == 0)
+		return cmd_roles(argc - 1, argv + 1);
+	if (strcmp(argv[1], "report-send") == 0)
+		return deliver_cli(argc - 1, argv + 1);
+	if (strcmp(argv[1], "gitops") == 0)
+		return cmd_gitops(argc - 1, argv + 1);
+	if (strcmp(argv[1], "report") == 0)
+		return report_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "diff") == 0)
+		return diff_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0) {
 		usage(stdout);

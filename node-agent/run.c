@@ -22,10 +22,14 @@
 
 #include "apply.h"
 #include "config.h"
+#include "deliver.h"
+#include "diff.h"
 #include "dl.h"
 #include "fetch.h"
 #include "hw.h"
+#include "gitops.h"
 #include "inventory-json.h"
+#include "join.h"
 #include "output.h"
 #include "plan.h"
 #include "run.h"
@@ -90,6 +94,26 @@ __attribute__((format(printf, 1, 2))) static void status(const char *fmt, ...)
 		sym_sd_notify(0, line);
 	free(line);
 	free(msg);
+}
+
+/* Progress of the join: both systemctl status and the journal show it. */
+static void join_progress(void *userdata, const char *msg)
+{
+	status("join: %s", msg);
+	log_stage(LOG_INFO, "join", "%s", msg);
+}
+
+/* One journal entry per line of a stage's log. */
+static void log_lines(int prio, const char *stage, char *buf)
+{
+	for (char *l = buf; l && *l;) {
+		char *nl = strchr(l, '\n');
+		if (nl)
+			*nl = '\0';
+		if (*l)
+			log_stage(prio, stage, "%s", l);
+		l = nl ? nl + 1 : NULL;
+	}
 }
 
 /* --- state.json --- */
@@ -406,28 +430,41 @@ static char *join_path(const char *a, const char *b)
 	return s;
 }
 
-static int report_inventory(const na_config *cfg, const char *inventory_json)
+static void report_log(void *userdata, int prio, const char *msg)
 {
-	fetch_result fr;
-	fetch_opts fo = { .ca_file = cfg->report_ca_file, .ca_pem = cfg->report_ca_pem,
-			  .timeout_s = 20 };
-	unsigned delay = 1;
-	int r = -EIO;
+	log_stage(prio, "report", "%s", msg);
+}
 
-	/* a short, bounded effort: a dead collector must not hold up the boot */
-	for (int attempt = 1; attempt <= 3; attempt++) {
-		r = fetch_url(cfg->report_url, inventory_json, strlen(inventory_json), &fo, &fr);
-		if (r == 0 || !fetch_retryable(r, &fr)) {
-			if (r < 0)
-				log_stage(LOG_WARNING, "report", "%s", fr.error);
-			fetch_result_done(&fr);
-			break;
-		}
-		log_stage(LOG_WARNING, "report", "%s; retrying in %u s", fr.error, delay);
-		fetch_result_done(&fr);
-		sleep(delay);
-		delay *= 2;
-	}
+/* Spool the report in STATE_DIR/spool and send the spool, oldest first (deliver.h): within
+ * a time budget, so a dead collector never holds up the boot. *ret_msg says what happened. */
+static int report_inventory(const na_config *cfg, const char *inventory_json,
+			    const char *machine_id, const char *inv_path, char **ret_msg)
+{
+	const char *bad = NULL, *slash = strrchr(inv_path, '/');
+	deliver_stats ds = { 0 };
+	deliver_opts o;
+	char *spool = NULL;
+	int r;
+
+	if (deliver_opts_init(&o, &bad) < 0)
+		log_stage(LOG_WARNING, "report", "ignoring %s: not a number in range", bad);
+	if (!slash || asprintf(&spool, "%.*s/spool", (int)(slash - inv_path), inv_path) < 0)
+		return -ENOMEM;
+	o.url = cfg->report_url;
+	o.ca_file = cfg->report_ca_file;
+	o.ca_pem = cfg->report_ca_pem;
+	o.spool_dir = spool;
+	o.log = report_log;
+	/* the boot job tries briefly and goes on to the join; node-agent-report.timer sends
+	 * what is left in the spool later */
+	if (!getenv("NODE_AGENT_REPORT_BUDGET_MS"))
+		o.budget_ms = 15000;
+	r = deliver_report(&o, inventory_json, machine_id, &ds);
+	if (asprintf(ret_msg, "%s: %u delivered, %u spooled, %u rejected, %u dropped%s%s",
+		     cfg->report_url, ds.delivered, ds.spooled, ds.rejected, ds.dropped,
+		     r < 0 ? "; " : "", r < 0 ? strerror(-r) : "") < 0)
+		*ret_msg = NULL;
+	free(spool);
 	return r;
 }
 
@@ -440,17 +477,44 @@ int run_pipeline(const run_opts *o)
 	na_plan *plan = NULL;
 	plan_target tgt = { 0 };
 	json_object *j;
-	char *inv_path = NULL, *inv_json = NULL, *source = NULL, *k3s = NULL, *t;
+	char *inv_path = NULL, *inv_json = NULL, *source = NULL, *state_dir = NULL, *t;
+	char *resumed_from = NULL;
 	int r, ret = 1;
-	bool live;
+	bool live, joined = false;
 
-	st.path = o->state_dir ? strdup(o->state_dir) : join_path(o->target, "/var/lib/node-agent");
-	if (!st.path || asprintf(&inv_path, "%s/inventory.json", st.path) < 0)
+	state_dir = o->state_dir ? strdup(o->state_dir) : join_path(o->target, "/var/lib/node-agent");
+	if (!state_dir || asprintf(&inv_path, "%s/inventory.json", state_dir) < 0 ||
+	    asprintf(&st.path, "%s/state.json", state_dir) < 0) {
+		free(state_dir);
+		free(inv_path);
 		return 1;
-	t = st.path;
-	if (asprintf(&st.path, "%s/state.json", t) < 0)
-		st.path = NULL;
-	free(t);
+	}
+	/* every stage is idempotent, so a run after a failure redoes the cheap ones and goes
+	 * on from where the last one stopped */
+	{
+		json_object *prev = json_object_from_file(st.path), *res, *stages;
+		const char *last_msg = NULL;
+		if (prev && json_object_object_get_ex(prev, "result", &res) &&
+		    !strcmp(json_object_get_string(res), "failed") &&
+		    json_object_object_get_ex(prev, "stages", &stages))
+			for (size_t i = 0; i < json_object_array_length(stages); i++) {
+				json_object *stg = json_object_array_get_idx(stages, i), *a, *b, *m;
+				if (json_object_object_get_ex(stg, "result", &b) &&
+				    !strcmp(json_object_get_string(b), "failed") &&
+				    json_object_object_get_ex(stg, "stage", &a)) {
+					/* the last failed stage is the one that stopped it */
+					free(resumed_from);
+					resumed_from = strdup(json_object_get_string(a));
+					last_msg = json_object_object_get_ex(stg, "message", &m)
+							   ? json_object_get_string(m)
+							   : "failed";
+				}
+			}
+		if (resumed_from)
+			log_stage(LOG_NOTICE, "run", "resuming: the last run stopped at %s (%s)",
+				  resumed_from, last_msg);
+		json_object_put(prev);
+	}
 	st.root = json_object_new_object();
 	st.stages = json_object_new_array();
 	json_object_object_add(st.root, "schema", json_object_new_string(STATE_SCHEMA));
@@ -458,6 +522,9 @@ int run_pipeline(const run_opts *o)
 	json_object_object_add(st.root, "started_at", json_object_new_string(t));
 	free(t);
 	json_object_object_add(st.root, "stages", json_object_get(st.stages));
+	if (resumed_from)
+		json_object_object_add(st.root, "resumed_from", json_object_new_string(resumed_from));
+	free(resumed_from);
 
 	/* detect */
 	status("detect: reading the hardware");
@@ -479,6 +546,24 @@ int run_pipeline(const run_opts *o)
 	if (js && asprintf(&inv_json, "%s\n", js) < 0)
 		inv_json = NULL;
 	json_object_put(j);
+	/* what changed since the last boot: kept as inventory.previous.json, logged */
+	if (inv_json && access(inv_path, F_OK) == 0) {
+		hw_inventory *prev = NULL;
+		char **lines = NULL, *prev_path = NULL;
+		FILE *quiet = fopen("/dev/null", "we");
+
+		if (inventory_load(inv_path, quiet, &prev) == 0 &&
+		    inventory_diff_lines(prev, inv, &lines) > 0)
+			for (char **l = lines; *l; l++)
+				log_stage(LOG_NOTICE, "detect", "hardware changed since the last run: %s", *l);
+		if (asprintf(&prev_path, "%s.previous", inv_path) >= 0 && rename(inv_path, prev_path) < 0)
+			log_stage(LOG_WARNING, "detect", "cannot keep %s: %m", prev_path);
+		if (quiet)
+			fclose(quiet);
+		free(prev_path);
+		inventory_diff_lines_free(lines);
+		hw_inventory_free(prev);
+	}
 	r = inv_json ? write_atomic(inv_path, inv_json, 0644) : -ENOMEM;
 	if (r < 0) {
 		stage_result(&st, "detect", "failed", "cannot write %s: %s", inv_path, strerror(-r));
@@ -497,12 +582,23 @@ int run_pipeline(const run_opts *o)
 		goto out;
 	}
 	stage_result(&st, "config", "ok", "%s (%zu rules)", source, cfg->n_rules);
+	/* a copy for later commands on this node (the servers' node-agent roles timer) */
+	{
+		char *copy = NULL;
+		if (cfg->text && asprintf(&copy, "%s/config.yaml", state_dir) >= 0 &&
+		    (r = write_atomic(copy, cfg->text, 0600)) < 0)
+			log_stage(LOG_WARNING, "config", "cannot keep a copy in %s: %s", copy,
+				  strerror(-r));
+		free(copy);
+	}
 
 	/* report: a dead collector never blocks the node */
 	if (cfg->report_url) {
-		status("report: posting the inventory to %s", cfg->report_url);
-		r = report_inventory(cfg, inv_json);
-		stage_result(&st, "report", r == 0 ? "ok" : "failed", "%s", cfg->report_url);
+		char *msg = NULL;
+		status("report: sending the inventory to %s", cfg->report_url);
+		r = report_inventory(cfg, inv_json, inv->machine_id, inv_path, &msg);
+		stage_result(&st, "report", r == 0 ? "ok" : "failed", "%s", msg ? msg : cfg->report_url);
+		free(msg);
 	} else
 		stage_result(&st, "report", "skipped", "no report.url in the config");
 
@@ -546,14 +642,47 @@ int run_pipeline(const run_opts *o)
 	}
 
 	/* join: K3s itself comes with the image, when the image has it */
-	k3s = join_path(o->target, "/usr/local/bin/k3s");
-	if (k3s && access(k3s, X_OK) == 0)
-		stage_result(&st, "join", "skipped", "K3s is in the image; joining is not implemented "
-						     "in this version");
-	else
-		stage_result(&st, "join", "skipped",
-			     "K3s is not in this image (no /usr/local/bin/k3s): build the image with "
-			     "K3S_BINARY=... to join a cluster");
+	status("join: joining the cluster as %s", na_role_name(plan->role));
+	{
+		join_opts jo = { .target = o->target,
+				 .start_units = !o->no_start,
+				 .ready_timeout_s = o->join_timeout_s,
+				 .progress = join_progress };
+		char *msg = NULL;
+
+		r = join_cluster(cfg, plan, &jo, &msg);
+		stage_result(&st, "join", r < 0 ? "failed" : r > 0 ? "skipped" : "ok", "%s",
+			     msg ? msg : strerror(-r));
+		free(msg);
+		if (r < 0)
+			goto out;
+		joined = r == 0;
+	}
+
+	/* gitops: the cluster-init server points the cluster at its Git repository */
+	if (plan->role != ROLE_SERVER_INIT)
+		stage_result(&st, "gitops", "skipped", "only the server-init node bootstraps GitOps");
+	else if (!cfg->gitops.present)
+		stage_result(&st, "gitops", "skipped", "no gitops section in the config");
+	else if (!joined)
+		stage_result(&st, "gitops", "skipped", "the node did not join a cluster");
+	else {
+		char *msg = NULL, *logbuf = NULL;
+		size_t loglen = 0;
+		FILE *lf = open_memstream(&logbuf, &loglen);
+
+		status("gitops: writing the %s manifests", cfg->gitops.engine);
+		r = gitops_stage(cfg, o->target, lf ? lf : stderr, &msg);
+		if (lf)
+			fclose(lf);
+		log_lines(LOG_INFO, "gitops", logbuf);
+		free(logbuf);
+		stage_result(&st, "gitops", r < 0 ? "failed" : r > 0 ? "skipped" : "ok", "%s",
+			     msg ? msg : strerror(-r));
+		free(msg);
+		if (r < 0)
+			goto out;
+	}
 	ret = 0;
 out:
 	t = now_rfc3339();
@@ -573,7 +702,7 @@ out:
 	free(inv_path);
 	free(inv_json);
 	free(source);
-	free(k3s);
+	free(state_dir);
 	plan_free(plan);
 	plan_target_done(&tgt);
 	na_config_free(cfg);

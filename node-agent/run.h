@@ -9,9 +9,11 @@ typedef struct run_opts {
 	const char *config;     /* a file or URL given on the command line, else discovered */
 	const char *state_dir;  /* default TARGET/var/lib/node-agent */
 	int config_timeout_s;   /* how long to keep retrying the config, default 600 */
+	bool no_start;          /* K3s is started by something else: only wait for it */
+	long join_timeout_s;    /* until the Node is Ready, default 600 */
 } run_opts;
 
-/* The boot job: detect, config, report, plan, apply, join. 0 on success. */
+/* The boot job: detect, config, report, plan, apply, join, gitops. 0 on success. */
 int run_pipeline(const run_opts *o);
 /* Print the last run's per-stage result (STATE_DIR/state.json). */
 int run_status(const char *state_dir, bool json);

@@ -54,14 +54,17 @@ set_cmdline "http://127.0.0.1:$http/nodes/\${mac}.yaml"
 run "$t"
 is "$?" 0 "run exits 0"
 is "$("$NODE_AGENT" status --target "$t" --json | jq -c '[.result, [.stages[] | .stage + ":" + .result]]')" \
-	'["ok",["detect:ok","config:ok","report:ok","plan:ok","apply:ok","join:skipped"]]' \
+	'["ok",["detect:ok","config:ok","report:ok","plan:ok","apply:ok","join:skipped","gitops:skipped"]]' \
 	"state.json: every stage, join skipped (no K3s here)"
 like "$("$NODE_AGENT" status --target "$t" --json | jq -r '.stages[1].message')" \
 	"^http://127.0.0.1:$http/nodes/52:54:00:12:34:01.yaml " "the config URL had \${mac} filled in"
 is "$(jq -r .schema "$t/var/lib/node-agent/inventory.json")" node-agent/inventory/v1 "inventory.json is kept"
 is "$(ls "$w/reports" | grep -c 'json$')" 1 "one report arrived at the TLS collector"
-is "$(jq -c '[.schema, .machine_id, .system.serial]' "$w/reports/0000.json")" \
-	'["node-agent/inventory/v1","5d2f8a0c3b7e4916a4c1e8f2d0b6a973","PC1ABCDE"]' "the report is the inventory"
+is "$(jq -c '[.schema, .machine_id, .inventory.schema, .inventory.system.serial]' "$w/reports/0000.json")" \
+	'["node-agent/report/v1","5d2f8a0c3b7e4916a4c1e8f2d0b6a973","node-agent/inventory/v1","PC1ABCDE"]' \
+	"the report is the inventory in a report/v1 envelope"
+is "$(jq -r '."Idempotency-Key"' "$w/reports/0000.headers")" "\"$(jq -r .idempotency_key "$w/reports/0000.json")\"" \
+	"the Idempotency-Key header is the envelope's key"
 is "$(jq -r '."Content-Type"' "$w/reports/0000.headers")" application/json "posted as application/json"
 like "$(cat "$t/etc/rancher/k3s/config.yaml")" '^node-name: thinkcentre-m720q-pc1abcde$' "the K3s config was applied"
 like "$(cat "$w/notify.log")" '^STATUS=config: fetching http://127\.0\.0\.1' "STATUS= tells the config stage"

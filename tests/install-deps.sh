@@ -5,11 +5,15 @@ set -eu
 profile=${1:-build}
 
 build_pkgs="build-essential pkg-config libsystemd-dev libnl-3-dev libnl-route-3-dev
-	libblkid-dev libcurl4-openssl-dev libyaml-dev libjson-c-dev pci.ids"
+	libblkid-dev libcurl4-openssl-dev libssl-dev libyaml-dev libjson-c-dev pci.ids"
 test_pkgs="$build_pkgs perl e2fsprogs fdisk lvm2 iproute2 util-linux lshw hyperfine strace
 	time jq containerd python3 openssl"
+# tests/86-k3s-double.t: the K3s API test double checked with the curl CLI
+test_pkgs="$test_pkgs curl"
 # make fuzz (tests/fuzz/): clang and its libFuzzer, ASan and UBSan runtimes
 test_pkgs="$test_pkgs clang libclang-rt-14-dev"
+# tests/100-report.t: the HTML fleet report rendered and sorted in headless Chromium
+test_pkgs="$test_pkgs chromium"
 # make image (mkosi.conf, images/): mkosi 14 and what it and the USB image use
 image_pkgs="$build_pkgs mkosi systemd-container debootstrap dosfstools mtools zstd cpio
 	systemd-boot-efi e2fsprogs fdisk"

@@ -3,7 +3,8 @@
 
   testserver.py --port 0 [--dir DIR] [--reports DIR] [--tls CERT KEY] [--portfile FILE]
 
-GET /<path> serves DIR/<path>; GET /status/<code> answers with that status; POST
+GET /<path> serves DIR/<path>; GET /truncate/<path> announces DIR/<path>'s full
+Content-Length, sends half of it and closes; GET /status/<code> answers with that status; POST
 /reports stores the body as REPORTS/<n>.json (with the request headers beside it) and
 answers 201. Binds 127.0.0.1 only. Writes the port it got to --portfile.
 """
@@ -44,11 +45,21 @@ def main():
                 return self.reply(int(path[8:11]), b"status\n")
             if not a.dir:
                 return self.reply(404)
+            truncate = path.startswith("/truncate/")
+            if truncate:
+                path = path[len("/truncate"):]
             full = os.path.realpath(os.path.join(a.dir, path.lstrip("/")))
             if not full.startswith(os.path.realpath(a.dir)) or not os.path.isfile(full):
                 return self.reply(404, b"not found\n")
             with open(full, "rb") as f:
                 data = f.read()
+            if truncate:
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data[: len(data) // 2])
+                self.close_connection = True
+                return
             self.reply(200, data, "application/octet-stream")
 
         def do_POST(self):

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * Fleet reports: many inventories (schema node-agent/inventory/v1) as one table, in
+ * Markdown (for a README), CSV (RFC 4180), JSON (schema node-agent/report/v1, for tools)
+ * or one self-contained HTML page (sortable columns, no external assets).
+ * Output depends only on the inputs (and SOURCE_DATE_EPOCH, when set, for a date line).
+ */
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "hw.h"
+
+typedef enum report_format {
+	REPORT_MARKDOWN,
+	REPORT_CSV,
+	REPORT_HTML,
+	REPORT_JSON,
+} report_format;
+
+typedef struct report_node {
+	const char *file; /* where the inventory came from, as given */
+	const char *role; /* the inventory's optional top-level "role"/"node_role", or NULL */
+	const hw_inventory *inv;
+} report_node;
+
+int report_parse_format(const char *s, report_format *ret);
+/* Render the nodes in the order given. Returns 0 or -errno (-EIO on a write error). */
+int report_write(FILE *f, report_format fmt, const report_node *nodes, size_t n);
+
+/* "NVMe SSD", "SATA SSD", "HDD", "USB disk", "eMMC/SD", "virtual disk", ... */
+const char *report_disk_type(const hw_disk *d);
+/* "1 Gb/s", "2.5 Gb/s", "100 Mb/s"; "-" when unknown. */
+void report_format_speed(int64_t mbps, char *buf, size_t n);
+/* The machine's model for people: "LENOVO ThinkPad T480 (20L5CTO1WW)"; NULL when unknown. */
+char *report_system_model(const hw_system *s);
+
+/* `node-agent report FILE|DIR... [--format markdown|csv|html|json]`: exit 0, or 2 for
+ * usage errors and unreadable or invalid inventories (nothing is written then). */
+int report_main(int argc, char **argv);

@@ -1,0 +1,352 @@
+#!/bin/sh
+# The K3s / Kubernetes API test double (tests/tools/k3s-double.py) behaves like the real server
+# in everything the node agent's tests rely on: /cacerts and the K10 token hash, authentication,
+# the Node authorizer and NodeRestriction messages, patch semantics, conflicts, Status objects.
+# Checked with curl, openssl and jq against the PKI from tests/tools/mk-k3s-pki.sh.
+. "$(dirname "$0")/lib.sh"
+for t in curl openssl jq python3; do
+	command -v "$t" >/dev/null || { skip "k3s double" "$t missing"; done_testing; exit; }
+done
+tools=$TESTS_DIR/tools
+w=$(mktemp -d "${TMPDIR:-/tmp}/k3s-double.XXXXXX")
+cleanup_dirs="$w"
+pids=""
+trap 'for p in $pids; do kill "$p" 2>/dev/null; done; cleanup' EXIT
+trap 'exit 1' INT TERM HUP
+d=$w/pki
+
+# start NAME [OPTIONS...]: run a double, wait (bounded) for its port, set $url.
+start() {
+	n=$1
+	shift
+	python3 "$tools/k3s-double.py" --pki "$d" --port 0 --portfile "$w/$n.port" "$@" 2>"$w/$n.err" &
+	pids="$pids $!"
+	i=0
+	while [ ! -s "$w/$n.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	url=https://127.0.0.1:$(cat "$w/$n.port" 2>/dev/null)
+}
+
+# call WHO METHOD PATH: status code in $code, body in $w/out, headers in $w/hdr; a body is sent
+# when $ctype and $data are set (cleared after the call).
+call() {
+	who=$1 method=$2 path=$3
+	set -- --cacert "$d/server-ca.crt"
+	case $who in
+	none) ;;
+	admin) set -- "$@" --cert "$d/client-admin.crt" --key "$d/client-admin.key" ;;
+	untrusted) set -- "$@" --cert "$d/client-untrusted.crt" --key "$d/client-untrusted.key" ;;
+	jane) set -- "$@" --cert "$d/client-user.crt" --key "$d/client-user.key" ;;
+	node1 | gpu1) set -- "$@" --cert "$d/client-kubelet-$who.crt" --key "$d/client-kubelet-$who.key" ;;
+	token:*) set -- "$@" -H "Authorization: Bearer $(cat "$d/${who#token:}.token")" ;;
+	esac
+	if [ -n "${ctype+x}" ]; then
+		set -- "$@" -H "Content-Type: $ctype" --data-binary "$data"
+	fi
+	code=$(curl -sS --max-time 5 -X "$method" "$@" -D "$w/hdr" -o "$w/out" -w '%{http_code}' "$url$path")
+	unset ctype data
+}
+patch() { # patch WHO NODE CONTENT-TYPE BODY
+	ctype=$3 data=$4
+	call "$1" PATCH "/api/v1/nodes/$2"
+}
+out() { jq -r "$@" "$w/out"; }
+shapes=$TESTS_DIR/k3s-double
+# shape FILE: the last answer is byte for byte the recorded Status in tests/k3s-double/FILE.
+shape() { cmp -s "$w/out" "$shapes/$1"; ok $? "... byte for byte tests/k3s-double/$1"; }
+hdr() { tr -d '\r' <"$w/hdr" | awk -v h="$1" 'tolower($1) == tolower(h) ":" { sub(/^[^:]*: /, ""); print }'; }
+
+"$tools/mk-k3s-pki.sh" -n node1 -n gpu1 "$d" >"$w/token.out"
+ok $? "mk-k3s-pki.sh makes the PKI"
+is "$(cat "$w/token.out")" "$(cat "$d/token")" "mk-k3s-pki.sh prints the token it wrote"
+like "$(cat "$d/token")" '^K10[0-9a-f]{64}::server:[0-9a-f]{32}$' "the token has K3s's secure format"
+is "$(readlink "$d/node-token")" token "node-token is the server token, as in K3s"
+is "$(openssl x509 -in "$d/client-kubelet.crt" -noout -subject)" "subject=O = system:nodes, CN = system:node:node1" \
+	"kubelet client certificate: CN system:node:node1, O system:nodes"
+is "$(openssl x509 -in "$d/client-admin.crt" -noout -subject)" "subject=O = system:masters, CN = system:admin" \
+	"admin client certificate: CN system:admin, O system:masters"
+like "$(openssl x509 -in "$d/server-ca.crt" -noout -subject)" '^subject=CN = k3s-server-ca@[0-9]+$' "server CA named like K3s's"
+openssl verify -CAfile "$d/server-ca.crt" "$d/serving-kube-apiserver.crt" >/dev/null 2>&1
+ok $? "the serving certificate chains to the server CA"
+like "$(openssl x509 -in "$d/serving-kube-apiserver.crt" -noout -ext subjectAltName)" 'IP Address:127\.0\.0\.1' \
+	"the serving certificate has SAN 127.0.0.1"
+
+start main
+like "$url" ':[0-9]+$' "the double listens and writes its port"
+
+# K3s supervisor endpoints
+call none GET /cacerts
+is "$code" 200 "GET /cacerts without credentials: 200"
+cmp -s "$w/out" "$d/server-ca.crt"
+ok $? "/cacerts is the server CA file byte for byte"
+is "$(sha256sum <"$w/out" | cut -d' ' -f1)" "$(sed 's/^K10\([0-9a-f]*\)::.*/\1/' "$d/token")" \
+	"sha256 of /cacerts is the token's CA hash"
+is "$(hdr Content-Type)" text/plain "/cacerts is text/plain"
+is "$(hdr Content-Length)" "$(wc -c <"$d/server-ca.crt" | tr -d ' ')" "/cacerts has Content-Length"
+call none GET /ping
+is "$code:$(cat "$w/out")" 200:pong "GET /ping: pong"
+
+# Authentication
+call none GET /api/v1/nodes/node1
+is "$code" 401 "no credentials: 401"
+is "$(out '[.kind,.apiVersion,.status,.reason,.code,.message]|join(" ")')" "Status v1 Failure Unauthorized 401 Unauthorized" \
+	"401 is a Status object"
+is "$(hdr Content-Type)" application/json "Status has Content-Type application/json"
+shape status-401-unauthorized.json
+call untrusted GET /api/v1/nodes
+is "$code" 401 "a client certificate from an untrusted CA: 401"
+printf 'bogus\n' >"$d/nope.token"
+call token:nope GET /api/v1/nodes
+is "$code" 401 "an unknown bearer token: 401"
+call admin GET /version
+is "$code:$(out .gitVersion)" "200:v1.32.5+k3s1" "GET /version as admin"
+
+# Nodes appear as a K3s agent's kubelet registers them (control endpoint)
+code=$(curl -sS --cacert "$d/server-ca.crt" -o "$w/out" -w '%{http_code}' -X POST "$url/_double/nodes" \
+	-d '{"name":"node1"}')
+is "$code" 201 "control: register node1 as its kubelet would"
+code=$(curl -sS --cacert "$d/server-ca.crt" -o "$w/out" -w '%{http_code}' -X POST "$url/_double/nodes" \
+	-d '{"name":"bad","labels":{"node-role.kubernetes.io/worker":"true"}}')
+is "$code" 403 "control: a kubelet may not register with a node-role label"
+is "$(out .message)" 'nodes "bad" is forbidden: node "bad" is not allowed to set the following labels: node-role.kubernetes.io/worker' \
+	"... with NodeRestriction's create message"
+ctype=application/json data='{"apiVersion":"v1","kind":"Node","metadata":{"name":"gpu1","labels":{"kubernetes.io/hostname":"gpu1","nvidia.com/gpu.present":"true"}}}'
+call gpu1 POST /api/v1/nodes
+is "$code" 201 "POST /api/v1/nodes as the kubelet of gpu1: 201"
+like "$(out '.metadata.uid + " " + .metadata.resourceVersion + " " + .metadata.creationTimestamp')" \
+	'^[0-9a-f-]{36} [0-9]+ [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$' "the server sets uid, resourceVersion, creationTimestamp"
+ctype=application/json data='{"apiVersion":"v1","kind":"Node","metadata":{"name":"gpu1"}}'
+call admin POST /api/v1/nodes
+is "$code:$(out .reason):$(out .message)" '409:AlreadyExists:nodes "gpu1" already exists' "creating it again: 409 AlreadyExists"
+shape status-409-alreadyexists.json
+
+# Reading
+call node1 GET /api/v1/nodes/node1
+is "$code" 200 "the kubelet reads its own node"
+is "$(out '[.kind, .apiVersion, .metadata.labels["kubernetes.io/hostname"], .metadata.labels["kubernetes.io/os"], .metadata.labels["node.kubernetes.io/instance-type"]]|join(" ")')" \
+	"Node v1 node1 linux k3s" "a real-looking Node with K3s's labels"
+is "$(out '.status.conditions[]|select(.type=="Ready")|[.status,.reason]|join(" ")')" "True KubeletReady" "Ready True, KubeletReady"
+rv1=$(out .metadata.resourceVersion)
+call admin GET /api/v1/nodes/nosuch
+is "$code:$(out .reason):$(out .message)" '404:NotFound:nodes "nosuch" not found' "a missing node: 404 NotFound"
+is "$(out -c .details)" '{"name":"nosuch","kind":"nodes"}' "... with details"
+shape status-404-notfound.json
+call node1 GET /api/v1/nodes/gpu1
+is "$code" 403 "a kubelet may not read another node (Node authorizer, 1.32+)"
+is "$(out .message)" "nodes \"gpu1\" is forbidden: User \"system:node:node1\" cannot get resource \"nodes\" in API group \"\" at the cluster scope: node 'node1' cannot read 'gpu1', only its own Node object" \
+	"... with the authorizer's message"
+shape status-403-authorizer.json
+call node1 GET '/api/v1/nodes?fieldSelector=metadata.name%3Dnode1'
+is "$code:$(out '[.items[].metadata.name]|join(",")')" 200:node1 "a kubelet may list its own node by field selector"
+call jane GET /api/v1/nodes
+is "$code:$(out .reason)" 403:Forbidden "an authenticated user without rights: 403"
+shape status-403-rbac.json
+# The Node object has the recorded shape (same fields; values differ; fields the double omits removed).
+call admin GET /api/v1/nodes/node1
+strip='del(.metadata.managedFields, .status.images, .status.runtimeHandlers, .status.features)
+	| [paths(scalars) | map(if type == "number" then "[]" else . end) | join(".")] | unique'
+is "$(jq -c "$strip" "$w/out")" "$(jq -c "$strip" "$shapes/node-k3s-agent.json")" \
+	"GET node: the fields of tests/k3s-double/node-k3s-agent.json"
+
+# Merge patch (RFC 7386) by the kubelet on its own node
+patch node1 node1 application/merge-patch+json \
+	'{"metadata":{"labels":{"nvidia.com/gpu.present":"true","feature.node.kubernetes.io/pci-10de.present":"true","example.com/tmp":"x"}}}'
+is "$code" 200 "the kubelet merge-patches allowed labels onto its node"
+is "$(out '.metadata.labels|[.["nvidia.com/gpu.present"],.["feature.node.kubernetes.io/pci-10de.present"],.["kubernetes.io/hostname"]]|join(" ")')" \
+	"true true node1" "labels merged, existing ones kept"
+rv2=$(out .metadata.resourceVersion)
+[ "$rv2" -gt "$rv1" ]
+ok $? "resourceVersion went up ($rv1 -> $rv2)"
+patch node1 node1 application/merge-patch+json '{"metadata":{"labels":{"example.com/tmp":null}}}'
+is "$code:$(out '.metadata.labels|has("example.com/tmp")'):$(out '.metadata.labels["nvidia.com/gpu.present"]')" \
+	200:false:true "null deletes a label, others stay"
+rv3=$(out .metadata.resourceVersion)
+patch node1 node1 application/merge-patch+json '{"metadata":{"labels":{"nvidia.com/gpu.present":"true"}}}'
+is "$(out .metadata.resourceVersion)" "$rv3" "a patch that changes nothing keeps the resourceVersion"
+patch node1 node1 application/json '{"metadata":{"labels":{"a":"b"}}}'
+is "$code:$(out .reason)" 415:UnsupportedMediaType "PATCH as application/json: 415"
+is "$(out .message)" "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml" \
+	"... listing the patch types"
+shape status-415-unsupported-media-type.json
+patch node1 node1 application/merge-patch+json "{\"metadata\":{\"resourceVersion\":\"$rv1\",\"labels\":{\"a\":\"b\"}}}"
+is "$code:$(out .reason)" 409:Conflict "a stale metadata.resourceVersion: 409 Conflict"
+is "$(out .message)" 'Operation cannot be fulfilled on nodes "node1": the object has been modified; please apply your changes to the latest version and try again' \
+	"... with the storage conflict message"
+shape status-409-conflict.json
+patch node1 node1 application/merge-patch+json "{\"metadata\":{\"resourceVersion\":\"$rv3\",\"labels\":{\"a\":\"b\"}}}"
+is "$code" 200 "the current resourceVersion: 200"
+
+# Node authorizer + NodeRestriction
+patch node1 gpu1 application/merge-patch+json '{"metadata":{"labels":{"a":"c"}}}'
+is "$code:$(out .message)" '403:nodes "gpu1" is forbidden: node "node1" is not allowed to modify node "gpu1"' \
+	"a kubelet patching another node: 403"
+shape status-403-noderestriction-other-node.json
+patch node1 node1 application/merge-patch+json '{"metadata":{"labels":{"node-role.kubernetes.io/gpu-worker":"true"}}}'
+is "$code:$(out .message)" '403:nodes "node1" is forbidden: is not allowed to modify labels: node-role.kubernetes.io/gpu-worker' \
+	"a kubelet setting a node-role label: 403 (NodeRestriction)"
+shape status-403-noderestriction-labels.json
+patch node1 node1 application/merge-patch+json '{"metadata":{"labels":{"kubernetes.io/hostname":"node1","topology.kubernetes.io/zone":"attic","kubelet.kubernetes.io/x":"1"}}}'
+is "$code" 200 "well-known kubelet labels are allowed"
+patch token:user node1 application/merge-patch+json '{"metadata":{"labels":{"a":"d"}}}'
+is "$code" 403 "a user without rights may not patch (bearer token)"
+patch admin node1 application/merge-patch+json '{"metadata":{"labels":{"node-role.kubernetes.io/gpu-worker":"true"}}}'
+is "$code:$(out '.metadata.labels["node-role.kubernetes.io/gpu-worker"]')" 200:true "the admin sets the node-role label"
+patch node1 node1 application/merge-patch+json '{"metadata":{"labels":{"node-role.kubernetes.io/gpu-worker":null}}}'
+is "$code" 403 "the kubelet may not remove it either"
+patch token:admin node1 application/merge-patch+json '{"spec":{"taints":[{"key":"nvidia.com/gpu","effect":"NoSchedule"}]}}'
+is "$code:$(out '.spec.taints[0].key')" 200:nvidia.com/gpu "the admin (bearer token, system:masters) sets a taint"
+patch node1 node1 application/merge-patch+json '{"spec":{"taints":null}}'
+is "$code:$(out .message)" '403:nodes "node1" is forbidden: node "node1" is not allowed to modify taints' \
+	"a kubelet may not change its taints"
+
+# JSON patch (RFC 6902) and strategic merge patch
+patch token:kubelet-node1 node1 application/json-patch+json \
+	'[{"op":"test","path":"/metadata/labels/nvidia.com~1gpu.present","value":"true"},{"op":"add","path":"/metadata/labels/nvidia.com~1gpu.count","value":"2"},{"op":"replace","path":"/metadata/labels/a","value":"z"},{"op":"remove","path":"/metadata/labels/kubelet.kubernetes.io~1x"}]'
+is "$code:$(out '.metadata.labels|[.["nvidia.com/gpu.count"], .a, has("kubelet.kubernetes.io/x")]|map(tostring)|join(",")')" \
+	"200:2,z,false" "JSON patch test/add/replace/remove (kubelet bearer token)"
+patch node1 node1 application/json-patch+json '[{"op":"test","path":"/metadata/labels/a","value":"nope"}]'
+is "$code:$(out .reason)" 422:Invalid "a failing JSON patch test: 422 Invalid"
+shape status-422-jsonpatch-test-failed.json
+# The recorded request bodies
+patch admin node1 application/merge-patch+json '{"metadata":{"labels":{"example.com/old":"1"}}}'
+patch node1 node1 application/merge-patch+json "$(cat "$shapes/merge-patch-labels.json")"
+is "$code:$(out '.metadata.labels["feature.node.kubernetes.io/pci-10de.present"]')" 200:true "merge-patch-labels.json applies"
+patch node1 node1 application/json-patch+json "$(sed "s/\"RV\"/\"$(out .metadata.resourceVersion)\"/" "$shapes/json-patch-labels.json")"
+is "$code:$(out '.metadata.labels|[.["nvidia.com/gpu.count"], has("example.com/old")]|map(tostring)|join(",")')" \
+	200:2,false "json-patch-labels.json applies (test on resourceVersion, add, remove)"
+patch node1 node1 application/strategic-merge-patch+json "$(cat "$shapes/strategic-merge-patch-labels.json")"
+is "$code:$(out '.metadata.annotations["example.com/note"]')" "200:set by node-agent" "strategic-merge-patch-labels.json applies"
+patch node1 node1 application/strategic-merge-patch+json '{"metadata":{"labels":{"nvidia.com/gpu.family":"ampere"},"annotations":{"example.com/note":"hi"}}}'
+is "$code:$(out '.metadata.labels["nvidia.com/gpu.family"]'):$(out '.metadata.annotations["example.com/note"]')" \
+	200:ampere:hi "strategic merge patch of labels and annotations"
+patch admin node1 application/merge-patch+json '{"status":{"conditions":[]}}'
+is "$code:$(out '.status.conditions|length')" 200:4 "status changes through the main resource are dropped"
+patch node1 node1/status application/strategic-merge-patch+json '{"status":{"conditions":[{"type":"Ready","status":"False"}]},"metadata":{"labels":{"x":"y"}}}'
+is "$code:$(out '[.status.conditions[].type]|join(",")'):$(out '.status.conditions[]|select(.type=="Ready").status'):$(out '.metadata.labels|has("x")')" \
+	"200:MemoryPressure,DiskPressure,PIDPressure,Ready:False:false" \
+	"nodes/status: strategic merge patch merges conditions by type, metadata stays"
+patch node1 gpu1/status application/merge-patch+json '{"status":{}}'
+is "$code:$(out .message)" '403:nodes "gpu1" is forbidden: node "node1" is not allowed to modify node "gpu1"' \
+	"a kubelet may not patch another node's status"
+call node1 GET /api/v1/nodes/node1/status
+is "$code:$(out .message)" '403:nodes "node1" is forbidden: User "system:node:node1" cannot get resource "nodes/status" in API group "" at the cluster scope' \
+	"a kubelet may not get nodes/status (Node authorizer)"
+patch admin node1 application/merge-patch+json '{"metadata":{"labels":{"example.com/gpu":"RTX 3050"}}}'
+is "$code:$(out .reason)" 422:Invalid "an invalid label value: 422 Invalid"
+is "$(out .message)" "Node \"node1\" is invalid: metadata.labels: Invalid value: \"RTX 3050\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')" \
+	"... with apimachinery's validation message"
+
+# Label selectors
+sel() { call admin GET "/api/v1/nodes?labelSelector=$1"; out '[.items[].metadata.name]|join(",")'; }
+is "$(sel 'nvidia.com/gpu.present%3Dtrue')" gpu1,node1 "labelSelector k=v"
+is "$(sel 'node-role.kubernetes.io/gpu-worker')" node1 "labelSelector k"
+is "$(sel '!node-role.kubernetes.io/gpu-worker')" gpu1 "labelSelector !k"
+is "$(sel 'kubernetes.io/hostname!%3Dnode1')" gpu1 "labelSelector k!=v"
+is "$(sel 'kubernetes.io/hostname%20in%20(gpu1,x),nvidia.com/gpu.present')" gpu1 "labelSelector k in (..),k"
+call admin GET /api/v1/nodes
+is "$(out '.kind + " " + (.metadata.resourceVersion|test("^[0-9]+$")|tostring) + " " + (.items|length|tostring)')" \
+	"NodeList true 2" "a NodeList with a list resourceVersion"
+
+# Control: readiness and the request log
+code=$(curl -sS --cacert "$d/server-ca.crt" -o "$w/out" -w '%{http_code}' -X POST "$url/_double/nodes/gpu1/ready" \
+	-d '{"status":"False"}')
+call token:kubelet-gpu1 GET /api/v1/nodes/gpu1
+is "$(out '.status.conditions[]|select(.type=="Ready")|[.status,.reason]|join(" ")')" "False KubeletNotReady" \
+	"control: the node turns NotReady"
+curl -sS --cacert "$d/server-ca.crt" -o /dev/null -X POST "$url/_double/nodes/gpu1/ready?status=Unknown"
+call admin GET /api/v1/nodes/gpu1
+is "$(out '.status.conditions[]|select(.type=="Ready")|.status'):$(out '[.spec.taints[].key]|unique|join(",")')" \
+	"Unknown:node.kubernetes.io/unreachable" "control: Unknown, with the node controller's taint"
+curl -sS --cacert "$d/server-ca.crt" -o "$w/log" "$url/_double/log"
+is "$(jq -r '[.[]|select(.method=="PATCH" and .status==403 and .path=="/api/v1/nodes/gpu1")][0]|[.user,.auth,.content_type,(.body|fromjson|.metadata.labels.a)]|join(" ")' "$w/log")" \
+	"system:node:node1 x509 application/merge-patch+json c" "the log has method, path, identity, content type and body"
+
+# The kubeconfigs work as written
+kc() { sed -n "s/^ *$2: //p" "$1"; }
+kc "$d/k3s.yaml" certificate-authority-data | base64 -d >"$w/ca.pem"
+kc "$d/k3s.yaml" client-certificate-data | base64 -d >"$w/c.pem"
+kc "$d/k3s.yaml" client-key-data | base64 -d >"$w/k.pem"
+is "$(grep -cE '^ *(- )?(name|cluster|user|current-context): default$' "$d/k3s.yaml")" 6 \
+	"k3s.yaml names cluster, user and context default"
+code=$(curl -sS --cacert "$w/ca.pem" --cert "$w/c.pem" --key "$w/k.pem" -o /dev/null -w '%{http_code}' \
+	"$url/api/v1/nodes/gpu1")
+is "$code" 200 "k3s.yaml's inline credentials are admin"
+code=$(curl -sS --cacert "$(kc "$d/kubelet.kubeconfig" certificate-authority)" \
+	--cert "$(kc "$d/kubelet.kubeconfig" client-certificate)" --key "$(kc "$d/kubelet.kubeconfig" client-key)" \
+	-o /dev/null -w '%{http_code}' "$url/api/v1/nodes/node1")
+is "$code" 200 "kubelet.kubeconfig's files authenticate node1"
+is "$(kc "$d/kubelet.kubeconfig" server)" https://127.0.0.1:6444 "kubelet.kubeconfig points at the agent load balancer"
+"$tools/mk-k3s-pki.sh" -k -s "$url" "$d" >/dev/null
+is "$(kc "$d/bearer.kubeconfig" server)" "$url" "-k rewrites the kubeconfigs for the double's port"
+code=$(curl -sS --cacert "$d/server-ca.crt" -H "Authorization: Bearer $(kc "$d/bearer.kubeconfig" token)" \
+	-o /dev/null -w '%{http_code}' "$url/api/v1/nodes")
+is "$code" 200 "bearer.kubeconfig's token is admin"
+cmp -s "$w/ca.pem" "$d/server-ca.crt"
+ok $? "-k kept the CA"
+
+# Robustness: a client stalled before TLS does not block others; chunked and 100-continue uploads;
+# parallel clients; keep-alive.
+port=${url##*:}
+python3 -c 'import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+time.sleep(3)' "$port" &
+stall=$!
+sleep 0.2
+code=$(curl -sS --max-time 2 --cacert "$d/server-ca.crt" -o /dev/null -w '%{http_code}' "$url/ping")
+is "$code" 200 "a client stalled in the TLS handshake does not block others"
+kill "$stall" 2>/dev/null
+wait "$stall" 2>/dev/null
+printf '{"metadata":{"annotations":{"example.com/big":"%s"}}}' "$(head -c 3000 /dev/zero | tr '\0' x)" >"$w/big.json"
+code=$(curl -sS --max-time 5 --cacert "$d/server-ca.crt" --cert "$d/client-admin.crt" --key "$d/client-admin.key" \
+	-X PATCH -H 'Content-Type: application/merge-patch+json' -H 'Transfer-Encoding: chunked' \
+	--data-binary @"$w/big.json" -o "$w/out" -w '%{http_code}' "$url/api/v1/nodes/gpu1")
+is "$code:$(out '.metadata.annotations["example.com/big"]|length')" 200:3000 "a chunked request body"
+code=$(curl -sS --max-time 5 --cacert "$d/server-ca.crt" --cert "$d/client-admin.crt" --key "$d/client-admin.key" \
+	-X PATCH -H 'Content-Type: application/merge-patch+json' -H 'Expect: 100-continue' \
+	--data-binary @"$w/big.json" -o "$w/out" -w '%{http_code}' "$url/api/v1/nodes/gpu1")
+is "$code" 200 "Expect: 100-continue"
+par=""
+for i in 1 2 3 4 5 6 7 8; do
+	curl -sS --max-time 5 --cacert "$d/server-ca.crt" --cert "$d/client-admin.crt" --key "$d/client-admin.key" \
+		-o /dev/null -w '%{http_code}\n' "$url/api/v1/nodes" >"$w/par.$i" &
+	par="$par $!"
+done
+for p in $par; do wait "$p"; done
+is "$(cat "$w"/par.* | sort | uniq -c | tr -s ' ')" " 8 200" "8 parallel clients all get 200"
+curl -sS -v --max-time 5 --cacert "$d/server-ca.crt" --cert "$d/client-admin.crt" --key "$d/client-admin.key" \
+	-o /dev/null -o /dev/null "$url/api/v1/nodes/node1" "$url/version" 2>"$w/ka"
+grep -q 'Re-using existing connection' "$w/ka"
+ok $? "keep-alive: a second request reuses the connection"
+
+# --nodes-file and --node-read any (Kubernetes before 1.32)
+cat >"$w/nodes.json" <<'EOF'
+[{"name": "node1", "labels": {"nvidia.com/gpu.present": "true"}},
+ {"name": "cp1", "server": true, "ready": "False"},
+ {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "gpu1", "labels": {"x": "y"}}}]
+EOF
+start legacy --node-read any --nodes-file "$w/nodes.json"
+call node1 GET /api/v1/nodes
+is "$code:$(out '[.items[].metadata.name]|join(",")')" 200:cp1,gpu1,node1 "--nodes-file nodes; --node-read any lets a kubelet list"
+call node1 GET /api/v1/nodes/cp1
+is "$code:$(out '.metadata.labels["node-role.kubernetes.io/control-plane"]'):$(out '.status.conditions[]|select(.type=="Ready").status')" \
+	"200:true:False" "a server node from the nodes file, NotReady"
+
+# Failure modes
+start selfsigned --self-signed
+curl -sS --max-time 5 --cacert "$d/server-ca.crt" -o /dev/null "$url/ping" 2>/dev/null
+is "$?" 60 "--self-signed: the server CA does not verify it (curl 60)"
+is "$(curl -sS -k --max-time 5 "$url/cacerts" | sha256sum | cut -d' ' -f1)" "$(cat "$d/token.hash")" \
+	"--self-signed: /cacerts still matches the token (the client must verify the chain itself)"
+start slow --delay 1
+t0=$(date +%s%N)
+curl -sS --max-time 5 --cacert "$d/server-ca.crt" -o /dev/null "$url/ping"
+t1=$(date +%s%N)
+[ $(((t1 - t0) / 1000000)) -ge 1000 ]
+ok $? "--delay 1 answers after >= 1 s ($(((t1 - t0) / 1000000)) ms)"
+start hang --hang
+curl -sS --max-time 1 --cacert "$d/server-ca.crt" -o /dev/null "$url/ping" 2>/dev/null
+is "$?" 28 "--hang: the client times out (curl 28)"
+start hangtls --hang-tls
+curl -sS --max-time 1 --cacert "$d/server-ca.crt" -o /dev/null "$url/ping" 2>/dev/null
+is "$?" 28 "--hang-tls: the TLS handshake times out (curl 28)"
+is "$(cat "$w"/*.err)" "" "no double wrote to stderr"
+done_testing
