@@ -259,7 +259,8 @@ fuzz-kubeconfig: build/fuzz/fuzz-kubeconfig
 		-print_final_stats=1 build/fuzz/kubeconfig-corpus build/fuzz/kubeconfig-seed
 
 # Unit tests of node-agent modules (tests/unit/test-join.c): the modules' objects are linked in.
-UNIT_JOIN_OBJ = $(addprefix $(BUILD)/obj/node-agent/,kubeconfig.o preflight.o fetch.o dl.o)
+UNIT_JOIN_OBJ = $(addprefix $(BUILD)/obj/node-agent/,kubeconfig.o kube.o preflight.o fetch.o \
+	dl.o)
 $(BUILD)/tests/test-join: tests/unit/test-join.c $(UNIT_JOIN_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(UNIT_JOIN_OBJ) $(ALL_LDFLAGS) $(PKG_LIBS) -ldl
