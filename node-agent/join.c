@@ -552,8 +552,8 @@ static int wait_ready(const join_opts *o, const char *kcpath, const char *name, 
 			progress(o, "%s", now);
 		free(last);
 		last = now;
-		/* credentials refused is final: waiting will not change them */
-		if (r == -EACCES) {
+		/* credentials refused, or a kubeconfig we will not use (insecure), is final */
+		if (r == -EACCES || r == -EPERM) {
 			set_summary(msg, "%s", last ? last : "access denied");
 			break;
 		}
