@@ -29,7 +29,11 @@ mkdir -p "$stage/usr/bin" "$stage/usr/lib/systemd/system" "$stage/usr/lib/tmpfil
 cp -a images/extra/. "$stage/"
 install -m 0755 build/node-agent "$stage/usr/bin/node-agent"
 install -m 0644 init/node-agent.service init/k3s.service init/k3s-agent.service \
-	"$stage/usr/lib/systemd/system/"
+	init/node-agent-roles.service init/node-agent-roles.timer init/node-agent-report.service \
+	init/node-agent-report.timer init/node-agent-selftest.service "$stage/usr/lib/systemd/system/"
+# /init (tmpfs root, machine-id; see the file) and the e2e's self-test
+mkdir -p "$stage/usr/lib/node-agent"
+install -m 0755 images/ramroot-init images/selftest "$stage/usr/lib/node-agent/"
 install -m 0644 init/node-agent.tmpfiles "$stage/usr/lib/tmpfiles.d/node-agent.conf"
 if [ -n "${K3S_BINARY:-}" ]; then
 	mkdir -p "$stage/usr/local/bin"

@@ -2,13 +2,17 @@
 # End-to-end boots of the built images in QEMU (TCG), checked from outside.
 #
 #   e2e.sh pxe     iPXE (QEMU's ROM) -> TFTP chain script -> boot.ipxe, vmlinuz, initrd
-#                  over HTTP from a loopback server -> systemd -> node-agent.service
+#                  over HTTP from a loopback server -> systemd -> node-agent.service,
+#                  which joins the K3s test double through a stand-in k3s (join.sh)
 #   e2e.sh usb     OVMF boots build/image/usb/disk.raw attached as a USB disk
 #   e2e.sh broken  PXE with a config URL that answers 404: retried, reported, not joined
 #
 # The guest reaches the host only through QEMU user networking with restrict=on and
-# guestfwd rules to 10.0.2.100, each relayed by socat to a server on 127.0.0.1. Prints TAP.
-# Env: IMAGE_DIR (default build/image), E2E_TIMEOUT (s, default 240), E2E_KEEP=1.
+# guestfwd rules to 10.0.2.100, each relayed by socat to a server on 127.0.0.1. Prints TAP,
+# and the time from QEMU's start to each boot phase (the console is recorded with times by
+# tsconsole.py; nodeagent.selftest makes the image print systemd-analyze's view).
+# Env: IMAGE_DIR (default build/image), E2E_TIMEOUT (s, default 240), E2E_KEEP=1,
+# E2E_CPU (QEMU -cpu, default max; see below).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -46,11 +50,19 @@ python3 "$top/tests/tools/testserver.py" --reports "$w/reports" --tls "$w/tls/se
 for i in $(seq 100); do [ -s "$w/http.port" ] && [ -s "$w/https.port" ] && break; sleep 0.1; done
 http=$(cat "$w/http.port") https=$(cat "$w/https.port")
 
+# PXE: a "cluster" to join (tests/e2e/join.sh). USB: no K3s, the join stage says so.
+cluster="cluster: {server: https://10.0.0.10:6443, token_file: /run/credentials/node-agent.service/k3s-token}"
+if [ "$mode" = pxe ]; then
+	. "$here/join.sh"
+	join_setup "$w" "$top"
+	cluster=$join_config
+fi
+
 # The node config every machine gets (the URL carries its MAC, as a fleet would serve it).
 pxe_mac=52:54:00:e2:e0:01
 cat > "$w/www/config/$pxe_mac.yaml" <<EOF
 schema: node-agent/config/v1
-cluster: {server: https://10.0.0.10:6443, token_file: /run/credentials/node-agent.service/k3s-token}
+$cluster
 node_name: "\${product}-\${serial}"
 rules:
   - name: e2e
@@ -69,20 +81,34 @@ config_url="http://10.0.2.100:8080/config/\${mac}.yaml"
 # QEMU's TFTP hands iPXE a two-line script that sets the config URL and chains the real
 # boot.ipxe over HTTP, as a DHCP server's iPXE script would.
 # The journal goes to the serial console too, so the test can read it from outside.
-printf '#!ipxe\nset nodeagent-config %s\nset nodeagent-cmdline %s\nchain http://10.0.2.100:8080/boot.ipxe\n' \
-	"$config_url" "systemd.journald.forward_to_console=1" > "$w/tftp/start.ipxe"
+# nodeagent.selftest: node-agent-selftest.service prints the root's type, a pivot_root probe
+# and boot timings. With a broken URL the tmpfs is too small for the root on purpose: /init
+# must fall back to booting from the initramfs.
+cmdline="systemd.journald.forward_to_console=1 nodeagent.selftest"
+[ "$mode" = broken ] && cmdline="$cmdline nodeagent.ramroot_size=64k"
+extra=""
+if [ "$mode" = pxe ]; then
+	cmdline="$cmdline $join_cmdline"
+	extra="set nodeagent-initrd http://10.0.2.100:8080/$join_initrd\n"
+fi
+printf "#!ipxe\nset nodeagent-config %s\nset nodeagent-cmdline %s\n${extra}chain http://10.0.2.100:8080/boot.ipxe\n" \
+	"$config_url" "$cmdline" > "$w/tftp/start.ipxe"
 
 # --- the machine ---
 truncate -s 1G "$w/nvme0.img"
 truncate -s 2G "$w/nvme1.img"
 truncate -s 512M "$w/sata.img"
 mkfs.ext4 -q -F -L k8s-data "$w/nvme1.img"
-smbios="type=1,manufacturer=LENOVO,product=ThinkCentre M720q,version=ThinkCentre M720q,serial=E2E12345,uuid=6b1d4f2e-3c5a-4e7b-9d8c-1a2b3c4d5e6f"
+uuid=6b1d4f2e-3c5a-4e7b-9d8c-1a2b3c4d5e6f
+smbios="type=1,manufacturer=LENOVO,product=ThinkCentre M720q,version=ThinkCentre M720q,serial=E2E12345,uuid=$uuid"
 relay_http="cmd:socat - TCP:127.0.0.1:$http"
 relay_https="cmd:socat - TCP:127.0.0.1:$https"
 net="user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:8080-$relay_http,guestfwd=tcp:10.0.2.100:8443-$relay_https"
-set -- qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp 2 -m 2048 \
-	-nographic -no-reboot -serial "file:$w/console.log" -monitor none \
+[ "$mode" = pxe ] && net="$net,$join_fwd"
+# -cpu: E2E_CPU=max,-erms,-fsrm hides ERMS, which TCG runs a byte at a time: the kernel
+# then copies with its unrolled loop (initramfs unpack ~1-2 s faster; a harness setting).
+set -- qemu-system-x86_64 -machine q35 -accel tcg -cpu "${E2E_CPU:-max}" -smp 2 -m 2048 \
+	-nographic -no-reboot -serial "file:$w/serial.fifo" -monitor none \
 	-smbios "$smbios" \
 	-drive "file=$w/nvme0.img,if=none,id=nv0,format=raw" -device nvme,serial=E2ENVME0001,drive=nv0 \
 	-drive "file=$w/nvme1.img,if=none,id=nv1,format=raw" -device nvme,serial=E2ENVME0002,drive=nv1 \
@@ -101,7 +127,7 @@ usb)
 	# the config URL goes on the kernel command line of the stick's boot entry, as a user
 	# would write it (mtools: no mounting)
 	sh "$top/images/usb-set-cmdline.sh" "$w/disk.raw" "nodeagent.config=$config_url" \
-		systemd.journald.forward_to_console=1 >/dev/null || exit 1
+		$cmdline >/dev/null || exit 1
 	set -- "$@" -drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd \
 		-drive "if=pflash,format=raw,unit=1,file=$w/vars.fd" \
 		-device qemu-xhci -drive "if=none,id=usb,format=raw,file=$w/disk.raw" \
@@ -109,9 +135,11 @@ usb)
 		-netdev "$net" -device "e1000,netdev=n0,mac=$pxe_mac,romfile=" ;;
 esac
 
+mkfifo "$w/serial.fifo"
 start=$(date +%s.%N)
+python3 "$here/tsconsole.py" "$w/serial.fifo" "$w/console.log" "$start" & tspid=$!
 timeout "$limit" "$@" >"$w/qemu.out" 2>&1 & qpid=$!
-pids="$pids $qpid"
+pids="$pids $qpid $tspid"
 
 # --- wait for the report (or, with a broken URL, for the retries) ---
 arrived=""
@@ -126,12 +154,59 @@ for i in $(seq $((limit * 5))); do
 	kill -0 $qpid 2>/dev/null || break
 	sleep 0.2
 done
-sleep 2 # let the console catch up
-kill $qpid 2>/dev/null
 con=$w/console.log
+# the self-test prints systemd-analyze's timings once the boot is over (bounded wait)
+if [ -n "$arrived" ]; then
+	for i in $(seq 150); do grep -aq 'nodeagent-selftest: done' "$con" && break; sleep 0.2; done
+	if [ "$mode" = pxe ]; then
+		join_wait "$con"
+		joined=$(date +%s.%N)
+		echo "$joined $start" | awk '{ printf "# pxe: QEMU start to the end of the join stage: %.1f s (TCG)\n", $1 - $2 }'
+	fi
+fi
+sleep 1 # let the console catch up
+kill $qpid 2>/dev/null
+wait $qpid 2>/dev/null
+for i in $(seq 25); do kill -0 $tspid 2>/dev/null || break; sleep 0.2; done
+kill $tspid 2>/dev/null
 
 grep -aq 'systemd\[1\]: .*running in system mode\|systemd 252 running in system mode' "$con"
 ok $? "$mode: systemd runs as PID 1"
+
+# Where the time went: seconds after QEMU's start at which each phase's first console line
+# appeared, and the kernel's own clock for unpacking the initramfs.
+at() { awk -v p="$1" 'index($0, p) { print $1; exit }' "$con.ts" 2>/dev/null; }
+kt() { grep -a "$1" "$con" | head -n 1 | sed -n 's/^[^[]*\[ *\([0-9.]*\)\].*/\1/p'; }
+phases=""
+for p in "boot.ipxe|node-agent: booting with config" "kernel+initrd loaded|initrd... " \
+	"kernel|Linux version" "/init|Run /init as init process" "systemd|running in system mode" \
+	"udevd|Started systemd-udevd.service" "network-online|Reached target network-online.target" \
+	"node-agent|node-agent[" ; do
+	t=$(at "${p#*|}")
+	[ -n "$t" ] && phases="$phases, ${p%%|*} $t"
+done
+echo "# $mode: boot phases (s after QEMU start): ${phases#, }"
+u0=$(kt 'Trying to unpack rootfs') u1=$(kt 'Freeing initrd memory')
+[ -n "$u0" ] && [ -n "$u1" ] && echo "$u0 $u1" | awk -v m="$mode" '{ printf "# %s: kernel: initramfs unpacked in %.1f s (kernel clock)\n", m, $2 - $1 }'
+grep -a 'nodeagent-selftest: \(Startup finished\|[ └─]*node-agent.service\|[ └─]*[a-z-]*\.\(service\|target\) @\)' "$con" |
+	sed 's/.*nodeagent-selftest: /# '"$mode"': systemd-analyze: /' | awk '!seen[$0]++' | head -n 12
+
+# /init: the root on a tmpfs (pivot_root works, so runc can start containers), or, when
+# that fails, a logged fallback to the initramfs; and the machine-id from the DMI UUID
+if [ "$mode" = broken ]; then
+	grep -aq 'node-agent init: copying the root into the tmpfs (size=64k) failed: staying on rootfs' "$con"
+	ok $? "broken: a tmpfs too small for the root: /init says so and boots from the initramfs"
+else
+	grep -aq 'node-agent init: root: tmpfs (size=90%) with /usr bind-mounted' "$con"
+	ok $? "$mode: /init moved the root onto a tmpfs"
+	grep -aq 'nodeagent-selftest: root fstype tmpfs' "$con"
+	ok $? "$mode: findmnt: / is a tmpfs mount"
+	grep -aq 'nodeagent-selftest: pivot_root ok' "$con"
+	ok $? "$mode: pivot_root into a new mount works (as runc does)"
+fi
+mid=$(echo "$uuid" | tr -d - | tr A-F a-f)
+grep -aq "node-agent init: machine-id $mid from the DMI product UUID" "$con"
+ok $? "$mode: /init set the machine-id from the DMI product UUID"
 if [ "$mode" = pxe ]; then
 	grep -aq 'iPXE' "$w/qemu.out" "$con" 2>/dev/null || grep -aq 'http://10.0.2.100:8080/vmlinuz\|node-agent: booting with config' "$con"
 	ok $? "pxe: iPXE loaded boot.ipxe, kernel and initrd over HTTP"
@@ -158,9 +233,10 @@ if [ -n "$arrived" ]; then
 	echo "$secs" > "$w/../na-e2e-$mode.seconds" 2>/dev/null || true
 fi
 r=$w/reports/0000.json
-q() { jq -c "$1" "$r" 2>/dev/null; }
+q() { jq -c "(.inventory // .) | $1" "$r" 2>/dev/null; } # the report envelope holds the inventory
 is "$(q '.cpu.threads')" 2 "$mode: CPU threads = -smp 2"
 is "$(q '.memory.physical_bytes')" 2147483648 "$mode: memory = -m 2048 (present blocks)"
+is "$(q '.machine_id')" "\"$mid\"" "$mode: machine_id = the SMBIOS UUID without dashes, lower case (same at every boot)"
 is "$(q '[.system.vendor, .system.product, .system.serial, .system.uuid]')" \
 	'["LENOVO","ThinkCentre M720q","E2E12345","6b1d4f2e-3c5a-4e7b-9d8c-1a2b3c4d5e6f"]' "$mode: DMI from -smbios"
 is "$(q '[.disks[] | select(.transport == "nvme") | .serial]')" '["E2ENVME0001","E2ENVME0002"]' "$mode: NVMe serials"
@@ -181,7 +257,11 @@ ok $? "$mode: the config came from the URL on the kernel command line, \${mac} f
 for i in $(seq 50); do grep -aq 'Started node-agent.service\|node-agent.service.*Finished\|join: skipped' "$con" && break; sleep 0.2; done
 grep -aq 'Started .*node-agent.service' "$con"
 ok $? "$mode: node-agent.service started (READY=1) and succeeded"
-grep -aq 'node-agent\[[0-9]*\]: join: skipped: K3s is not in this image' "$con"
-ok $? "$mode: the join stage says plainly that K3s is not in the image"
+if [ "$mode" = pxe ]; then
+	join_check
+else
+	grep -aq 'node-agent\[[0-9]*\]: join: skipped: K3s is not in this image' "$con"
+	ok $? "$mode: the join stage says plainly that K3s is not in the image"
+fi
 echo "1..$n"
 exit $((failed > 0))

@@ -1,0 +1,68 @@
+# Sourced by e2e.sh (PXE boot): joining a K3s "cluster" through real systemd in the guest.
+#
+# On the host: the K3s / Kubernetes test double (tests/tools/k3s-double.py) with a PKI
+# whose serving certificate also names 10.0.2.100, reached by the guest through a guestfwd
+# rule like the other servers. In the guest: the image is unchanged; iPXE loads one more
+# initrd (boot.ipxe's nodeagent-initrd) holding /usr/local/bin/k3s = the TEST STAND-IN
+# tests/e2e/k3s-standin.c, and the K3s token arrives as a systemd credential on the kernel
+# command line (systemd.set_credential=k3s-token:...). node-agent then does the real thing:
+# preflight against the double, StartUnit k3s-agent.service over D-Bus, waits for the job
+# and the unit (the stand-in gets its kubelet certificate with the token, registers the Node
+# and says READY=1), waits for Ready with the kubelet kubeconfig, patches its labels.
+#
+# join_setup W TOP: sets join_fwd (a guestfwd rule), join_cmdline, join_initrd (a file
+# name under W/www), join_config (YAML lines for the node config). join_wait: until
+# node-agent's join stage ended (bounded; call before stopping QEMU). join_check: TAP.
+
+join_setup() {
+	jw=$1 jtop=$2
+	K3S_PKI_EXTRA_SANS=IP:10.0.2.100 sh "$jtop/tests/tools/mk-k3s-pki.sh" "$jw/pki" >/dev/null 2>&1
+	python3 "$jtop/tests/tools/k3s-double.py" --pki "$jw/pki" --port 0 --portfile "$jw/k3s.port" \
+		2>"$jw/k3s-double.log" &
+	pids="$pids $!"
+	for i in $(seq 100); do [ -s "$jw/k3s.port" ] && break; sleep 0.1; done
+	join_port=$(cat "$jw/k3s.port")
+	join_fwd="guestfwd=tcp:10.0.2.100:6443-cmd:socat - TCP:127.0.0.1:$join_port"
+	# the extra initrd: only the stand-in k3s binary (the image itself is not changed)
+	mkdir -p "$jw/overlay/usr/local/bin"
+	install -m 0755 "${K3S_STANDIN:-$jtop/build/tests/k3s-standin}" "$jw/overlay/usr/local/bin/k3s"
+	(cd "$jw/overlay" && find . | LC_ALL=C sort | cpio -o -H newc --owner=0:0 --quiet) \
+		> "$jw/www/k3s-standin.cpio"
+	join_initrd=k3s-standin.cpio
+	join_cmdline="systemd.set_credential=k3s-token:$(cat "$jw/pki/token")"
+	join_config="cluster: {server: \"https://10.0.2.100:6443\", token_file: /run/credentials/node-agent.service/k3s-token}"
+}
+
+join_wait() { # CONSOLE_LOG: at most 60 s for node-agent's join stage to end
+	for i in $(seq 300); do
+		grep -aq 'node-agent\[[0-9]*\]: join: \(ok\|failed\|skipped\)' "$1" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# TAP checks once the boot is over; $con is the console log, $jw the work directory.
+join_check() {
+	jdouble() { curl -sS --max-time 5 --cacert "$jw/pki/server-ca.crt" "https://127.0.0.1:$join_port$1"; }
+	node=$(jdouble /_double/nodes | jq -r 'keys[0] // ""')
+	jlog=$(jdouble /_double/log)
+	grep -aq 'node-agent\[[0-9]*\]: join: preflight: https://10.0.2.100:6443: CA sha256 [0-9a-f]* matches the token' "$con"
+	ok $? "join: preflight verified the double's CA against the K10 token (credential from the kernel command line)"
+	grep -aq 'Started k3s-agent.service\|Started Lightweight Kubernetes (agent)' "$con"
+	ok $? "join: systemd started k3s-agent.service (node-agent's StartUnit over D-Bus)"
+	grep -aq 'k3s (test stand-in): node .* registered and Ready' "$con"
+	ok $? "join: the stand-in k3s agent got its kubelet certificate with the token and registered"
+	is "$(printf '%s' "$jlog" | jq -r '[.[] | select(.method == "POST" and .path == "/api/v1/nodes")][0].user')" \
+		"system:node:$node" "join: the Node was registered by its kubelet identity"
+	grep -aq "node-agent\[[0-9]*\]: join: ok: node $node Ready as agent" "$con"
+	ok $? "join: node-agent saw node $node Ready and says so in the journal"
+	is "$(jdouble /_double/nodes | jq -r --arg n "$node" '.[$n].metadata.labels.lab')" e2e \
+		"join: the config's label is on the Node"
+	is "$(printf '%s' "$jlog" | jq -r '[.[] | select(.method == "PATCH" and (.path | endswith("/status") | not))][0] | .user + " " + .content_type')" \
+		"system:node:$node application/merge-patch+json" \
+		"join: node-agent patched its labels with the kubelet's own certificate (merge patch)"
+	is "$(jdouble /_double/nodes | jq -r --arg n "$node" '.[$n].metadata.annotations["node-agent.io/managed-labels"] | split(",") | index("lab") != null')" \
+		true "join: the labels node-agent manages are recorded on the Node"
+	grep -aq 'node-agent\[[0-9]*\]: gitops: skipped: only the server-init node' "$con"
+	ok $? "join: an agent skips the gitops stage"
+}
