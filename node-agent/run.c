@@ -546,7 +546,7 @@ int run_pipeline(const run_opts *o)
 	if (js && asprintf(&inv_json, "%s\n", js) < 0)
 		inv_json = NULL;
 	json_object_put(j);
-	/* what changed since the last boot: kept as inventory.previous.json, logged */
+	/* what changed since the last boot: the old one kept as inventory.json.previous, logged */
 	if (inv_json && access(inv_path, F_OK) == 0) {
 		hw_inventory *prev = NULL;
 		char **lines = NULL, *prev_path = NULL;
