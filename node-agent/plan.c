@@ -611,8 +611,17 @@ static char *k3s_config(const na_plan *p, const na_config *c)
 
 	if (p->role != ROLE_SERVER_INIT && c->server)
 		json_object_object_add(o, "server", json_object_new_string(c->server));
-	if (c->token_file)
-		json_object_object_add(o, "token-file", json_object_new_string(c->token_file));
+	if (c->token_file) {
+		/* node-agent's credential directory exists only while node-agent.service is
+		 * active; K3s gets the same system credential through its own unit
+		 * (LoadCredential=k3s-token in init/k3s*.service), so it can restart alone */
+		static const char ours[] = "/run/credentials/node-agent.service/k3s-token";
+		const char *tf = c->token_file;
+		if (!strcmp(tf, ours))
+			tf = p->role == ROLE_AGENT ? "/run/credentials/k3s-agent.service/k3s-token"
+						   : "/run/credentials/k3s.service/k3s-token";
+		json_object_object_add(o, "token-file", json_object_new_string(tf));
+	}
 	if (p->role == ROLE_SERVER_INIT)
 		json_object_object_add(o, "cluster-init", json_object_new_boolean(1));
 	json_object_object_add(o, "node-name", json_object_new_string(p->node_name));
