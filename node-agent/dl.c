@@ -117,3 +117,18 @@ int dl_crypto(void)
 	crypto_state = ok ? 1 : -ELIBBAD;
 	return ok ? 0 : -ELIBBAD;
 }
+
+int sha256_hex(const void *data, size_t len, char ret[65])
+{
+	unsigned char md[32];
+	unsigned n = 0;
+	int r = dl_crypto();
+
+	if (r < 0)
+		return r;
+	if (sym_EVP_Digest(data, len, md, &n, sym_EVP_sha256(), NULL) != 1 || n != sizeof(md))
+		return -EIO;
+	for (size_t i = 0; i < sizeof(md); i++)
+		snprintf(ret + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}

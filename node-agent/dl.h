@@ -53,3 +53,6 @@ DL_DECLARE(EVP_sha256);
 int dl_systemd(void);
 int dl_curl(void);
 int dl_crypto(void);
+
+/* SHA-256 of DATA as 64 lower-case hex digits (libcrypto, loaded on first use); -errno. */
+int sha256_hex(const void *data, size_t len, char ret[65]);

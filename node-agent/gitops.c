@@ -112,21 +112,6 @@ static int buf_yaml_write(void *data, unsigned char *p, size_t n)
 
 /* --- hashing, reading --- */
 
-int gitops_sha256_hex(const void *data, size_t len, char ret[65])
-{
-	unsigned char md[32];
-	unsigned n = 0;
-	int r = dl_crypto();
-
-	if (r < 0)
-		return r;
-	if (sym_EVP_Digest(data, len, md, &n, sym_EVP_sha256(), NULL) != 1 || n != sizeof(md))
-		return -EIO;
-	for (size_t i = 0; i < sizeof(md); i++)
-		snprintf(ret + 2 * i, 3, "%02x", md[i]);
-	return 0;
-}
-
 /* A regular file of at most MAX bytes; -EFBIG when larger. */
 static int read_file_max(const char *path, size_t max, bool nofollow, char **ret, size_t *ret_len,
 			 unsigned *ret_mode)
@@ -1172,7 +1157,7 @@ static int get_manifest(ctx *x, const na_gitops *g, const char *cache_path, char
 
 	r = read_file_max(cache_path, MANIFEST_MAX, true, &data, &len, NULL);
 	if (r == 0) {
-		r = gitops_sha256_hex(data, len, hash);
+		r = sha256_hex(data, len, hash);
 		if (r < 0) {
 			free(data);
 			return fail(x, r, "cannot compute SHA-256 (libcrypto.so.3): %s",
@@ -1201,7 +1186,7 @@ static int get_manifest(ctx *x, const na_gitops *g, const char *cache_path, char
 		fetch_result_done(&res);
 		return r;
 	}
-	r = gitops_sha256_hex(res.body, res.len, hash);
+	r = sha256_hex(res.body, res.len, hash);
 	if (r < 0) {
 		fetch_result_done(&res);
 		return fail(x, r, "cannot compute SHA-256 (libcrypto.so.3): %s", strerror(-r));

@@ -43,5 +43,3 @@ int gitops_run(const na_config *cfg, const char *target, const gitops_opts *opts
 /* gitops_run() without options: what the boot job calls on the server-init node. */
 int gitops_stage(const na_config *cfg, const char *target, FILE *log, char **ret_summary);
 
-/* SHA-256 of DATA as 64 lower-case hex digits (libcrypto, loaded on first use). */
-int gitops_sha256_hex(const void *data, size_t len, char ret[65]);

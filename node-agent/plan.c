@@ -169,7 +169,12 @@ static int containerd_major_from_dpkg(int root_fd)
 			const char *v = line + 9;
 			if (strchr(v, ':'))
 				v = strchr(v, ':') + 1; /* epoch */
-			major = atoi(v) > 0 && atoi(v) < 100 ? atoi(v) : 0;
+			char *end;
+			long m;
+			errno = 0;
+			m = strtol(v, &end, 10);
+			/* "1.6.20~ds1-1+b1": the digits before the first dot */
+			major = !errno && end != v && *end == '.' && m > 0 && m < 100 ? (int)m : 0;
 		}
 	}
 	fclose(f);

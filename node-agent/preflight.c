@@ -17,21 +17,6 @@
 
 #define TOKEN_MAX 4096
 
-int sha256_hex(const void *data, size_t len, char ret[65])
-{
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-	int r = dl_crypto();
-
-	if (r < 0)
-		return r;
-	if (!sym_EVP_Digest(data, len, md, &mdlen, sym_EVP_sha256(), NULL) || mdlen != 32)
-		return -EIO;
-	for (size_t i = 0; i < 32; i++)
-		snprintf(ret + 2 * i, 3, "%02x", md[i]);
-	return 0;
-}
-
 __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
 						      ...)
 {

@@ -28,5 +28,3 @@ void preflight_result_done(preflight_result *r);
 /* Read and parse a token file: refuses files others can read or that are not ours. */
 int token_read(const char *path, token_info *ret, char *err, size_t errlen);
 void token_info_done(token_info *t);
-/* SHA-256 of data as 64 lower-case hex digits (libcrypto, loaded on demand). */
-int sha256_hex(const void *data, size_t len, char ret[65]);
