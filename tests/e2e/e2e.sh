@@ -160,8 +160,6 @@ if [ -n "$arrived" ]; then
 	for i in $(seq 150); do grep -aq 'nodeagent-selftest: done' "$con" && break; sleep 0.2; done
 	if [ "$mode" = pxe ]; then
 		join_wait "$con"
-		joined=$(date +%s.%N)
-		echo "$joined $start" | awk '{ printf "# pxe: QEMU start to the end of the join stage: %.1f s (TCG)\n", $1 - $2 }'
 	fi
 fi
 sleep 1 # let the console catch up

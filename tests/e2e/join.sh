@@ -44,6 +44,8 @@ join_wait() { # CONSOLE_LOG: at most 60 s for node-agent's join stage to end
 # TAP checks once the boot is over; $con is the console log, $jw the work directory.
 join_check() {
 	jdouble() { curl -sS --max-time 5 --cacert "$jw/pki/server-ca.crt" "https://127.0.0.1:$join_port$1"; }
+	t=$(awk 'index($0, "node-agent[") && index($0, "]: join: ok") { print $1; exit }' "$con.ts" 2>/dev/null)
+	[ -n "$t" ] && echo "# pxe: QEMU start to the end of the join stage (node Ready, labels patched): $t s (TCG)"
 	node=$(jdouble /_double/nodes | jq -r 'keys[0] // ""')
 	jlog=$(jdouble /_double/log)
 	grep -aq 'node-agent\[[0-9]*\]: join: preflight: https://10.0.2.100:6443: CA sha256 [0-9a-f]* matches the token' "$con"
