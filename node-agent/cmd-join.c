@@ -9,7 +9,6 @@
 
 #include "cmd.h"
 #include "config.h"
-#include "inventory-json.h"
 #include "join.h"
 #include "preflight.h"
 
@@ -152,19 +151,9 @@ int cmd_join(int argc, char **argv)
 	jo.target = target;
 	if (load_config(config, &cfg) < 0)
 		return EXIT_USAGE;
-	if (inv_file)
-		r = inventory_load(inv_file, stderr, &inv);
-	else {
-		hw_ctx *ctx = NULL;
-		r = hw_ctx_new(root, &ctx);
-		if (r >= 0)
-			r = hw_inventory_collect(ctx, &inv);
-		hw_ctx_free(ctx);
-	}
+	r = cmd_get_inventory(inv_file, root, &inv);
 	if (r < 0) {
-		if (r != -EINVAL)
-			fprintf(stderr, "node-agent: no inventory: %s\n", strerror(-r));
-		ret = EXIT_USAGE;
+		ret = r == -EINVAL ? EXIT_USAGE : EXIT_FAILURE;
 		goto out;
 	}
 	r = plan_target_probe(target, &tgt);

@@ -514,9 +514,10 @@ static int client_from(const char *target, const char *path, long timeout_s, kub
 }
 
 /* Until the Node exists and is Ready, or the deadline. The kubeconfig itself appears only
- * once K3s has its certificates, so it is (re)read on every attempt. */
+ * once K3s has its certificates, so it is (re)read on every attempt; the client that saw
+ * the node Ready is handed back for the label patch. */
 static int wait_ready(const join_opts *o, const char *kcpath, const char *name, char **msg,
-		      json_object **ret_node)
+		      json_object **ret_node, kube_client **ret_client)
 {
 	uint64_t deadline = now_ms() + (uint64_t)(o->ready_timeout_s > 0 ? o->ready_timeout_s : 600) * 1000;
 	char *last = NULL;
@@ -532,10 +533,10 @@ static int wait_ready(const join_opts *o, const char *kcpath, const char *name, 
 		if (r >= 0) {
 			r = kube_get_node(c, name, &node, &err);
 			if (r == 0 && kube_node_ready(node, &why) == 1) {
-				kube_client_free(c);
 				free(err);
 				free(last);
 				*ret_node = node;
+				*ret_client = c;
 				return 0;
 			}
 			if (r == 0 && asprintf(&now, "node %s registered, not Ready yet: %s", name, why) < 0)
@@ -627,7 +628,7 @@ int join_cluster(const na_config *cfg, const na_plan *plan, const join_opts *o, 
 	}
 
 	/* 3. Ready, seen with the node's own credentials */
-	r = wait_ready(o, K3S_KUBELET_KUBECONFIG, plan->node_name, &msg, &node);
+	r = wait_ready(o, K3S_KUBELET_KUBECONFIG, plan->node_name, &msg, &node, &c);
 	if (r < 0) {
 		set_summary(ret_summary, "%s", msg ? msg : strerror(-r));
 		goto out;
@@ -637,12 +638,9 @@ int join_cluster(const na_config *cfg, const na_plan *plan, const join_opts *o, 
 	/* 4. labels it may set itself, and its request for the others */
 	patch = join_label_patch(node, plan);
 	if (patch) {
-		r = client_from(o->target, K3S_KUBELET_KUBECONFIG, o->request_timeout_s, &c, &err);
-		if (r >= 0)
-			r = kube_patch_node(c, plan->node_name, patch, NULL, &err);
+		/* with the client that saw the node Ready: the kubelet's own credentials */
+		r = kube_patch_node(c, plan->node_name, patch, NULL, &err);
 		json_object_put(patch);
-		kube_client_free(c);
-		c = NULL;
 		if (r < 0) {
 			set_summary(ret_summary, "labels: %s", err ? err : strerror(-r));
 			goto out;
@@ -650,6 +648,7 @@ int join_cluster(const na_config *cfg, const na_plan *plan, const join_opts *o, 
 		set_summary(&labels_msg, "labels updated");
 	} else
 		set_summary(&labels_msg, "labels current");
+	c = kube_client_free(c);
 
 	/* 5. servers apply every node's api-labels request (their own included) */
 	if (server) {

@@ -179,7 +179,9 @@ static bool valid_node_name(const char *s)
 	return true;
 }
 
-int kube_get_node(kube_client *c, const char *name, json_object **ret, char **ret_err)
+/* METHOD /api/v1/nodes/NAME, with the name checked before it goes into a URL. */
+static int node_request(kube_client *c, const char *method, const char *name, const char *ctype,
+			const char *body, json_object **ret, char **ret_err)
 {
 	char *path = NULL;
 	int r;
@@ -190,29 +192,23 @@ int kube_get_node(kube_client *c, const char *name, json_object **ret, char **re
 	}
 	if (asprintf(&path, "/api/v1/nodes/%s", name) < 0)
 		return -ENOMEM;
-	r = kube_request(c, "GET", path, NULL, NULL, ret, NULL, ret_err);
+	r = kube_request(c, method, path, ctype, body, ret, NULL, ret_err);
 	free(path);
 	return r;
+}
+
+int kube_get_node(kube_client *c, const char *name, json_object **ret, char **ret_err)
+{
+	return node_request(c, "GET", name, NULL, NULL, ret, ret_err);
 }
 
 int kube_patch_node(kube_client *c, const char *name, json_object *patch, json_object **ret,
 		    char **ret_err)
 {
-	char *path = NULL;
-	int r;
-
-	if (!valid_node_name(name)) {
-		*ret_err = strdup("invalid node name");
-		return -EINVAL;
-	}
-	if (asprintf(&path, "/api/v1/nodes/%s", name) < 0)
-		return -ENOMEM;
-	r = kube_request(c, "PATCH", path, "application/merge-patch+json",
-			 json_object_to_json_string_ext(patch, JSON_C_TO_STRING_PLAIN |
-								       JSON_C_TO_STRING_NOSLASHESCAPE),
-			 ret, NULL, ret_err);
-	free(path);
-	return r;
+	return node_request(c, "PATCH", name, "application/merge-patch+json",
+			    json_object_to_json_string_ext(patch, JSON_C_TO_STRING_PLAIN |
+									  JSON_C_TO_STRING_NOSLASHESCAPE),
+			    ret, ret_err);
 }
 
 int kube_list_nodes(kube_client *c, json_object **ret, char **ret_err)

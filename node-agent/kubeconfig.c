@@ -18,17 +18,38 @@
 #define KUBECONFIG_MAX (1024 * 1024)
 #define PEM_MAX (256 * 1024)
 
+int read_fd_text(int fd, size_t size, char **ret, size_t *ret_len)
+{
+	char *buf = malloc(size + 1);
+	size_t len = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	/* the size may change under us: never read past what was allocated */
+	while (len < size) {
+		ssize_t k = read(fd, buf + len, size - len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		len += (size_t)k;
+	}
+	buf[len] = '\0';
+	*ret = buf;
+	if (ret_len)
+		*ret_len = len;
+	return 0;
+}
+
 int read_text_file(const char *path, size_t max, char **ret, size_t *ret_len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), r;
 	struct stat st;
-	char *buf;
-	size_t len = 0;
 
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0) {
-		int r = -errno;
+		r = -errno;
 		close(fd);
 		return r;
 	}
@@ -40,26 +61,9 @@ int read_text_file(const char *path, size_t max, char **ret, size_t *ret_len)
 		close(fd);
 		return -EFBIG;
 	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	/* the size may change under us: never read past what was allocated */
-	while (len < (size_t)st.st_size) {
-		ssize_t k = read(fd, buf + len, (size_t)st.st_size - len);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		len += (size_t)k;
-	}
+	r = read_fd_text(fd, (size_t)st.st_size, ret, ret_len);
 	close(fd);
-	buf[len] = '\0';
-	*ret = buf;
-	if (ret_len)
-		*ret_len = len;
-	return 0;
+	return r;
 }
 
 static int b64_value(unsigned char c)

@@ -223,7 +223,7 @@ static int cmd_config(int argc, char **argv)
 }
 
 /* The inventory a plan is made from: a file, or detected under --root. */
-static int get_inventory(const char *file, const char *root, hw_inventory **ret)
+int cmd_get_inventory(const char *file, const char *root, hw_inventory **ret)
 {
 	hw_ctx *ctx = NULL;
 	int r;
@@ -314,7 +314,7 @@ static int cmd_plan(int argc, char **argv, bool apply)
 			fprintf(stderr, "%s: %s: %s\n", program, config, strerror(-r));
 		return EXIT_USAGE;
 	}
-	r = get_inventory(inv_file, root, &inv);
+	r = cmd_get_inventory(inv_file, root, &inv);
 	if (r < 0) {
 		ret = r == -EINVAL ? EXIT_USAGE : EXIT_FAILURE;
 		goto out;

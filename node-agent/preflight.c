@@ -30,7 +30,7 @@ __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, 
 
 int token_read(const char *path, token_info *ret, char *err, size_t errlen)
 {
-	int fd;
+	int fd, r;
 	struct stat st;
 	char *buf = NULL, *hash;
 	size_t len = 0;
@@ -40,7 +40,7 @@ int token_read(const char *path, token_info *ret, char *err, size_t errlen)
 		return fail(err, errlen, "no cluster.token_file in the config");
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0) {
-		int r = -errno;
+		r = -errno;
 		fail(err, errlen, "token file %s cannot be read: %s", path, strerror(errno));
 		return r;
 	}
@@ -67,21 +67,10 @@ int token_read(const char *path, token_info *ret, char *err, size_t errlen)
 		close(fd);
 		return fail(err, errlen, "token file %s is larger than %d bytes", path, TOKEN_MAX);
 	}
-	buf = calloc(1, (size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (len < (size_t)st.st_size) {
-		ssize_t k = read(fd, buf + len, (size_t)st.st_size - len);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		len += (size_t)k;
-	}
+	r = read_fd_text(fd, (size_t)st.st_size, &buf, &len);
 	close(fd);
-	buf[len] = '\0';
+	if (r < 0)
+		return r;
 	/* one line; surrounding white space is not part of the token */
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' ' ||
 			   buf[len - 1] == '\t'))
