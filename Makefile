@@ -2,7 +2,9 @@
 #
 #   make              build build/node-agent
 #   make demo         install build deps, build, print this machine's inventory (main job)
-#   make test         install test deps, build normally and with ASan/UBSan, run all tests
+#   make test         install test deps, build normally and with ASan/UBSan, build the image,
+#                     run all tests (QEMU boots included)
+#   make test-fast    the same without the image and the QEMU boots (day-to-day work)
 #   make check        run the TAP suite (prove) against an existing build
 #   make bench        node-agent inventory vs lshw -json (tests/bench/)
 #   make SANITIZE=address,undefined   sanitizer build (in build/san/)
@@ -50,8 +52,8 @@ AGENT_OBJ := $(AGENT_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/*.c))
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/tools/*.c))
 
-.PHONY: all deps test-deps image-deps demo test check check-san bench clean format capture-qemu \
-	image e2e
+.PHONY: all deps test-deps image-deps demo test test-fast check check-san bench clean format \
+	capture-qemu image e2e
 
 all: $(BUILD)/node-agent $(UNIT_TESTS) $(TEST_TOOLS) $(BUILD)/tests/k3s-standin
 
@@ -123,6 +125,13 @@ test: test-deps
 	@$(MAKE) --no-print-directory image
 	@$(MAKE) --no-print-directory check-san
 
+# Day-to-day: every test but the QEMU boots of the image (tests/95-e2e.t skips them with
+# NA_E2E=0); a few minutes instead of the image build and the boots.
+test-fast: test-deps
+	@$(MAKE) --no-print-directory all build/tests/nvml/libnvidia-ml.so.1 WERROR=1
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined WERROR=1 all
+	@$(MAKE) --no-print-directory NA_E2E=0 check-san
+
 check: all $(BUILD)/tests/nvml/libnvidia-ml.so.1
 	NODE_AGENT=$(abspath $(BUILD)/node-agent) NVML_STUB_DIR=$(abspath $(BUILD)/tests/nvml) \
 		prove -v tests/*.t
@@ -137,6 +146,7 @@ bench: all
 	sh tests/bench/inventory.sh $(abspath $(BUILD)/node-agent)
 
 capture-qemu:
+	@sh tests/install-deps.sh capture
 	sh tests/qemu-capture.sh
 
 format:
