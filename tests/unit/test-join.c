@@ -18,9 +18,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "kube.h"
-#include "kubeconfig.h"
-#include "preflight.h"
+#include "kube/kube.h"
+#include "kube/kubeconfig.h"
+#include "join/preflight.h"
 
 #define CA_PEM	 "-----BEGIN CERTIFICATE-----\nMIIBca\n-----END CERTIFICATE-----\n"
 #define CERT_PEM "-----BEGIN CERTIFICATE-----\nMIIBcert\n-----END CERTIFICATE-----\n"
