@@ -126,6 +126,48 @@ static char *wwn_from_wwid(const char *wwid)
 	return NULL; /* t10.* and nvme.* are vendor/model/serial strings, not world-wide names */
 }
 
+/*
+ * USB mass storage: the serial is the USB device's own (udev's ID_SERIAL_SHORT), not VPD
+ * page 0x80: usb-storage never asks for VPD pages, and a bridge that answers them (UAS) may
+ * give its own serial. It is the `serial` of the nearest USB device above the disk in
+ * sysfs, the first ancestor with idVendor (the USB interface, SCSI host, target and LUN in
+ * between have none). The walk stops there: higher up are hubs and the root hub, whose
+ * serial is the host controller's PCI address. No USB serial: VPD page 0x80 as for SCSI.
+ */
+static char *serial_from_usb_device(hw_ctx *ctx, const char *target)
+{
+	_cleanup_free_ char *dir = NULL;
+
+	/* sys/block/NAME -> ../devices/...; anything else is not a kernel layout */
+	if (strncmp(target, "../devices/", 11) != 0 || strstr(target, "/../") ||
+	    strstr(target, "/./"))
+		return NULL;
+	dir = hw_asprintf("sys/%s", target + 3);
+	if (!dir)
+		return NULL;
+	for (unsigned depth = 0; depth < 64; depth++) {
+		_cleanup_free_ char *id_vendor = NULL, *serial_path = NULL, *serial = NULL;
+		char *slash = strrchr(dir, '/');
+
+		if (!slash)
+			return NULL;
+		*slash = '\0';
+		if (strcmp(dir, "sys/devices") == 0)
+			return NULL;
+		id_vendor = hw_asprintf("%s/idVendor", dir);
+		if (!id_vendor)
+			return NULL;
+		if (!hw_exists(ctx, id_vendor))
+			continue;
+		serial_path = hw_asprintf("%s/serial", dir);
+		if (!serial_path)
+			return NULL;
+		serial = hw_attr(ctx, serial_path, 0);
+		return serial ? hw_clean_ident(serial, strlen(serial)) : NULL;
+	}
+	return NULL;
+}
+
 static int fs_push(hw_disk *d, const char *device, blkid_probe pr)
 {
 	const char *type = NULL, *label = NULL, *uuid = NULL;
@@ -342,8 +384,12 @@ static int disk_read(hw_ctx *ctx, const char *name, const char *target, hw_disk 
 			model = hw_attr(ctx, path, 0);
 			d->model = model ? hw_clean_ident(model, strlen(model)) : NULL;
 		}
-		snprintf(path, sizeof(path), "%s/device/vpd_pg80", base);
-		d->serial = serial_from_vpd80(ctx, path);
+		if (strcmp(d->transport, "usb") == 0)
+			d->serial = serial_from_usb_device(ctx, target);
+		if (!d->serial) {
+			snprintf(path, sizeof(path), "%s/device/vpd_pg80", base);
+			d->serial = serial_from_vpd80(ctx, path);
+		}
 		snprintf(path, sizeof(path), "%s/device/wwid", base);
 		wwid = hw_attr(ctx, path, HW_READ_QUIET_EINVAL);
 		d->wwn = wwn_from_wwid(wwid);
