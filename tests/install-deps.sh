@@ -1,6 +1,7 @@
 #!/bin/sh
-# Install what building (profile "build"), the image ("image") or testing ("test") needs, from Debian's
-# archive. Idempotent: nothing is downloaded when every package is already installed.
+# Install what building (profile "build"), the image ("image"), testing ("test") or capturing
+# QEMU fixtures ("capture") needs, from Debian's archive. Idempotent: nothing is downloaded when
+# every package is already installed.
 set -eu
 profile=${1:-build}
 
@@ -20,12 +21,16 @@ image_pkgs="$build_pkgs mkosi systemd-container debootstrap dosfstools mtools zs
 # make e2e (tests/e2e/): QEMU with its iPXE ROMs, OVMF, the loopback relay and servers
 e2e_pkgs="qemu-system-x86 ipxe-qemu ovmf socat python3 openssl jq"
 test_pkgs="$test_pkgs $image_pkgs $e2e_pkgs"
+# make capture-qemu (tests/qemu-capture.sh): Debian's kernel and its modules booted in QEMU
+# with a static busybox initramfs; OVMF for UEFI=1
+capture_pkgs="qemu-system-x86 ovmf linux-image-amd64 busybox-static kmod cpio file"
 
 case "$profile" in
 build) pkgs=$build_pkgs ;;
 test) pkgs=$test_pkgs ;;
 image) pkgs=$image_pkgs ;;
-*) echo "usage: $0 build|test|image" >&2; exit 2 ;;
+capture) pkgs=$capture_pkgs ;;
+*) echo "usage: $0 build|test|image|capture" >&2; exit 2 ;;
 esac
 
 missing=""
