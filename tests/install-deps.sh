@@ -24,8 +24,10 @@ image_pkgs="$build_pkgs mkosi systemd-container debootstrap dosfstools mtools zs
 # make e2e (tests/e2e/): QEMU with its iPXE ROMs, OVMF, the loopback relay and servers
 e2e_pkgs="qemu-system-x86 ipxe-qemu ovmf socat python3 openssl jq"
 test_pkgs="$test_pkgs $image_pkgs $e2e_pkgs"
-# make capture-qemu (tests/qemu-capture.sh): the host's kernel and a busybox initramfs in QEMU
-capture_pkgs="qemu-system-x86 ovmf linux-image-amd64 busybox-static kmod cpio gzip file xz-utils mawk"
+# make capture-qemu (tests/qemu-capture.sh): Debian's kernel and its modules booted in QEMU
+# with a static busybox initramfs; OVMF for UEFI=1
+capture_pkgs="qemu-system-x86 ovmf linux-image-amd64 busybox-static kmod cpio gzip file xz-utils
+	mawk"
 
 case "$profile" in
 build) pkgs=$build_pkgs ;;
