@@ -49,6 +49,10 @@ HW_SRC := $(wildcard hw/*.c)
 AGENT_SRC := $(wildcard node-agent/*.c node-agent/*/*.c)
 HW_OBJ := $(HW_SRC:%.c=$(BUILD)/obj/%.o)
 AGENT_OBJ := $(AGENT_SRC:%.c=$(BUILD)/obj/%.o)
+# libagent.a: everything of the agent but the command line (main.c, cli/); the unit tests
+# link it as the binary does
+CLI_OBJ := $(filter $(BUILD)/obj/node-agent/main.o $(BUILD)/obj/node-agent/cli/%,$(AGENT_OBJ))
+LIBAGENT_OBJ := $(filter-out $(CLI_OBJ),$(AGENT_OBJ))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/*.c))
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/tools/*.c))
 
@@ -64,12 +68,17 @@ $(BUILD)/obj/%.o: %.c
 $(BUILD)/libhw.a: $(HW_OBJ)
 	$(AR) rcs $@ $^
 
-$(BUILD)/node-agent: $(AGENT_OBJ) $(BUILD)/libhw.a
-	$(CC) $(ALL_CFLAGS) -o $@ $(AGENT_OBJ) $(BUILD)/libhw.a $(ALL_LDFLAGS) $(PKG_LIBS) -ldl
+$(BUILD)/libagent.a: $(LIBAGENT_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhw.a
+$(BUILD)/node-agent: $(CLI_OBJ) $(BUILD)/libagent.a $(BUILD)/libhw.a
+	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libagent.a $(BUILD)/libhw.a $(ALL_LDFLAGS) \
+		$(PKG_LIBS) -ldl
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libagent.a $(BUILD)/libhw.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libhw.a $(ALL_LDFLAGS) $(PKG_LIBS) -ldl
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libagent.a $(BUILD)/libhw.a $(ALL_LDFLAGS) $(PKG_LIBS) -ldl
 
 $(BUILD)/tests/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
@@ -268,9 +277,3 @@ fuzz-kubeconfig: build/fuzz/fuzz-kubeconfig
 		-dict=tests/fuzz/kubeconfig.dict -artifact_prefix=build/fuzz/kubeconfig- \
 		-print_final_stats=1 build/fuzz/kubeconfig-corpus build/fuzz/kubeconfig-seed
 
-# Unit tests of node-agent modules (tests/unit/test-join.c): the modules' objects are linked in.
-UNIT_JOIN_OBJ = $(addprefix $(BUILD)/obj/node-agent/,kube/kubeconfig.o kube/kube.o join/preflight.o \
-	basic/fetch.o basic/dl.o)
-$(BUILD)/tests/test-join: tests/unit/test-join.c $(UNIT_JOIN_OBJ)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(UNIT_JOIN_OBJ) $(ALL_LDFLAGS) $(PKG_LIBS) -ldl
