@@ -249,7 +249,8 @@ fuzz-gitops: build/fuzz/fuzz-gitops
 # the selector byte in front (see the target's comment).
 #   make fuzz-kubeconfig FUZZ_SECONDS=300
 FUZZ_KC_SRC := tests/fuzz/fuzz-kubeconfig.c node-agent/kube/kubeconfig.c node-agent/kube/kube.c \
-	node-agent/join/join.c node-agent/join/preflight.c node-agent/kube/k8s.c node-agent/config/config.c node-agent/basic/dl.c
+	node-agent/join/join.c node-agent/join/preflight.c node-agent/kube/k8s.c node-agent/config/config.c node-agent/basic/dl.c \
+	node-agent/basic/fileio.c
 FUZZ_KC_PKGS := yaml-0.1 json-c libcurl libsystemd
 
 .PHONY: fuzz-kubeconfig

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "apply/apply.h"
+#include "basic/fileio.h"
 #include "basic/dl.h"
 
 extern char **environ;
@@ -58,28 +59,13 @@ static char *join(const char *target, const char *path)
 /* Existing content and mode; -ENOENT when there is no file. */
 static int read_existing(const char *path, char **ret, unsigned *ret_mode)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
 	struct stat st;
-	char *buf;
-	size_t len = 0;
-	ssize_t k;
+	int r = read_full_file_at(AT_FDCWD, path, O_NOFOLLOW, FILE_MAX, ret, NULL, &st);
 
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > FILE_MAX) {
-		close(fd);
+	if (r == -EISDIR || r == -EFBIG || r == -ELOOP)
 		return -EINVAL;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while (len < (size_t)st.st_size && (k = read(fd, buf + len, (size_t)st.st_size - len)) > 0)
-		len += (size_t)k;
-	close(fd);
-	buf[len] = '\0';
-	*ret = buf;
+	if (r < 0)
+		return r;
 	*ret_mode = st.st_mode & 07777;
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include "basic/dl.h"
 #include "basic/fetch.h"
 #include "kube/kubeconfig.h"
+#include "basic/fileio.h"
 #include "join/preflight.h"
 
 #define TOKEN_MAX 4096
@@ -67,16 +68,17 @@ int token_read(const char *path, token_info *ret, char *err, size_t errlen)
 		close(fd);
 		return fail(err, errlen, "token file %s is larger than %d bytes", path, TOKEN_MAX);
 	}
-	r = read_fd_text(fd, (size_t)st.st_size, &buf, &len);
+	r = read_full_fd(fd, TOKEN_MAX, &buf, &len);
 	close(fd);
 	if (r < 0)
 		return r;
+	size_t size = len; /* what was read, all of it erased on refusal */
 	/* one line; surrounding white space is not part of the token */
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' ' ||
 			   buf[len - 1] == '\t'))
 		buf[--len] = '\0';
 	if (len == 0 || strpbrk(buf, "\n\r \t") || strlen(buf) != len) {
-		explicit_bzero(buf, (size_t)st.st_size);
+		explicit_bzero(buf, size);
 		free(buf);
 		return fail(err, errlen, "token file %s is empty or holds more than one line", path);
 	}
@@ -153,7 +155,7 @@ int preflight_check(const na_config *cfg, long timeout_s, preflight_result *ret)
 		/* like K3s's agent: fetch without verification, then the hash decides */
 		fo.insecure = true;
 	} else if (cfg->server_ca_file) {
-		r = read_text_file(cfg->server_ca_file, 256 * 1024, &pinned, NULL);
+		r = read_full_file(cfg->server_ca_file, 256 * 1024, &pinned, NULL);
 		if (r < 0) {
 			snprintf(ret->message, sizeof(ret->message), "cluster.ca_file %s: %s",
 				 cfg->server_ca_file, strerror(-r));

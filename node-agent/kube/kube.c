@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "basic/fetch.h"
+#include "basic/fileio.h"
 #include "kube/kube.h"
 
 struct kube_client {
@@ -69,13 +70,6 @@ int kube_client_new(const kubeconfig *kc, long timeout_s, kube_client **ret, cha
 	return 0;
 }
 
-static void free_secret(char *s)
-{
-	if (s)
-		explicit_bzero(s, strlen(s));
-	free(s);
-}
-
 kube_client *kube_client_free(kube_client *c)
 {
 	if (!c)
@@ -83,8 +77,8 @@ kube_client *kube_client_free(kube_client *c)
 	free(c->server);
 	free(c->ca_pem);
 	free(c->cert_pem);
-	free_secret(c->key_pem);
-	free_secret(c->token);
+	erase_and_free(c->key_pem);
+	erase_and_free(c->token);
 	free(c);
 	return NULL;
 }

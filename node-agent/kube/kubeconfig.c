@@ -13,58 +13,11 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "basic/fileio.h"
 #include "kube/kubeconfig.h"
 
 #define KUBECONFIG_MAX (1024 * 1024)
 #define PEM_MAX (256 * 1024)
-
-int read_fd_text(int fd, size_t size, char **ret, size_t *ret_len)
-{
-	char *buf = malloc(size + 1);
-	size_t len = 0;
-
-	if (!buf)
-		return -ENOMEM;
-	/* the size may change under us: never read past what was allocated */
-	while (len < size) {
-		ssize_t k = read(fd, buf + len, size - len);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		len += (size_t)k;
-	}
-	buf[len] = '\0';
-	*ret = buf;
-	if (ret_len)
-		*ret_len = len;
-	return 0;
-}
-
-int read_text_file(const char *path, size_t max, char **ret, size_t *ret_len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), r;
-	struct stat st;
-
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-	}
-	if ((size_t)st.st_size > max) {
-		close(fd);
-		return -EFBIG;
-	}
-	r = read_fd_text(fd, (size_t)st.st_size, ret, ret_len);
-	close(fd);
-	return r;
-}
 
 static int b64_value(unsigned char c)
 {
@@ -217,7 +170,7 @@ static int pem_of(kparser *p, yaml_node_t *map, const char *key, const char *wha
 	if (file[0] == '/' ? asprintf(&full, "%s%s", p->prefix ? p->prefix : "", file) < 0
 			   : asprintf(&full, "%s/%s", p->dir, file) < 0)
 		return -ENOMEM;
-	r = read_text_file(full, PEM_MAX, ret, NULL);
+	r = read_full_file(full, PEM_MAX, ret, NULL);
 	if (r < 0) {
 		kerr(p, "%s %s of %s: %s", key, full, what, strerror(-r));
 		free(full);
@@ -326,7 +279,7 @@ int kubeconfig_parse(const char *prefix, const char *path, const char *data, siz
 		/* like the other file references (client-go resolves tokenFile the same way) */
 		if (v[0] == '/' ? asprintf(&full, "%s%s", p.prefix ? p.prefix : "", v) >= 0
 				: asprintf(&full, "%s/%s", p.dir, v) >= 0)
-			r = read_text_file(full, 64 * 1024, &tok, NULL);
+			r = read_full_file(full, 64 * 1024, &tok, NULL);
 		else
 			r = -ENOMEM;
 		if (r < 0) {
@@ -386,7 +339,7 @@ int kubeconfig_load(const char *prefix, const char *path, kubeconfig **ret, char
 	*ret_err = NULL;
 	if (asprintf(&full, "%s%s", prefix && strcmp(prefix, "/") ? prefix : "", path) < 0)
 		return -ENOMEM;
-	r = read_text_file(full, KUBECONFIG_MAX, &data, &len);
+	r = read_full_file(full, KUBECONFIG_MAX, &data, &len);
 	if (r < 0) {
 		if (asprintf(ret_err, "%s: %s", full, strerror(-r)) < 0)
 			*ret_err = NULL;
@@ -399,13 +352,6 @@ int kubeconfig_load(const char *prefix, const char *path, kubeconfig **ret, char
 	return r;
 }
 
-static void free_secret(char *s)
-{
-	if (s)
-		explicit_bzero(s, strlen(s));
-	free(s);
-}
-
 kubeconfig *kubeconfig_free(kubeconfig *k)
 {
 	if (!k)
@@ -414,8 +360,8 @@ kubeconfig *kubeconfig_free(kubeconfig *k)
 	free(k->server);
 	free(k->ca_pem);
 	free(k->cert_pem);
-	free_secret(k->key_pem);
-	free_secret(k->token);
+	erase_and_free(k->key_pem);
+	erase_and_free(k->token);
 	free(k->user);
 	free(k);
 	return NULL;

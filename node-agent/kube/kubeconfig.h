@@ -29,7 +29,3 @@ kubeconfig *kubeconfig_free(kubeconfig *k);
 
 /* RFC 4648 base64 (whitespace ignored); NULL on invalid input. Result is NUL-terminated. */
 char *base64_decode(const char *s, size_t *ret_len);
-/* Up to SIZE bytes from FD, NUL-terminated; -errno. */
-int read_fd_text(int fd, size_t size, char **ret, size_t *ret_len);
-/* Read a whole file of at most `max` bytes; -errno. */
-int read_text_file(const char *path, size_t max, char **ret, size_t *ret_len);
