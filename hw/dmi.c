@@ -74,9 +74,21 @@ static bool dmi_is_virtual(const hw_system *s)
 	return false;
 }
 
+/*
+ * Firmware leaves the DMI strings it has no value for blank, or keeps the placeholder of
+ * its vendor's template. Both are normal on many boards, so both become null WITHOUT a
+ * warning (a warning means a file is broken: unreadable, NUL bytes, too large):
+ *   - blank: empty, or nothing but whitespace;
+ *   - placeholder: the whole value, ignoring case and surrounding whitespace, is one of
+ *     the list in hw_clean_ident() (hw/util.c): "To Be Filled By O.E.M.", "Default
+ *     string", "System Product Name", "Not Specified", "None", "0123456789", ...;
+ *   - filler: one character repeated, "00000000", "FFFFFFFF", an all-zero UUID.
+ * The rule is deliberately narrow (whole-value matches only): a real name that merely
+ * contains such words is kept.
+ */
 static char *dmi_field(hw_ctx *ctx, const char *name)
 {
-	_cleanup_free_ char *raw = hw_attrf(ctx, 0, "sys/class/dmi/id/%s", name);
+	_cleanup_free_ char *raw = hw_attrf(ctx, HW_READ_EMPTY_OK, "sys/class/dmi/id/%s", name);
 
 	return raw ? hw_clean_ident(raw, strlen(raw)) : NULL;
 }

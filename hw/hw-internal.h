@@ -54,6 +54,8 @@ enum {
 	HW_READ_QUIET_EINVAL = 1 << 0,
 	HW_READ_WARN_MISSING = 1 << 1, /* a missing file is worth a warning */
 	HW_READ_RAW = 1 << 2,          /* keep bytes as they are (binary VPD pages) */
+	/* an empty or blank value is a normal "no value" (DMI strings firmware left blank) */
+	HW_READ_EMPTY_OK = 1 << 3,
 };
 
 void hw_warn(hw_ctx *ctx, const char *path, const char *fmt, ...) _printf_(3, 4);

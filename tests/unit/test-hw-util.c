@@ -61,6 +61,14 @@ int main(void)
 	clean("0", "0");
 	clean("PC1ABCDE", "PC1ABCDE");
 	clean("tab\there", "tab?here");
+	/* blank DMI strings and the placeholders of board vendors' templates (hw/dmi.c) */
+	clean("   \t ", NULL);
+	clean("System Product Name", NULL);
+	clean("to be filled by o.e.m.", NULL);
+	clean("Not Specified", NULL);
+	clean("None", NULL);
+	clean("0123456789", NULL);
+	clean("None Such Computers", "None Such Computers");
 
 	s = hw_mac_normalize("52:54:00:AB:cd:01");
 	is_str(s, "52:54:00:ab:cd:01", "MAC lower-cased");
