@@ -95,6 +95,7 @@ static char *dmi_field(hw_ctx *ctx, const char *name)
 
 int hw_dmi_detect(hw_ctx *ctx, hw_system *sys)
 {
+	_cleanup_free_ char *date = NULL;
 	uint64_t code;
 
 	if (!hw_exists(ctx, "sys/class/dmi/id")) {
@@ -105,11 +106,20 @@ int hw_dmi_detect(hw_ctx *ctx, hw_system *sys)
 	sys->product = dmi_field(ctx, "product_name");
 	sys->version = dmi_field(ctx, "product_version");
 	sys->family = dmi_field(ctx, "product_family");
+	sys->sku = dmi_field(ctx, "product_sku");
 	sys->serial = dmi_field(ctx, "product_serial");
 	sys->uuid = dmi_field(ctx, "product_uuid");
 	sys->board_vendor = dmi_field(ctx, "board_vendor");
 	sys->board_name = dmi_field(ctx, "board_name");
 	sys->bios_version = dmi_field(ctx, "bios_version");
+	sys->bios_release = dmi_field(ctx, "bios_release");
+	date = dmi_field(ctx, "bios_date");
+	if (date) {
+		sys->bios_date = hw_date_iso(date);
+		if (!sys->bios_date)
+			hw_warn(ctx, "sys/class/dmi/id/bios_date", "not a date (MM/DD/YYYY): \"%.32s\"",
+				date);
+	}
 	if (sys->uuid)
 		for (char *p = sys->uuid; *p; p++)
 			if (*p >= 'A' && *p <= 'F')
@@ -130,10 +140,13 @@ void hw_system_done(hw_system *s)
 	free(s->product);
 	free(s->version);
 	free(s->family);
+	free(s->sku);
 	free(s->serial);
 	free(s->uuid);
 	free(s->board_vendor);
 	free(s->board_name);
 	free(s->bios_version);
+	free(s->bios_date);
+	free(s->bios_release);
 	free(s->chassis);
 }

@@ -92,6 +92,9 @@ bool hw_strv_contains(char *const *v, const char *s);
 char *hw_strip_dup(const char *s, size_t n);
 /* Printable, trimmed copy of an identifier from firmware/hardware; NULL for placeholders. */
 char *hw_clean_ident(const char *s, size_t n);
+/* A firmware date, "MM/DD/YYYY" or "MM/DD/YY" (SMBIOS) or already "YYYY-MM-DD", as
+ * "YYYY-MM-DD"; NULL when it is none of these or not a calendar date. */
+char *hw_date_iso(const char *s);
 int hw_parse_u64(const char *s, int base, uint64_t *ret);
 int hw_parse_i64(const char *s, int64_t *ret);
 const char *hw_path_basename(const char *p);

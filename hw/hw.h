@@ -37,11 +37,14 @@ typedef struct hw_system {
 	char *product;
 	char *version; /* product_version: Lenovo writes the model name here */
 	char *family;  /* product_family */
+	char *sku;     /* product_sku */
 	char *serial;
 	char *uuid;
 	char *board_vendor;
 	char *board_name;
 	char *bios_version;
+	char *bios_date;    /* ISO 8601 "YYYY-MM-DD" */
+	char *bios_release; /* SMBIOS "major.minor" of the BIOS, e.g. "1.45" */
 	char *chassis;
 	hw_tri is_virtual;
 } hw_system;

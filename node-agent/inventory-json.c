@@ -148,11 +148,14 @@ json_object *inventory_to_json(const hw_inventory *inv)
 	ADD(x, "product", str_or_null(inv->system.product));
 	ADD(x, "version", str_or_null(inv->system.version));
 	ADD(x, "family", str_or_null(inv->system.family));
+	ADD(x, "sku", str_or_null(inv->system.sku));
 	ADD(x, "serial", str_or_null(inv->system.serial));
 	ADD(x, "uuid", str_or_null(inv->system.uuid));
 	ADD(x, "board_vendor", str_or_null(inv->system.board_vendor));
 	ADD(x, "board_name", str_or_null(inv->system.board_name));
 	ADD(x, "bios_version", str_or_null(inv->system.bios_version));
+	ADD(x, "bios_date", str_or_null(inv->system.bios_date));
+	ADD(x, "bios_release", str_or_null(inv->system.bios_release));
 	ADD(x, "chassis", str_or_null(inv->system.chassis));
 	ADD(x, "virtual", tri(inv->system.is_virtual));
 	ADD(o, "system", x);

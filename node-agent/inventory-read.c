@@ -322,11 +322,14 @@ int inventory_from_json(json_object *root, const char *file, FILE *errors, hw_in
 	inv->system.product = rstr(&r, x, "product", "system");
 	inv->system.version = rstr(&r, x, "version", "system");
 	inv->system.family = rstr(&r, x, "family", "system");
+	inv->system.sku = rstr(&r, x, "sku", "system");
 	inv->system.serial = rstr(&r, x, "serial", "system");
 	inv->system.uuid = rstr(&r, x, "uuid", "system");
 	inv->system.board_vendor = rstr(&r, x, "board_vendor", "system");
 	inv->system.board_name = rstr(&r, x, "board_name", "system");
 	inv->system.bios_version = rstr(&r, x, "bios_version", "system");
+	inv->system.bios_date = rstr(&r, x, "bios_date", "system");
+	inv->system.bios_release = rstr(&r, x, "bios_release", "system");
 	inv->system.chassis = rstr(&r, x, "chassis", "system");
 	inv->system.is_virtual = rtri(&r, x, "virtual", "system");
 	x = rsection(&r, root, "cpu");

@@ -290,12 +290,13 @@ int output_inventory_table(FILE *f, json_object *inv)
 
 	fprintf(f, "Host     %s  (machine-id %s)\n", s_or(inv, "hostname", "-"),
 		s_or(inv, "machine_id", "-"));
-	fprintf(f, "System   %s %s (%s)  serial %s  chassis %s  virtual %s\n",
+	fprintf(f, "System   %s %s (%s)  serial %s  sku %s  chassis %s  virtual %s\n",
 		s_or(sys, "vendor", "-"), s_or(sys, "product", "-"),
 		s_or(sys, "family", s_or(sys, "version", "-")), s_or(sys, "serial", "-"),
-		s_or(sys, "chassis", "-"), yes_no(tri_get(sys, "virtual")));
-	fprintf(f, "Board    %s %s  BIOS %s\n", s_or(sys, "board_vendor", "-"),
-		s_or(sys, "board_name", "-"), s_or(sys, "bios_version", "-"));
+		s_or(sys, "sku", "-"), s_or(sys, "chassis", "-"), yes_no(tri_get(sys, "virtual")));
+	fprintf(f, "Board    %s %s  BIOS %s  date %s  release %s\n", s_or(sys, "board_vendor", "-"),
+		s_or(sys, "board_name", "-"), s_or(sys, "bios_version", "-"),
+		s_or(sys, "bios_date", "-"), s_or(sys, "bios_release", "-"));
 	fprintf(f, "Boot     %s  PXE MAC %s\n", s_or(boot, "mode", "-"), s_or(boot, "pxe_mac", "-"));
 	fprintf(f, "CPU      %s  %s/%s  sockets %" PRId64 ", cores %" PRId64 ", threads %" PRId64 "\n",
 		s_or(cpu, "model", s_or(cpu, "vendor", "-")), s_or(cpu, "arch", "-"),

@@ -4,6 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 trim() { sed 's/^[[:space:]]*//; s/[[:space:]]*$//'; }
+trim_file() { if [ -f "$1" ]; then trim < "$1"; fi; }
 jnull() { if [ -n "$1" ]; then printf '"%s"' "$1"; else printf 'null'; fi; }
 
 for root in "$FIXTURES"/*/; do
@@ -20,10 +21,15 @@ for root in "$FIXTURES"/*/; do
 	bootif=$(tr ' ' '\n' < "$root/proc/cmdline" | sed -n 's/^BOOTIF=01-//p' | tr '-' ':')
 	is "$(q '.boot.pxe_mac')" "$(jnull "$bootif")" "$name: PXE MAC from BOOTIF"
 	if [ -d "$root/sys/class/dmi/id" ]; then
-		for f in sys_vendor:vendor product_name:product product_serial:serial product_uuid:uuid; do
-			is "$(q ".system.${f#*:}")" "$(jnull "$(trim < "$root/sys/class/dmi/id/${f%:*}")")" \
+		for f in sys_vendor:vendor product_name:product product_serial:serial product_uuid:uuid \
+			product_sku:sku bios_release:bios_release; do
+			is "$(q ".system.${f#*:}")" "$(jnull "$(trim_file "$root/sys/class/dmi/id/${f%:*}")")" \
 				"$name: system.${f#*:} = dmi ${f%:*}"
 		done
+		# MM/DD/YYYY as the kernel passes it on, ISO 8601 in the inventory
+		is "$(q '.system.bios_date')" \
+			"$(jnull "$(sed -n 's#^\([0-9][0-9]\)/\([0-9][0-9]\)/\([0-9]\{4\}\)$#\3-\1-\2#p' \
+				"$root/sys/class/dmi/id/bios_date")")" "$name: system.bios_date = dmi bios_date"
 	fi
 
 	# PCI: count and IDs from the separate vendor/device files (the C code reads uevent)

@@ -18,6 +18,7 @@ dmi=$(real "$S/class/dmi/id")
 : > "$dmi/product_name"                                    # empty (blank DMI: no warning)
 printf '      \n' > "$dmi/board_name"                      # only spaces (blank DMI)
 printf 'To be filled by O.E.M.\n' > "$dmi/product_serial"  # placeholder
+printf '2014/13/01\n' > "$dmi/bios_date"                   # not a date
 rm "$dmi/sys_vendor" && mkdir "$dmi/sys_vendor"            # unreadable (EISDIR)
 printf 'LENOVO\000\001garbage\n' > "$dmi/board_vendor"     # NUL bytes
 printf 'abc\n' > "$nvme0/size"                             # not a number
@@ -41,6 +42,9 @@ is "$(q '.system.board_name')" 'null' "blank board_name -> null"
 is "$(q '.system.serial')" 'null' "placeholder product_serial -> null"
 is "$(w | grep -c -e product_name -e board_name -e product_serial)" 0 \
 	"blank and placeholder DMI strings give no warning"
+is "$(q '.system.bios_date')" 'null' "a BIOS date that is not one -> null"
+like "$(w)" '^/sys/class/dmi/id/bios_date: not a date \(MM/DD/YYYY\): "2014/13/01"$' \
+	"warning names bios_date and the value"
 is "$(q '.system.vendor')" 'null' "unreadable sys_vendor -> null"
 like "$(w)" 'dmi/id/sys_vendor: Is a directory' "warning names sys_vendor and the error"
 is "$(q '.system.board_vendor')" 'null' "NUL bytes in board_vendor -> null"

@@ -107,7 +107,7 @@ fi
 # --- DMI ---
 copy_files /sys/class/dmi/id sys_vendor product_name product_version product_serial \
 	product_uuid product_family product_sku board_vendor board_name board_serial \
-	bios_vendor bios_version bios_date chassis_type chassis_vendor
+	bios_vendor bios_version bios_date bios_release chassis_type chassis_vendor
 
 # --- CPU topology and memory blocks ---
 copy_files /sys/devices/system/cpu online possible present
