@@ -51,7 +51,11 @@ typedef struct hw_system {
 
 typedef struct hw_cpu {
 	char *vendor;
-	char *model;
+	char *model;      /* the model name */
+	int64_t family;   /* x86 "cpu family" */
+	int64_t model_id; /* x86 "model": the number */
+	int64_t stepping;
+	char *microcode; /* the revision as the kernel prints it, "0xf0" */
 	char *arch;
 	char *microarch_level; /* x86-64-v1..v4, NULL elsewhere */
 	int64_t sockets;

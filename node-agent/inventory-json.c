@@ -163,6 +163,10 @@ json_object *inventory_to_json(const hw_inventory *inv)
 	x = json_object_new_object();
 	ADD(x, "vendor", str_or_null(inv->cpu.vendor));
 	ADD(x, "model", str_or_null(inv->cpu.model));
+	ADD(x, "family", int_or_null(inv->cpu.family));
+	ADD(x, "model_id", int_or_null(inv->cpu.model_id));
+	ADD(x, "stepping", int_or_null(inv->cpu.stepping));
+	ADD(x, "microcode", str_or_null(inv->cpu.microcode));
 	ADD(x, "arch", str_or_null(inv->cpu.arch));
 	ADD(x, "microarch_level", str_or_null(inv->cpu.microarch_level));
 	ADD(x, "sockets", int_or_null(inv->cpu.sockets));

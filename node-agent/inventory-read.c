@@ -335,6 +335,10 @@ int inventory_from_json(json_object *root, const char *file, FILE *errors, hw_in
 	x = rsection(&r, root, "cpu");
 	inv->cpu.vendor = rstr(&r, x, "vendor", "cpu");
 	inv->cpu.model = rstr(&r, x, "model", "cpu");
+	inv->cpu.family = rint64(&r, x, "family", "cpu");
+	inv->cpu.model_id = rint64(&r, x, "model_id", "cpu");
+	inv->cpu.stepping = rint64(&r, x, "stepping", "cpu");
+	inv->cpu.microcode = rstr(&r, x, "microcode", "cpu");
 	inv->cpu.arch = rstr(&r, x, "arch", "cpu");
 	inv->cpu.microarch_level = rstr(&r, x, "microarch_level", "cpu");
 	inv->cpu.sockets = rint64(&r, x, "sockets", "cpu");

@@ -195,6 +195,17 @@ static int64_t i_or(json_object *o, const char *key, int64_t dflt)
 	return json_object_get_int64(v);
 }
 
+/* An integer as text, "-" when unknown. */
+static const char *int_text(json_object *o, const char *key, char *buf, size_t n)
+{
+	int64_t v = i_or(o, key, -1);
+
+	if (v < 0)
+		return "-";
+	snprintf(buf, n, "%" PRId64, v);
+	return buf;
+}
+
 static json_object *get(json_object *o, const char *key)
 {
 	json_object *v = NULL;
@@ -302,6 +313,9 @@ int output_inventory_table(FILE *f, json_object *inv)
 		s_or(cpu, "model", s_or(cpu, "vendor", "-")), s_or(cpu, "arch", "-"),
 		s_or(cpu, "microarch_level", "-"), i_or(cpu, "sockets", -1), i_or(cpu, "cores", -1),
 		i_or(cpu, "threads", -1));
+	fprintf(f, "CPU ID   family %s, model %s, stepping %s, microcode %s\n",
+		int_text(cpu, "family", b1, sizeof(b1)), int_text(cpu, "model_id", b2, sizeof(b2)),
+		int_text(cpu, "stepping", line, sizeof(line)), s_or(cpu, "microcode", "-"));
 	line[0] = '\0';
 	arr = get(cpu, "flags_of_interest");
 	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {

@@ -17,6 +17,12 @@ for root in "$FIXTURES"/*/; do
 	is "$(q '.hostname')" "$(jnull "$(cat "$root/proc/sys/kernel/hostname" 2>/dev/null)")" "$name: hostname"
 	is "$(q '.machine_id')" "$(jnull "$(cat "$root/etc/machine-id" 2>/dev/null)")" "$name: machine-id"
 	is "$(q '.cpu.threads')" "$(grep -c '^processor' "$root/proc/cpuinfo")" "$name: CPU threads = processor entries"
+	# family, model number, stepping and microcode of the first processor, as cpuinfo says
+	first_cpu() { awk -F '\t*: ' -v k="$1" '$1 == k { print $2; exit }' "$root/proc/cpuinfo"; }
+	is "$(q '[.cpu.family, .cpu.model_id, .cpu.stepping]')" \
+		"[$(first_cpu 'cpu family'),$(first_cpu model),$(first_cpu stepping)]" \
+		"$name: CPU family, model, stepping = cpuinfo"
+	is "$(q '.cpu.microcode')" "$(jnull "$(first_cpu microcode)")" "$name: CPU microcode = cpuinfo"
 	is "$(q '.memory.total_bytes')" "$(awk '/^MemTotal:/ { printf "%.0f\n", $2 * 1024 }' "$root/proc/meminfo")" "$name: MemTotal"
 	bootif=$(tr ' ' '\n' < "$root/proc/cmdline" | sed -n 's/^BOOTIF=01-//p' | tr '-' ':')
 	is "$(q '.boot.pxe_mac')" "$(jnull "$bootif")" "$name: PXE MAC from BOOTIF"

@@ -30,6 +30,8 @@ pci_dev=$(real "$S/bus/pci/devices/0000:00:02.0")
 printf 'DRIVER=e1000e\nPCI_CLASS=20000\nPCI_ID=80' > "$pci_dev/uevent" # truncated uevent
 ln -s ../../devices/pci0000:00/0000:00:09.0/net/eth9 "$S/class/net/eth9" # dangling
 printf 'BOOTIF=01-zz-54-00-12-34-01\n' > "$root/proc/cmdline"           # malformed BOOTIF
+# a stepping the kernel does not know (normal), a microcode revision that is junk
+sed -i 's/^stepping\t: .*/stepping\t: unknown/; s/^microcode\t: .*/microcode\t: 0xzz/' "$root/proc/cpuinfo"
 
 out=$("$NODE_AGENT" inventory --root "$root" 2>"$root/../stderr")
 ok $? "inventory exits 0 over broken files"
@@ -65,6 +67,10 @@ like "$(w)" '^/sys/bus/pci/devices/0000:00:02.0/uevent: bad PCI_ID "80"$' "warni
 is "$(q '[.nics[].name]')" '["eth0","eth1"]' "dangling eth9 link is skipped"
 like "$(w)" '^/sys/class/net/eth9: dangling symlink' "warning names the dangling link"
 is "$(q '.boot.pxe_mac')" 'null' "malformed BOOTIF -> null"
+is "$(q '[.cpu.family, .cpu.model_id, .cpu.stepping, .cpu.microcode]')" '[15,107,null,null]' \
+	"stepping unknown and junk microcode -> null, family and model kept"
+is "$(w | grep -c 'proc/cpuinfo: stepping')" 0 "stepping \"unknown\" is no warning"
+like "$(w)" '^/proc/cpuinfo: microcode: not a hex revision: "0xzz"$' "junk microcode is a warning"
 like "$err" "warning: $root/sys/class/net/eth9: dangling" "stderr repeats warnings with the root prefix"
 
 # Missing directories and files: an empty root is a machine we know nothing about.
