@@ -76,6 +76,7 @@ typedef struct hw_pci_device {
 	uint16_t device_id;
 	uint16_t subsystem_vendor_id;
 	uint16_t subsystem_device_id;
+	int16_t revision; /* 0..255, -1 when unknown */
 	bool has_ids;
 	char *vendor_name; /* from pci.ids */
 	char *device_name;

@@ -121,6 +121,13 @@ static json_object *pci_json(const hw_pci_device *d)
 	ADD(o, "device_id", hex4(d->device_id));
 	ADD(o, "subsystem_vendor_id", hex4(d->subsystem_vendor_id));
 	ADD(o, "subsystem_device_id", hex4(d->subsystem_device_id));
+	if (d->revision >= 0) {
+		char rev[8];
+
+		snprintf(rev, sizeof(rev), "%02x", (unsigned)d->revision);
+		ADD(o, "revision", json_object_new_string(rev));
+	} else
+		ADD(o, "revision", NULL);
 	ADD(o, "vendor_name", str_or_null(d->vendor_name));
 	ADD(o, "device_name", str_or_null(d->device_name));
 	ADD(o, "driver", str_or_null(d->driver));

@@ -244,13 +244,20 @@ static void read_nic(reader *r, json_object *o, hw_nic *n, const char *w)
 static void read_pci(reader *r, json_object *o, hw_pci_device *d, const char *w)
 {
 	const char *cls;
-	json_object *c = get(o, "class");
+	json_object *c = get(o, "class"), *rev = get(o, "revision");
 
 	d->address = rstr(r, o, "address", w);
 	d->vendor_id = rhex4(r, o, "vendor_id", w);
 	d->device_id = rhex4(r, o, "device_id", w);
 	d->subsystem_vendor_id = rhex4(r, o, "subsystem_vendor_id", w);
 	d->subsystem_device_id = rhex4(r, o, "subsystem_device_id", w);
+	d->revision = -1;
+	if (rev && json_object_is_type(rev, json_type_string) &&
+	    strlen(json_object_get_string(rev)) == 2 &&
+	    strspn(json_object_get_string(rev), "0123456789abcdef") == 2)
+		d->revision = (int16_t)strtoul(json_object_get_string(rev), NULL, 16);
+	else if (rev)
+		rerr(r, w, "\"revision\" must be 2 lower-case hex digits or null");
 	d->vendor_name = rstr(r, o, "vendor_name", w);
 	d->device_name = rstr(r, o, "device_name", w);
 	d->driver = rstr(r, o, "driver", w);

@@ -38,14 +38,16 @@ for root in "$FIXTURES"/*/; do
 				"$root/sys/class/dmi/id/bios_date")")" "$name: system.bios_date = dmi bios_date"
 	fi
 
-	# PCI: count and IDs from the separate vendor/device files (the C code reads uevent)
+	# PCI: count and IDs from the separate vendor/device files (the C code reads uevent);
+	# the revision file, where the tree has one
 	n=0
 	for d in "$root"/sys/bus/pci/devices/*; do
 		n=$((n + 1))
 		a=$(basename "$d")
 		v=$(sed 's/^0x//' "$d/vendor") dv=$(sed 's/^0x//' "$d/device")
-		is "$(q ".pci_devices[] | select(.address == \"$a\") | [.vendor_id, .device_id]")" \
-			"[\"$v\",\"$dv\"]" "$name: PCI $a ids"
+		rev=$(jnull "$(if [ -f "$d/revision" ]; then sed 's/^0x//' "$d/revision"; fi)")
+		is "$(q ".pci_devices[] | select(.address == \"$a\") | [.vendor_id, .device_id, .revision]")" \
+			"[\"$v\",\"$dv\",$rev]" "$name: PCI $a ids and revision"
 	done
 	is "$(q '.pci_devices | length')" "$n" "$name: every PCI device listed"
 
