@@ -112,6 +112,9 @@ typedef struct hw_disk {
 	char *model;
 	char *serial;
 	char *wwn;
+	char *firmware_rev;
+	int64_t logical_block_size;  /* bytes */
+	int64_t physical_block_size; /* bytes */
 	char *pci_address;
 	char *partition_table; /* "gpt" | "dos" | NULL */
 	hw_filesystem *filesystems;

@@ -70,6 +70,9 @@ static json_object *disk_json(const hw_disk *d)
 	ADD(o, "model", str_or_null(d->model));
 	ADD(o, "serial", str_or_null(d->serial));
 	ADD(o, "wwn", str_or_null(d->wwn));
+	ADD(o, "firmware_rev", str_or_null(d->firmware_rev));
+	ADD(o, "logical_block_size", int_or_null(d->logical_block_size));
+	ADD(o, "physical_block_size", int_or_null(d->physical_block_size));
 	ADD(o, "pci_address", str_or_null(d->pci_address));
 	ADD(o, "partition_table", str_or_null(d->partition_table));
 	if (d->filesystems) {

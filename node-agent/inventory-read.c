@@ -200,6 +200,9 @@ static void read_disk(reader *r, json_object *o, hw_disk *d, const char *w)
 	d->model = rstr(r, o, "model", w);
 	d->serial = rstr(r, o, "serial", w);
 	d->wwn = rstr(r, o, "wwn", w);
+	d->firmware_rev = rstr(r, o, "firmware_rev", w);
+	d->logical_block_size = rint64(r, o, "logical_block_size", w);
+	d->physical_block_size = rint64(r, o, "physical_block_size", w);
 	d->pci_address = rstr(r, o, "pci_address", w);
 	d->partition_table = rstr(r, o, "partition_table", w);
 	d->signatures = rstrv(r, o, "signatures", w);

@@ -341,17 +341,21 @@ int output_inventory_table(FILE *f, json_object *inv)
 	}
 	table_print(f, &t);
 
-	t = (table){ .cols = 8 };
+	t = (table){ .cols = 10 };
 	arr = get(inv, "disks");
 	fprintf(f, "\nDisks (%zu)\n", arr ? json_object_array_length(arr) : 0);
-	table_add(&t, (const char *[]){ "NAME", "SIZE", "TYPE", "TRAN", "MODEL", "SERIAL", "WWN",
-					"CONTENTS" });
+	/* SECTOR: logical/physical block size, as lsblk's LOG-SEC and PHY-SEC */
+	table_add(&t, (const char *[]){ "NAME", "SIZE", "TYPE", "TRAN", "MODEL", "SERIAL", "FIRMWARE",
+					"SECTOR", "WWN", "CONTENTS" });
 	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
 		json_object *d = json_object_array_get_idx(arr, i), *fs = get(d, "filesystems");
 		int rot = tri_get(d, "rotational"), sig = tri_get(d, "has_signatures");
-		char contents[256];
+		char contents[256], sector[48], log[24], phy[24];
 
 		output_format_bytes(i_or(d, "size_bytes", -1), b1, sizeof(b1));
+		snprintf(sector, sizeof(sector), "%s/%s",
+			 int_text(d, "logical_block_size", log, sizeof(log)),
+			 int_text(d, "physical_block_size", phy, sizeof(phy)));
 		if (sig < 0)
 			snprintf(contents, sizeof(contents), "unknown (not probed)");
 		else if (sig == 0)
@@ -375,7 +379,8 @@ int output_inventory_table(FILE *f, json_object *inv)
 		table_add(&t, (const char *[]){ s_or(d, "name", NULL), b1,
 						rot < 0 ? "?" : rot ? "hdd" : "ssd",
 						s_or(d, "transport", NULL), s_or(d, "model", NULL),
-						s_or(d, "serial", NULL), s_or(d, "wwn", NULL), contents });
+						s_or(d, "serial", NULL), s_or(d, "firmware_rev", NULL),
+						sector, s_or(d, "wwn", NULL), contents });
 	}
 	table_print(f, &t);
 

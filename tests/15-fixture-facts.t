@@ -74,6 +74,21 @@ for root in "$FIXTURES"/*/; do
 			serial=$(trim < "$b/serial")
 		fi
 		is "$(q ".disks[] | select(.name == \"$disk\") | .serial")" "$(jnull "$serial")" "$name: $disk serial"
+		# firmware: NVMe controller attribute, else the ATA IDENTIFY words 23-26 in VPD page
+		# 0x89 (byte 60 + 46, two characters a word, swapped), else the SCSI revision
+		fw=""
+		if [ -f "$b/device/firmware_rev" ]; then
+			fw=$(trim < "$b/device/firmware_rev")
+		elif [ -f "$b/device/vpd_pg89" ]; then
+			fw=$(dd if="$b/device/vpd_pg89" bs=1 skip=106 count=8 conv=swab 2>/dev/null | trim)
+		elif [ -f "$b/device/rev" ]; then
+			fw=$(trim < "$b/device/rev")
+		fi
+		is "$(q ".disks[] | select(.name == \"$disk\") | .firmware_rev")" "$(jnull "$fw")" \
+			"$name: $disk firmware revision"
+		bs() { if [ -f "$b/queue/$1" ]; then cat "$b/queue/$1"; else echo null; fi; }
+		is "$(q ".disks[] | select(.name == \"$disk\") | [.logical_block_size, .physical_block_size]")" \
+			"[$(bs logical_block_size),$(bs physical_block_size)]" "$name: $disk block sizes"
 	done
 
 	# GPUs: the NVIDIA driver's Model: line and amdgpu's VRAM, where present
@@ -91,4 +106,17 @@ for root in "$FIXTURES"/*/; do
 		fi
 	done
 done
+
+# A SCSI (or USB) disk has no VPD page 0x89: model and firmware come from the INQUIRY
+# strings, device/model and device/rev; libata's "n/a" is no revision.
+root=$(scratch_copy qemu-q35)
+cleanup_dirs="$cleanup_dirs $(dirname "$root")"
+sdadev=$root/sys/block/sda/device
+rm "$sdadev/vpd_pg89"
+printf '1.0 \n' > "$sdadev/rev"
+is "$("$NODE_AGENT" inventory --root "$root" --quiet | jq -c '.disks[] | select(.name == "sda") | [.model, .firmware_rev]')" \
+	'["WDC WD10EZEX-08W","1.0"]' "sda without VPD 0x89: model and firmware from the INQUIRY data"
+printf 'n/a \n' > "$sdadev/rev"
+is "$("$NODE_AGENT" inventory --root "$root" --quiet | jq -c '.disks[] | select(.name == "sda") | .firmware_rev')" \
+	'null' "sda: a revision of \"n/a\" is null"
 done_testing

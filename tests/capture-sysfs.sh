@@ -135,10 +135,10 @@ for b in "$src"/sys/block/*; do
 	[ -e "$b" ] || continue
 	p=/sys/block/${b##*/}
 	copy_files "$p" uevent dev size removable ro wwid serial queue/rotational \
-		queue/logical_block_size loop/backing_file
+		queue/logical_block_size queue/physical_block_size loop/backing_file
 	if [ -e "$b/device" ]; then
-		copy_files "$p/device" uevent model vendor serial firmware_rev wwid vpd_pg80 vpd_pg89 \
-			vpd_pg83 transport type
+		copy_files "$p/device" uevent model vendor rev serial firmware_rev wwid vpd_pg80 \
+			vpd_pg89 vpd_pg83 transport type
 		copy_dev_links "$p/device"
 	fi
 done
