@@ -128,7 +128,8 @@ typedef struct hw_nic {
 	char *mac;
 	char *driver;
 	int64_t speed_mbps;
-	char *link; /* "up" | "down" | "unknown" */
+	char *duplex; /* "full" | "half" | NULL */
+	char *link;   /* "up" | "down" | "unknown" */
 	int64_t mtu;
 	char *pci_address;
 	bool wireless;

@@ -59,7 +59,7 @@ static char *permanent_mac(int sock, const char *ifname)
 static int nic_read(hw_ctx *ctx, const char *name, const char *target, int sock, hw_nic *n)
 {
 	char base[128], path[192];
-	_cleanup_free_ char *addr = NULL, *oper = NULL;
+	_cleanup_free_ char *addr = NULL, *oper = NULL, *duplex = NULL;
 	int64_t v;
 
 	snprintf(base, sizeof(base), "sys/class/net/%s", name);
@@ -86,6 +86,15 @@ static int nic_read(hw_ctx *ctx, const char *name, const char *target, int sock,
 	/* -1 (or EINVAL) while there is no link or the driver does not know */
 	if (hw_attr_i64(ctx, path, HW_READ_QUIET_EINVAL, &v) && v > 0)
 		n->speed_mbps = v;
+
+	/* from the same ethtool link settings as speed: EINVAL while the interface is down
+	 * or when the driver has none, "unknown" while there is no link */
+	snprintf(path, sizeof(path), "%s/duplex", base);
+	duplex = hw_attr(ctx, path, HW_READ_QUIET_EINVAL);
+	if (duplex && (strcmp(duplex, "full") == 0 || strcmp(duplex, "half") == 0))
+		n->duplex = TAKE_PTR(duplex);
+	else if (duplex && strcmp(duplex, "unknown") != 0)
+		hw_warn(ctx, path, "not full, half or unknown: \"%.32s\"", duplex);
 
 	n->mtu = HW_UNKNOWN;
 	snprintf(path, sizeof(path), "%s/mtu", base);
@@ -289,6 +298,7 @@ void hw_nic_done(hw_nic *n)
 	free(n->name);
 	free(n->mac);
 	free(n->driver);
+	free(n->duplex);
 	free(n->link);
 	free(n->pci_address);
 	hw_strv_free(n->addresses);

@@ -101,6 +101,7 @@ static json_object *nic_json(const hw_nic *n)
 	ADD(o, "mac", str_or_null(n->mac));
 	ADD(o, "driver", str_or_null(n->driver));
 	ADD(o, "speed_mbps", int_or_null(n->speed_mbps));
+	ADD(o, "duplex", str_or_null(n->duplex));
 	ADD(o, "link", str_or_null(n->link));
 	ADD(o, "carrier", tri(n->carrier));
 	ADD(o, "default_route", tri(n->default_route));

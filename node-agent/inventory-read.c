@@ -234,6 +234,12 @@ static void read_nic(reader *r, json_object *o, hw_nic *n, const char *w)
 	n->mac = rstr(r, o, "mac", w);
 	n->driver = rstr(r, o, "driver", w);
 	n->speed_mbps = rint64(r, o, "speed_mbps", w);
+	n->duplex = rstr(r, o, "duplex", w);
+	if (n->duplex && strcmp(n->duplex, "full") != 0 && strcmp(n->duplex, "half") != 0) {
+		rerr(r, w, "\"duplex\" must be \"full\", \"half\" or null");
+		free(n->duplex);
+		n->duplex = NULL;
+	}
 	n->link = rstr(r, o, "link", w);
 	n->carrier = rtri(r, o, "carrier", w);
 	n->mtu = rint64(r, o, "mtu", w);

@@ -384,10 +384,10 @@ int output_inventory_table(FILE *f, json_object *inv)
 	}
 	table_print(f, &t);
 
-	t = (table){ .cols = 7 };
+	t = (table){ .cols = 8 };
 	arr = get(inv, "nics");
 	fprintf(f, "\nNetwork (%zu)\n", arr ? json_object_array_length(arr) : 0);
-	table_add(&t, (const char *[]){ "NAME", "MAC", "DRIVER", "SPEED", "LINK", "PCI",
+	table_add(&t, (const char *[]){ "NAME", "MAC", "DRIVER", "SPEED", "DUPLEX", "LINK", "PCI",
 					"ADDRESSES" });
 	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
 		json_object *n = json_object_array_get_idx(arr, i), *ad = get(n, "addresses");
@@ -407,7 +407,8 @@ int output_inventory_table(FILE *f, json_object *inv)
 			 tri_get(n, "wireless") > 0 ? " wifi" : "",
 			 tri_get(n, "virtual") > 0 ? " virtual" : "");
 		table_add(&t, (const char *[]){ s_or(n, "name", NULL), s_or(n, "mac", NULL),
-						s_or(n, "driver", NULL), b1, line,
+						s_or(n, "driver", NULL), b1, s_or(n, "duplex", NULL),
+						line,
 						s_or(n, "pci_address", NULL),
 						ad ? (addrs[0] ? addrs : "none") : "-" });
 	}

@@ -51,12 +51,15 @@ for root in "$FIXTURES"/*/; do
 	done
 	is "$(q '.pci_devices | length')" "$n" "$name: every PCI device listed"
 
-	# NICs: MAC and MTU as the attribute files say
+	# NICs: MAC, MTU and duplex as the attribute files say
 	for l in "$root"/sys/class/net/*; do
 		nic=$(basename "$l")
 		[ "$(cat "$l/type")" = 772 ] && continue
 		is "$(q ".nics[] | select(.name == \"$nic\") | [.mac, .mtu]")" \
 			"[\"$(cat "$l/address")\",$(cat "$l/mtu")]" "$name: $nic MAC and MTU"
+		duplex=$(if [ -f "$l/duplex" ]; then grep -x -e full -e half "$l/duplex"; fi)
+		is "$(q ".nics[] | select(.name == \"$nic\") | .duplex")" "$(jnull "$duplex")" \
+			"$name: $nic duplex (\"unknown\" or no file: null)"
 	done
 
 	# Disks: size in 512-byte sectors; serials from NVMe attributes or VPD page 0x80
