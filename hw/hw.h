@@ -30,6 +30,7 @@ typedef struct hw_ctx hw_ctx;
 typedef struct hw_boot {
 	char *mode; /* "uefi" | "bios" */
 	char *pxe_mac;
+	int64_t uefi_bitness; /* 32 | 64: the firmware's, not the kernel's; HW_UNKNOWN */
 } hw_boot;
 
 typedef struct hw_system {

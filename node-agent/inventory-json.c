@@ -152,6 +152,7 @@ json_object *inventory_to_json(const hw_inventory *inv)
 	x = json_object_new_object();
 	ADD(x, "mode", str_or_null(inv->boot.mode));
 	ADD(x, "pxe_mac", str_or_null(inv->boot.pxe_mac));
+	ADD(x, "uefi_bitness", int_or_null(inv->boot.uefi_bitness));
 	ADD(o, "boot", x);
 
 	x = json_object_new_object();

@@ -333,6 +333,12 @@ int inventory_from_json(json_object *root, const char *file, FILE *errors, hw_in
 	x = rsection(&r, root, "boot");
 	inv->boot.mode = rstr(&r, x, "mode", "boot");
 	inv->boot.pxe_mac = rstr(&r, x, "pxe_mac", "boot");
+	inv->boot.uefi_bitness = rint64(&r, x, "uefi_bitness", "boot");
+	if (inv->boot.uefi_bitness != HW_UNKNOWN && inv->boot.uefi_bitness != 32 &&
+	    inv->boot.uefi_bitness != 64) {
+		rerr(&r, "boot", "\"uefi_bitness\" must be 32, 64 or null");
+		inv->boot.uefi_bitness = HW_UNKNOWN;
+	}
 	x = rsection(&r, root, "system");
 	inv->system.vendor = rstr(&r, x, "vendor", "system");
 	inv->system.product = rstr(&r, x, "product", "system");

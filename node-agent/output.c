@@ -308,7 +308,12 @@ int output_inventory_table(FILE *f, json_object *inv)
 	fprintf(f, "Board    %s %s  BIOS %s  date %s  release %s\n", s_or(sys, "board_vendor", "-"),
 		s_or(sys, "board_name", "-"), s_or(sys, "bios_version", "-"),
 		s_or(sys, "bios_date", "-"), s_or(sys, "bios_release", "-"));
-	fprintf(f, "Boot     %s  PXE MAC %s\n", s_or(boot, "mode", "-"), s_or(boot, "pxe_mac", "-"));
+	if (i_or(boot, "uefi_bitness", -1) > 0)
+		snprintf(b1, sizeof(b1), " %" PRId64 "-bit", i_or(boot, "uefi_bitness", -1));
+	else
+		b1[0] = '\0';
+	fprintf(f, "Boot     %s%s  PXE MAC %s\n", s_or(boot, "mode", "-"), b1,
+		s_or(boot, "pxe_mac", "-"));
 	fprintf(f, "CPU      %s  %s/%s  sockets %" PRId64 ", cores %" PRId64 ", threads %" PRId64 "\n",
 		s_or(cpu, "model", s_or(cpu, "vendor", "-")), s_or(cpu, "arch", "-"),
 		s_or(cpu, "microarch_level", "-"), i_or(cpu, "sockets", -1), i_or(cpu, "cores", -1),

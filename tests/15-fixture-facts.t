@@ -26,6 +26,9 @@ for root in "$FIXTURES"/*/; do
 	is "$(q '.memory.total_bytes')" "$(awk '/^MemTotal:/ { printf "%.0f\n", $2 * 1024 }' "$root/proc/meminfo")" "$name: MemTotal"
 	bootif=$(tr ' ' '\n' < "$root/proc/cmdline" | sed -n 's/^BOOTIF=01-//p' | tr '-' ':')
 	is "$(q '.boot.pxe_mac')" "$(jnull "$bootif")" "$name: PXE MAC from BOOTIF"
+	bits=null
+	[ -f "$root/sys/firmware/efi/fw_platform_size" ] && bits=$(cat "$root/sys/firmware/efi/fw_platform_size")
+	is "$(q '.boot.uefi_bitness')" "$bits" "$name: UEFI bitness = fw_platform_size"
 	if [ -d "$root/sys/class/dmi/id" ]; then
 		for f in sys_vendor:vendor product_name:product product_serial:serial product_uuid:uuid \
 			product_sku:sku bios_release:bios_release; do
@@ -122,4 +125,15 @@ is "$("$NODE_AGENT" inventory --root "$root" --quiet | jq -c '.disks[] | select(
 printf 'n/a \n' > "$sdadev/rev"
 is "$("$NODE_AGENT" inventory --root "$root" --quiet | jq -c '.disks[] | select(.name == "sda") | .firmware_rev')" \
 	'null' "sda: a revision of \"n/a\" is null"
+
+# 32-bit UEFI (Atom tablets and mini PCs): the firmware cannot start the image's 64-bit
+# EFI programs, which the inventory says in its warnings
+root=$(scratch_copy qemu-q35-uefi)
+cleanup_dirs="$cleanup_dirs $(dirname "$root")"
+echo 32 > "$root/sys/firmware/efi/fw_platform_size"
+out=$("$NODE_AGENT" inventory --root "$root" --quiet)
+is "$(printf '%s\n' "$out" | jq -c '.boot | [.mode, .uefi_bitness]')" '["uefi",32]' "32-bit UEFI: uefi_bitness 32"
+like "$(printf '%s\n' "$out" | jq -r '.warnings[]')" \
+	'^/sys/firmware/efi/fw_platform_size: 32-bit UEFI: cannot start the 64-bit EFI programs' \
+	"32-bit UEFI: a warning says the 64-bit EFI image cannot boot it"
 done_testing
