@@ -2,6 +2,17 @@
 /*
  * Network interfaces from /sys/class/net; on the live system also the permanent MAC
  * (ethtool) and, through libnl's route caches, carrier and addresses.
+ *
+ * link and carrier follow one rule on every root, so that a live run and a capture of
+ * the same machine agree:
+ *   - link is "up" iff operstate is "up"; "down" for down, lowerlayerdown, notpresent
+ *     and dormant; "unknown" otherwise (operstate "unknown", which drivers without
+ *     link state such as dummy report, "testing", or no file);
+ *   - carrier is null (unknown) while the interface is administratively down (IFF_UP
+ *     clear), else the kernel's carrier (netif_carrier_ok()). Sysfs applies this rule
+ *     itself: reading `carrier` of a down interface fails with EINVAL, and a capture
+ *     has no file. Netlink's IFLA_CARRIER does not: it reports whatever the driver
+ *     last set (a down dummy keeps its carrier on), so the live path checks IFF_UP.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -104,6 +115,7 @@ static int nic_read(hw_ctx *ctx, const char *name, const char *target, int sock,
 	snprintf(path, sizeof(path), "%s/operstate", base);
 	oper = hw_attr(ctx, path, 0);
 	n->link = link_state(oper);
+	/* EINVAL while administratively down: null, as the carrier rule says */
 	snprintf(path, sizeof(path), "%s/carrier", base);
 	n->carrier = hw_attr_bool(ctx, path, HW_READ_QUIET_EINVAL);
 
@@ -279,7 +291,11 @@ int hw_nic_netlink(hw_ctx *ctx, hw_nic *nics, size_t n)
 		nics[i].addresses = calloc(1, sizeof(char *));
 		if (!l)
 			continue;
-		nics[i].carrier = rtnl_link_get_carrier(l) ? HW_TRI_TRUE : HW_TRI_FALSE;
+		/* the carrier rule at the top of this file */
+		if (rtnl_link_get_flags(l) & IFF_UP)
+			nics[i].carrier = rtnl_link_get_carrier(l) ? HW_TRI_TRUE : HW_TRI_FALSE;
+		else
+			nics[i].carrier = HW_TRI_UNKNOWN;
 		rtnl_link_put(l);
 	}
 	addr_walk w = { .nics = nics, .n = n, .links = links };
