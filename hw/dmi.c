@@ -114,7 +114,8 @@ int hw_dmi_detect(hw_ctx *ctx, hw_system *sys)
 	sys->bios_version = dmi_field(ctx, "bios_version");
 	sys->bios_release = dmi_field(ctx, "bios_release");
 	date = dmi_field(ctx, "bios_date");
-	if (date) {
+	/* "00/00/0000" is a blank date too */
+	if (date && strspn(date, "0/-") != strlen(date)) {
 		sys->bios_date = hw_date_iso(date);
 		if (!sys->bios_date)
 			hw_warn(ctx, "sys/class/dmi/id/bios_date", "not a date (MM/DD/YYYY): \"%.32s\"",
