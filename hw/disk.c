@@ -363,8 +363,9 @@ static int disk_read(hw_ctx *ctx, const char *name, const char *target, hw_disk 
 			d->model = model ? hw_clean_ident(model, strlen(model)) : NULL;
 		}
 		/* the SCSI INQUIRY revision (of a USB disk, often the bridge's); fillers such
-		 * as "0000" and libata's "n/a" are no value */
-		if (!d->firmware_rev) {
+		 * as "0000" and libata's "n/a" are no value. An MMC card's `rev` is its
+		 * EXT_CSD revision, not firmware. */
+		if (!d->firmware_rev && strcmp(d->transport, "mmc") != 0) {
 			snprintf(path, sizeof(path), "%s/device/rev", base);
 			rev = hw_attr(ctx, path, 0);
 			d->firmware_rev = rev ? hw_clean_ident(rev, strlen(rev)) : NULL;
