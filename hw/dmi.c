@@ -118,8 +118,8 @@ int hw_dmi_detect(hw_ctx *ctx, hw_system *sys)
 	if (date && strspn(date, "0/-") != strlen(date)) {
 		sys->bios_date = hw_date_iso(date);
 		if (!sys->bios_date)
-			hw_warn(ctx, "sys/class/dmi/id/bios_date", "not a date (MM/DD/YYYY): \"%.32s\"",
-				date);
+			hw_warn(ctx, "sys/class/dmi/id/bios_date",
+				"not a date (MM/DD/YYYY): \"%.32s\"", date);
 	}
 	if (sys->uuid)
 		for (char *p = sys->uuid; *p; p++)

@@ -61,9 +61,10 @@ static void uefi_bitness(hw_ctx *ctx, hw_boot *boot)
 	}
 	boot->uefi_bitness = (int64_t)v;
 	if (v == 32)
-		hw_warn(ctx, path, "32-bit UEFI: cannot start the 64-bit EFI programs of the USB "
-				   "image and of UEFI PXE (BOOTX64.EFI, ipxe.efi); boot this machine "
-				   "in BIOS (CSM) mode or through a 32-bit EFI loader");
+		hw_warn(ctx, path,
+			"32-bit UEFI: cannot start the 64-bit EFI programs of the USB image and "
+			"of UEFI PXE (BOOTX64.EFI, ipxe.efi); boot this machine in BIOS (CSM) "
+			"mode or through a 32-bit EFI loader");
 }
 
 int hw_host_detect(hw_ctx *ctx, hw_inventory *inv)

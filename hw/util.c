@@ -162,11 +162,13 @@ char *hw_date_iso(const char *s)
 	if (!s)
 		return NULL;
 	if (take_digits(&p, 4, &y) && p - s == 4) {
-		if (*p++ != '-' || !take_digits(&p, 2, &m) || *p++ != '-' || !take_digits(&p, 2, &d))
+		if (*p++ != '-' || !take_digits(&p, 2, &m) || *p++ != '-' ||
+		    !take_digits(&p, 2, &d))
 			return NULL;
 	} else {
 		p = s;
-		if (!take_digits(&p, 2, &m) || *p++ != '/' || !take_digits(&p, 2, &d) || *p++ != '/')
+		if (!take_digits(&p, 2, &m) || *p++ != '/' || !take_digits(&p, 2, &d) ||
+		    *p++ != '/')
 			return NULL;
 		year_start = p;
 		if (!take_digits(&p, 4, &y) || (p - year_start != 2 && p - year_start != 4))

@@ -350,8 +350,8 @@ int output_inventory_table(FILE *f, json_object *inv)
 	arr = get(inv, "disks");
 	fprintf(f, "\nDisks (%zu)\n", arr ? json_object_array_length(arr) : 0);
 	/* SECTOR: logical/physical block size, as lsblk's LOG-SEC and PHY-SEC */
-	table_add(&t, (const char *[]){ "NAME", "SIZE", "TYPE", "TRAN", "MODEL", "SERIAL", "FIRMWARE",
-					"SECTOR", "WWN", "CONTENTS" });
+	table_add(&t, (const char *[]){ "NAME", "SIZE", "TYPE", "TRAN", "MODEL", "SERIAL",
+					"FIRMWARE", "SECTOR", "WWN", "CONTENTS" });
 	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
 		json_object *d = json_object_array_get_idx(arr, i), *fs = get(d, "filesystems");
 		int rot = tri_get(d, "rotational"), sig = tri_get(d, "has_signatures");
@@ -384,8 +384,9 @@ int output_inventory_table(FILE *f, json_object *inv)
 		table_add(&t, (const char *[]){ s_or(d, "name", NULL), b1,
 						rot < 0 ? "?" : rot ? "hdd" : "ssd",
 						s_or(d, "transport", NULL), s_or(d, "model", NULL),
-						s_or(d, "serial", NULL), s_or(d, "firmware_rev", NULL),
-						sector, s_or(d, "wwn", NULL), contents });
+						s_or(d, "serial", NULL),
+						s_or(d, "firmware_rev", NULL), sector,
+						s_or(d, "wwn", NULL), contents });
 	}
 	table_print(f, &t);
 
@@ -412,8 +413,8 @@ int output_inventory_table(FILE *f, json_object *inv)
 			 tri_get(n, "wireless") > 0 ? " wifi" : "",
 			 tri_get(n, "virtual") > 0 ? " virtual" : "");
 		table_add(&t, (const char *[]){ s_or(n, "name", NULL), s_or(n, "mac", NULL),
-						s_or(n, "driver", NULL), b1, s_or(n, "duplex", NULL),
-						line,
+						s_or(n, "driver", NULL), b1,
+						s_or(n, "duplex", NULL), line,
 						s_or(n, "pci_address", NULL),
 						ad ? (addrs[0] ? addrs : "none") : "-" });
 	}

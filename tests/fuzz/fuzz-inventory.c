@@ -59,7 +59,8 @@ static void check_messages(int r, char *msgs, size_t len)
  * accepted was dropped on the way. (Values may be normalised, "ABCD" -> "abcd".) */
 static void check_kept(json_object *in, json_object *out, const char *where)
 {
-	if (json_object_is_type(out, json_type_object) && json_object_is_type(in, json_type_object)) {
+	if (json_object_is_type(out, json_type_object) &&
+	    json_object_is_type(in, json_type_object)) {
 		json_object_object_foreach(out, key, vout)
 		{
 			json_object *vin = NULL;
@@ -76,8 +77,8 @@ static void check_kept(json_object *in, json_object *out, const char *where)
 		size_t n = json_object_array_length(out);
 
 		for (size_t i = 0; i < n && i < json_object_array_length(in); i++)
-			check_kept(json_object_array_get_idx(in, i), json_object_array_get_idx(out, i),
-				   where);
+			check_kept(json_object_array_get_idx(in, i),
+				   json_object_array_get_idx(out, i), where);
 	}
 }
 
@@ -116,8 +117,8 @@ static void check_inventory(json_object *input, const hw_inventory *inv)
 	inventory_changes_free(changes, n);
 	{
 		json_object *a = inventory_to_json(inv), *b = inventory_to_json(again);
-		const char *ta = a ? json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN) : NULL;
-		const char *tb = b ? json_object_to_json_string_ext(b, JSON_C_TO_STRING_PLAIN) : NULL;
+		const char *ta = a ? json_object_to_json_string(a) : NULL;
+		const char *tb = b ? json_object_to_json_string(b) : NULL;
 
 		if (ta && tb && strcmp(ta, tb) != 0) {
 			fprintf(stderr, "round trip changed the JSON:\n%s\n%s\n", ta, tb);
