@@ -98,10 +98,11 @@ static int nic_read(hw_ctx *ctx, const char *name, const char *target, int sock,
 	if (hw_attr_i64(ctx, path, HW_READ_QUIET_EINVAL, &v) && v > 0)
 		n->speed_mbps = v;
 
-	/* from the same ethtool link settings as speed: EINVAL while the interface is down
-	 * or when the driver has none, "unknown" while there is no link */
+	/* From the same ethtool link settings as speed, so only read when there is a speed:
+	 * without one it is EINVAL too (down, or the driver has no settings) or "unknown"
+	 * (no link). */
 	snprintf(path, sizeof(path), "%s/duplex", base);
-	duplex = hw_attr(ctx, path, HW_READ_QUIET_EINVAL);
+	duplex = n->speed_mbps > 0 ? hw_attr(ctx, path, HW_READ_QUIET_EINVAL) : NULL;
 	if (duplex && (strcmp(duplex, "full") == 0 || strcmp(duplex, "half") == 0))
 		n->duplex = TAKE_PTR(duplex);
 	else if (duplex && strcmp(duplex, "unknown") != 0)
