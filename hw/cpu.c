@@ -35,8 +35,12 @@ static const struct {
 };
 
 typedef struct cpuinfo_state {
+	hw_ctx *ctx;
 	char *vendor;
 	char *model;
+	int64_t family, model_id, stepping;
+	char *microcode;
+	bool microcode_seen;
 	char *flags_line;
 	bool is_arm;
 	bool has_lm;
@@ -85,6 +89,32 @@ static bool has_all(const char *list, const char *const *w, size_t n)
 	return true;
 }
 
+/* A number of the first processor's entry (before any "processor" line too, as in the
+ * cpuinfo of some architectures); "unknown" (a stepping the kernel does not know) is no
+ * value, anything else that is not a number is junk worth a warning. */
+static void cpuinfo_number(cpuinfo_state *st, const char *key, const char *val, int64_t *ret)
+{
+	uint64_t v;
+
+	if (st->processors > 1)
+		return;
+	if (hw_parse_u64(val, 10, &v) == 0 && v <= INT32_MAX)
+		*ret = (int64_t)v;
+	else if (strcmp(val, "unknown") != 0)
+		hw_warn(st->ctx, "proc/cpuinfo", "%s: not a number: \"%.32s\"", key, val);
+}
+
+/* "0x" and 1 to 16 hex digits, as the kernel prints the microcode revision. */
+static bool is_hex_revision(const char *s)
+{
+	size_t n;
+
+	if (s[0] != '0' || s[1] != 'x')
+		return false;
+	n = strlen(s + 2);
+	return n >= 1 && n <= 16 && strspn(s + 2, "0123456789abcdefABCDEF") == n;
+}
+
 static void cpuinfo_line(cpuinfo_state *st, const char *key, const char *val)
 {
 	uint64_t v;
@@ -96,6 +126,19 @@ static void cpuinfo_line(cpuinfo_state *st, const char *key, const char *val)
 		st->vendor = hw_clean_ident(val, strlen(val));
 	} else if (strcmp(key, "model name") == 0 && !st->model) {
 		st->model = hw_strip_dup(val, strlen(val));
+	} else if (strcmp(key, "cpu family") == 0) {
+		cpuinfo_number(st, key, val, &st->family);
+	} else if (strcmp(key, "model") == 0) {
+		cpuinfo_number(st, key, val, &st->model_id);
+	} else if (strcmp(key, "stepping") == 0) {
+		cpuinfo_number(st, key, val, &st->stepping);
+	} else if (strcmp(key, "microcode") == 0 && !st->microcode_seen) {
+		st->microcode_seen = true;
+		if (is_hex_revision(val))
+			st->microcode = hw_strdup(val);
+		else
+			hw_warn(st->ctx, "proc/cpuinfo", "microcode: not a hex revision: \"%.32s\"",
+				val);
 	} else if ((strcmp(key, "flags") == 0 || strcmp(key, "Features") == 0) && !st->flags_line) {
 		st->flags_line = hw_strdup(val);
 		st->is_arm = strcmp(key, "Features") == 0;
@@ -121,8 +164,7 @@ static void parse_cpuinfo(char *buf, cpuinfo_state *st)
 
 	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *colon = strchr(line, ':');
-		char *k_end;
-		const char *val;
+		char *k_end, *val, *v_end;
 
 		if (!colon)
 			continue;
@@ -133,6 +175,9 @@ static void parse_cpuinfo(char *buf, cpuinfo_state *st)
 		val = colon + 1;
 		while (*val == ' ' || *val == '\t')
 			val++;
+		v_end = val + strlen(val);
+		while (v_end > val && (v_end[-1] == ' ' || v_end[-1] == '\t'))
+			*--v_end = '\0';
 		cpuinfo_line(st, line, val);
 	}
 }
@@ -203,10 +248,12 @@ static void memory_detect(hw_ctx *ctx, hw_memory *mem)
 int hw_cpu_detect(hw_ctx *ctx, hw_cpu *cpu, hw_memory *mem)
 {
 	_cleanup_free_ char *buf = NULL;
-	cpuinfo_state st = { .cur_phys = -1 };
+	cpuinfo_state st = { .ctx = ctx, .cur_phys = -1, .family = HW_UNKNOWN,
+			     .model_id = HW_UNKNOWN, .stepping = HW_UNKNOWN };
 	int r;
 
 	cpu->sockets = cpu->cores = cpu->threads = HW_UNKNOWN;
+	cpu->family = cpu->model_id = cpu->stepping = HW_UNKNOWN;
 	memory_detect(ctx, mem);
 
 	r = hw_read_file(ctx, "proc/cpuinfo", HW_FILE_MAX, &buf, NULL);
@@ -225,6 +272,10 @@ int hw_cpu_detect(hw_ctx *ctx, hw_cpu *cpu, hw_memory *mem)
 	}
 	cpu->vendor = TAKE_PTR(st.vendor);
 	cpu->model = TAKE_PTR(st.model);
+	cpu->family = st.family;
+	cpu->model_id = st.model_id;
+	cpu->stepping = st.stepping;
+	cpu->microcode = TAKE_PTR(st.microcode);
 	if (st.processors > 0)
 		cpu->threads = st.processors;
 	if (st.n_pkgs == 0)
@@ -268,6 +319,7 @@ void hw_cpu_done(hw_cpu *c)
 {
 	free(c->vendor);
 	free(c->model);
+	free(c->microcode);
 	free(c->arch);
 	free(c->microarch_level);
 	hw_strv_free(c->flags);

@@ -200,7 +200,8 @@ char *hw_attr(hw_ctx *ctx, const char *path, unsigned flags)
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' ' || buf[len - 1] == '\t'))
 		buf[--len] = '\0';
 	if (len == 0) {
-		hw_warn(ctx, path, "empty");
+		if (!(flags & HW_READ_EMPTY_OK))
+			hw_warn(ctx, path, "empty");
 		return NULL;
 	}
 	return TAKE_PTR(buf);

@@ -84,15 +84,30 @@ static char *serial_from_vpd80(hw_ctx *ctx, const char *path)
 	return hw_clean_ident(buf + 4, strnlen(buf + 4, len - 4));
 }
 
+/* An ATA string of IDENTIFY DEVICE: two characters per 16-bit word, high byte first. */
+static char *ata_string(const char *identify, size_t offset, size_t n)
+{
+	char v[41];
+
+	if (n >= sizeof(v) || n % 2)
+		return NULL;
+	for (size_t i = 0; i < n; i += 2) {
+		v[i] = identify[offset + i + 1];
+		v[i + 1] = identify[offset + i];
+	}
+	v[n] = '\0';
+	return hw_clean_ident(v, strnlen(v, n));
+}
+
 /*
  * ATA Information page (0x89): libata fills it with the drive's IDENTIFY DEVICE data
- * (from byte 60). The model there (words 27-46) is the full 40-character name; the SCSI
- * INQUIRY model in device/model is cut to 16 characters.
+ * (from byte 60). The model there (words 27-46) is the full 40-character name, the
+ * firmware revision (words 23-26) the full 8 characters; the SCSI INQUIRY model in
+ * device/model is cut to 16 characters, the revision in device/rev to the last 4.
  */
-static char *model_from_vpd89(hw_ctx *ctx, const char *path)
+static char *model_from_vpd89(hw_ctx *ctx, const char *path, char **ret_firmware)
 {
 	_cleanup_free_ char *buf = NULL;
-	char model[41];
 	size_t len;
 
 	if (read_vpd(ctx, path, &buf, &len) < 0)
@@ -101,13 +116,8 @@ static char *model_from_vpd89(hw_ctx *ctx, const char *path)
 		hw_warn(ctx, path, "not a complete VPD page 0x89");
 		return NULL;
 	}
-	/* ATA strings store two characters per 16-bit word, high byte first */
-	for (size_t i = 0; i < 40; i += 2) {
-		model[i] = buf[60 + 54 + i + 1];
-		model[i + 1] = buf[60 + 54 + i];
-	}
-	model[40] = '\0';
-	return hw_clean_ident(model, strnlen(model, 40));
+	*ret_firmware = ata_string(buf + 60, 46, 8);
+	return ata_string(buf + 60, 54, 40);
 }
 
 /* lsblk spells SCSI NAA identifiers as 0x..., NVMe EUI-64/NGUID as eui.... */
@@ -359,7 +369,7 @@ static void disk_probe_contents(hw_ctx *ctx, hw_disk *d)
 static int disk_read(hw_ctx *ctx, const char *name, const char *target, hw_disk *d)
 {
 	char base[128], path[192];
-	uint64_t sectors;
+	uint64_t sectors, block;
 	bool is_nvme, is_virtio;
 
 	snprintf(base, sizeof(base), "sys/block/%s", name);
@@ -381,9 +391,16 @@ static int disk_read(hw_ctx *ctx, const char *name, const char *target, hw_disk 
 	d->rotational = hw_attr_bool(ctx, path, 0);
 	snprintf(path, sizeof(path), "%s/removable", base);
 	d->removable = hw_attr_bool(ctx, path, 0);
+	d->logical_block_size = d->physical_block_size = HW_UNKNOWN;
+	snprintf(path, sizeof(path), "%s/queue/logical_block_size", base);
+	if (hw_attr_u64(ctx, path, 10, 0, &block) && block > 0 && block <= INT32_MAX)
+		d->logical_block_size = (int64_t)block;
+	snprintf(path, sizeof(path), "%s/queue/physical_block_size", base);
+	if (hw_attr_u64(ctx, path, 10, 0, &block) && block > 0 && block <= INT32_MAX)
+		d->physical_block_size = (int64_t)block;
 
 	if (is_nvme) {
-		_cleanup_free_ char *model = NULL, *serial = NULL, *wwid = NULL;
+		_cleanup_free_ char *model = NULL, *serial = NULL, *wwid = NULL, *fw = NULL;
 
 		snprintf(path, sizeof(path), "%s/device/model", base);
 		model = hw_attr(ctx, path, 0);
@@ -391,6 +408,9 @@ static int disk_read(hw_ctx *ctx, const char *name, const char *target, hw_disk 
 		snprintf(path, sizeof(path), "%s/device/serial", base);
 		serial = hw_attr(ctx, path, 0);
 		d->serial = serial ? hw_clean_ident(serial, strlen(serial)) : NULL;
+		snprintf(path, sizeof(path), "%s/device/firmware_rev", base);
+		fw = hw_attr(ctx, path, 0);
+		d->firmware_rev = fw ? hw_clean_ident(fw, strlen(fw)) : NULL;
 		snprintf(path, sizeof(path), "%s/wwid", base);
 		wwid = hw_attr(ctx, path, HW_READ_QUIET_EINVAL);
 		d->wwn = wwn_from_wwid(wwid);
@@ -405,15 +425,23 @@ static int disk_read(hw_ctx *ctx, const char *name, const char *target, hw_disk 
 		serial = hw_attr(ctx, path, 0);
 		d->serial = serial ? hw_clean_ident(serial, strlen(serial)) : NULL;
 	} else if (strcmp(d->transport, "loop") != 0) {
-		_cleanup_free_ char *model = NULL, *wwid = NULL;
+		_cleanup_free_ char *model = NULL, *wwid = NULL, *rev = NULL;
 
 		snprintf(path, sizeof(path), "%s/device/vpd_pg89", base);
 		if (hw_exists(ctx, path))
-			d->model = model_from_vpd89(ctx, path);
+			d->model = model_from_vpd89(ctx, path, &d->firmware_rev);
 		if (!d->model) {
 			snprintf(path, sizeof(path), "%s/device/model", base);
 			model = hw_attr(ctx, path, 0);
 			d->model = model ? hw_clean_ident(model, strlen(model)) : NULL;
+		}
+		/* the SCSI INQUIRY revision (of a USB disk, often the bridge's); fillers such
+		 * as "0000" and libata's "n/a" are no value. An MMC card's `rev` is its
+		 * EXT_CSD revision, not firmware. */
+		if (!d->firmware_rev && strcmp(d->transport, "mmc") != 0) {
+			snprintf(path, sizeof(path), "%s/device/rev", base);
+			rev = hw_attr(ctx, path, 0);
+			d->firmware_rev = rev ? hw_clean_ident(rev, strlen(rev)) : NULL;
 		}
 		if (strcmp(d->transport, "usb") == 0)
 			d->serial = serial_from_usb_device(ctx, target);
@@ -514,6 +542,7 @@ void hw_disk_done(hw_disk *d)
 	free(d->model);
 	free(d->serial);
 	free(d->wwn);
+	free(d->firmware_rev);
 	free(d->pci_address);
 	free(d->partition_table);
 	for (size_t i = 0; i < d->n_filesystems; i++) {

@@ -74,15 +74,28 @@ static bool dmi_is_virtual(const hw_system *s)
 	return false;
 }
 
+/*
+ * Firmware leaves the DMI strings it has no value for blank, or keeps the placeholder of
+ * its vendor's template. Both are normal on many boards, so both become null WITHOUT a
+ * warning (a warning means a file is broken: unreadable, NUL bytes, too large):
+ *   - blank: empty, or nothing but whitespace;
+ *   - placeholder: the whole value, ignoring case and surrounding whitespace, is one of
+ *     the list in hw_clean_ident() (hw/util.c): "To Be Filled By O.E.M.", "Default
+ *     string", "System Product Name", "Not Specified", "None", "0123456789", ...;
+ *   - filler: one character repeated, "00000000", "FFFFFFFF", an all-zero UUID.
+ * The rule is deliberately narrow (whole-value matches only): a real name that merely
+ * contains such words is kept.
+ */
 static char *dmi_field(hw_ctx *ctx, const char *name)
 {
-	_cleanup_free_ char *raw = hw_attrf(ctx, 0, "sys/class/dmi/id/%s", name);
+	_cleanup_free_ char *raw = hw_attrf(ctx, HW_READ_EMPTY_OK, "sys/class/dmi/id/%s", name);
 
 	return raw ? hw_clean_ident(raw, strlen(raw)) : NULL;
 }
 
 int hw_dmi_detect(hw_ctx *ctx, hw_system *sys)
 {
+	_cleanup_free_ char *date = NULL;
 	uint64_t code;
 
 	if (!hw_exists(ctx, "sys/class/dmi/id")) {
@@ -93,11 +106,21 @@ int hw_dmi_detect(hw_ctx *ctx, hw_system *sys)
 	sys->product = dmi_field(ctx, "product_name");
 	sys->version = dmi_field(ctx, "product_version");
 	sys->family = dmi_field(ctx, "product_family");
+	sys->sku = dmi_field(ctx, "product_sku");
 	sys->serial = dmi_field(ctx, "product_serial");
 	sys->uuid = dmi_field(ctx, "product_uuid");
 	sys->board_vendor = dmi_field(ctx, "board_vendor");
 	sys->board_name = dmi_field(ctx, "board_name");
 	sys->bios_version = dmi_field(ctx, "bios_version");
+	sys->bios_release = dmi_field(ctx, "bios_release");
+	date = dmi_field(ctx, "bios_date");
+	/* "00/00/0000" is a blank date too */
+	if (date && strspn(date, "0/-") != strlen(date)) {
+		sys->bios_date = hw_date_iso(date);
+		if (!sys->bios_date)
+			hw_warn(ctx, "sys/class/dmi/id/bios_date",
+				"not a date (MM/DD/YYYY): \"%.32s\"", date);
+	}
 	if (sys->uuid)
 		for (char *p = sys->uuid; *p; p++)
 			if (*p >= 'A' && *p <= 'F')
@@ -118,10 +141,13 @@ void hw_system_done(hw_system *s)
 	free(s->product);
 	free(s->version);
 	free(s->family);
+	free(s->sku);
 	free(s->serial);
 	free(s->uuid);
 	free(s->board_vendor);
 	free(s->board_name);
 	free(s->bios_version);
+	free(s->bios_date);
+	free(s->bios_release);
 	free(s->chassis);
 }

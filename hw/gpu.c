@@ -159,17 +159,14 @@ static void gpu_resolve_model(hw_ctx *ctx, hw_gpu *g, const hw_pci_device *d, si
 		}
 	}
 	if (g->driver && strcmp(g->driver, "amdgpu") == 0) {
-		uint64_t rev;
-
 		snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/product_name", g->pci_address);
 		g->model = hw_attr(ctx, path, 0);
 		if (g->model) {
 			g->model_source = hw_strdup("amdgpu-fru");
 			return;
 		}
-		snprintf(path, sizeof(path), "sys/bus/pci/devices/%s/revision", g->pci_address);
-		if (hw_attr_u64(ctx, path, 16, 0, &rev) && rev <= 0xff) {
-			g->model = amdgpu_ids_name(ctx, g->device_id, (uint32_t)rev);
+		if (d->revision >= 0) {
+			g->model = amdgpu_ids_name(ctx, g->device_id, (uint32_t)d->revision);
 			if (g->model) {
 				g->model_source = hw_strdup("amdgpu.ids");
 				return;

@@ -31,6 +31,8 @@ enum {
 	HW_READ_QUIET_EINVAL = 1 << 0,
 	HW_READ_WARN_MISSING = 1 << 1, /* a missing file is worth a warning */
 	HW_READ_RAW = 1 << 2,          /* keep bytes as they are (binary VPD pages) */
+	/* an empty or blank value is a normal "no value" (DMI strings firmware left blank) */
+	HW_READ_EMPTY_OK = 1 << 3,
 };
 
 void hw_warn(hw_ctx *ctx, const char *path, const char *fmt, ...) _printf_(3, 4);
@@ -67,6 +69,9 @@ bool hw_strv_contains(char *const *v, const char *s);
 char *hw_strip_dup(const char *s, size_t n);
 /* Printable, trimmed copy of an identifier from firmware/hardware; NULL for placeholders. */
 char *hw_clean_ident(const char *s, size_t n);
+/* A firmware date, "MM/DD/YYYY" or "MM/DD/YY" (SMBIOS) or already "YYYY-MM-DD", as
+ * "YYYY-MM-DD"; NULL when it is none of these or not a calendar date. */
+char *hw_date_iso(const char *s);
 int hw_parse_u64(const char *s, int base, uint64_t *ret);
 int hw_parse_i64(const char *s, int64_t *ret);
 const char *hw_path_basename(const char *p);

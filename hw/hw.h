@@ -30,6 +30,7 @@ typedef struct hw_ctx hw_ctx;
 typedef struct hw_boot {
 	char *mode; /* "uefi" | "bios" */
 	char *pxe_mac;
+	int64_t uefi_bitness; /* 32 | 64: the firmware's, not the kernel's; HW_UNKNOWN */
 } hw_boot;
 
 typedef struct hw_system {
@@ -37,18 +38,25 @@ typedef struct hw_system {
 	char *product;
 	char *version; /* product_version: Lenovo writes the model name here */
 	char *family;  /* product_family */
+	char *sku;     /* product_sku */
 	char *serial;
 	char *uuid;
 	char *board_vendor;
 	char *board_name;
 	char *bios_version;
+	char *bios_date;    /* ISO 8601 "YYYY-MM-DD" */
+	char *bios_release; /* SMBIOS "major.minor" of the BIOS, e.g. "1.45" */
 	char *chassis;
 	hw_tri is_virtual;
 } hw_system;
 
 typedef struct hw_cpu {
 	char *vendor;
-	char *model;
+	char *model;      /* the model name */
+	int64_t family;   /* x86 "cpu family" */
+	int64_t model_id; /* x86 "model": the number */
+	int64_t stepping;
+	char *microcode; /* the revision as the kernel prints it, "0xf0" */
 	char *arch;
 	char *microarch_level; /* x86-64-v1..v4, NULL elsewhere */
 	int64_t sockets;
@@ -69,6 +77,7 @@ typedef struct hw_pci_device {
 	uint16_t device_id;
 	uint16_t subsystem_vendor_id;
 	uint16_t subsystem_device_id;
+	int16_t revision; /* 0..255, -1 when unknown */
 	bool has_ids;
 	char *vendor_name; /* from pci.ids */
 	char *device_name;
@@ -104,6 +113,9 @@ typedef struct hw_disk {
 	char *model;
 	char *serial;
 	char *wwn;
+	char *firmware_rev;
+	int64_t logical_block_size;  /* bytes */
+	int64_t physical_block_size; /* bytes */
 	char *pci_address;
 	char *partition_table; /* "gpt" | "dos" | NULL */
 	hw_filesystem *filesystems;
@@ -117,7 +129,8 @@ typedef struct hw_nic {
 	char *mac;
 	char *driver;
 	int64_t speed_mbps;
-	char *link; /* "up" | "down" | "unknown" */
+	char *duplex; /* "full" | "half" | NULL */
+	char *link;   /* "up" | "down" | "unknown" */
 	int64_t mtu;
 	char *pci_address;
 	bool wireless;

@@ -2,6 +2,17 @@
 /*
  * Network interfaces from /sys/class/net; on the live system also the permanent MAC
  * (ethtool) and, through libnl's route caches, carrier and addresses.
+ *
+ * link and carrier follow one rule on every root, so that a live run and a capture of
+ * the same machine agree:
+ *   - link is "up" iff operstate is "up"; "down" for down, lowerlayerdown, notpresent
+ *     and dormant; "unknown" otherwise (operstate "unknown", which drivers without
+ *     link state such as dummy report, "testing", or no file);
+ *   - carrier is null (unknown) while the interface is administratively down (IFF_UP
+ *     clear), else the kernel's carrier (netif_carrier_ok()). Sysfs applies this rule
+ *     itself: reading `carrier` of a down interface fails with EINVAL, and a capture
+ *     has no file. Netlink's IFLA_CARRIER does not: it reports whatever the driver
+ *     last set (a down dummy keeps its carrier on), so the live path checks IFF_UP.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -59,7 +70,7 @@ static char *permanent_mac(int sock, const char *ifname)
 static int nic_read(hw_ctx *ctx, const char *name, const char *target, int sock, hw_nic *n)
 {
 	char base[128], path[192];
-	_cleanup_free_ char *addr = NULL, *oper = NULL;
+	_cleanup_free_ char *addr = NULL, *oper = NULL, *duplex = NULL;
 	int64_t v;
 
 	snprintf(base, sizeof(base), "sys/class/net/%s", name);
@@ -87,6 +98,16 @@ static int nic_read(hw_ctx *ctx, const char *name, const char *target, int sock,
 	if (hw_attr_i64(ctx, path, HW_READ_QUIET_EINVAL, &v) && v > 0)
 		n->speed_mbps = v;
 
+	/* From the same ethtool link settings as speed, so only read when there is a speed:
+	 * without one it is EINVAL too (down, or the driver has no settings) or "unknown"
+	 * (no link). */
+	snprintf(path, sizeof(path), "%s/duplex", base);
+	duplex = n->speed_mbps > 0 ? hw_attr(ctx, path, HW_READ_QUIET_EINVAL) : NULL;
+	if (duplex && (strcmp(duplex, "full") == 0 || strcmp(duplex, "half") == 0))
+		n->duplex = TAKE_PTR(duplex);
+	else if (duplex && strcmp(duplex, "unknown") != 0)
+		hw_warn(ctx, path, "not full, half or unknown: \"%.32s\"", duplex);
+
 	n->mtu = HW_UNKNOWN;
 	snprintf(path, sizeof(path), "%s/mtu", base);
 	if (hw_attr_i64(ctx, path, 0, &v) && v > 0)
@@ -95,6 +116,7 @@ static int nic_read(hw_ctx *ctx, const char *name, const char *target, int sock,
 	snprintf(path, sizeof(path), "%s/operstate", base);
 	oper = hw_attr(ctx, path, 0);
 	n->link = link_state(oper);
+	/* EINVAL while administratively down: null, as the carrier rule says */
 	snprintf(path, sizeof(path), "%s/carrier", base);
 	n->carrier = hw_attr_bool(ctx, path, HW_READ_QUIET_EINVAL);
 
@@ -270,7 +292,11 @@ int hw_nic_netlink(hw_ctx *ctx, hw_nic *nics, size_t n)
 		nics[i].addresses = calloc(1, sizeof(char *));
 		if (!l)
 			continue;
-		nics[i].carrier = rtnl_link_get_carrier(l) ? HW_TRI_TRUE : HW_TRI_FALSE;
+		/* the carrier rule at the top of this file */
+		if (rtnl_link_get_flags(l) & IFF_UP)
+			nics[i].carrier = rtnl_link_get_carrier(l) ? HW_TRI_TRUE : HW_TRI_FALSE;
+		else
+			nics[i].carrier = HW_TRI_UNKNOWN;
 		rtnl_link_put(l);
 	}
 	addr_walk w = { .nics = nics, .n = n, .links = links };
@@ -289,6 +315,7 @@ void hw_nic_done(hw_nic *n)
 	free(n->name);
 	free(n->mac);
 	free(n->driver);
+	free(n->duplex);
 	free(n->link);
 	free(n->pci_address);
 	hw_strv_free(n->addresses);

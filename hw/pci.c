@@ -2,8 +2,9 @@
 /*
  * PCI devices from sysfs attribute files, names from pci.ids.
  *
- * Each device costs one read: its `uevent` attribute carries the IDs, the class and the
- * bound driver. The `config` file is never read: in a VM every read of it traps to the
+ * Each device costs two reads: its `uevent` attribute carries the IDs, the class and the
+ * bound driver, `revision` the one value uevent lacks (the kernel's copy, read at
+ * enumeration). The `config` file is never read: in a VM every read of it traps to the
  * hypervisor (~3 ms a device). Separate attribute files are the fallback when uevent
  * lacks a key.
  */
@@ -74,6 +75,7 @@ static int pci_device_read(hw_ctx *ctx, const char *name, hw_pci_device *d)
 {
 	char base[128], path[160];
 	_cleanup_free_ char *uevent = NULL;
+	uint64_t rev;
 	bool have_class = false, have_driver_key = false;
 
 	snprintf(base, sizeof(base), "sys/bus/pci/devices/%s", name);
@@ -112,6 +114,15 @@ static int pci_device_read(hw_ctx *ctx, const char *name, hw_pci_device *d)
 	}
 	if (!d->has_ids)
 		pci_from_attrs(ctx, base, d, &have_class);
+	/* a capture from before revision was collected has no file: unknown, no warning */
+	d->revision = -1;
+	snprintf(path, sizeof(path), "%s/revision", base);
+	if (hw_attr_u64(ctx, path, 16, 0, &rev)) {
+		if (rev <= 0xff)
+			d->revision = (int16_t)rev;
+		else
+			hw_warn(ctx, path, "larger than 0xff");
+	}
 	/* uevent has DRIVER= only while a driver is bound; without uevent ask the link */
 	if (!uevent && !have_driver_key) {
 		snprintf(path, sizeof(path), "%s/driver", base);

@@ -138,6 +138,54 @@ char *hw_clean_ident(const char *s, size_t n)
 	return TAKE_PTR(t);
 }
 
+/* 1..max digits at *p, advanced past them. */
+static bool take_digits(const char **p, size_t max, unsigned *ret)
+{
+	unsigned v = 0;
+	size_t n = 0;
+
+	while (n < max && isdigit((unsigned char)(*p)[n]))
+		v = v * 10 + (unsigned)((*p)[n++] - '0');
+	if (n == 0 || isdigit((unsigned char)(*p)[n]))
+		return false;
+	*p += n;
+	*ret = v;
+	return true;
+}
+
+char *hw_date_iso(const char *s)
+{
+	static const unsigned days[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	const char *p = s, *year_start;
+	unsigned y, m, d;
+
+	if (!s)
+		return NULL;
+	if (take_digits(&p, 4, &y) && p - s == 4) {
+		if (*p++ != '-' || !take_digits(&p, 2, &m) || *p++ != '-' ||
+		    !take_digits(&p, 2, &d))
+			return NULL;
+	} else {
+		p = s;
+		if (!take_digits(&p, 2, &m) || *p++ != '/' || !take_digits(&p, 2, &d) ||
+		    *p++ != '/')
+			return NULL;
+		year_start = p;
+		if (!take_digits(&p, 4, &y) || (p - year_start != 2 && p - year_start != 4))
+			return NULL;
+		/* two-digit years as the kernel reads them (dmi_get_date()): no BIOS before 1996 */
+		if (p - year_start == 2) {
+			y += 1900;
+			if (y < 1996)
+				y += 100;
+		}
+	}
+	if (*p || y < 1970 || m < 1 || m > 12 || d < 1 || d > days[m - 1] ||
+	    (m == 2 && d == 29 && (y % 4 || (y % 100 == 0 && y % 400))))
+		return NULL;
+	return hw_asprintf("%04u-%02u-%02u", y, m, d);
+}
+
 int hw_parse_u64(const char *s, int base, uint64_t *ret)
 {
 	unsigned long long v;

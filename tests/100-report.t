@@ -70,15 +70,16 @@ is "$(jq -r .totals.nodes "$tmp/fleet.json")" "$n_files" "one node per inventory
 is "$(jq -r '.nodes | map(.file) | join(" ")' "$tmp/fleet.json")" "$(echo $files)" \
 	"nodes are listed in input order"
 # The fixtures: 8 QEMU clones (2C/2T, 1 GiB, 64+128+96 MiB disks), a UEFI QEMU (2C/2T,
-# 1 GiB, 64 MiB), Firecracker (2C/2T, 24 GiB, 256 GiB), Mac mini (2C/4T, 8 GiB,
-# 251000193024 B), ThinkPad (4C/8T, 16 GiB, 256060514304 B): sizes by hand.
-mem=$((9 * 1024 + 24 * 1024 + 8 * 1024 + 16 * 1024))
-sto=$((8 * 288 * 1048576 + 64 * 1048576 + 256 * 1073741824 + 251000193024 + 256060514304))
+# 1 GiB, 64 MiB), a QEMU with a multipath NVMe and a USB disk (2C/2T, 1 GiB, 64+48 MiB),
+# Firecracker (2C/2T, 24 GiB, 256 GiB), Mac mini (2C/4T, 8 GiB, 251000193024 B), ThinkPad
+# (4C/8T, 16 GiB, 256060514304 B): sizes by hand.
+mem=$((10 * 1024 + 24 * 1024 + 8 * 1024 + 16 * 1024))
+sto=$((8 * 288 * 1048576 + 64 * 1048576 + 112 * 1048576 + 256 * 1073741824 + 251000193024 + 256060514304))
 is "$(jq -r '[.totals.cpu_cores, .totals.cpu_threads, .totals.memory_bytes, .totals.storage_bytes] | join(" ")' "$tmp/fleet.json")" \
-	"26 32 $((mem * 1048576)) $sto" "totals by hand: 26 cores, 32 threads, 57 GiB, storage bytes"
+	"28 34 $((mem * 1048576)) $sto" "totals by hand: 28 cores, 34 threads, 58 GiB, storage bytes"
 is "$(jq -r '[.totals.memory, .totals.storage] | join(", ")' "$tmp/fleet.json")" \
-	"57.0 GiB, 730.5 GiB" "human totals: 57.0 GiB memory, 730.5 GiB storage"
-grep -q '^| \*\*Total: 12 nodes\*\* |  |  |  | \*\*26/32\*\* | \*\*57.0 GiB\*\* | \*\*730.5 GiB\*\* | 28 disks | 12 GPUs |  |$' "$tmp/fleet.md"
+	"58.0 GiB, 730.7 GiB" "human totals: 58.0 GiB memory, 730.7 GiB storage"
+grep -q '^| \*\*Total: 13 nodes\*\* |  |  |  | \*\*28/34\*\* | \*\*58.0 GiB\*\* | \*\*730.7 GiB\*\* | 30 disks | 13 GPUs |  |$' "$tmp/fleet.md"
 ok $? "the Markdown totals row says the same"
 is "$(jq -r '.nodes[] | select(.file | endswith("thinkpad-t480.json")) | [.system.model, .memory, (.disks | map(.size + " " + .type) | join("; ")), (.nics | map(.name + " " + (.speed // "-")) | join("; "))] | join(" | ")' "$tmp/fleet.json")" \
 	"LENOVO ThinkPad T480 (20L5CTO1WW) | 16.0 GiB | 238.5 GiB NVMe SSD | enp0s31f6 1 Gb/s; wlp3s0 -" \

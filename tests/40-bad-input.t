@@ -2,6 +2,8 @@
 # Broken attribute files: truncated, empty, non-numeric, huge, unreadable, NUL bytes,
 # missing directories, dangling symlinks. Never a crash; the field becomes null and a
 # warning names the file. (make test runs this against the ASan/UBSan build.)
+# Blank or placeholder DMI strings are not broken (firmware leaves them so on many
+# boards): null without a warning.
 . "$(dirname "$0")/lib.sh"
 
 root=$(scratch_copy qemu-q35)
@@ -13,7 +15,10 @@ sda=$(real "$S/block/sda")
 eth0=$(real "$S/class/net/eth0")
 dmi=$(real "$S/class/dmi/id")
 
-: > "$dmi/product_name"                                    # empty
+: > "$dmi/product_name"                                    # empty (blank DMI: no warning)
+printf '      \n' > "$dmi/board_name"                      # only spaces (blank DMI)
+printf 'To be filled by O.E.M.\n' > "$dmi/product_serial"  # placeholder
+printf '2014/13/01\n' > "$dmi/bios_date"                   # not a date
 rm "$dmi/sys_vendor" && mkdir "$dmi/sys_vendor"            # unreadable (EISDIR)
 printf 'LENOVO\000\001garbage\n' > "$dmi/board_vendor"     # NUL bytes
 printf 'abc\n' > "$nvme0/size"                             # not a number
@@ -25,6 +30,8 @@ pci_dev=$(real "$S/bus/pci/devices/0000:00:02.0")
 printf 'DRIVER=e1000e\nPCI_CLASS=20000\nPCI_ID=80' > "$pci_dev/uevent" # truncated uevent
 ln -s ../../devices/pci0000:00/0000:00:09.0/net/eth9 "$S/class/net/eth9" # dangling
 printf 'BOOTIF=01-zz-54-00-12-34-01\n' > "$root/proc/cmdline"           # malformed BOOTIF
+# a stepping the kernel does not know (normal), a microcode revision that is junk
+sed -i 's/^stepping\t: .*/stepping\t: unknown/; s/^microcode\t: .*/microcode\t: 0xzz/' "$root/proc/cpuinfo"
 
 out=$("$NODE_AGENT" inventory --root "$root" 2>"$root/../stderr")
 ok $? "inventory exits 0 over broken files"
@@ -33,8 +40,13 @@ q() { printf '%s\n' "$out" | jq -c "$1"; }
 w() { printf '%s\n' "$out" | jq -r '.warnings[]'; }
 
 is "$(q '.system.product')" 'null' "empty product_name -> null"
-like "$(w)" '^/sys/devices/virtual/dmi/id/product_name: empty$|^/sys/class/dmi/id/product_name: empty$' \
-	"warning names product_name"
+is "$(q '.system.board_name')" 'null' "blank board_name -> null"
+is "$(q '.system.serial')" 'null' "placeholder product_serial -> null"
+is "$(w | grep -c -e product_name -e board_name -e product_serial)" 0 \
+	"blank and placeholder DMI strings give no warning"
+is "$(q '.system.bios_date')" 'null' "a BIOS date that is not one -> null"
+like "$(w)" '^/sys/class/dmi/id/bios_date: not a date \(MM/DD/YYYY\): "2014/13/01"$' \
+	"warning names bios_date and the value"
 is "$(q '.system.vendor')" 'null' "unreadable sys_vendor -> null"
 like "$(w)" 'dmi/id/sys_vendor: Is a directory' "warning names sys_vendor and the error"
 is "$(q '.system.board_vendor')" 'null' "NUL bytes in board_vendor -> null"
@@ -55,6 +67,10 @@ like "$(w)" '^/sys/bus/pci/devices/0000:00:02.0/uevent: bad PCI_ID "80"$' "warni
 is "$(q '[.nics[].name]')" '["eth0","eth1"]' "dangling eth9 link is skipped"
 like "$(w)" '^/sys/class/net/eth9: dangling symlink' "warning names the dangling link"
 is "$(q '.boot.pxe_mac')" 'null' "malformed BOOTIF -> null"
+is "$(q '[.cpu.family, .cpu.model_id, .cpu.stepping, .cpu.microcode]')" '[15,107,null,null]' \
+	"stepping unknown and junk microcode -> null, family and model kept"
+is "$(w | grep -c 'proc/cpuinfo: stepping')" 0 "stepping \"unknown\" is no warning"
+like "$(w)" '^/proc/cpuinfo: microcode: not a hex revision: "0xzz"$' "junk microcode is a warning"
 like "$err" "warning: $root/sys/class/net/eth9: dangling" "stderr repeats warnings with the root prefix"
 
 # Missing directories and files: an empty root is a machine we know nothing about.

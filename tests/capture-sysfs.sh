@@ -107,7 +107,7 @@ fi
 # --- DMI ---
 copy_files /sys/class/dmi/id sys_vendor product_name product_version product_serial \
 	product_uuid product_family product_sku board_vendor board_name board_serial \
-	bios_vendor bios_version bios_date chassis_type chassis_vendor
+	bios_vendor bios_version bios_date bios_release chassis_type chassis_vendor
 
 # --- CPU topology and memory blocks ---
 copy_files /sys/devices/system/cpu online possible present
@@ -135,10 +135,10 @@ for b in "$src"/sys/block/*; do
 	[ -e "$b" ] || continue
 	p=/sys/block/${b##*/}
 	copy_files "$p" uevent dev size removable ro hidden wwid serial queue/rotational \
-		queue/logical_block_size loop/backing_file
+		queue/logical_block_size queue/physical_block_size loop/backing_file
 	if [ -e "$b/device" ]; then
-		copy_files "$p/device" uevent model vendor serial firmware_rev wwid vpd_pg80 vpd_pg89 \
-			vpd_pg83 transport type
+		copy_files "$p/device" uevent model vendor rev serial firmware_rev wwid vpd_pg80 \
+			vpd_pg89 vpd_pg83 transport type
 		copy_dev_links "$p/device"
 		# USB mass storage: the nearest USB device above the disk (the one with idVendor;
 		# interfaces and SCSI hosts have none) holds the serial udev calls ID_SERIAL_SHORT

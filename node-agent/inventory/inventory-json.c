@@ -70,6 +70,9 @@ static json_object *disk_json(const hw_disk *d)
 	ADD(o, "model", str_or_null(d->model));
 	ADD(o, "serial", str_or_null(d->serial));
 	ADD(o, "wwn", str_or_null(d->wwn));
+	ADD(o, "firmware_rev", str_or_null(d->firmware_rev));
+	ADD(o, "logical_block_size", int_or_null(d->logical_block_size));
+	ADD(o, "physical_block_size", int_or_null(d->physical_block_size));
 	ADD(o, "pci_address", str_or_null(d->pci_address));
 	ADD(o, "partition_table", str_or_null(d->partition_table));
 	if (d->filesystems) {
@@ -98,6 +101,7 @@ static json_object *nic_json(const hw_nic *n)
 	ADD(o, "mac", str_or_null(n->mac));
 	ADD(o, "driver", str_or_null(n->driver));
 	ADD(o, "speed_mbps", int_or_null(n->speed_mbps));
+	ADD(o, "duplex", str_or_null(n->duplex));
 	ADD(o, "link", str_or_null(n->link));
 	ADD(o, "carrier", tri(n->carrier));
 	ADD(o, "default_route", tri(n->default_route));
@@ -121,6 +125,13 @@ static json_object *pci_json(const hw_pci_device *d)
 	ADD(o, "device_id", hex4(d->device_id));
 	ADD(o, "subsystem_vendor_id", hex4(d->subsystem_vendor_id));
 	ADD(o, "subsystem_device_id", hex4(d->subsystem_device_id));
+	if (d->revision >= 0) {
+		char rev[8];
+
+		snprintf(rev, sizeof(rev), "%02x", (unsigned)d->revision);
+		ADD(o, "revision", json_object_new_string(rev));
+	} else
+		ADD(o, "revision", NULL);
 	ADD(o, "vendor_name", str_or_null(d->vendor_name));
 	ADD(o, "device_name", str_or_null(d->device_name));
 	ADD(o, "driver", str_or_null(d->driver));
@@ -141,6 +152,7 @@ json_object *inventory_to_json(const hw_inventory *inv)
 	x = json_object_new_object();
 	ADD(x, "mode", str_or_null(inv->boot.mode));
 	ADD(x, "pxe_mac", str_or_null(inv->boot.pxe_mac));
+	ADD(x, "uefi_bitness", int_or_null(inv->boot.uefi_bitness));
 	ADD(o, "boot", x);
 
 	x = json_object_new_object();
@@ -148,11 +160,14 @@ json_object *inventory_to_json(const hw_inventory *inv)
 	ADD(x, "product", str_or_null(inv->system.product));
 	ADD(x, "version", str_or_null(inv->system.version));
 	ADD(x, "family", str_or_null(inv->system.family));
+	ADD(x, "sku", str_or_null(inv->system.sku));
 	ADD(x, "serial", str_or_null(inv->system.serial));
 	ADD(x, "uuid", str_or_null(inv->system.uuid));
 	ADD(x, "board_vendor", str_or_null(inv->system.board_vendor));
 	ADD(x, "board_name", str_or_null(inv->system.board_name));
 	ADD(x, "bios_version", str_or_null(inv->system.bios_version));
+	ADD(x, "bios_date", str_or_null(inv->system.bios_date));
+	ADD(x, "bios_release", str_or_null(inv->system.bios_release));
 	ADD(x, "chassis", str_or_null(inv->system.chassis));
 	ADD(x, "virtual", tri(inv->system.is_virtual));
 	ADD(o, "system", x);
@@ -160,6 +175,10 @@ json_object *inventory_to_json(const hw_inventory *inv)
 	x = json_object_new_object();
 	ADD(x, "vendor", str_or_null(inv->cpu.vendor));
 	ADD(x, "model", str_or_null(inv->cpu.model));
+	ADD(x, "family", int_or_null(inv->cpu.family));
+	ADD(x, "model_id", int_or_null(inv->cpu.model_id));
+	ADD(x, "stepping", int_or_null(inv->cpu.stepping));
+	ADD(x, "microcode", str_or_null(inv->cpu.microcode));
 	ADD(x, "arch", str_or_null(inv->cpu.arch));
 	ADD(x, "microarch_level", str_or_null(inv->cpu.microarch_level));
 	ADD(x, "sockets", int_or_null(inv->cpu.sockets));

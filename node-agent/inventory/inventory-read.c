@@ -200,6 +200,9 @@ static void read_disk(reader *r, json_object *o, hw_disk *d, const char *w)
 	d->model = rstr(r, o, "model", w);
 	d->serial = rstr(r, o, "serial", w);
 	d->wwn = rstr(r, o, "wwn", w);
+	d->firmware_rev = rstr(r, o, "firmware_rev", w);
+	d->logical_block_size = rint64(r, o, "logical_block_size", w);
+	d->physical_block_size = rint64(r, o, "physical_block_size", w);
 	d->pci_address = rstr(r, o, "pci_address", w);
 	d->partition_table = rstr(r, o, "partition_table", w);
 	d->signatures = rstrv(r, o, "signatures", w);
@@ -231,6 +234,12 @@ static void read_nic(reader *r, json_object *o, hw_nic *n, const char *w)
 	n->mac = rstr(r, o, "mac", w);
 	n->driver = rstr(r, o, "driver", w);
 	n->speed_mbps = rint64(r, o, "speed_mbps", w);
+	n->duplex = rstr(r, o, "duplex", w);
+	if (n->duplex && strcmp(n->duplex, "full") != 0 && strcmp(n->duplex, "half") != 0) {
+		rerr(r, w, "\"duplex\" must be \"full\", \"half\" or null");
+		free(n->duplex);
+		n->duplex = NULL;
+	}
 	n->link = rstr(r, o, "link", w);
 	n->carrier = rtri(r, o, "carrier", w);
 	n->mtu = rint64(r, o, "mtu", w);
@@ -244,13 +253,20 @@ static void read_nic(reader *r, json_object *o, hw_nic *n, const char *w)
 static void read_pci(reader *r, json_object *o, hw_pci_device *d, const char *w)
 {
 	const char *cls;
-	json_object *c = get(o, "class");
+	json_object *c = get(o, "class"), *rev = get(o, "revision");
 
 	d->address = rstr(r, o, "address", w);
 	d->vendor_id = rhex4(r, o, "vendor_id", w);
 	d->device_id = rhex4(r, o, "device_id", w);
 	d->subsystem_vendor_id = rhex4(r, o, "subsystem_vendor_id", w);
 	d->subsystem_device_id = rhex4(r, o, "subsystem_device_id", w);
+	d->revision = -1;
+	if (rev && json_object_is_type(rev, json_type_string) &&
+	    strlen(json_object_get_string(rev)) == 2 &&
+	    strspn(json_object_get_string(rev), "0123456789abcdef") == 2)
+		d->revision = (int16_t)strtoul(json_object_get_string(rev), NULL, 16);
+	else if (rev)
+		rerr(r, w, "\"revision\" must be 2 lower-case hex digits or null");
 	d->vendor_name = rstr(r, o, "vendor_name", w);
 	d->device_name = rstr(r, o, "device_name", w);
 	d->driver = rstr(r, o, "driver", w);
@@ -317,21 +333,34 @@ int inventory_from_json(json_object *root, const char *file, FILE *errors, hw_in
 	x = rsection(&r, root, "boot");
 	inv->boot.mode = rstr(&r, x, "mode", "boot");
 	inv->boot.pxe_mac = rstr(&r, x, "pxe_mac", "boot");
+	inv->boot.uefi_bitness = rint64(&r, x, "uefi_bitness", "boot");
+	if (inv->boot.uefi_bitness != HW_UNKNOWN && inv->boot.uefi_bitness != 32 &&
+	    inv->boot.uefi_bitness != 64) {
+		rerr(&r, "boot", "\"uefi_bitness\" must be 32, 64 or null");
+		inv->boot.uefi_bitness = HW_UNKNOWN;
+	}
 	x = rsection(&r, root, "system");
 	inv->system.vendor = rstr(&r, x, "vendor", "system");
 	inv->system.product = rstr(&r, x, "product", "system");
 	inv->system.version = rstr(&r, x, "version", "system");
 	inv->system.family = rstr(&r, x, "family", "system");
+	inv->system.sku = rstr(&r, x, "sku", "system");
 	inv->system.serial = rstr(&r, x, "serial", "system");
 	inv->system.uuid = rstr(&r, x, "uuid", "system");
 	inv->system.board_vendor = rstr(&r, x, "board_vendor", "system");
 	inv->system.board_name = rstr(&r, x, "board_name", "system");
 	inv->system.bios_version = rstr(&r, x, "bios_version", "system");
+	inv->system.bios_date = rstr(&r, x, "bios_date", "system");
+	inv->system.bios_release = rstr(&r, x, "bios_release", "system");
 	inv->system.chassis = rstr(&r, x, "chassis", "system");
 	inv->system.is_virtual = rtri(&r, x, "virtual", "system");
 	x = rsection(&r, root, "cpu");
 	inv->cpu.vendor = rstr(&r, x, "vendor", "cpu");
 	inv->cpu.model = rstr(&r, x, "model", "cpu");
+	inv->cpu.family = rint64(&r, x, "family", "cpu");
+	inv->cpu.model_id = rint64(&r, x, "model_id", "cpu");
+	inv->cpu.stepping = rint64(&r, x, "stepping", "cpu");
+	inv->cpu.microcode = rstr(&r, x, "microcode", "cpu");
 	inv->cpu.arch = rstr(&r, x, "arch", "cpu");
 	inv->cpu.microarch_level = rstr(&r, x, "microarch_level", "cpu");
 	inv->cpu.sockets = rint64(&r, x, "sockets", "cpu");

@@ -195,6 +195,17 @@ static int64_t i_or(json_object *o, const char *key, int64_t dflt)
 	return json_object_get_int64(v);
 }
 
+/* An integer as text, "-" when unknown. */
+static const char *int_text(json_object *o, const char *key, char *buf, size_t n)
+{
+	int64_t v = i_or(o, key, -1);
+
+	if (v < 0)
+		return "-";
+	snprintf(buf, n, "%" PRId64, v);
+	return buf;
+}
+
 static json_object *get(json_object *o, const char *key)
 {
 	json_object *v = NULL;
@@ -290,17 +301,26 @@ int output_inventory_table(FILE *f, json_object *inv)
 
 	fprintf(f, "Host     %s  (machine-id %s)\n", s_or(inv, "hostname", "-"),
 		s_or(inv, "machine_id", "-"));
-	fprintf(f, "System   %s %s (%s)  serial %s  chassis %s  virtual %s\n",
+	fprintf(f, "System   %s %s (%s)  serial %s  sku %s  chassis %s  virtual %s\n",
 		s_or(sys, "vendor", "-"), s_or(sys, "product", "-"),
 		s_or(sys, "family", s_or(sys, "version", "-")), s_or(sys, "serial", "-"),
-		s_or(sys, "chassis", "-"), yes_no(tri_get(sys, "virtual")));
-	fprintf(f, "Board    %s %s  BIOS %s\n", s_or(sys, "board_vendor", "-"),
-		s_or(sys, "board_name", "-"), s_or(sys, "bios_version", "-"));
-	fprintf(f, "Boot     %s  PXE MAC %s\n", s_or(boot, "mode", "-"), s_or(boot, "pxe_mac", "-"));
+		s_or(sys, "sku", "-"), s_or(sys, "chassis", "-"), yes_no(tri_get(sys, "virtual")));
+	fprintf(f, "Board    %s %s  BIOS %s  date %s  release %s\n", s_or(sys, "board_vendor", "-"),
+		s_or(sys, "board_name", "-"), s_or(sys, "bios_version", "-"),
+		s_or(sys, "bios_date", "-"), s_or(sys, "bios_release", "-"));
+	if (i_or(boot, "uefi_bitness", -1) > 0)
+		snprintf(b1, sizeof(b1), " %" PRId64 "-bit", i_or(boot, "uefi_bitness", -1));
+	else
+		b1[0] = '\0';
+	fprintf(f, "Boot     %s%s  PXE MAC %s\n", s_or(boot, "mode", "-"), b1,
+		s_or(boot, "pxe_mac", "-"));
 	fprintf(f, "CPU      %s  %s/%s  sockets %" PRId64 ", cores %" PRId64 ", threads %" PRId64 "\n",
 		s_or(cpu, "model", s_or(cpu, "vendor", "-")), s_or(cpu, "arch", "-"),
 		s_or(cpu, "microarch_level", "-"), i_or(cpu, "sockets", -1), i_or(cpu, "cores", -1),
 		i_or(cpu, "threads", -1));
+	fprintf(f, "CPU ID   family %s, model %s, stepping %s, microcode %s\n",
+		int_text(cpu, "family", b1, sizeof(b1)), int_text(cpu, "model_id", b2, sizeof(b2)),
+		int_text(cpu, "stepping", line, sizeof(line)), s_or(cpu, "microcode", "-"));
 	line[0] = '\0';
 	arr = get(cpu, "flags_of_interest");
 	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
@@ -326,17 +346,21 @@ int output_inventory_table(FILE *f, json_object *inv)
 	}
 	table_print(f, &t);
 
-	t = (table){ .cols = 8 };
+	t = (table){ .cols = 10 };
 	arr = get(inv, "disks");
 	fprintf(f, "\nDisks (%zu)\n", arr ? json_object_array_length(arr) : 0);
-	table_add(&t, (const char *[]){ "NAME", "SIZE", "TYPE", "TRAN", "MODEL", "SERIAL", "WWN",
-					"CONTENTS" });
+	/* SECTOR: logical/physical block size, as lsblk's LOG-SEC and PHY-SEC */
+	table_add(&t, (const char *[]){ "NAME", "SIZE", "TYPE", "TRAN", "MODEL", "SERIAL",
+					"FIRMWARE", "SECTOR", "WWN", "CONTENTS" });
 	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
 		json_object *d = json_object_array_get_idx(arr, i), *fs = get(d, "filesystems");
 		int rot = tri_get(d, "rotational"), sig = tri_get(d, "has_signatures");
-		char contents[256];
+		char contents[256], sector[48], log[24], phy[24];
 
 		output_format_bytes(i_or(d, "size_bytes", -1), b1, sizeof(b1));
+		snprintf(sector, sizeof(sector), "%s/%s",
+			 int_text(d, "logical_block_size", log, sizeof(log)),
+			 int_text(d, "physical_block_size", phy, sizeof(phy)));
 		if (sig < 0)
 			snprintf(contents, sizeof(contents), "unknown (not probed)");
 		else if (sig == 0)
@@ -360,14 +384,16 @@ int output_inventory_table(FILE *f, json_object *inv)
 		table_add(&t, (const char *[]){ s_or(d, "name", NULL), b1,
 						rot < 0 ? "?" : rot ? "hdd" : "ssd",
 						s_or(d, "transport", NULL), s_or(d, "model", NULL),
-						s_or(d, "serial", NULL), s_or(d, "wwn", NULL), contents });
+						s_or(d, "serial", NULL),
+						s_or(d, "firmware_rev", NULL), sector,
+						s_or(d, "wwn", NULL), contents });
 	}
 	table_print(f, &t);
 
-	t = (table){ .cols = 7 };
+	t = (table){ .cols = 8 };
 	arr = get(inv, "nics");
 	fprintf(f, "\nNetwork (%zu)\n", arr ? json_object_array_length(arr) : 0);
-	table_add(&t, (const char *[]){ "NAME", "MAC", "DRIVER", "SPEED", "LINK", "PCI",
+	table_add(&t, (const char *[]){ "NAME", "MAC", "DRIVER", "SPEED", "DUPLEX", "LINK", "PCI",
 					"ADDRESSES" });
 	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
 		json_object *n = json_object_array_get_idx(arr, i), *ad = get(n, "addresses");
@@ -387,7 +413,8 @@ int output_inventory_table(FILE *f, json_object *inv)
 			 tri_get(n, "wireless") > 0 ? " wifi" : "",
 			 tri_get(n, "virtual") > 0 ? " virtual" : "");
 		table_add(&t, (const char *[]){ s_or(n, "name", NULL), s_or(n, "mac", NULL),
-						s_or(n, "driver", NULL), b1, line,
+						s_or(n, "driver", NULL), b1,
+						s_or(n, "duplex", NULL), line,
 						s_or(n, "pci_address", NULL),
 						ad ? (addrs[0] ? addrs : "none") : "-" });
 	}

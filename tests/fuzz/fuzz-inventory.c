@@ -8,6 +8,9 @@
  *   - accepted input prints nothing;
  *   - an inventory compared with itself has no changes, and neither has its round trip
  *     through inventory_to_json() and back (nothing is lost or invented);
+ *   - every value the writer writes and the input had (not null) is still there, and a
+ *     second round trip writes the same JSON: the reader keeps every key the writer
+ *     writes, the ones diff does not look at too;
  *   - compared with an empty inventory, what is added one way is removed the other way,
  *     one line per change;
  *   - every report format renders it.
@@ -52,7 +55,34 @@ static void check_messages(int r, char *msgs, size_t len)
 	}
 }
 
-static void check_inventory(const hw_inventory *inv)
+/* Each key the writer wrote as null had no value in the input either: nothing the reader
+ * accepted was dropped on the way. (Values may be normalised, "ABCD" -> "abcd".) */
+static void check_kept(json_object *in, json_object *out, const char *where)
+{
+	if (json_object_is_type(out, json_type_object) &&
+	    json_object_is_type(in, json_type_object)) {
+		json_object_object_foreach(out, key, vout)
+		{
+			json_object *vin = NULL;
+
+			json_object_object_get_ex(in, key, &vin);
+			if (vin && !vout) {
+				fprintf(stderr, "the reader dropped %s.%s\n", where, key);
+				abort();
+			}
+			check_kept(vin, vout, key);
+		}
+	} else if (json_object_is_type(out, json_type_array) &&
+		   json_object_is_type(in, json_type_array)) {
+		size_t n = json_object_array_length(out);
+
+		for (size_t i = 0; i < n && i < json_object_array_length(in); i++)
+			check_kept(json_object_array_get_idx(in, i),
+				   json_object_array_get_idx(out, i), where);
+	}
+}
+
+static void check_inventory(json_object *input, const hw_inventory *inv)
 {
 	inventory_change *changes = NULL;
 	hw_inventory *again = NULL;
@@ -72,6 +102,7 @@ static void check_inventory(const hw_inventory *inv)
 	j = inventory_to_json(inv);
 	if (!j)
 		return;
+	check_kept(input, j, "$");
 	r = inventory_from_json(j, PATH, stderr, &again);
 	json_object_put(j);
 	if (r == -ENOMEM)
@@ -84,13 +115,27 @@ static void check_inventory(const hw_inventory *inv)
 		abort();
 	}
 	inventory_changes_free(changes, n);
+	{
+		json_object *a = inventory_to_json(inv), *b = inventory_to_json(again);
+		const char *ta = a ? json_object_to_json_string(a) : NULL;
+		const char *tb = b ? json_object_to_json_string(b) : NULL;
+
+		if (ta && tb && strcmp(ta, tb) != 0) {
+			fprintf(stderr, "round trip changed the JSON:\n%s\n%s\n", ta, tb);
+			abort();
+		}
+		json_object_put(a);
+		json_object_put(b);
+	}
 	hw_inventory_free(again);
 
 	/* against a machine with nothing known: every identifiable part is "added" (and the
 	 * other way round "removed"), as many lines as changes */
 	{
-		hw_inventory empty = { .cpu = { .sockets = HW_UNKNOWN, .cores = HW_UNKNOWN,
-						.threads = HW_UNKNOWN },
+		hw_inventory empty = { .boot = { .uefi_bitness = HW_UNKNOWN },
+				       .cpu = { .family = HW_UNKNOWN, .model_id = HW_UNKNOWN,
+						.stepping = HW_UNKNOWN, .sockets = HW_UNKNOWN,
+						.cores = HW_UNKNOWN, .threads = HW_UNKNOWN },
 				       .memory = { HW_UNKNOWN, HW_UNKNOWN } };
 		char **lines = NULL;
 		int added = inventory_diff_lines(&empty, inv, &lines);
@@ -141,15 +186,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r = inventory_parse_json(PATH, (const char *)data, size, errors, &root);
 	if (r == 0)
 		r = inventory_from_json(root, PATH, errors, &inv);
-	json_object_put(root);
 	fclose(errors);
 	check_messages(r, msgs, msgs_len);
 	free(msgs);
 	if (r == 0) {
 		if (!inv)
 			abort();
-		check_inventory(inv);
+		check_inventory(root, inv);
 		hw_inventory_free(inv);
 	}
+	json_object_put(root);
 	return 0;
 }

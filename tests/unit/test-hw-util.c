@@ -36,6 +36,16 @@ static void clean(const char *in, const char *want)
 	free(s);
 }
 
+static void date(const char *in, const char *want)
+{
+	char *s = hw_date_iso(in);
+	char what[160];
+
+	snprintf(what, sizeof(what), "hw_date_iso(\"%s\")", in);
+	is_str(s, want, what);
+	free(s);
+}
+
 int main(void)
 {
 	uint64_t u = 0;
@@ -61,6 +71,14 @@ int main(void)
 	clean("0", "0");
 	clean("PC1ABCDE", "PC1ABCDE");
 	clean("tab\there", "tab?here");
+	/* blank DMI strings and the placeholders of board vendors' templates (hw/dmi.c) */
+	clean("   \t ", NULL);
+	clean("System Product Name", NULL);
+	clean("to be filled by o.e.m.", NULL);
+	clean("Not Specified", NULL);
+	clean("None", NULL);
+	clean("0123456789", NULL);
+	clean("None Such Computers", "None Such Computers");
 
 	s = hw_mac_normalize("52:54:00:AB:cd:01");
 	is_str(s, "52:54:00:ab:cd:01", "MAC lower-cased");
@@ -86,6 +104,24 @@ int main(void)
 	free(s);
 	ok(hw_is_pci_address("0000:00:1f.3", 12), "PCI address pattern");
 	ok(!hw_is_pci_address("0000:00:1g.3", 12), "PCI address with a non-hex digit");
+
+	date("04/01/2014", "2014-04-01");
+	date("4/1/2014", "2014-04-01");
+	date("12/31/99", "1999-12-31");
+	date("01/02/03", "2003-01-02");
+	date("2019-03-05", "2019-03-05");
+	date("02/29/2024", "2024-02-29");
+	date("02/29/2023", NULL);
+	date("02/29/2100", NULL);
+	date("13/01/2014", NULL);
+	date("04/31/2014", NULL);
+	date("00/10/2014", NULL);
+	date("04/01/14000", NULL);
+	date("04/01/2014 ", NULL);
+	date("04-01-2014", NULL);
+	date("20190305", NULL);
+	date("+4/01/2014", NULL);
+	date("", NULL);
 
 	is_str(hw_chassis_name(0x0a), "notebook", "chassis 10 is notebook");
 	is_str(hw_chassis_name(0x89), "laptop", "chassis lock bit ignored");
