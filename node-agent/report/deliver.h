@@ -66,7 +66,8 @@ int deliver_opts_init(deliver_opts *o, const char **ret_bad);
  * send the spool oldest first. MACHINE_ID NULL takes the inventory's machine_id. A report
  * equal to the newest spooled one apart from collected_at replaces it.
  * Returns 0 when the spool is empty afterwards, else -errno of the last failure (the
- * reports stay spooled). STATS, when given, is filled in either case.
+ * reports stay spooled); what went wrong on the way was said through o->log. STATS, when
+ * given, is filled in either case.
  */
 int deliver_report(const deliver_opts *o, const char *inventory_json, const char *machine_id,
 		   deliver_stats *stats);
@@ -74,5 +75,6 @@ int deliver_report(const deliver_opts *o, const char *inventory_json, const char
 /* The idempotency key of (machine_id, inventory bytes): 32 lower-case hex digits + NUL. */
 void deliver_key(const char *machine_id, const char *data, size_t len, char ret[static 33]);
 
-/* `node-agent report-send`: spool an inventory file and send the spool (tests, manual use). */
-int deliver_cli(int argc, char **argv);
+/* A report or inventory file: regular, not through a symlink, at most 16 MiB; its bytes
+ * NUL-terminated. -errno (-EFBIG when larger, -EINVAL when not a regular file). */
+int deliver_read_file(const char *path, char **ret, size_t *ret_len);
