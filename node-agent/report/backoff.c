@@ -30,32 +30,49 @@ static void system_sleep_ms(void *userdata, unsigned ms)
 		;
 }
 
+static int64_t system_wall_s(void *userdata)
+{
+	return (int64_t)time(NULL);
+}
+
 void report_ctx_init(report_ctx *c, const deliver_opts *o, deliver_stats *st)
 {
-	uint64_t seed = 0;
+	const deliver_clock *k = o->clock;
+	uint64_t seed = o->jitter_seed;
 
-	*c = (report_ctx){ .o = o, .st = st };
-	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))
+	*c = (report_ctx){
+		.o = o,
+		.st = st,
+		.clock = {
+			.now_ms = k && k->now_ms ? k->now_ms : system_now_ms,
+			.sleep_ms = k && k->sleep_ms ? k->sleep_ms : system_sleep_ms,
+			.wall_s = k && k->wall_s ? k->wall_s : system_wall_s,
+			.userdata = k ? k->userdata : NULL,
+		},
+	};
+	if (!seed && getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))
 		seed = system_now_ms(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL);
 	c->rng = seed ? seed : 0x9E3779B97F4A7C15ULL;
-	c->start_ms = o->now_ms ? o->now_ms(o->userdata) : system_now_ms(NULL);
+	c->start_ms = c->clock.now_ms(c->clock.userdata);
 }
 
 uint64_t report_elapsed_ms(report_ctx *c)
 {
-	uint64_t t = c->o->now_ms ? c->o->now_ms(c->o->userdata) : system_now_ms(NULL);
+	uint64_t t = c->clock.now_ms(c->clock.userdata);
 
 	return t > c->start_ms ? t - c->start_ms : 0;
+}
+
+int64_t report_wall_s(report_ctx *c)
+{
+	return c->clock.wall_s(c->clock.userdata);
 }
 
 void report_pause(report_ctx *c, unsigned ms)
 {
 	if (!ms)
 		return;
-	if (c->o->sleep_ms)
-		c->o->sleep_ms(c->o->userdata, ms);
-	else
-		system_sleep_ms(NULL, ms);
+	c->clock.sleep_ms(c->clock.userdata, ms);
 	c->st->waited_ms += ms;
 }
 

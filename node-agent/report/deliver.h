@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "basic/fetch.h"
+
 /*
  * Reliable delivery of inventory reports to report.url.
  *
@@ -22,6 +24,15 @@
 
 #define DELIVER_SCHEMA "node-agent/report/v1"
 
+/* The time as the report stage sees it. Tests pass a fake one, so that a run of backoff
+ * waits takes no time; a NULL member means the system's. */
+typedef struct deliver_clock {
+	uint64_t (*now_ms)(void *userdata);            /* CLOCK_MONOTONIC: the time budget */
+	void (*sleep_ms)(void *userdata, unsigned ms); /* nanosleep(): delay, backoff, lock */
+	int64_t (*wall_s)(void *userdata);             /* time(): a new report's created_at */
+	void *userdata;
+} deliver_clock;
+
 typedef struct deliver_opts {
 	const char *url;
 	const char *ca_file;
@@ -36,12 +47,14 @@ typedef struct deliver_opts {
 	unsigned initial_delay_ms;   /* random 0..this before the first request, default 2000 */
 	unsigned retry_after_cap_ms; /* longest Retry-After honoured, default 30000 */
 	unsigned timeout_ms;	     /* one request, default 20000 (whole seconds used) */
-	/* Optional hooks: a log line (the library does not print), a clock and a sleep
-	 * (tests); NULL means log nothing, CLOCK_MONOTONIC and nanosleep. */
+	/* Optional hooks: a log line (the library does not print) and the HTTP POST (tests;
+	 * the contract of fetch_url()); NULL means log nothing, and fetch_url(). */
 	void (*log)(void *userdata, int prio, const char *msg);
-	uint64_t (*now_ms)(void *userdata);
-	void (*sleep_ms)(void *userdata, unsigned ms);
+	int (*post)(void *userdata, const char *url, const char *body, size_t len,
+		    const fetch_opts *fo, fetch_result *ret);
 	void *userdata;
+	const deliver_clock *clock; /* NULL: the system's */
+	uint64_t jitter_seed;	    /* 0: from getrandom() */
 } deliver_opts;
 
 typedef struct deliver_stats {

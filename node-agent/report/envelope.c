@@ -129,7 +129,7 @@ int report_envelope_build(report_ctx *c, json_object *inv, const char *inventory
 {
 	json_object *env = json_object_new_object();
 	const char *mid = report_machine_id(inv, machine_id), *t;
-	time_t now = time(NULL);
+	time_t now = (time_t)report_wall_s(c);
 	char key[33], at[32], *s;
 	struct tm tm;
 	int r = -ENOMEM;

@@ -17,7 +17,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "basic/fetch.h"
 #include "basic/macro.h"
 #include "report/deliver.h"
 
@@ -33,6 +32,7 @@ static inline void json_object_putp(json_object **o)
 /* One run of deliver_report(). */
 typedef struct report_ctx {
 	const deliver_opts *o;
+	deliver_clock clock; /* o->clock, its NULL members the system's */
 	deliver_stats *st;
 	uint64_t rng; /* jitter only, nothing secret */
 	uint64_t start_ms;
@@ -42,9 +42,10 @@ typedef struct report_ctx {
 void report_log(report_ctx *c, int prio, const char *fmt, ...) _printf_(3, 4);
 
 /* backoff.c */
-/* The jitter's seed, the start of the budget. */
+/* The clock, the jitter's seed, the start of the budget. */
 void report_ctx_init(report_ctx *c, const deliver_opts *o, deliver_stats *st);
 uint64_t report_elapsed_ms(report_ctx *c);
+int64_t report_wall_s(report_ctx *c);
 void report_pause(report_ctx *c, unsigned ms); /* counted in st->waited_ms */
 unsigned report_random_upto(report_ctx *c, unsigned max); /* uniform in 0..max */
 /* The random wait before the first request: 0..initial_delay_ms, shortened to leave a

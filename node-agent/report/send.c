@@ -37,6 +37,16 @@ bool report_worth_retrying(int r, const fetch_result *fr)
 	       r == -ECONNRESET || r == -EPIPE || r == -EPROTO;
 }
 
+static int post(report_ctx *c, const char *body, size_t len, const fetch_opts *fo,
+		fetch_result *ret)
+{
+	const deliver_opts *o = c->o;
+
+	if (o->post)
+		return o->post(o->userdata, o->url, body, len, fo, ret);
+	return fetch_url(o->url, body, len, fo, ret);
+}
+
 int report_send(report_ctx *c, const char *name, const char *body, size_t len, const char *key)
 {
 	const deliver_opts *o = c->o;
@@ -67,7 +77,7 @@ int report_send(report_ctx *c, const char *name, const char *body, size_t len, c
 			return -ETIMEDOUT;
 		}
 		fo.connect_timeout_s = fo.timeout_s < 10 ? fo.timeout_s : 10;
-		r = fetch_url(o->url, body, len, &fo, &fr);
+		r = post(c, body, len, &fo, &fr);
 		c->st->attempts++;
 		c->st->last_status = fr.status;
 		if (r == 0)
