@@ -520,7 +520,7 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "gitops") == 0)
 		return cmd_gitops(argc - 1, argv + 1);
 	if (strcmp(argv[1], "report") == 0)
-		return report_main(argc - 1, argv + 1);
+		return cmd_report(argc - 1, argv + 1);
 	if (strcmp(argv[1], "diff") == 0)
 		return diff_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||
