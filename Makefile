@@ -199,13 +199,13 @@ fuzz: build/fuzz/fuzz-config
 # round-tripped and rendered as every report format. Seeds: the fixture inventories.
 #   make fuzz-inventory FUZZ_SECONDS=300
 FUZZ_INV_SRC := tests/fuzz/fuzz-inventory.c node-agent/inventory/inventory-read.c \
-	node-agent/inventory/inventory-json.c node-agent/fleet/diff.c node-agent/fleet/report.c node-agent/inventory/output.c \
+	node-agent/inventory/inventory-json.c $(wildcard node-agent/fleet/*.c) node-agent/inventory/output.c \
 	$(HW_SRC)
 FUZZ_INV_PKGS := json-c yaml-0.1 libnl-3.0 libnl-route-3.0 blkid
 
 .PHONY: fuzz-inventory
 build/fuzz/fuzz-inventory: $(FUZZ_INV_SRC) $(wildcard hw/*.h hw/*.inc) node-agent/inventory/inventory-json.h \
-		node-agent/fleet/diff.h node-agent/fleet/report.h node-agent/inventory/output.h
+		$(wildcard node-agent/fleet/*.h) node-agent/inventory/output.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Wno-gnu-variable-sized-type-not-at-end \
 		$(shell $(PKG_CONFIG) --cflags $(FUZZ_INV_PKGS) 2>/dev/null) -o $@ \

@@ -516,11 +516,11 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "roles") == 0)
 		return cmd_roles(argc - 1, argv + 1);
 	if (strcmp(argv[1], "report-send") == 0)
-		return deliver_cli(argc - 1, argv + 1);
+		return cmd_report_send(argc - 1, argv + 1);
 	if (strcmp(argv[1], "gitops") == 0)
 		return cmd_gitops(argc - 1, argv + 1);
 	if (strcmp(argv[1], "report") == 0)
-		return report_main(argc - 1, argv + 1);
+		return cmd_report(argc - 1, argv + 1);
 	if (strcmp(argv[1], "diff") == 0)
 		return diff_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0 ||

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Fleet reports (node-agent report, node-agent/report.c) over the fixture inventories:
+# Fleet reports (node-agent report: node-agent/fleet/) over the fixture inventories:
 # the four formats match the golden files in tests/reports/ (UPDATE_GOLDEN=1 rewrites them),
 # totals agree with what jq computes from the inputs, each format escapes hostile values
 # for its reader, invalid inputs exit 2 naming the file and write nothing, and the HTML

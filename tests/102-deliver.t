@@ -1,5 +1,5 @@
 #!/bin/sh
-# Report delivery (node-agent/deliver.c): reports are spooled before they are sent, sent
+# Report delivery (node-agent/report/): reports are spooled before they are sent, sent
 # oldest first, retried with backoff against a collector that fails in scripted ways
 # (tests/tools/flaky-collector.py: refused connections, 500, 429 + Retry-After, a request
 # that hangs past the client timeout, a response cut mid-body) and delivered exactly once

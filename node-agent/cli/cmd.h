@@ -7,6 +7,8 @@
 int cmd_preflight(int argc, char **argv);
 int cmd_join(int argc, char **argv);
 int cmd_roles(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_report_send(int argc, char **argv);
 
 /* The inventory a plan is made from: FILE, or detected under ROOT; says why on stderr
  * when it fails (-EINVAL: the input is at fault). */

@@ -37,6 +37,22 @@ void report_format_speed(int64_t mbps, char *buf, size_t n);
 /* The machine's model for people: "LENOVO ThinkPad T480 (20L5CTO1WW)"; NULL when unknown. */
 char *report_system_model(const hw_system *s);
 
-/* `node-agent report FILE|DIR... [--format markdown|csv|html|json]`: exit 0, or 2 for
- * usage errors and unreadable or invalid inventories (nothing is written then). */
-int report_main(int argc, char **argv);
+/* a fleet of homelab PCs is dozens; this bounds memory and time on a wrong directory */
+#define REPORT_MAX_FILES 100000
+
+/* The inventory files a report is made from, as the command line names them. */
+typedef struct report_inputs {
+	char **files;
+	size_t n;
+} report_inputs;
+
+/* PATH: a file, or a directory's *.json regular files (not hidden) in byte order of names.
+ * -ENOENT for a directory without any, -E2BIG past REPORT_MAX_FILES, -errno. */
+int report_inputs_add(report_inputs *in, const char *path);
+void report_inputs_done(report_inputs *in);
+
+/* One inventory FILE (kept as the node's file, not copied) and its optional role.
+ * What is wrong with its content goes to ERRORS ("FILE: PATH: message") and returns
+ * -EINVAL; other failures return -errno unsaid. */
+int report_load(const char *file, FILE *errors, report_node *ret);
+void report_node_done(report_node *node);

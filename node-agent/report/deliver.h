@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "basic/fetch.h"
+
 /*
  * Reliable delivery of inventory reports to report.url.
  *
@@ -22,6 +24,15 @@
 
 #define DELIVER_SCHEMA "node-agent/report/v1"
 
+/* The time as the report stage sees it. Tests pass a fake one, so that a run of backoff
+ * waits takes no time; a NULL member means the system's. */
+typedef struct deliver_clock {
+	uint64_t (*now_ms)(void *userdata);            /* CLOCK_MONOTONIC: the time budget */
+	void (*sleep_ms)(void *userdata, unsigned ms); /* nanosleep(): delay, backoff, lock */
+	int64_t (*wall_s)(void *userdata);             /* time(): a new report's created_at */
+	void *userdata;
+} deliver_clock;
+
 typedef struct deliver_opts {
 	const char *url;
 	const char *ca_file;
@@ -36,12 +47,14 @@ typedef struct deliver_opts {
 	unsigned initial_delay_ms;   /* random 0..this before the first request, default 2000 */
 	unsigned retry_after_cap_ms; /* longest Retry-After honoured, default 30000 */
 	unsigned timeout_ms;	     /* one request, default 20000 (whole seconds used) */
-	/* Optional hooks: a log line (the library does not print), a clock and a sleep
-	 * (tests); NULL means log nothing, CLOCK_MONOTONIC and nanosleep. */
+	/* Optional hooks: a log line (the library does not print) and the HTTP POST (tests;
+	 * the contract of fetch_url()); NULL means log nothing, and fetch_url(). */
 	void (*log)(void *userdata, int prio, const char *msg);
-	uint64_t (*now_ms)(void *userdata);
-	void (*sleep_ms)(void *userdata, unsigned ms);
+	int (*post)(void *userdata, const char *url, const char *body, size_t len,
+		    const fetch_opts *fo, fetch_result *ret);
 	void *userdata;
+	const deliver_clock *clock; /* NULL: the system's */
+	uint64_t jitter_seed;	    /* 0: from getrandom() */
 } deliver_opts;
 
 typedef struct deliver_stats {
@@ -66,7 +79,8 @@ int deliver_opts_init(deliver_opts *o, const char **ret_bad);
  * send the spool oldest first. MACHINE_ID NULL takes the inventory's machine_id. A report
  * equal to the newest spooled one apart from collected_at replaces it.
  * Returns 0 when the spool is empty afterwards, else -errno of the last failure (the
- * reports stay spooled). STATS, when given, is filled in either case.
+ * reports stay spooled); what went wrong on the way was said through o->log. STATS, when
+ * given, is filled in either case.
  */
 int deliver_report(const deliver_opts *o, const char *inventory_json, const char *machine_id,
 		   deliver_stats *stats);
@@ -74,5 +88,6 @@ int deliver_report(const deliver_opts *o, const char *inventory_json, const char
 /* The idempotency key of (machine_id, inventory bytes): 32 lower-case hex digits + NUL. */
 void deliver_key(const char *machine_id, const char *data, size_t len, char ret[static 33]);
 
-/* `node-agent report-send`: spool an inventory file and send the spool (tests, manual use). */
-int deliver_cli(int argc, char **argv);
+/* A report or inventory file: regular, not through a symlink, at most 16 MiB; its bytes
+ * NUL-terminated. -errno (-EFBIG when larger, -EINVAL when not a regular file). */
+int deliver_read_file(const char *path, char **ret, size_t *ret_len);
