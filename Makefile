@@ -2,7 +2,9 @@
 #
 #   make              build build/node-agent
 #   make demo         install build deps, build, print this machine's inventory (main job)
-#   make test         install test deps, build normally and with ASan/UBSan, run all tests
+#   make test         install test deps, build normally and with ASan/UBSan, build the image,
+#                     run all tests (QEMU boots included)
+#   make test-fast    the same without the image and the QEMU boots (day-to-day work)
 #   make check        run the TAP suite (prove) against an existing build
 #   make bench        node-agent inventory vs lshw -json (tests/bench/)
 #   make SANITIZE=address,undefined   sanitizer build (in build/san/)
@@ -11,7 +13,7 @@
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 # The five libraries of the product, plus json-c for JSON. libsystemd and libcurl are
-# compiled against but loaded with dlopen() when a command needs them (node-agent/dl.h).
+# compiled against but loaded with dlopen() when a command needs them (node-agent/basic/dl.h).
 PKGS := libsystemd libnl-3.0 libnl-route-3.0 blkid libcurl yaml-0.1 json-c
 LINK_PKGS := libnl-3.0 libnl-route-3.0 blkid yaml-0.1 json-c
 
@@ -44,14 +46,18 @@ ALL_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
 HW_SRC := $(wildcard hw/*.c)
-AGENT_SRC := $(wildcard node-agent/*.c)
+AGENT_SRC := $(wildcard node-agent/*.c node-agent/*/*.c)
 HW_OBJ := $(HW_SRC:%.c=$(BUILD)/obj/%.o)
 AGENT_OBJ := $(AGENT_SRC:%.c=$(BUILD)/obj/%.o)
+# libagent.a: everything of the agent but the command line (main.c, cli/); the unit tests
+# link it as the binary does
+CLI_OBJ := $(filter $(BUILD)/obj/node-agent/main.o $(BUILD)/obj/node-agent/cli/%,$(AGENT_OBJ))
+LIBAGENT_OBJ := $(filter-out $(CLI_OBJ),$(AGENT_OBJ))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/*.c))
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/tools/*.c))
 
-.PHONY: all deps test-deps image-deps demo test check check-san bench clean format capture-qemu \
-	image e2e
+.PHONY: all deps test-deps image-deps demo test test-fast check check-san bench clean format \
+	capture-qemu image e2e
 
 all: $(BUILD)/node-agent $(UNIT_TESTS) $(TEST_TOOLS) $(BUILD)/tests/k3s-standin
 
@@ -62,12 +68,17 @@ $(BUILD)/obj/%.o: %.c
 $(BUILD)/libhw.a: $(HW_OBJ)
 	$(AR) rcs $@ $^
 
-$(BUILD)/node-agent: $(AGENT_OBJ) $(BUILD)/libhw.a
-	$(CC) $(ALL_CFLAGS) -o $@ $(AGENT_OBJ) $(BUILD)/libhw.a $(ALL_LDFLAGS) $(PKG_LIBS) -ldl
+$(BUILD)/libagent.a: $(LIBAGENT_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhw.a
+$(BUILD)/node-agent: $(CLI_OBJ) $(BUILD)/libagent.a $(BUILD)/libhw.a
+	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libagent.a $(BUILD)/libhw.a $(ALL_LDFLAGS) \
+		$(PKG_LIBS) -ldl
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libagent.a $(BUILD)/libhw.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libhw.a $(ALL_LDFLAGS) $(PKG_LIBS) -ldl
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libagent.a $(BUILD)/libhw.a $(ALL_LDFLAGS) $(PKG_LIBS) -ldl
 
 $(BUILD)/tests/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
@@ -123,6 +134,13 @@ test: test-deps
 	@$(MAKE) --no-print-directory image
 	@$(MAKE) --no-print-directory check-san
 
+# Day-to-day: every test but the QEMU boots of the image (tests/95-e2e.t skips them with
+# NA_E2E=0); a few minutes instead of the image build and the boots.
+test-fast: test-deps
+	@$(MAKE) --no-print-directory all build/tests/nvml/libnvidia-ml.so.1 WERROR=1
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined WERROR=1 all
+	@$(MAKE) --no-print-directory NA_E2E=0 check-san
+
 check: all $(BUILD)/tests/nvml/libnvidia-ml.so.1
 	NODE_AGENT=$(abspath $(BUILD)/node-agent) NVML_STUB_DIR=$(abspath $(BUILD)/tests/nvml) \
 		prove -v tests/*.t
@@ -137,10 +155,11 @@ bench: all
 	sh tests/bench/inventory.sh $(abspath $(BUILD)/node-agent)
 
 capture-qemu:
+	@sh tests/install-deps.sh capture
 	sh tests/qemu-capture.sh
 
 format:
-	clang-format -i hw/*.c hw/*.h node-agent/*.c node-agent/*.h
+	clang-format -i hw/*.c hw/*.h node-agent/*.c node-agent/*/*.c node-agent/*/*.h
 
 clean:
 	rm -rf build
@@ -160,10 +179,10 @@ FUZZ_FLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitiz
 	-fno-omit-frame-pointer $(WARNINGS) -I hw -I node-agent \
 	$(shell $(PKG_CONFIG) --cflags yaml-0.1 2>/dev/null)
 FUZZ_LIBS = $(shell $(PKG_CONFIG) --libs yaml-0.1 2>/dev/null)
-FUZZ_CONFIG_SRC := tests/fuzz/fuzz-config.c node-agent/config.c node-agent/k8s.c
+FUZZ_CONFIG_SRC := tests/fuzz/fuzz-config.c node-agent/config/config.c node-agent/kube/k8s.c
 
 .PHONY: fuzz
-build/fuzz/fuzz-config: $(FUZZ_CONFIG_SRC) node-agent/config.h node-agent/k8s.h hw/hw.h
+build/fuzz/fuzz-config: $(FUZZ_CONFIG_SRC) node-agent/config/config.h node-agent/kube/k8s.h hw/hw.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_CONFIG_SRC) $(FUZZ_LIBS)
 
@@ -179,14 +198,14 @@ fuzz: build/fuzz/fuzz-config
 # that plan --inventory, report and diff use; each accepted input is also diffed with itself,
 # round-tripped and rendered as every report format. Seeds: the fixture inventories.
 #   make fuzz-inventory FUZZ_SECONDS=300
-FUZZ_INV_SRC := tests/fuzz/fuzz-inventory.c node-agent/inventory-read.c \
-	node-agent/inventory-json.c node-agent/diff.c node-agent/report.c node-agent/output.c \
+FUZZ_INV_SRC := tests/fuzz/fuzz-inventory.c node-agent/inventory/inventory-read.c \
+	node-agent/inventory/inventory-json.c node-agent/fleet/diff.c node-agent/fleet/report.c node-agent/inventory/output.c \
 	$(HW_SRC)
 FUZZ_INV_PKGS := json-c yaml-0.1 libnl-3.0 libnl-route-3.0 blkid
 
 .PHONY: fuzz-inventory
-build/fuzz/fuzz-inventory: $(FUZZ_INV_SRC) $(wildcard hw/*.h hw/*.inc) node-agent/inventory-json.h \
-		node-agent/diff.h node-agent/report.h node-agent/output.h
+build/fuzz/fuzz-inventory: $(FUZZ_INV_SRC) $(wildcard hw/*.h hw/*.inc) node-agent/inventory/inventory-json.h \
+		node-agent/fleet/diff.h node-agent/fleet/report.h node-agent/inventory/output.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Wno-gnu-variable-sized-type-not-at-end \
 		$(shell $(PKG_CONFIG) --cflags $(FUZZ_INV_PKGS) 2>/dev/null) -o $@ \
@@ -207,11 +226,11 @@ fuzz-inventory: build/fuzz/fuzz-inventory
 FUZZ_GITOPS_PKGS := yaml-0.1 json-c libcurl libsystemd
 
 .PHONY: fuzz-gitops
-build/fuzz/fuzz-gitops: tests/fuzz/fuzz-gitops.c node-agent/gitops.c node-agent/dl.c \
-		node-agent/gitops.h node-agent/dl.h node-agent/fetch.h node-agent/apply.h
+build/fuzz/fuzz-gitops: tests/fuzz/fuzz-gitops.c node-agent/gitops/gitops.c node-agent/basic/dl.c \
+		node-agent/gitops/gitops.h node-agent/basic/dl.h node-agent/basic/fetch.h node-agent/apply/apply.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell $(PKG_CONFIG) --cflags $(FUZZ_GITOPS_PKGS) 2>/dev/null) \
-		-o $@ tests/fuzz/fuzz-gitops.c node-agent/dl.c $(FUZZ_LIBS) -ldl
+		-o $@ tests/fuzz/fuzz-gitops.c node-agent/basic/dl.c $(FUZZ_LIBS) -ldl
 
 fuzz-gitops: build/fuzz/fuzz-gitops
 	@rm -rf build/fuzz/gitops-seed && mkdir -p build/fuzz/gitops-seed build/fuzz/gitops-corpus
@@ -229,14 +248,15 @@ fuzz-gitops: build/fuzz/fuzz-gitops
 # Seeds: kubeconfigs made by tests/tools/mk-k3s-pki.sh and tests/fuzz/kubeconfig-seeds/, with
 # the selector byte in front (see the target's comment).
 #   make fuzz-kubeconfig FUZZ_SECONDS=300
-FUZZ_KC_SRC := tests/fuzz/fuzz-kubeconfig.c node-agent/kubeconfig.c node-agent/kube.c \
-	node-agent/join.c node-agent/preflight.c node-agent/k8s.c node-agent/config.c node-agent/dl.c
+FUZZ_KC_SRC := tests/fuzz/fuzz-kubeconfig.c node-agent/kube/kubeconfig.c node-agent/kube/kube.c \
+	node-agent/join/join.c node-agent/join/preflight.c node-agent/kube/k8s.c node-agent/config/config.c node-agent/basic/dl.c \
+	node-agent/basic/fileio.c
 FUZZ_KC_PKGS := yaml-0.1 json-c libcurl libsystemd
 
 .PHONY: fuzz-kubeconfig
-build/fuzz/fuzz-kubeconfig: $(FUZZ_KC_SRC) node-agent/kubeconfig.h node-agent/kube.h \
-		node-agent/join.h node-agent/preflight.h node-agent/k8s.h node-agent/config.h \
-		node-agent/plan.h node-agent/fetch.h node-agent/dl.h hw/hw.h
+build/fuzz/fuzz-kubeconfig: $(FUZZ_KC_SRC) node-agent/kube/kubeconfig.h node-agent/kube/kube.h \
+		node-agent/join/join.h node-agent/join/preflight.h node-agent/kube/k8s.h node-agent/config/config.h \
+		node-agent/plan/plan.h node-agent/basic/fetch.h node-agent/basic/dl.h hw/hw.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell $(PKG_CONFIG) --cflags $(FUZZ_KC_PKGS) 2>/dev/null) -o $@ \
 		$(FUZZ_KC_SRC) $(shell $(PKG_CONFIG) --libs yaml-0.1 json-c 2>/dev/null) -ldl
@@ -258,9 +278,3 @@ fuzz-kubeconfig: build/fuzz/fuzz-kubeconfig
 		-dict=tests/fuzz/kubeconfig.dict -artifact_prefix=build/fuzz/kubeconfig- \
 		-print_final_stats=1 build/fuzz/kubeconfig-corpus build/fuzz/kubeconfig-seed
 
-# Unit tests of node-agent modules (tests/unit/test-join.c): the modules' objects are linked in.
-UNIT_JOIN_OBJ = $(addprefix $(BUILD)/obj/node-agent/,kubeconfig.o kube.o preflight.o fetch.o \
-	dl.o)
-$(BUILD)/tests/test-join: tests/unit/test-join.c $(UNIT_JOIN_OBJ)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(UNIT_JOIN_OBJ) $(ALL_LDFLAGS) $(PKG_LIBS) -ldl

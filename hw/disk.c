@@ -136,6 +136,75 @@ static char *wwn_from_wwid(const char *wwid)
 	return NULL; /* t10.* and nvme.* are vendor/model/serial strings, not world-wide names */
 }
 
+/*
+ * USB mass storage: the serial is the USB device's own (udev's ID_SERIAL_SHORT), not VPD
+ * page 0x80: usb-storage never asks for VPD pages, and a bridge that answers them (UAS) may
+ * give its own serial. It is the `serial` of the nearest USB device above the disk in
+ * sysfs, the first ancestor with idVendor (the USB interface, SCSI host, target and LUN in
+ * between have none). The walk stops there: higher up are hubs and the root hub, whose
+ * serial is the host controller's PCI address. No USB serial: VPD page 0x80 as for SCSI.
+ */
+static char *serial_from_usb_device(hw_ctx *ctx, const char *target)
+{
+	_cleanup_free_ char *dir = NULL;
+
+	/* sys/block/NAME -> ../devices/...; anything else is not a kernel layout */
+	if (strncmp(target, "../devices/", 11) != 0 || strstr(target, "/../") ||
+	    strstr(target, "/./"))
+		return NULL;
+	dir = hw_asprintf("sys/%s", target + 3);
+	if (!dir)
+		return NULL;
+	for (unsigned depth = 0; depth < 64; depth++) {
+		_cleanup_free_ char *id_vendor = NULL, *serial_path = NULL, *serial = NULL;
+		char *slash = strrchr(dir, '/');
+
+		if (!slash)
+			return NULL;
+		*slash = '\0';
+		if (strcmp(dir, "sys/devices") == 0)
+			return NULL;
+		id_vendor = hw_asprintf("%s/idVendor", dir);
+		if (!id_vendor)
+			return NULL;
+		if (!hw_exists(ctx, id_vendor))
+			continue;
+		serial_path = hw_asprintf("%s/serial", dir);
+		if (!serial_path)
+			return NULL;
+		serial = hw_attr(ctx, serial_path, 0);
+		return serial ? hw_clean_ident(serial, strlen(serial)) : NULL;
+	}
+	return NULL;
+}
+
+/*
+ * A native NVMe multipath head (its device is the nvme-subsystem) has no PCI path of its
+ * own: take the lowest-numbered controller of the subsystem that has one. The subsystem
+ * directory links its controllers as nvme<N>; nvme<N>n<M> there are head disks.
+ */
+static char *pci_address_of_nvme_subsystem(hw_ctx *ctx, const char *subsys)
+{
+	char **names = NULL;
+	char *addr = NULL;
+
+	if (hw_list_dir(ctx, subsys, &names) < 0)
+		return NULL;
+	for (char **nm = names; *nm && !addr; nm++) {
+		_cleanup_free_ char *link = NULL, *ctrl = NULL;
+
+		if (strncmp(*nm, "nvme", 4) != 0 || !(*nm)[4] ||
+		    strspn(*nm + 4, "0123456789") != strlen(*nm + 4))
+			continue;
+		link = hw_asprintf("%s/%s", subsys, *nm);
+		ctrl = link ? hw_readlink(ctx, link) : NULL;
+		if (ctrl)
+			addr = hw_pci_address_in_path(ctrl);
+	}
+	hw_strv_free(names);
+	return addr;
+}
+
 static int fs_push(hw_disk *d, const char *device, blkid_probe pr)
 {
 	const char *type = NULL, *label = NULL, *uuid = NULL;
@@ -345,6 +414,10 @@ static int disk_read(hw_ctx *ctx, const char *name, const char *target, hw_disk 
 		snprintf(path, sizeof(path), "%s/wwid", base);
 		wwid = hw_attr(ctx, path, HW_READ_QUIET_EINVAL);
 		d->wwn = wwn_from_wwid(wwid);
+		if (!d->pci_address && strstr(target, "/devices/virtual/nvme-subsystem/")) {
+			snprintf(path, sizeof(path), "%s/device", base);
+			d->pci_address = pci_address_of_nvme_subsystem(ctx, path);
+		}
 	} else if (is_virtio) {
 		_cleanup_free_ char *serial = NULL;
 
@@ -370,8 +443,12 @@ static int disk_read(hw_ctx *ctx, const char *name, const char *target, hw_disk 
 			rev = hw_attr(ctx, path, 0);
 			d->firmware_rev = rev ? hw_clean_ident(rev, strlen(rev)) : NULL;
 		}
-		snprintf(path, sizeof(path), "%s/device/vpd_pg80", base);
-		d->serial = serial_from_vpd80(ctx, path);
+		if (strcmp(d->transport, "usb") == 0)
+			d->serial = serial_from_usb_device(ctx, target);
+		if (!d->serial) {
+			snprintf(path, sizeof(path), "%s/device/vpd_pg80", base);
+			d->serial = serial_from_vpd80(ctx, path);
+		}
 		snprintf(path, sizeof(path), "%s/device/wwid", base);
 		wwid = hw_attr(ctx, path, HW_READ_QUIET_EINVAL);
 		d->wwn = wwn_from_wwid(wwid);
@@ -381,12 +458,20 @@ static int disk_read(hw_ctx *ctx, const char *name, const char *target, hw_disk 
 }
 
 /* Physical disks only: virtual block devices (dm, md, zram, ram, nbd) have no `device`;
- * loop devices count when they back a file; optical drives (SCSI type 5) never do. */
+ * loop devices count when they back a file; optical drives (SCSI type 5) never do.
+ * Native NVMe multipath shows a namespace as the subsystem head (nvme0n1, under
+ * /devices/virtual/nvme-subsystem/, the disk to use) and one hidden node per path
+ * (nvme0c0n1, no /dev entry); the head is the disk, hidden nodes are not disks. */
 static bool disk_wanted(hw_ctx *ctx, const char *name, const char *target)
 {
 	char path[160];
 	uint64_t type;
 
+	snprintf(path, sizeof(path), "sys/block/%s/hidden", name);
+	if (hw_attr_bool(ctx, path, 0) == HW_TRI_TRUE)
+		return false;
+	if (strstr(target, "/devices/virtual/nvme-subsystem/"))
+		return true;
 	if (strstr(target, "/devices/virtual/")) {
 		if (strncmp(name, "loop", 4) != 0)
 			return false;

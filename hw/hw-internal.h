@@ -6,31 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hw-macro.h"
 #include "hw.h"
-
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define _printf_(a, b) __attribute__((format(printf, a, b)))
-#define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
-
-static inline void freep(void *p)
-{
-	free(*(void **)p);
-}
-#define _cleanup_free_ _cleanup_(freep)
-
-static inline void closep(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-}
-#define _cleanup_close_ _cleanup_(closep)
-
-#define TAKE_PTR(p)                                                                                \
-	({                                                                                         \
-		__typeof__(p) _p = (p);                                                            \
-		(p) = NULL;                                                                        \
-		_p;                                                                                \
-	})
 
 /* Largest file we read whole; /proc/cpuinfo of a 512-thread machine is well below. */
 #define HW_FILE_MAX (8u * 1024 * 1024)

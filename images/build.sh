@@ -2,7 +2,8 @@
 # Build the node image (make image): stage the extra tree, run mkosi 14, compress the
 # initrd, write boot.ipxe and the USB disk. Prints what went in and the sizes.
 # Env: K3S_BINARY, K3S_SHA256 (include K3s after checking its hash), CONFIG_URL (default
-# config URL of boot.ipxe), ZSTD_LEVEL (default 19), TRIM_MODULES (yes).
+# config URL of boot.ipxe), ZSTD_LEVEL (default 19), TRIM_MODULES (yes), MKOSI_CACHE
+# (default /var/cache/node-agent/mkosi).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -25,7 +26,11 @@ fi
 
 rm -rf "$stage" "$out/mkosi" "$out/pxe" "$out/usb"
 mkdir -p "$stage/usr/bin" "$stage/usr/lib/systemd/system" "$stage/usr/lib/tmpfiles.d" \
-	"$out/pxe" "$out/usb" build/mkosi.cache
+	"$out/pxe" "$out/usb"
+# mkosi's package cache lives outside the clone, so a fresh clone on the same machine (CI)
+# downloads nothing again: MKOSI_CACHE overrides it.
+cache=${MKOSI_CACHE:-/var/cache/node-agent/mkosi}
+mkdir -p "$cache"
 cp -a images/extra/. "$stage/"
 install -m 0755 build/node-agent "$stage/usr/bin/node-agent"
 install -m 0644 init/node-agent.service init/k3s.service init/k3s-agent.service \
@@ -49,7 +54,7 @@ fi
 export TRIM_MODULES="${TRIM_MODULES:-yes}" MKOSI_TRIM_LIST="$top/images/modules.drop"
 mirror=$(sed -n 's/^URIs: *\(http[^ ]*debian\/*\)$/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n 1)
 [ -n "$mirror" ] || mirror=$(awk '$1 == "deb" && $3 == "bookworm" { print $2; exit }' /etc/apt/sources.list 2>/dev/null)
-mkosi --force ${mirror:+--mirror="$mirror"} build
+mkosi --force --cache="$cache" ${mirror:+--mirror="$mirror"} build
 t_mkosi=$(date +%s)
 
 m=$(dirname "$(find "$out/mkosi" -name initrd.cpio -type f | head -n 1)")

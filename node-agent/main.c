@@ -7,18 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apply.h"
-#include "cmd.h"
-#include "config.h"
-#include "diff.h"
-#include "gitops.h"
-#include "deliver.h"
+#include "apply/apply.h"
+#include "cli/cmd.h"
+#include "config/config.h"
+#include "fleet/diff.h"
+#include "gitops/gitops.h"
+#include "report/deliver.h"
 #include "hw.h"
-#include "inventory-json.h"
-#include "output.h"
-#include "plan.h"
-#include "report.h"
-#include "run.h"
+#include "inventory/inventory-json.h"
+#include "inventory/output.h"
+#include "plan/plan.h"
+#include "fleet/report.h"
+#include "run/run.h"
 
 #define EXIT_USAGE 2
 

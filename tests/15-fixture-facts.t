@@ -6,6 +6,16 @@
 trim() { sed 's/^[[:space:]]*//; s/[[:space:]]*$//'; }
 trim_file() { if [ -f "$1" ]; then trim < "$1"; fi; }
 jnull() { if [ -n "$1" ]; then printf '"%s"' "$1"; else printf 'null'; fi; }
+# usb_device_of ROOT BLOCKDIR: the nearest USB device (the first directory with idVendor)
+# above a block device's device, as a physical path; empty when the disk is not on USB
+usb_device_of() {
+	_top=$(cd -P "$1/sys/devices" 2>/dev/null && pwd) || return 0
+	_d=$(cd -P "$2/device" 2>/dev/null && pwd) || return 0
+	while [ "$_d" != "$_top" ] && [ "$_d" != / ]; do
+		[ -f "$_d/idVendor" ] && { printf '%s\n' "$_d"; return 0; }
+		_d=$(dirname "$_d")
+	done
+}
 
 for root in "$FIXTURES"/*/; do
 	root=${root%/}
@@ -65,15 +75,25 @@ for root in "$FIXTURES"/*/; do
 			"$name: $nic duplex (\"unknown\" or no file: null)"
 	done
 
-	# Disks: size in 512-byte sectors; serials from NVMe attributes or VPD page 0x80
+	# Disks: size in 512-byte sectors; serials from NVMe attributes (of the controller, or
+	# of the subsystem for a multipath head), the USB device, or VPD page 0x80. Hidden
+	# block devices (NVMe multipath path nodes) are not disks.
 	for b in "$root"/sys/block/*; do
 		disk=$(basename "$b")
-		case $(readlink "$b") in */virtual/*) continue ;; esac
+		if [ "$(cat "$b/hidden" 2>/dev/null)" = 1 ]; then
+			is "$(q "[.disks[] | select(.name == \"$disk\")] | length")" 0 \
+				"$name: hidden $disk is not a disk"
+			continue
+		fi
+		case $(readlink "$b") in */virtual/nvme-subsystem/*) ;; */virtual/*) continue ;; esac
 		is "$(q ".disks[] | select(.name == \"$disk\") | .size_bytes")" "$(($(cat "$b/size") * 512))" \
 			"$name: $disk size"
+		usb=$(usb_device_of "$root" "$b")
 		serial=""
 		if [ -f "$b/device/serial" ]; then
 			serial=$(trim < "$b/device/serial")
+		elif [ -n "$usb" ] && [ -f "$usb/serial" ]; then
+			serial=$(trim < "$usb/serial")
 		elif [ -f "$b/device/vpd_pg80" ]; then
 			serial=$(tail -c +5 "$b/device/vpd_pg80" | tr -d '\000' | trim)
 		elif [ -f "$b/serial" ]; then
@@ -95,6 +115,9 @@ for root in "$FIXTURES"/*/; do
 		bs() { if [ -f "$b/queue/$1" ]; then cat "$b/queue/$1"; else echo null; fi; }
 		is "$(q ".disks[] | select(.name == \"$disk\") | [.logical_block_size, .physical_block_size]")" \
 			"[$(bs logical_block_size),$(bs physical_block_size)]" "$name: $disk block sizes"
+		if [ -n "$usb" ]; then
+			is "$(q ".disks[] | select(.name == \"$disk\") | .transport")" '"usb"' "$name: $disk transport"
+		fi
 	done
 
 	# GPUs: the NVIDIA driver's Model: line and amdgpu's VRAM, where present
@@ -139,4 +162,19 @@ is "$(printf '%s\n' "$out" | jq -c '.warnings')" \
 	'["/sys/firmware/efi/fw_platform_size: 32-bit UEFI: cannot start the 64-bit EFI programs of the USB image and of UEFI PXE (BOOTX64.EFI, ipxe.efi); boot this machine in BIOS (CSM) mode or through a 32-bit EFI loader"]' \
 	"32-bit UEFI: one warning says the 64-bit EFI image cannot boot it"
 is "$(printf '%s\n' "$out" | jq -c '.system.bios_date')" 'null' "BIOS date 00/00/0000: null"
+
+# What tests/qemu-capture.sh gave QEMU for MACHINE=usb-nvme-subsys: a usb-storage disk with
+# serial S5SXNG0R300117Z, and one namespace shared by two controllers (00:04.0, 00:05.0,
+# serial DPSSD0001SN) of an nvme-subsys: one disk, the head nvme0n1, not its two paths.
+root=$FIXTURES/qemu-q35-usb-nvme-subsys
+out=$("$NODE_AGENT" inventory --root "$root" --quiet)
+q() { printf '%s\n' "$out" | jq -c "$1"; }
+is "$(q '[.disks[].name]')" '["nvme0n1","sda"]' "usb-nvme-subsys: disks are the NVMe head and the USB disk"
+is "$(q '.disks[] | select(.name == "sda") | [.transport, .serial]')" '["usb","S5SXNG0R300117Z"]' \
+	"usb-nvme-subsys: USB disk has the serial given to usb-storage"
+is "$(q '.disks[] | select(.name == "nvme0n1") | [.transport, .model, .serial, .pci_address]')" \
+	'["nvme","QEMU NVMe Ctrl","DPSSD0001SN","0000:00:04.0"]' \
+	"usb-nvme-subsys: NVMe head has its controllers' model and serial, the first one's address"
+is "$(q '[.disks[].name | select(test("^nvme[0-9]+c[0-9]+n[0-9]+$"))]')" '[]' \
+	"usb-nvme-subsys: no hidden path node (nvme0c0n1, nvme0c1n1)"
 done_testing

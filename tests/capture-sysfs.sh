@@ -134,13 +134,42 @@ done
 for b in "$src"/sys/block/*; do
 	[ -e "$b" ] || continue
 	p=/sys/block/${b##*/}
-	copy_files "$p" uevent dev size removable ro wwid serial queue/rotational \
+	copy_files "$p" uevent dev size removable ro hidden wwid serial queue/rotational \
 		queue/logical_block_size queue/physical_block_size loop/backing_file
 	if [ -e "$b/device" ]; then
 		copy_files "$p/device" uevent model vendor rev serial firmware_rev wwid vpd_pg80 \
 			vpd_pg89 vpd_pg83 transport type
 		copy_dev_links "$p/device"
+		# USB mass storage: the nearest USB device above the disk (the one with idVendor;
+		# interfaces and SCSI hosts have none) holds the serial udev calls ID_SERIAL_SHORT
+		up=$(resolve "$p/device")
+		while [ -n "$up" ] && [ "$up" != /sys/devices ] && [ "$up" != / ]; do
+			if [ -f "$src$up/idVendor" ]; then
+				copy_files "$up" uevent idVendor idProduct serial manufacturer product
+				copy_dev_links "$up"
+				break
+			fi
+			up=$(dirname "$up")
+		done
 	fi
+done
+
+# --- NVMe subsystems (native multipath: the head disk's device is the subsystem) ---
+for s in "$src"/sys/class/nvme-subsystem/*; do
+	[ -e "$s" ] || continue
+	p=/sys/class/nvme-subsystem/${s##*/}
+	copy_link "$p"
+	copy_files "$p" uevent subsysnqn model serial firmware_rev subsystype iopolicy
+	copy_dev_links "$p"
+	real=$(resolve "$p")
+	# the links to the subsystem's controllers (nvme0, nvme1, ...; nvme0n1 is a head disk)
+	for c in "$src$real"/nvme*; do
+		[ -L "$c" ] || continue
+		case ${c##*/} in nvme*[!0-9]*) continue ;; esac
+		copy_link "$real/${c##*/}"
+		copy_files "$real/${c##*/}" uevent model serial firmware_rev transport address cntlid
+		copy_dev_links "$real/${c##*/}"
+	done
 done
 
 # --- network interfaces ---

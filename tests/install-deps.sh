@@ -1,13 +1,17 @@
 #!/bin/sh
-# Install what building (profile "build"), the image ("image") or testing ("test") needs, from Debian's
-# archive. Idempotent: nothing is downloaded when every package is already installed.
+# Install what building (profile "build"), the image ("image"), testing ("test") or capturing a
+# QEMU fixture ("capture") needs, from Debian's archive. Idempotent: nothing is downloaded when
+# every package is already installed. tests/01-deps.t checks that every program the scripts
+# run comes from a package named here (tests/tools/check-deps.pl).
 set -eu
 profile=${1:-build}
 
-build_pkgs="build-essential pkg-config libsystemd-dev libnl-3-dev libnl-route-3-dev
+build_pkgs="build-essential gcc make binutils pkg-config libsystemd-dev libnl-3-dev libnl-route-3-dev
 	libblkid-dev libcurl4-openssl-dev libssl-dev libyaml-dev libjson-c-dev pci.ids"
-test_pkgs="$build_pkgs perl e2fsprogs fdisk lvm2 iproute2 util-linux lshw hyperfine strace
-	time jq containerd python3 openssl"
+test_pkgs="$build_pkgs perl e2fsprogs fdisk lvm2 iproute2 util-linux mount mawk lshw hyperfine
+	strace time jq containerd python3 openssl"
+# the format check of make test (.clang-format)
+test_pkgs="$test_pkgs clang-format"
 # tests/86-k3s-double.t: the K3s API test double checked with the curl CLI
 test_pkgs="$test_pkgs curl"
 # make fuzz (tests/fuzz/): clang and its libFuzzer, ASan and UBSan runtimes
@@ -15,17 +19,22 @@ test_pkgs="$test_pkgs clang libclang-rt-14-dev"
 # tests/100-report.t: the HTML fleet report rendered and sorted in headless Chromium
 test_pkgs="$test_pkgs chromium"
 # make image (mkosi.conf, images/): mkosi 14 and what it and the USB image use
-image_pkgs="$build_pkgs mkosi systemd-container debootstrap dosfstools mtools zstd cpio
-	systemd-boot-efi e2fsprogs fdisk"
+image_pkgs="$build_pkgs mkosi systemd-container debootstrap dosfstools mtools zstd cpio kmod
+	systemd-boot-efi e2fsprogs fdisk mount mawk"
 # make e2e (tests/e2e/): QEMU with its iPXE ROMs, OVMF, the loopback relay and servers
 e2e_pkgs="qemu-system-x86 ipxe-qemu ovmf socat python3 openssl jq"
 test_pkgs="$test_pkgs $image_pkgs $e2e_pkgs"
+# make capture-qemu (tests/qemu-capture.sh): Debian's kernel and its modules booted in QEMU
+# with a static busybox initramfs; OVMF for UEFI=1
+capture_pkgs="qemu-system-x86 ovmf linux-image-amd64 busybox-static kmod cpio gzip file xz-utils
+	mawk"
 
 case "$profile" in
 build) pkgs=$build_pkgs ;;
 test) pkgs=$test_pkgs ;;
 image) pkgs=$image_pkgs ;;
-*) echo "usage: $0 build|test|image" >&2; exit 2 ;;
+capture) pkgs=$capture_pkgs ;;
+*) echo "usage: $0 build|test|image|capture" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -14,7 +14,8 @@ ok() { # ok CONDITION_EXIT_STATUS DESCRIPTION
 		echo "ok $_tap_n - $2"
 	else
 		echo "not ok $_tap_n - $2"
-		_tap_failed=$((_tap_failed + 1))
+		# a TAP TODO is reported but does not fail the file
+		case $2 in *"# TODO"*) ;; *) _tap_failed=$((_tap_failed + 1)) ;; esac
 	fi
 }
 

@@ -14,15 +14,24 @@
 # with a different identity and a smaller device mix: HP SMBIOS identity, 1 NVMe, no SATA
 # disk, one e1000e NIC, std VGA; the tree goes to tests/fixtures/qemu-q35-uefi/.
 #
+# With MACHINE=usb-nvme-subsys (BIOS boot, like the default) the disks are the kinds that
+# real nodes have and the default mix lacks: a USB SSD (usb-storage with a serial, on a
+# qemu-xhci controller) and a dual-controller NVMe drive (an nvme-subsys with two nvme
+# controllers sharing one namespace, so the kernel's native multipath shows the namespace
+# as the subsystem head nvme0n1 plus one hidden path node per controller); Dell SMBIOS
+# identity, one e1000e NIC, std VGA; the tree goes to tests/fixtures/qemu-q35-usb-nvme-subsys/.
+#
 # usage: tests/qemu-capture.sh            (run as any user that can read /boot/vmlinuz-*)
 # env:   KVER=<version>  kernel/modules to use (default: newest in /lib/modules)
 #        QEMU_TIMEOUT=<s> bound for the whole guest run (default 300)
 #        KEEP_WORK=1      keep the temporary work directory (initramfs, console log)
 #        UEFI=1           boot through OVMF, write tests/fixtures/qemu-q35-uefi/
+#        MACHINE=q35|usb-nvme-subsys  device mix (default q35; usb-nvme-subsys writes
+#                         tests/fixtures/qemu-q35-usb-nvme-subsys/, not with UEFI=1)
 #        OVMF_CODE=<file> OVMF_VARS=<file>  firmware images for UEFI=1 (default:
 #                         /usr/share/OVMF/OVMF_CODE.fd and OVMF_VARS.fd, package ovmf)
 # needs: qemu-system-x86, busybox-static, linux-image-amd64, kmod (modprobe, depmod), cpio, gzip
-#        (UEFI=1: ovmf)
+#        (UEFI=1: ovmf); all of them: sh tests/install-deps.sh capture
 
 set -eu
 LC_ALL=C
@@ -31,8 +40,13 @@ export LC_ALL
 here=$(cd "$(dirname "$0")" && pwd)
 uefi=${UEFI:-0}
 case $uefi in 0|1) ;; *) echo "qemu-capture: UEFI must be 0 or 1" >&2; exit 1;; esac
+machine=${MACHINE:-q35}
+case $machine in q35|usb-nvme-subsys) ;; *) echo "qemu-capture: MACHINE must be q35 or usb-nvme-subsys" >&2; exit 1;; esac
+[ "$uefi" = 0 ] || [ "$machine" = q35 ] || { echo "qemu-capture: UEFI=1 only with MACHINE=q35" >&2; exit 1; }
 if [ "$uefi" = 1 ]; then
 	out=$here/fixtures/qemu-q35-uefi
+elif [ "$machine" = usb-nvme-subsys ]; then
+	out=$here/fixtures/qemu-q35-usb-nvme-subsys
 else
 	out=$here/fixtures/qemu-q35
 fi
@@ -82,6 +96,9 @@ done
 # crct10dif_generic / crc64_rocksoft_generic: the crypto backends crc-t10dif and
 # crc64-rocksoft ask for (they are only found through request_module otherwise).
 mods="crct10dif_generic crc64_rocksoft_generic nvme ahci sd_mod e1000e virtio_pci virtio_net"
+if [ "$machine" = usb-nvme-subsys ]; then
+	mods="$mods xhci_pci usb_storage"
+fi
 : > "$work/modlist"
 for m in $mods; do
 	modprobe -S "$kver" --show-depends "$m" || die "module $m not found for $kver"
@@ -110,6 +127,12 @@ if [ "$uefi" = 1 ]; then
 	echo qemu-uefi-node > "$root/etc/hostname"
 	echo 9e4c7a1f2b8d4e63a0f5c2d7b1e8a346 > "$root/etc/machine-id"
 	printf '%s\n' 'want_blocks="nvme0n1"' 'want_sata=0' 'want_nics=1' > "$root/etc/capture-want"
+elif [ "$machine" = usb-nvme-subsys ]; then
+	# nvme0n1: the subsystem head; nvme0c0n1/nvme0c1n1: its paths; sda: the USB disk
+	echo qemu-usb-node > "$root/etc/hostname"
+	echo 0b8e5c7d2a194f36b1d0e4a7c9f3265e > "$root/etc/machine-id"
+	printf '%s\n' 'want_blocks="nvme0n1 nvme0c0n1 nvme0c1n1 sda"' 'want_sata=0' 'want_nics=1' \
+		> "$root/etc/capture-want"
 else
 	echo qemu-node1 > "$root/etc/hostname"
 	echo 5d2f8a0c3b7e4916a4c1e8f2d0b6a973 > "$root/etc/machine-id"
@@ -191,7 +214,9 @@ chmod 755 "$root/init" "$root/capture-sysfs.sh"
 
 # ---------------------------------------------------------------- disks
 truncate -s 64M "$work/nvme0.img"
-if [ "$uefi" = 0 ]; then
+if [ "$machine" = usb-nvme-subsys ]; then
+	truncate -s 48M "$work/usb0.img"
+elif [ "$uefi" = 0 ]; then
 	truncate -s 128M "$work/nvme1.img"
 	truncate -s 96M "$work/sata0.img"
 fi
@@ -221,6 +246,35 @@ if [ "$uefi" = 1 ]; then
 		-device e1000e,netdev=n0,mac=52:54:00:aa:00:01,addr=02.0,romfile= \
 		-drive "file=$work/nvme0.img,if=none,id=nv0,format=raw" \
 		-device nvme,serial=NVME-UEFI-0001,drive=nv0,addr=04.0 \
+		</dev/null || rc=$?
+elif [ "$machine" = usb-nvme-subsys ]; then
+	# Both controllers of the subsystem must exist before the shared namespace, which
+	# QEMU attaches to every controller of the subsystem when it is created. The namespace
+	# UUID is fixed rather than random (the kernel ignores the namespace IDs of QEMU's
+	# controller, NVME_QUIRK_BOGUS_NID, so the wwid is the nvme.<vid>-<serial>-... form).
+	echo "qemu-capture: booting $kernel (TCG, USB disk + NVMe subsystem) ..."
+	timeout "$qtimeout" qemu-system-x86_64 \
+		-machine q35 -accel tcg -cpu max -smp 2 -m 1024 \
+		-nographic -nodefaults -no-reboot -monitor none \
+		-kernel "$kernel" -initrd "$work/initrd.gz" \
+		-append "console=ttyS0 BOOTIF=01-52-54-00-5e-00-01 quiet" \
+		-serial "file:$work/console.log" \
+		-serial "file:$work/capture.txt" \
+		-smbios "type=1,manufacturer=Dell Inc.,product=OptiPlex 7070,serial=7XK2QF3,uuid=4c4c4544-0058-4b10-8032-b7c04f514633,sku=085A,family=OptiPlex" \
+		-smbios "type=2,manufacturer=Dell Inc.,product=0YNVJG,serial=/7XK2QF3/CNFCW0097J00LA/" \
+		-smbios "type=3,manufacturer=Dell Inc.,serial=7XK2QF3" \
+		-device VGA,addr=01.0 \
+		-nic none \
+		-netdev user,id=n0,restrict=on \
+		-device e1000e,netdev=n0,mac=52:54:00:5e:00:01,addr=02.0,romfile= \
+		-device nvme-subsys,id=subsys0,nqn=nqn.2014-08.org.example:dualport-ssd-0001 \
+		-device nvme,id=nvmec0,serial=DPSSD0001SN,subsys=subsys0,addr=04.0 \
+		-device nvme,id=nvmec1,serial=DPSSD0001SN,subsys=subsys0,addr=05.0 \
+		-drive "file=$work/nvme0.img,if=none,id=nv0,format=raw" \
+		-device nvme-ns,drive=nv0,bus=nvmec0,nsid=1,shared=on,uuid=5b8a3c1e-2f47-4d69-9e0b-7c1d2a3f4e50 \
+		-device qemu-xhci,id=xhci,addr=07.0 \
+		-drive "file=$work/usb0.img,if=none,id=usb0,format=raw" \
+		-device usb-storage,bus=xhci.0,port=1,drive=usb0,serial=S5SXNG0R300117Z \
 		</dev/null || rc=$?
 else
 	echo "qemu-capture: booting $kernel (TCG) ..."

@@ -246,6 +246,15 @@ is "$(q '[.disks[] | select(.serial == "E2ENVME0002") | .filesystems[0].type, .f
 	'["ext4","k8s-data"]' "$mode: the ext4 label of the data disk"
 is "$(q '[.nics[] | select(.virtual == false) | .mac] | sort')" '["52:54:00:e2:e0:01","52:54:00:e2:e0:02"]' \
 	"$mode: NIC MACs"
+# names from the image's own pci.ids (package pci.ids in mkosi.conf): a real node's report
+# names its devices; these are the lines pci.ids has for QEMU's emulated NVMe and NICs
+pci_name() { q "[.pci_devices[] | select(.vendor_id == \"$1\" and .device_id == \"$2\")][0] | [.vendor_name, .device_name]"; }
+is "$(pci_name 1b36 0010)" '["Red Hat, Inc.","QEMU NVM Express Controller"]' \
+	"$mode: pci.ids in the image names the NVMe controller"
+is "$(pci_name 1af4 1000)" '["Red Hat, Inc.","Virtio network device"]' \
+	"$mode: pci.ids in the image names the virtio NIC"
+[ "$mode" = pxe ] && is "$(pci_name 8086 100e)" '["Intel Corporation","82540EM Gigabit Ethernet Controller"]' \
+	"pxe: pci.ids in the image names the e1000 NIC"
 is "$(q '.boot.mode')" "$([ "$mode" = usb ] && echo '"uefi"' || echo '"bios"')" "$mode: boot mode"
 [ "$mode" = pxe ] && is "$(q '.boot.pxe_mac')" "\"$pxe_mac\"" "pxe: the PXE MAC from BOOTIF="
 mac_re=$pxe_mac

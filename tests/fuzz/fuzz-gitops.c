@@ -10,7 +10,7 @@
  * gitops.c is compiled into this file so its static parsers can be reached; the network
  * and file writes it would call are stubbed out below.
  */
-#include "../../node-agent/gitops.c"
+#include "../../node-agent/gitops/gitops.c"
 
 #include <assert.h>
 #include <stdint.h>

@@ -22,9 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "diff.h"
-#include "inventory-json.h"
-#include "report.h"
+#include "fleet/diff.h"
+#include "inventory/inventory-json.h"
+#include "fleet/report.h"
 
 #define PATH "fuzz.json"
 

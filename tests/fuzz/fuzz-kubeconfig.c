@@ -37,13 +37,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "fetch.h"
-#include "join.h"
-#include "kube.h"
-#include "kubeconfig.h"
-#include "plan.h"
-#include "preflight.h"
+#include "config/config.h"
+#include "basic/fetch.h"
+#include "join/join.h"
+#include "kube/kube.h"
+#include "kube/kubeconfig.h"
+#include "plan/plan.h"
+#include "join/preflight.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

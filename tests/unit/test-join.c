@@ -18,9 +18,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "kube.h"
-#include "kubeconfig.h"
-#include "preflight.h"
+#include "basic/fileio.h"
+#include "kube/kube.h"
+#include "kube/kubeconfig.h"
+#include "join/preflight.h"
 
 #define CA_PEM	 "-----BEGIN CERTIFICATE-----\nMIIBca\n-----END CERTIFICATE-----\n"
 #define CERT_PEM "-----BEGIN CERTIFICATE-----\nMIIBcert\n-----END CERTIFICATE-----\n"
@@ -610,25 +611,39 @@ static void test_kubeconfig(void)
 	free(key);
 }
 
-/* --- read_text_file --- */
+/* --- read_full_file --- */
 
-static void test_read_text_file(void)
+static void test_read_full_file(void)
 {
 	char *p = put("rt/file", "0123456789", 0644), *buf = NULL, *d = NULL;
 	size_t len = 0;
 
-	ok(read_text_file(p, 10, &buf, &len) == 0 && len == 10 && !strcmp(buf, "0123456789"),
-	   "read_text_file: a file of exactly the limit");
+	ok(read_full_file(p, 10, &buf, &len) == 0 && len == 10 && !strcmp(buf, "0123456789"),
+	   "read_full_file: a file of exactly the limit");
 	free(buf);
 	buf = NULL;
-	ok(read_text_file(p, 9, &buf, &len) == -EFBIG && !buf,
-	   "read_text_file: one byte more: -EFBIG");
+	ok(read_full_file(p, 9, &buf, &len) == -EFBIG && !buf,
+	   "read_full_file: one byte more: -EFBIG");
 	if (asprintf(&d, "%s/rt", dir) < 0)
 		abort();
-	ok(read_text_file(d, 100, &buf, &len) == -EISDIR, "read_text_file: a directory: -EISDIR");
-	ok(read_text_file("/dev/null", 100, &buf, &len) == -EINVAL,
-	   "read_text_file: a device: -EINVAL");
+	ok(read_full_file(d, 100, &buf, &len) == -EISDIR, "read_full_file: a directory: -EISDIR");
+	ok(read_full_file("/dev/null", 100, &buf, &len) == -EINVAL,
+	   "read_full_file: a device: -EINVAL");
 	free(d);
+	free(p);
+	p = put("rt/empty", "", 0644);
+	ok(read_full_file(p, 10, &buf, &len) == 0 && len == 0 && buf && buf[0] == '\0',
+	   "read_full_file: an empty file: an empty string");
+	free(buf);
+	buf = NULL;
+	/* a stream longer than the bound (no size to stat): -EFBIG, nothing returned */
+	int fds[2];
+	if (pipe(fds) < 0 || write(fds[1], "0123456789abcdef", 16) != 16)
+		abort();
+	close(fds[1]);
+	ok(read_full_fd(fds[0], 15, &buf, &len) == -EFBIG && !buf,
+	   "read_full_fd: a pipe with one byte more than the bound: -EFBIG");
+	close(fds[0]);
 	free(p);
 }
 
@@ -714,7 +729,7 @@ int main(void)
 	test_base64();
 	test_token();
 	test_kubeconfig();
-	test_read_text_file();
+	test_read_full_file();
 	test_kube();
 	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	printf("1..%d\n", n_tests);

@@ -1,0 +1,457 @@
+/* SPDX-License-Identifier: MIT */
+/* Applying a plan: atomic file writes, unit enablement, data disk formatting. */
+#define _GNU_SOURCE
+#include <blkid.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "apply/apply.h"
+#include "basic/fileio.h"
+#include "basic/dl.h"
+
+extern char **environ;
+
+#define FILE_MAX (4u * 1024 * 1024)
+
+/* --- fault injection for crash-safety tests --- */
+
+static unsigned fault_count;
+
+static void fault_point(const char *when)
+{
+	const char *f = getenv("NODE_AGENT_FAULT");
+	size_t n = strlen(when);
+	unsigned long at;
+
+	if (!f || strncmp(f, when, n) != 0 || f[n] != ':')
+		return;
+	at = strtoul(f + n + 1, NULL, 10);
+	if (at > 0 && fault_count + 1 == at) {
+		fprintf(stderr, "node-agent: fault injected %s of file %lu\n", when, at);
+		_exit(70);
+	}
+}
+
+/* --- paths and reads --- */
+
+static char *join(const char *target, const char *path)
+{
+	char *s = NULL;
+	size_t n = strlen(target);
+
+	while (n > 1 && target[n - 1] == '/')
+		n--;
+	if (n == 1 && target[0] == '/')
+		n = 0;
+	if (asprintf(&s, "%.*s%s", (int)n, target, path) < 0)
+		return NULL;
+	return s;
+}
+
+/* Existing content and mode; -ENOENT when there is no file. */
+static int read_existing(const char *path, char **ret, unsigned *ret_mode)
+{
+	struct stat st;
+	int r = read_full_file_at(AT_FDCWD, path, O_NOFOLLOW, FILE_MAX, ret, NULL, &st);
+
+	if (r == -EISDIR || r == -EFBIG || r == -ELOOP)
+		return -EINVAL;
+	if (r < 0)
+		return r;
+	*ret_mode = st.st_mode & 07777;
+	return 0;
+}
+
+static int mkdir_parents(const char *path)
+{
+	char *p = strdup(path);
+
+	if (!p)
+		return -ENOMEM;
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST) {
+			int r = -errno;
+			free(p);
+			return r;
+		}
+		*s = '/';
+	}
+	free(p);
+	return 0;
+}
+
+static int fsync_dir_of(const char *path)
+{
+	char *d = strdup(path), *slash;
+	int fd, r = 0;
+
+	if (!d)
+		return -ENOMEM;
+	slash = strrchr(d, '/');
+	if (slash == d)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		r = -errno;
+	if (fd >= 0)
+		close(fd);
+	free(d);
+	return r;
+}
+
+/* temp file beside the target, fsync, rename over it, fsync the directory */
+int write_atomic(const char *path, const char *content, unsigned mode)
+{
+	char *tmp = NULL;
+	const char *base = strrchr(path, '/');
+	size_t len = strlen(content), off = 0;
+	int fd, r = 0;
+
+	if (asprintf(&tmp, "%.*s.%s.node-agent-tmp", (int)(base - path + 1), path, base + 1) < 0)
+		return -ENOMEM;
+	r = mkdir_parents(path);
+	if (r < 0)
+		goto out;
+	unlink(tmp); /* left over from an interrupted run */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode & 0777);
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	while (off < len) {
+		ssize_t k = write(fd, content + off, len - off);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		off += (size_t)k;
+	}
+	if (r == 0 && fchmod(fd, mode) < 0)
+		r = -errno;
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		goto out;
+	}
+	fault_point("before-rename");
+	if (rename(tmp, path) < 0) {
+		r = -errno;
+		unlink(tmp);
+		goto out;
+	}
+	fault_point("after-rename");
+	r = fsync_dir_of(path);
+out:
+	free(tmp);
+	return r;
+}
+
+/* --- diff for --dry-run --- */
+
+static char **split_lines(const char *s, size_t *ret_n)
+{
+	size_t n = 0, cap = 16;
+	char **v = malloc(cap * sizeof(char *));
+
+	for (const char *p = s; v && p && *p;) {
+		const char *e = strchr(p, '\n');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		if (n == cap) {
+			char **nv = reallocarray(v, cap *= 2, sizeof(char *));
+			if (!nv)
+				break;
+			v = nv;
+		}
+		v[n++] = strndup(p, l);
+		p = e ? e + 1 : NULL;
+	}
+	*ret_n = n;
+	return v;
+}
+
+/* A unified diff (one hunk, whole-file context) from an LCS table: the files we write
+ * are small configs, so O(n*m) is fine; bounded to keep it so. */
+static void print_diff(FILE *out, const char *path, const char *old, const char *new)
+{
+	size_t n, m;
+	char **a = split_lines(old ? old : "", &n), **b = split_lines(new, &m);
+	unsigned *t;
+
+	fprintf(out, "--- %s\n+++ %s\n", old ? path : "/dev/null", path);
+	if (n > 4000 || m > 4000 || !(t = calloc((n + 1) * (m + 1), sizeof(unsigned)))) {
+		fprintf(out, "@@ (too large to show) @@\n");
+		goto out;
+	}
+	for (size_t i = n; i-- > 0;)
+		for (size_t j = m; j-- > 0;)
+			t[i * (m + 1) + j] = !strcmp(a[i], b[j])
+						     ? t[(i + 1) * (m + 1) + j + 1] + 1
+						     : (t[(i + 1) * (m + 1) + j] > t[i * (m + 1) + j + 1]
+								? t[(i + 1) * (m + 1) + j]
+								: t[i * (m + 1) + j + 1]);
+	fprintf(out, "@@ -%zu,%zu +%zu,%zu @@\n", n ? (size_t)1 : 0, n, m ? (size_t)1 : 0, m);
+	for (size_t i = 0, j = 0; i < n || j < m;) {
+		if (i < n && j < m && !strcmp(a[i], b[j])) {
+			fprintf(out, " %s\n", a[i]);
+			i++, j++;
+		} else if (j < m && (i == n || t[i * (m + 1) + j + 1] >= t[(i + 1) * (m + 1) + j]))
+			fprintf(out, "+%s\n", b[j++]);
+		else
+			fprintf(out, "-%s\n", a[i++]);
+	}
+	free(t);
+out:
+	for (size_t i = 0; i < n; i++)
+		free(a[i]);
+	for (size_t i = 0; i < m; i++)
+		free(b[i]);
+	free(a);
+	free(b);
+}
+
+/* --- units --- */
+
+/* What `systemctl enable` does for WantedBy=local-fs.target, done on files so it also
+ * works on a target directory. */
+static int enable_unit(const char *target, const char *unit, bool dry_run, FILE *out,
+		       apply_result *res)
+{
+	char *link = NULL, *want = NULL, *path;
+	char buf[PATH_MAX];
+	ssize_t k;
+	int r = 0;
+
+	if (asprintf(&want, "../%s", unit) < 0 ||
+	    asprintf(&link, "/etc/systemd/system/local-fs.target.wants/%s", unit) < 0) {
+		free(want);
+		return -ENOMEM;
+	}
+	path = join(target, link);
+	if (!path) {
+		r = -ENOMEM;
+		goto out;
+	}
+	k = readlink(path, buf, sizeof(buf) - 1);
+	if (k >= 0 && (size_t)k == strlen(want) && !strncmp(buf, want, (size_t)k)) {
+		fprintf(out, "  unchanged %s (enabled)\n", unit);
+		res->unchanged++;
+		goto out;
+	}
+	fprintf(out, "  %s %s -> %s\n", dry_run ? "would enable" : "enable", link, want);
+	res->changed++;
+	if (dry_run)
+		goto out;
+	if ((r = mkdir_parents(path)) < 0)
+		goto out;
+	unlink(path);
+	if (symlink(want, path) < 0)
+		r = -errno;
+out:
+	free(path);
+	free(link);
+	free(want);
+	return r;
+}
+
+/* On the running system: reload systemd and start the mount, before K3s needs it. */
+static void start_unit_live(const char *unit, FILE *out)
+{
+	sd_bus *bus = NULL;
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	int r;
+
+	if (dl_systemd() < 0 || sym_sd_booted() <= 0 || sym_sd_bus_open_system(&bus) < 0)
+		return;
+	sym_sd_bus_set_method_call_timeout(bus, 30 * 1000000ULL);
+	r = sym_sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+			       "org.freedesktop.systemd1.Manager", "Reload", &e, NULL, "");
+	if (r >= 0)
+		r = sym_sd_bus_call_method(bus, "org.freedesktop.systemd1",
+					   "/org/freedesktop/systemd1",
+					   "org.freedesktop.systemd1.Manager", "StartUnit", &e, NULL,
+					   "ss", unit, "replace");
+	if (r < 0)
+		fprintf(out, "  warning: could not start %s: %s\n", unit,
+			e.message ? e.message : strerror(-r));
+	else
+		fprintf(out, "  start %s\n", unit);
+	sym_sd_bus_error_free(&e);
+	sym_sd_bus_unref(bus);
+}
+
+/* --- data disk --- */
+
+/* Fresh libblkid look at the device right before formatting: the plan may be older than
+ * the disk's contents. Returns 1 when any signature is present, 0 when blank. */
+static int device_has_signature(const char *dev, char **ret_first)
+{
+	blkid_probe pr = blkid_new_probe_from_filename(dev);
+	int r = 0;
+
+	if (!pr)
+		return -errno ? -errno : -EIO;
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_BADCSUM);
+	blkid_probe_enable_partitions(pr, 1);
+	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
+	if (blkid_do_probe(pr) == 0) {
+		const char *t = NULL;
+		if (blkid_probe_lookup_value(pr, "TYPE", &t, NULL) < 0)
+			blkid_probe_lookup_value(pr, "PTTYPE", &t, NULL);
+		*ret_first = strdup(t ? t : "unknown");
+		r = 1;
+	}
+	blkid_free_probe(pr);
+	return r;
+}
+
+static int run_wait(char *const argv[])
+{
+	pid_t pid;
+	int status, r;
+
+	r = posix_spawnp(&pid, argv[0], NULL, NULL, argv, environ);
+	if (r != 0)
+		return -r;
+	for (int i = 0; i < 6000; i++) { /* 10 minutes at most */
+		pid_t w = waitpid(pid, &status, WNOHANG);
+		if (w == pid)
+			return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+		if (w < 0)
+			return -errno;
+		nanosleep(&(struct timespec){ .tv_nsec = 100000000 }, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	return -ETIMEDOUT;
+}
+
+static int apply_disk(const plan_disk *d, const char *target, bool dry_run, FILE *out,
+		      apply_result *res)
+{
+	char *rel = NULL, *dev = NULL, *first = NULL;
+	int r = 0;
+
+	if (strcmp(d->action, "format") != 0) {
+		fprintf(out, "  unchanged %s: %s\n", d->device, d->reason);
+		res->unchanged++;
+		return 0;
+	}
+	if (asprintf(&rel, "/dev/%s", d->device) < 0 || !(dev = join(target, rel))) {
+		free(rel);
+		return -ENOMEM;
+	}
+	if (!d->wipe_allowed) {
+		r = device_has_signature(dev, &first);
+		if (r != 0) {
+			fprintf(out, "  refuse %s: %s\n", dev,
+				r > 0 ? "it is no longer blank" : "it cannot be read");
+			if (first)
+				fprintf(out, "    found %s signature; nothing was written\n", first);
+			res->failed++;
+			r = r > 0 ? -EEXIST : r;
+			goto out;
+		}
+	}
+	fprintf(out, "  %s %s: ext4, label %s, uuid %s (%s)\n", dry_run ? "would format" : "format",
+		dev, d->fs_label, d->fs_uuid, d->reason);
+	res->changed++;
+	if (!dry_run) {
+		char *argv[] = { "mkfs.ext4", "-q", "-F", "-L", d->fs_label, "-U", d->fs_uuid, dev,
+				 NULL };
+		r = run_wait(argv);
+		if (r < 0) {
+			fprintf(out, "  failed: mkfs.ext4 %s: %s\n", dev, strerror(-r));
+			res->failed++;
+		}
+	}
+out:
+	free(first);
+	free(rel);
+	free(dev);
+	return r;
+}
+
+int apply_plan(const na_plan *plan, const char *target, bool dry_run, FILE *out,
+	       apply_result *ret)
+{
+	apply_result res = { 0 };
+	int r, first_error = 0;
+	bool live = !strcmp(target, "/"), disk_ready = true;
+
+	fault_count = 0;
+	/* the disk first: a mount unit must not point at a disk that was not prepared */
+	if (plan->disk) {
+		r = apply_disk(plan->disk, target, dry_run, out, &res);
+		if (r < 0) {
+			first_error = r;
+			disk_ready = false;
+		}
+	}
+	for (size_t i = 0; i < plan->n_files; i++) {
+		const plan_file *f = &plan->files[i];
+		char *path = join(target, f->path), *old = NULL;
+		unsigned mode = 0;
+
+		if (!path)
+			return -ENOMEM;
+		if (f->needs_disk && !disk_ready) {
+			fprintf(out, "  skipped %s: the data disk is not ready\n", f->path);
+			free(path);
+			continue;
+		}
+		r = read_existing(path, &old, &mode);
+		if (r == 0 && !strcmp(old, f->content) && mode == f->mode) {
+			fprintf(out, "  unchanged %s\n", f->path);
+			res.unchanged++;
+		} else if (dry_run) {
+			fprintf(out, "  would write %s (mode %04o%s)\n", f->path, f->mode,
+				r == 0 && mode != f->mode ? ", mode changes" : "");
+			print_diff(out, f->path, r == 0 ? old : NULL, f->content);
+			res.changed++;
+		} else {
+			r = write_atomic(path, f->content, f->mode);
+			fault_count++;
+			if (r < 0) {
+				fprintf(out, "  failed %s: %s\n", f->path, strerror(-r));
+				res.failed++;
+				if (!first_error)
+					first_error = r;
+			} else {
+				fprintf(out, "  wrote %s (mode %04o)\n", f->path, f->mode);
+				res.changed++;
+			}
+		}
+		free(old);
+		free(path);
+	}
+	for (char **u = plan->units; disk_ready && u && *u; u++) {
+		r = enable_unit(target, *u, dry_run, out, &res);
+		if (r < 0 && !first_error)
+			first_error = r;
+		if (r >= 0 && live && !dry_run)
+			start_unit_live(*u, out);
+	}
+	if (res.changed == 0 && res.failed == 0)
+		fprintf(out, "nothing to change: %s already matches the plan\n", target);
+	*ret = res;
+	return first_error;
+}

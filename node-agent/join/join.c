@@ -1,0 +1,690 @@
+/* SPDX-License-Identifier: MIT */
+/* Join K3s: preflight, start the unit over D-Bus, wait for Ready, keep labels current. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "basic/dl.h"
+#include "join/join.h"
+#include "kube/k8s.h"
+#include "join/preflight.h"
+
+#define API_LABELS_MAX 64
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+__attribute__((format(printf, 2, 3))) static void progress(const join_opts *o, const char *fmt,
+							   ...)
+{
+	va_list ap;
+	char *m = NULL;
+
+	if (!o->progress)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&m, fmt, ap) < 0)
+		m = NULL;
+	va_end(ap);
+	if (m)
+		o->progress(o->userdata, m);
+	free(m);
+}
+
+__attribute__((format(printf, 2, 3))) static void set_summary(char **s, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(*s);
+	va_start(ap, fmt);
+	if (vasprintf(s, fmt, ap) < 0)
+		*s = NULL;
+	va_end(ap);
+}
+
+/* --- starting the K3s unit through systemd's D-Bus API --- */
+
+typedef struct job_wait {
+	const char *path;
+	char *result;
+} job_wait;
+
+static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+	job_wait *w = userdata;
+	uint32_t id;
+	const char *path, *unit, *result;
+
+	if (sym_sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0)
+		return 0;
+	if (w->path && !w->result && !strcmp(path, w->path))
+		w->result = strdup(result);
+	return 0;
+}
+
+static char *unit_property(sd_bus *bus, const char *unit, const char *prop)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus_message *reply = NULL;
+	const char *path;
+	char *v = NULL;
+
+	if (sym_sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+				   "org.freedesktop.systemd1.Manager", "GetUnit", &e, &reply, "s",
+				   unit) >= 0 &&
+	    sym_sd_bus_message_read(reply, "o", &path) >= 0)
+		sym_sd_bus_get_property_string(bus, "org.freedesktop.systemd1", path,
+					       "org.freedesktop.systemd1.Unit", prop, &e, &v);
+	sym_sd_bus_message_unref(reply);
+	sym_sd_bus_error_free(&e);
+	return v;
+}
+
+/*
+ * StartUnit(unit, "replace"), then wait for its job's JobRemoved signal (subscribed
+ * before the call, so a job that finishes at once is not missed), then look at the unit's
+ * state: a Type=notify K3s is "active" only once it said READY=1.
+ */
+static int start_unit(const char *unit, long timeout_s, char **msg)
+{
+	sd_bus *bus = NULL;
+	sd_bus_slot *slot = NULL;
+	sd_bus_message *reply = NULL;
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	job_wait w = { 0 };
+	char *active = NULL, *sub = NULL;
+	uint64_t deadline = now_ms() + (uint64_t)timeout_s * 1000;
+	int r;
+
+	r = dl_systemd();
+	if (r < 0) {
+		set_summary(msg, "libsystemd.so.0 cannot be loaded");
+		return r;
+	}
+	if (sym_sd_booted() <= 0) {
+		set_summary(msg, "cannot start %s: this system was not booted with systemd", unit);
+		return -EOPNOTSUPP;
+	}
+	r = sym_sd_bus_open_system(&bus);
+	if (r < 0) {
+		set_summary(msg, "cannot connect to the system bus: %s", strerror(-r));
+		return r;
+	}
+	sym_sd_bus_set_method_call_timeout(bus, 30 * 1000000ULL);
+	r = sym_sd_bus_match_signal(bus, &slot, "org.freedesktop.systemd1",
+				    "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
+				    "JobRemoved", on_job_removed, &w);
+	if (r >= 0)
+		r = sym_sd_bus_call_method(bus, "org.freedesktop.systemd1",
+					   "/org/freedesktop/systemd1",
+					   "org.freedesktop.systemd1.Manager", "Subscribe", &e, NULL,
+					   "");
+	if (r >= 0)
+		r = sym_sd_bus_call_method(bus, "org.freedesktop.systemd1",
+					   "/org/freedesktop/systemd1",
+					   "org.freedesktop.systemd1.Manager", "StartUnit", &e, &reply,
+					   "ss", unit, "replace");
+	if (r < 0) {
+		set_summary(msg, "cannot start %s: %s", unit, e.message ? e.message : strerror(-r));
+		goto out;
+	}
+	r = sym_sd_bus_message_read(reply, "o", &w.path);
+	if (r < 0) {
+		set_summary(msg, "StartUnit %s: unexpected reply", unit);
+		goto out;
+	}
+	for (;;) {
+		uint64_t now = now_ms();
+		r = sym_sd_bus_process(bus, NULL);
+		if (r < 0) {
+			set_summary(msg, "D-Bus: %s", strerror(-r));
+			goto out;
+		}
+		if (w.result)
+			break;
+		/* checked before looking for more: a busy bus (every unit's signals, after
+		 * Subscribe) must not keep us here past the deadline */
+		if (now >= deadline) {
+			set_summary(msg, "%s did not finish starting within %ld s; see journalctl -u %s",
+				    unit, timeout_s, unit);
+			r = -ETIMEDOUT;
+			goto out;
+		}
+		if (r > 0)
+			continue;
+		r = sym_sd_bus_wait(bus, (deadline - now) * 1000);
+		if (r < 0 && r != -EINTR) {
+			set_summary(msg, "D-Bus: %s", strerror(-r));
+			goto out;
+		}
+	}
+	active = unit_property(bus, unit, "ActiveState");
+	sub = unit_property(bus, unit, "SubState");
+	if (strcmp(w.result, "done") || !active || strcmp(active, "active")) {
+		set_summary(msg, "%s: start job %s, unit %s/%s; see journalctl -u %s", unit, w.result,
+			    active ? active : "?", sub ? sub : "?", unit);
+		r = -EIO;
+		goto out;
+	}
+	set_summary(msg, "%s %s (%s)", unit, active, sub ? sub : "?");
+	r = 0;
+out:
+	free(w.result);
+	free(active);
+	free(sub);
+	sym_sd_bus_message_unref(reply);
+	sym_sd_bus_slot_unref(slot);
+	sym_sd_bus_error_free(&e);
+	sym_sd_bus_unref(bus);
+	return r;
+}
+
+/* --- labels --- */
+
+static const char *map_get_string(json_object *map, const char *key)
+{
+	json_object *v;
+
+	if (!map || !json_object_object_get_ex(map, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static json_object *meta_map(json_object *node, const char *field)
+{
+	json_object *m, *f;
+
+	if (!json_object_object_get_ex(node, "metadata", &m) ||
+	    !json_object_object_get_ex(m, field, &f) || !json_object_is_type(f, json_type_object))
+		return NULL;
+	return f;
+}
+
+/* "a,b,c" contains "b"? */
+static bool list_has(const char *list, const char *key)
+{
+	size_t n = strlen(key);
+
+	for (const char *p = list; p && *p;) {
+		const char *c = strchr(p, ',');
+		size_t l = c ? (size_t)(c - p) : strlen(p);
+		if (l == n && !strncmp(p, key, n))
+			return true;
+		p = c ? c + 1 : NULL;
+	}
+	return false;
+}
+
+static bool kv_list_has(const na_kv_list *l, const char *key)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].key, key))
+			return true;
+	return false;
+}
+
+static char *keys_joined(const na_kv_list *l)
+{
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&s, &len);
+
+	if (!f)
+		return NULL;
+	for (size_t i = 0; i < l->n; i++)
+		fprintf(f, "%s%s", i ? "," : "", l->v[i].key);
+	fclose(f);
+	return s;
+}
+
+json_object *join_label_patch(json_object *node, const na_plan *plan)
+{
+	json_object *labels = meta_map(node, "labels"), *annots = meta_map(node, "annotations");
+	json_object *pl = json_object_new_object(), *pa = json_object_new_object(), *patch, *meta;
+	const char *managed = map_get_string(annots, ANNOT_MANAGED_LABELS);
+	const char *req = map_get_string(annots, ANNOT_API_LABELS);
+	char *want_managed = keys_joined(&plan->labels), *want_req = NULL;
+
+	for (size_t i = 0; i < plan->labels.n; i++) {
+		const char *have = map_get_string(labels, plan->labels.v[i].key);
+		if (!have || strcmp(have, plan->labels.v[i].value))
+			json_object_object_add(pl, plan->labels.v[i].key,
+					       json_object_new_string(plan->labels.v[i].value));
+	}
+	/* labels this agent set before and no longer wants (a GPU taken out) */
+	for (const char *p = managed; p && *p;) {
+		const char *c = strchr(p, ',');
+		char *k = strndup(p, c ? (size_t)(c - p) : strlen(p));
+		if (k && *k && !kv_list_has(&plan->labels, k) && map_get_string(labels, k))
+			json_object_object_add(pl, k, NULL);
+		free(k);
+		p = c ? c + 1 : NULL;
+	}
+	if (want_managed && (!managed || strcmp(managed, want_managed)))
+		json_object_object_add(pa, ANNOT_MANAGED_LABELS, json_object_new_string(want_managed));
+	if (plan->api_labels.n) {
+		json_object *r = json_object_new_object();
+		for (size_t i = 0; i < plan->api_labels.n; i++)
+			json_object_object_add(r, plan->api_labels.v[i].key,
+					       json_object_new_string(plan->api_labels.v[i].value));
+		want_req = strdup(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN |
+									   JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(r);
+		if (want_req && (!req || strcmp(req, want_req)))
+			json_object_object_add(pa, ANNOT_API_LABELS, json_object_new_string(want_req));
+	} else if (req)
+		json_object_object_add(pa, ANNOT_API_LABELS, NULL);
+	free(want_managed);
+	free(want_req);
+	if (!json_object_object_length(pl) && !json_object_object_length(pa)) {
+		json_object_put(pl);
+		json_object_put(pa);
+		return NULL;
+	}
+	patch = json_object_new_object();
+	meta = json_object_new_object();
+	json_object_object_add(patch, "metadata", meta);
+	if (json_object_object_length(pl))
+		json_object_object_add(meta, "labels", pl);
+	else
+		json_object_put(pl);
+	if (json_object_object_length(pa))
+		json_object_object_add(meta, "annotations", pa);
+	else
+		json_object_put(pa);
+	return patch;
+}
+
+/* --- server side: api-labels requests --- */
+
+/* Whether the shared config could give some node this label: a rule's node_role, or a
+ * rule's labels. A node cannot talk a server into any other restricted label. */
+static bool config_allows(const na_config *cfg, const char *key, const char *value)
+{
+	static const char role_prefix[] = "node-role.kubernetes.io/";
+
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		const na_rule *r = &cfg->rules[i];
+		if (r->node_role && !strncmp(key, role_prefix, sizeof(role_prefix) - 1) &&
+		    !strcmp(key + sizeof(role_prefix) - 1, r->node_role) && !strcmp(value, "true"))
+			return true;
+		for (size_t j = 0; j < r->n_labels; j++)
+			if (!strcmp(r->labels[j].key, key) && !strcmp(r->labels[j].value, value))
+				return true;
+	}
+	return false;
+}
+
+/* Whether some value of this key is one config_allows(): the only labels a server may
+ * take away again. applied-api-labels is an annotation the node can write itself, so it
+ * must not be able to make a server remove labels an administrator set (for example
+ * node-restriction.kubernetes.io/..., which exist because a node cannot change them). */
+static bool config_gives_key(const na_config *cfg, const char *key)
+{
+	static const char role_prefix[] = "node-role.kubernetes.io/";
+
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		const na_rule *r = &cfg->rules[i];
+		if (r->node_role && !strncmp(key, role_prefix, sizeof(role_prefix) - 1) &&
+		    !strcmp(key + sizeof(role_prefix) - 1, r->node_role))
+			return true;
+		for (size_t j = 0; j < r->n_labels; j++)
+			if (!strcmp(r->labels[j].key, key))
+				return true;
+	}
+	return false;
+}
+
+static json_object *parse_request(const char *s, const char **why)
+{
+	json_tokener *tok;
+	json_object *o;
+
+	if (strlen(s) > 16384) {
+		*why = "larger than 16 KiB";
+		return NULL;
+	}
+	tok = json_tokener_new_ex(4);
+	if (!tok)
+		return NULL;
+	o = json_tokener_parse_ex(tok, s, (int)strlen(s));
+	if (json_tokener_get_error(tok) != json_tokener_success || !o ||
+	    !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		json_tokener_free(tok);
+		*why = "not a JSON object";
+		return NULL;
+	}
+	json_tokener_free(tok);
+	if (json_object_object_length(o) > API_LABELS_MAX) {
+		json_object_put(o);
+		*why = "too many labels";
+		return NULL;
+	}
+	return o;
+}
+
+/* The annotation is written by the node: what it asks for goes to the journal only if it
+ * cannot forge lines there. */
+static bool log_safe(const char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return false;
+	return true;
+}
+
+static int reconcile_node(const na_config *cfg, kube_client *admin, json_object *node, FILE *log)
+{
+	json_object *m, *n, *labels = meta_map(node, "labels"), *annots = meta_map(node, "annotations");
+	const char *name = NULL, *reqs, *applied, *why = NULL;
+	json_object *req = NULL, *pl = json_object_new_object(), *patch = NULL;
+	char *new_applied = NULL, *err = NULL;
+	size_t len = 0;
+	FILE *f;
+	int r = 0, n_keys = 0;
+
+	if (json_object_object_get_ex(node, "metadata", &m) &&
+	    json_object_object_get_ex(m, "name", &n))
+		name = json_object_get_string(n);
+	reqs = map_get_string(annots, ANNOT_API_LABELS);
+	applied = map_get_string(annots, ANNOT_APPLIED_API_LABELS);
+	if (!name || !log_safe(name) || (!reqs && !applied))
+		goto out;
+	if (reqs && !(req = parse_request(reqs, &why)))
+		fprintf(log, "node %s: ignoring %s: %s\n", name, ANNOT_API_LABELS, why ? why : "?");
+	f = open_memstream(&new_applied, &len);
+	if (!f) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if (!req)
+		req = json_object_new_object();
+	json_object_object_foreach(req, k, v)
+	{
+		const char *val = json_object_is_type(v, json_type_string) ? json_object_get_string(v)
+									   : NULL;
+		const char *have;
+		if (!val || !k8s_label_key_valid(k, &why) || !k8s_label_value_valid(val, &why)) {
+			fprintf(log, "node %s: refusing label %s: not a valid label\n", name,
+				log_safe(k) ? k : "(with unprintable characters)");
+			continue;
+		}
+		if (!config_allows(cfg, k, val)) {
+			fprintf(log, "node %s: refusing label %s=%s: no rule of the config gives it\n",
+				name, k, val);
+			continue;
+		}
+		fprintf(f, "%s%s", n_keys++ ? "," : "", k);
+		have = map_get_string(labels, k);
+		if (!have || strcmp(have, val)) {
+			json_object_object_add(pl, k, json_object_new_string(val));
+			fprintf(log, "node %s: label %s=%s\n", name, k, val);
+		}
+	}
+	fclose(f);
+	/* what a server applied before and the node no longer asks for */
+	for (const char *p = applied; p && *p;) {
+		const char *c = strchr(p, ',');
+		char *key = strndup(p, c ? (size_t)(c - p) : strlen(p));
+		if (key && *key && !list_has(new_applied, key) && map_get_string(labels, key) &&
+		    config_gives_key(cfg, key)) {
+			json_object_object_add(pl, key, NULL);
+			fprintf(log, "node %s: removing label %s (no longer requested)\n", name, key);
+		}
+		free(key);
+		p = c ? c + 1 : NULL;
+	}
+	if (!json_object_object_length(pl) && applied && !strcmp(applied, new_applied ? new_applied : ""))
+		goto out;
+	if (!json_object_object_length(pl) && !applied && (!new_applied || !*new_applied))
+		goto out;
+	patch = json_object_new_object();
+	m = json_object_new_object();
+	json_object_object_add(patch, "metadata", m);
+	json_object_object_add(m, "labels", json_object_get(pl));
+	n = json_object_new_object();
+	json_object_object_add(n, ANNOT_APPLIED_API_LABELS,
+			       new_applied && *new_applied ? json_object_new_string(new_applied) : NULL);
+	json_object_object_add(m, "annotations", n);
+	r = kube_patch_node(admin, name, patch, NULL, &err);
+	if (r < 0)
+		fprintf(log, "node %s: %s\n", name, err ? err : strerror(-r));
+	else
+		r = 1;
+out:
+	json_object_put(req);
+	json_object_put(pl);
+	json_object_put(patch);
+	free(new_applied);
+	free(err);
+	return r;
+}
+
+int roles_reconcile(const na_config *cfg, kube_client *admin, FILE *log)
+{
+	json_object *list = NULL, *items;
+	char *err = NULL;
+	int r, changed = 0, failed = 0;
+
+	r = kube_list_nodes(admin, &list, &err);
+	if (r < 0) {
+		fprintf(log, "cannot list nodes: %s\n", err ? err : strerror(-r));
+		free(err);
+		return r;
+	}
+	if (json_object_object_get_ex(list, "items", &items) &&
+	    json_object_is_type(items, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(items); i++) {
+			r = reconcile_node(cfg, admin, json_object_array_get_idx(items, i), log);
+			if (r > 0)
+				changed++;
+			else if (r < 0)
+				failed++;
+		}
+	json_object_put(list);
+	return failed ? -EIO : changed;
+}
+
+/* --- the join --- */
+
+static int client_from(const char *target, const char *path, long timeout_s, kube_client **ret,
+		       char **err)
+{
+	kubeconfig *kc = NULL;
+	int r;
+
+	r = kubeconfig_load(target, path, &kc, err);
+	if (r < 0)
+		return r;
+	r = kube_client_new(kc, timeout_s, ret, err);
+	kubeconfig_free(kc);
+	return r;
+}
+
+/* Until the Node exists and is Ready, or the deadline. The kubeconfig itself appears only
+ * once K3s has its certificates, so it is (re)read on every attempt; the client that saw
+ * the node Ready is handed back for the label patch. */
+static int wait_ready(const join_opts *o, const char *kcpath, const char *name, char **msg,
+		      json_object **ret_node, kube_client **ret_client)
+{
+	uint64_t deadline = now_ms() + (uint64_t)(o->ready_timeout_s > 0 ? o->ready_timeout_s : 600) * 1000;
+	char *last = NULL;
+	int r = -ETIMEDOUT;
+
+	for (unsigned attempt = 0;; attempt++) {
+		kube_client *c = NULL;
+		json_object *node = NULL;
+		char *err = NULL, *now = NULL;
+		const char *why;
+
+		r = client_from(o->target, kcpath, o->request_timeout_s, &c, &err);
+		if (r >= 0) {
+			r = kube_get_node(c, name, &node, &err);
+			if (r == 0 && kube_node_ready(node, &why) == 1) {
+				free(err);
+				free(last);
+				*ret_node = node;
+				*ret_client = c;
+				return 0;
+			}
+			if (r == 0 && asprintf(&now, "node %s registered, not Ready yet: %s", name, why) < 0)
+				now = NULL;
+			else if (r == -ENOENT && asprintf(&now, "waiting for node %s to register", name) < 0)
+				now = NULL;
+			json_object_put(node);
+		}
+		kube_client_free(c);
+		if (!now)
+			now = err ? strdup(err) : strdup(strerror(-r));
+		free(err);
+		if (now && (!last || strcmp(now, last)))
+			progress(o, "%s", now);
+		free(last);
+		last = now;
+		/* credentials refused, or a kubeconfig we will not use (insecure), is final */
+		if (r == -EACCES || r == -EPERM) {
+			set_summary(msg, "%s", last ? last : "access denied");
+			break;
+		}
+		if (now_ms() + 2000 > deadline) {
+			set_summary(msg, "node %s not Ready within %ld s: %s", name,
+				    o->ready_timeout_s > 0 ? o->ready_timeout_s : 600L,
+				    last ? last : "?");
+			r = -ETIMEDOUT;
+			break;
+		}
+		/* 0.5 s at first (a stand-in registers at once), then 2 s */
+		usleep(attempt < 10 ? 500000 : 2000000);
+	}
+	free(last);
+	return r;
+}
+
+int join_cluster(const na_config *cfg, const na_plan *plan, const join_opts *o, char **ret_summary)
+{
+	const bool server = plan->role == ROLE_SERVER || plan->role == ROLE_SERVER_INIT;
+	const char *unit = server ? "k3s.service" : "k3s-agent.service";
+	preflight_result pf = { 0 };
+	json_object *node = NULL, *patch;
+	kube_client *c = NULL;
+	char *msg = NULL, *err = NULL, *k3s = NULL, *unit_msg = NULL, *labels_msg = NULL;
+	char *roles_log = NULL;
+	size_t roles_len = 0;
+	int r;
+
+	*ret_summary = NULL;
+	if (!server && !cfg->server) {
+		set_summary(ret_summary, "role agent needs cluster.server in the config");
+		return -EINVAL;
+	}
+	if (asprintf(&k3s, "%s%s", o->target && strcmp(o->target, "/") ? o->target : "",
+		     K3S_BINARY) < 0)
+		return -ENOMEM;
+	if (o->start_units && access(k3s, X_OK) < 0) {
+		set_summary(ret_summary,
+			    "K3s is not in this image (no %s): build the image with K3S_BINARY=... "
+			    "to join a cluster",
+			    K3S_BINARY);
+		free(k3s);
+		return 1;
+	}
+	free(k3s);
+
+	/* 1. the server must be the cluster the token belongs to; nothing is sent before */
+	if (plan->role != ROLE_SERVER_INIT) {
+		progress(o, "preflight: verifying %s", cfg->server);
+		r = preflight_check(cfg, o->request_timeout_s > 0 ? o->request_timeout_s : 15, &pf);
+		if (r < 0) {
+			set_summary(ret_summary, "preflight: %s", pf.message);
+			preflight_result_done(&pf);
+			return r;
+		}
+		progress(o, "preflight: %s", pf.message);
+		preflight_result_done(&pf);
+	}
+
+	/* 2. K3s itself */
+	if (o->start_units) {
+		progress(o, "starting %s", unit);
+		r = start_unit(unit, o->unit_timeout_s > 0 ? o->unit_timeout_s : 300, &unit_msg);
+		if (r < 0) {
+			set_summary(ret_summary, "%s", unit_msg ? unit_msg : strerror(-r));
+			free(unit_msg);
+			return r;
+		}
+		progress(o, "%s", unit_msg);
+	}
+
+	/* 3. Ready, seen with the node's own credentials */
+	r = wait_ready(o, K3S_KUBELET_KUBECONFIG, plan->node_name, &msg, &node, &c);
+	if (r < 0) {
+		set_summary(ret_summary, "%s", msg ? msg : strerror(-r));
+		goto out;
+	}
+	progress(o, "node %s is Ready", plan->node_name);
+
+	/* 4. labels it may set itself, and its request for the others */
+	patch = join_label_patch(node, plan);
+	if (patch) {
+		/* with the client that saw the node Ready: the kubelet's own credentials */
+		r = kube_patch_node(c, plan->node_name, patch, NULL, &err);
+		json_object_put(patch);
+		if (r < 0) {
+			set_summary(ret_summary, "labels: %s", err ? err : strerror(-r));
+			goto out;
+		}
+		set_summary(&labels_msg, "labels updated");
+	} else
+		set_summary(&labels_msg, "labels current");
+	c = kube_client_free(c);
+
+	/* 5. servers apply every node's api-labels request (their own included) */
+	if (server) {
+		FILE *f = open_memstream(&roles_log, &roles_len);
+		r = client_from(o->target, K3S_ADMIN_KUBECONFIG, o->request_timeout_s, &c, &err);
+		if (r >= 0 && f)
+			r = roles_reconcile(cfg, c, f);
+		else if (f)
+			fprintf(f, "%s\n", err ? err : strerror(-r));
+		if (f)
+			fclose(f);
+		for (char *l = roles_log; l && *l;) {
+			char *nl = strchr(l, '\n');
+			if (nl)
+				*nl = '\0';
+			progress(o, "roles: %s", l);
+			l = nl ? nl + 1 : NULL;
+		}
+		if (r < 0) {
+			set_summary(ret_summary, "node %s Ready, %s; applying node roles failed",
+				    plan->node_name, labels_msg);
+			goto out;
+		}
+	}
+	set_summary(ret_summary, "node %s Ready as %s, %s%s", plan->node_name,
+		    na_role_name(plan->role), labels_msg,
+		    plan->api_labels.n ? server ? ", roles applied" : ", roles requested from the servers"
+				       : "");
+	r = 0;
+out:
+	json_object_put(node);
+	kube_client_free(c);
+	free(msg);
+	free(err);
+	free(unit_msg);
+	free(labels_msg);
+	free(roles_log);
+	return r;
+}

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/* Verify the K3s server against the token's CA hash before joining. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "basic/dl.h"
+#include "basic/fetch.h"
+#include "kube/kubeconfig.h"
+#include "basic/fileio.h"
+#include "join/preflight.h"
+
+#define TOKEN_MAX 4096
+
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
+						      ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+int token_read(const char *path, token_info *ret, char *err, size_t errlen)
+{
+	int fd, r;
+	struct stat st;
+	char *buf = NULL, *hash;
+	size_t len = 0;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!path)
+		return fail(err, errlen, "no cluster.token_file in the config");
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0) {
+		r = -errno;
+		fail(err, errlen, "token file %s cannot be read: %s", path, strerror(errno));
+		return r;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return fail(err, errlen, "token file %s is not a regular file", path);
+	}
+	/* like ssh with a private key: a secret others can read is no longer a secret */
+	if (st.st_mode & 0077) {
+		close(fd);
+		fail(err, errlen,
+		     "token file %s has mode %04o: group or others may read it; it must be 0600 "
+		     "or stricter (systemd credentials are 0400)",
+		     path, (unsigned)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		close(fd);
+		fail(err, errlen, "token file %s belongs to uid %u, not to root or to us", path,
+		     (unsigned)st.st_uid);
+		return -EPERM;
+	}
+	if (st.st_size > TOKEN_MAX) {
+		close(fd);
+		return fail(err, errlen, "token file %s is larger than %d bytes", path, TOKEN_MAX);
+	}
+	r = read_full_fd(fd, TOKEN_MAX, &buf, &len);
+	close(fd);
+	if (r < 0)
+		return r;
+	size_t size = len; /* what was read, all of it erased on refusal */
+	/* one line; surrounding white space is not part of the token */
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' ' ||
+			   buf[len - 1] == '\t'))
+		buf[--len] = '\0';
+	if (len == 0 || strpbrk(buf, "\n\r \t") || strlen(buf) != len) {
+		explicit_bzero(buf, size);
+		free(buf);
+		return fail(err, errlen, "token file %s is empty or holds more than one line", path);
+	}
+	ret->token = buf;
+	/* K10<hash>::<credentials>; the hash is what the server's /cacerts must hash to */
+	if (!strncmp(buf, "K10", 3) && (hash = strstr(buf, "::"))) {
+		size_t hl = (size_t)(hash - (buf + 3));
+		if (hl != 64 || strspn(buf + 3, "0123456789abcdefABCDEF") < 64) {
+			token_info_done(ret);
+			return fail(err, errlen,
+				    "token file %s: a K10 token must carry a 64-digit sha256 hex hash "
+				    "before \"::\"",
+				    path);
+		}
+		for (size_t i = 0; i < 64; i++) {
+			char c = buf[3 + i];
+			ret->ca_hash[i] = (char)(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c);
+		}
+		ret->ca_hash[64] = '\0';
+	}
+	return 0;
+}
+
+void token_info_done(token_info *t)
+{
+	if (t->token) {
+		explicit_bzero(t->token, strlen(t->token));
+		free(t->token);
+	}
+	t->token = NULL;
+}
+
+static char *url_of(const char *server, const char *path)
+{
+	char *u = NULL;
+	size_t n = strlen(server);
+
+	while (n > 0 && server[n - 1] == '/')
+		n--;
+	if (asprintf(&u, "%.*s%s", (int)n, server, path) < 0)
+		return NULL;
+	return u;
+}
+
+int preflight_check(const na_config *cfg, long timeout_s, preflight_result *ret)
+{
+	token_info tok;
+	fetch_opts fo = { .connect_timeout_s = timeout_s < 5 ? timeout_s : 5,
+			  .timeout_s = timeout_s,
+			  .max_bytes = 256 * 1024,
+			  .no_redirects = true };
+	fetch_result fr = { 0 };
+	char *pinned = NULL, *cacerts = NULL, *ping = NULL, hash[65];
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!cfg->server) {
+		snprintf(ret->message, sizeof(ret->message),
+			 "no cluster.server: nothing to verify (this node creates the cluster)");
+		return 0;
+	}
+	r = token_read(cfg->token_file, &tok, ret->message, sizeof(ret->message));
+	if (r < 0)
+		return r;
+	token_info_done(&tok); /* only its hash is needed here: the token is never sent */
+	cacerts = url_of(cfg->server, "/cacerts");
+	ping = url_of(cfg->server, "/ping");
+	if (!cacerts || !ping) {
+		r = -ENOMEM;
+		goto out;
+	}
+
+	if (tok.ca_hash[0]) {
+		/* like K3s's agent: fetch without verification, then the hash decides */
+		fo.insecure = true;
+	} else if (cfg->server_ca_file) {
+		r = read_full_file(cfg->server_ca_file, 256 * 1024, &pinned, NULL);
+		if (r < 0) {
+			snprintf(ret->message, sizeof(ret->message), "cluster.ca_file %s: %s",
+				 cfg->server_ca_file, strerror(-r));
+			goto out;
+		}
+		fo.ca_pem = pinned;
+	} /* else: the system's trust store, which a self-signed K3s CA is not in */
+
+	r = fetch_url(cacerts, NULL, 0, &fo, &fr);
+	if (r < 0) {
+		if (r == -EPERM && !tok.ca_hash[0] && !cfg->server_ca_file)
+			snprintf(ret->message, sizeof(ret->message),
+				 "%s: the server's certificate is not trusted, and the token in %s "
+				 "is not a secure K10 token carrying the CA hash; refusing to join. "
+				 "Use the server's secure token (K10...), or pin the CA with "
+				 "cluster.ca_file",
+				 cfg->server, cfg->token_file);
+		else
+			snprintf(ret->message, sizeof(ret->message), "%s", fr.error);
+		goto out;
+	}
+	if (fr.len == 0 || !strstr(fr.body, "-----BEGIN CERTIFICATE-----")) {
+		snprintf(ret->message, sizeof(ret->message),
+			 "%s did not answer with a PEM CA bundle: not a K3s server?", cacerts);
+		r = -EBADMSG;
+		goto out;
+	}
+	r = sha256_hex(fr.body, fr.len, hash);
+	if (r < 0) {
+		snprintf(ret->message, sizeof(ret->message), "cannot compute SHA-256: libcrypto: %s",
+			 strerror(-r));
+		goto out;
+	}
+	if (tok.ca_hash[0] && strcmp(tok.ca_hash, hash)) {
+		snprintf(ret->message, sizeof(ret->message),
+			 "CA hash mismatch: the token in %s expects a cluster CA with sha256 %s, "
+			 "but %s serves one with sha256 %s; refusing to send the token to this "
+			 "server",
+			 cfg->token_file, tok.ca_hash, cacerts, hash);
+		r = -EPERM;
+		goto out;
+	}
+	/* from here on the cluster's CA is what the token named, or what the config pinned */
+	if (pinned) {
+		ret->ca_pem = pinned;
+		pinned = NULL;
+	} else {
+		ret->ca_pem = fr.body;
+		fr.body = NULL;
+	}
+	fetch_result_done(&fr);
+
+	/* the server must hold a certificate of that CA for the name we use */
+	fo.insecure = false;
+	fo.ca_pem = ret->ca_pem;
+	r = fetch_url(ping, NULL, 0, &fo, &fr);
+	if (r < 0) {
+		if (r == -EPERM)
+			snprintf(ret->message, sizeof(ret->message),
+				 "%s: the server's certificate is not issued by the CA it serves at "
+				 "/cacerts for this name (%s); refusing to join",
+				 cfg->server, fr.error);
+		else
+			snprintf(ret->message, sizeof(ret->message), "%s", fr.error);
+		goto out;
+	}
+	if (strncmp(fr.body, "pong", 4)) {
+		snprintf(ret->message, sizeof(ret->message), "%s answered \"%.40s\", not pong", ping,
+			 fr.body);
+		r = -EBADMSG;
+		goto out;
+	}
+	ret->ca_sha256 = strdup(hash);
+	snprintf(ret->message, sizeof(ret->message), "%s: CA sha256 %s %s; server certificate verified",
+		 cfg->server, hash,
+		 tok.ca_hash[0]	       ? "matches the token"
+		 : cfg->server_ca_file ? "is the pinned cluster.ca_file"
+				       : "is trusted by the system");
+	r = 0;
+out:
+	fetch_result_done(&fr);
+	free(pinned);
+	free(cacerts);
+	free(ping);
+	if (r < 0) {
+		free(ret->ca_pem);
+		ret->ca_pem = NULL;
+	}
+	return r;
+}
+
+void preflight_result_done(preflight_result *r)
+{
+	free(r->ca_pem);
+	free(r->ca_sha256);
+	r->ca_pem = r->ca_sha256 = NULL;
+}

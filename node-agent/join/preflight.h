@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include "config/config.h"
+
+/*
+ * Before a node sends its token anywhere: is cluster.server the cluster the token belongs
+ * to? A K3s secure token ("K10<sha256 of the CA bundle>::<user>:<password>") names the CA;
+ * the server's /cacerts must hash to it (K3s's own agents do the same check), and the
+ * server's certificate must chain to that CA. Without a hash in the token, the CA must be
+ * pinned with cluster.ca_file. Nothing here sends the token.
+ */
+typedef struct preflight_result {
+	char *ca_pem;      /* the verified CA bundle, for later connections */
+	char *ca_sha256;   /* its hash */
+	char message[512]; /* what was checked, or exactly what failed */
+} preflight_result;
+
+typedef struct token_info {
+	char *token;     /* the whole token (secret) */
+	char ca_hash[65]; /* lower-case hex from a K10 token, "" when the token has none */
+} token_info;
+
+/* 0: the node may join; -errno otherwise, with ret->message. */
+int preflight_check(const na_config *cfg, long timeout_s, preflight_result *ret);
+void preflight_result_done(preflight_result *r);
+
+/* Read and parse a token file: refuses files others can read or that are not ours. */
+int token_read(const char *path, token_info *ret, char *err, size_t errlen);
+void token_info_done(token_info *t);

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include "hw.h"
+#include "plan/plan.h"
+
+/*
+ * Labels derived from the hardware alone, in the formats the cluster's GPU tooling already
+ * selects on, so GPU workloads schedule from the first minute without NFD or GFD running:
+ *  - NVIDIA GPU Feature Discovery: nvidia.com/gpu.present|count|product|memory|family|machine
+ *  - Node Feature Discovery defaults: feature.node.kubernetes.io/pci-<class>_<vendor>.present
+ *    and the GPU Operator's pci-<vendor>.present, cpu-cpuid.<FLAG>, storage-nonrotationaldisk
+ *  - AMD's node labeller: amd.com/gpu.device-id, .vram, .product-name
+ *  - Intel's NFD rules: intel.feature.node.kubernetes.io/gpu, gpu.intel.com/device-id.*
+ *  - one label per distinct GPU model, gpu.node-agent.io/<model>=<count>, so a workload can
+ *    pick the node with a given model when nodes mix models
+ */
+void labels_from_hardware(const hw_inventory *inv, na_kv_list *out);
+
+/* Set key=value, replacing an earlier value (plan.c). */
+int kv_set(na_kv_list *l, const char *key, const char *value);

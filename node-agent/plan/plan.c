@@ -1,0 +1,1002 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The plan: which rules match, the node's role, name, labels (split by NodeRestriction),
+ * taints, node IP, container runtime, data disk and the files that make it so. Pure: the
+ * same (config, inventory, target facts) always give the same plan, byte for byte.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kube/k8s.h"
+#include "plan/labels.h"
+#include "inventory/output.h"
+#include "plan/plan.h"
+
+#define K3S_CONFIG "/etc/rancher/k3s/config.yaml"
+#define CONTAINERD_CONFIG "/etc/containerd/config.toml"
+#define CONTAINERD_DROPIN "/etc/containerd/conf.d/99-nvidia.toml"
+#define RUNTIMECLASS_FILE "/var/lib/node-agent/manifests/runtimeclass-nvidia.yaml"
+#define NVIDIA_RUNTIME_BIN "/usr/bin/nvidia-container-runtime"
+#define MANAGED_MARK "# Written by node-agent"
+#define DEBIAN_KEPT "# Debian's packaged default, kept"
+
+/* --- small containers --- */
+
+static int strv_add(char ***v, const char *s)
+{
+	size_t n = 0;
+	char **nv;
+
+	while (*v && (*v)[n])
+		n++;
+	nv = reallocarray(*v, n + 2, sizeof(char *));
+	if (!nv)
+		return -ENOMEM;
+	nv[n] = strdup(s);
+	nv[n + 1] = NULL;
+	*v = nv;
+	return nv[n] ? 0 : -ENOMEM;
+}
+
+static bool strv_has(char *const *v, const char *s)
+{
+	for (; v && *v; v++)
+		if (!strcmp(*v, s))
+			return true;
+	return false;
+}
+
+static void strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+__attribute__((format(printf, 2, 3))) static void warnf(na_plan *p, const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (s && !strv_has(p->warnings, s))
+		strv_add(&p->warnings, s);
+	free(s);
+}
+
+/* Set key=value, replacing an earlier value: later rules override. */
+int kv_set(na_kv_list *l, const char *key, const char *value)
+{
+	na_kv *nv;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->v[i].key, key)) {
+			char *v = strdup(value);
+			if (!v)
+				return -ENOMEM;
+			free(l->v[i].value);
+			l->v[i].value = v;
+			return 0;
+		}
+	nv = reallocarray(l->v, l->n + 1, sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	l->v = nv;
+	l->v[l->n].key = strdup(key);
+	l->v[l->n].value = strdup(value);
+	l->n++;
+	return 0;
+}
+
+static void kv_free(na_kv_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->v[i].key);
+		free(l->v[i].value);
+	}
+	free(l->v);
+}
+
+static int kv_cmp(const void *a, const void *b)
+{
+	return strcmp(((const na_kv *)a)->key, ((const na_kv *)b)->key);
+}
+
+/* --- target facts --- */
+
+/* Where K3s looks for the NVIDIA runtime: /usr/local/nvidia/toolkit first, then PATH
+ * (k3s pkg/agent/containerd/runtimes.go). */
+static const char *const nvidia_runtime_paths[] = {
+	"usr/local/nvidia/toolkit/nvidia-container-runtime",
+	"usr/local/sbin/nvidia-container-runtime",
+	"usr/local/bin/nvidia-container-runtime",
+	"usr/sbin/nvidia-container-runtime",
+	"usr/bin/nvidia-container-runtime",
+	"sbin/nvidia-container-runtime",
+	"bin/nvidia-container-runtime",
+};
+
+/* /etc/containerd/config.toml as Debian 12's containerd package ships it (a conffile). */
+static const char debian_containerd_config[] =
+	"version = 2\n"
+	"\n"
+	"[plugins]\n"
+	"  [plugins.\"io.containerd.grpc.v1.cri\"]\n"
+	"    [plugins.\"io.containerd.grpc.v1.cri\".cni]\n"
+	"      bin_dir = \"/usr/lib/cni\"\n"
+	"      conf_dir = \"/etc/cni/net.d\"\n"
+	"  [plugins.\"io.containerd.internal.v1.opt\"]\n"
+	"    path = \"/var/lib/containerd/opt\"\n";
+
+static int containerd_major_from_dpkg(int root_fd)
+{
+	FILE *f;
+	char line[512];
+	bool in = false, installed = false;
+	int major = 0;
+	int fd = openat(root_fd, "var/lib/dpkg/status", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return 0;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "Package: ", 9)) {
+			if (in && installed && major)
+				break;
+			in = !strcmp(line + 9, "containerd\n") || !strcmp(line + 9, "containerd.io\n");
+			installed = false;
+			major = 0;
+		} else if (in && !strncmp(line, "Status: ", 8))
+			installed = strstr(line, " installed") != NULL;
+		else if (in && !strncmp(line, "Version: ", 9)) {
+			const char *v = line + 9;
+			if (strchr(v, ':'))
+				v = strchr(v, ':') + 1; /* epoch */
+			char *end;
+			long m;
+			errno = 0;
+			m = strtol(v, &end, 10);
+			/* "1.6.20~ds1-1+b1": the digits before the first dot */
+			major = !errno && end != v && *end == '.' && m > 0 && m < 100 ? (int)m : 0;
+		}
+	}
+	fclose(f);
+	return in && installed ? major : 0;
+}
+
+int plan_target_probe(const char *root, plan_target *ret)
+{
+	plan_target t = { 0 };
+	int fd = open(root && *root ? root : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	for (size_t i = 0; i < sizeof(nvidia_runtime_paths) / sizeof(nvidia_runtime_paths[0]);
+	     i++)
+		if (faccessat(fd, nvidia_runtime_paths[i], X_OK, 0) == 0) {
+			if (asprintf(&t.nvidia_runtime, "/%s", nvidia_runtime_paths[i]) < 0)
+				t.nvidia_runtime = NULL;
+			break;
+		}
+	t.containerd_major = containerd_major_from_dpkg(fd);
+	int cfd = openat(fd, CONTAINERD_CONFIG + 1, O_RDONLY | O_CLOEXEC);
+	if (cfd >= 0) {
+		char buf[4096];
+		ssize_t k = read(cfd, buf, sizeof(buf) - 1);
+		buf[k > 0 ? k : 0] = '\0';
+		t.containerd_config = !strncmp(buf, MANAGED_MARK, strlen(MANAGED_MARK))
+					      ? CONTAINERD_CONFIG_OURS
+				      : !strcmp(buf, debian_containerd_config)
+					      ? CONTAINERD_CONFIG_DEBIAN_DEFAULT
+					      : CONTAINERD_CONFIG_FOREIGN;
+		t.containerd_debian_settings =
+			t.containerd_config == CONTAINERD_CONFIG_DEBIAN_DEFAULT ||
+			(t.containerd_config == CONTAINERD_CONFIG_OURS && strstr(buf, DEBIAN_KEPT));
+		close(cfd);
+	}
+	close(fd);
+	*ret = t;
+	return 0;
+}
+
+void plan_target_done(plan_target *t)
+{
+	free(t->nvidia_runtime);
+}
+
+/* --- rules --- */
+
+static bool is_workload_gpu(const hw_gpu *g)
+{
+	return g->vendor && (!strcmp(g->vendor, "nvidia") || !strcmp(g->vendor, "amd") ||
+			     !strcmp(g->vendor, "intel"));
+}
+
+static bool in_list_ci(char *const *list, const char *s)
+{
+	for (; s && list && *list; list++)
+		if (!strcasecmp(*list, s))
+			return true;
+	return false;
+}
+
+static int64_t memory_bytes(const hw_inventory *inv)
+{
+	/* installed RAM when known: "16 GiB" machines report ~15.5 GiB MemTotal */
+	return inv->memory.physical_bytes >= 0 ? inv->memory.physical_bytes
+					       : inv->memory.total_bytes;
+}
+
+static bool glob_any(const char *glob, const char *s)
+{
+	return s && fnmatch(glob, s, FNM_CASEFOLD) == 0;
+}
+
+static bool rule_matches(const na_rule *r, const hw_inventory *inv)
+{
+	const na_match *m = &r->match;
+	int64_t n_gpus = 0;
+	bool any;
+
+	if (!r->has_match)
+		return true;
+	for (size_t i = 0; i < inv->n_gpus; i++)
+		if (m->gpu_vendor ? (inv->gpus[i].vendor && !strcmp(inv->gpus[i].vendor, m->gpu_vendor))
+				  : is_workload_gpu(&inv->gpus[i]))
+			n_gpus++;
+	if (m->gpu_vendor && n_gpus == 0)
+		return false;
+	if (m->min_gpus >= 0 && n_gpus < m->min_gpus)
+		return false;
+	if (m->gpu_model) {
+		any = false;
+		for (size_t i = 0; i < inv->n_gpus; i++)
+			any = any || (inv->gpus[i].model &&
+				      fnmatch(m->gpu_model, inv->gpus[i].model, FNM_CASEFOLD) == 0);
+		if (!any)
+			return false;
+	}
+	if (m->min_memory_gib >= 0 &&
+	    (memory_bytes(inv) < 0 || memory_bytes(inv) < m->min_memory_gib * (INT64_C(1) << 30)))
+		return false;
+	if (m->min_cpu_threads >= 0 && (inv->cpu.threads < 0 || inv->cpu.threads < m->min_cpu_threads))
+		return false;
+	/* Lenovo's product_name is a type code (20L5CTO1WW); the model is in version and family */
+	if (m->dmi_product && !glob_any(m->dmi_product, inv->system.product) &&
+	    !glob_any(m->dmi_product, inv->system.version) &&
+	    !glob_any(m->dmi_product, inv->system.family))
+		return false;
+	if (m->serial && !in_list_ci(m->serial, inv->system.serial))
+		return false;
+	if (m->mac) {
+		any = in_list_ci(m->mac, inv->boot.pxe_mac);
+		for (size_t i = 0; i < inv->n_nics; i++)
+			any = any || in_list_ci(m->mac, inv->nics[i].mac);
+		if (!any)
+			return false;
+	}
+	return true;
+}
+
+/* --- node name --- */
+
+/* The MAC that names a machine: the PXE interface, else the first physical NIC. */
+static const char *primary_mac(const hw_inventory *inv)
+{
+	if (inv->boot.pxe_mac)
+		return inv->boot.pxe_mac;
+	for (size_t i = 0; i < inv->n_nics; i++)
+		if (!inv->nics[i].is_virtual && inv->nics[i].mac)
+			return inv->nics[i].mac;
+	for (size_t i = 0; i < inv->n_nics; i++)
+		if (inv->nics[i].mac)
+			return inv->nics[i].mac;
+	return NULL;
+}
+
+static char *expand_name(na_plan *p, const char *tmpl, const hw_inventory *inv)
+{
+	char *out = NULL, *name = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	bool missing = false;
+
+	if (!f)
+		return NULL;
+	for (const char *s = tmpl; *s;) {
+		if (s[0] == '$' && s[1] == '{') {
+			const char *e = strchr(s, '}');
+			size_t n = e ? (size_t)(e - s - 2) : 0;
+			const char *v = NULL;
+
+			if (!e)
+				break;
+			if (n == 8 && !strncmp(s + 2, "hostname", n))
+				v = inv->hostname && strcmp(inv->hostname, "localhost") ? inv->hostname
+											: NULL;
+			else if (n == 6 && !strncmp(s + 2, "serial", n))
+				v = inv->system.serial;
+			else if (n == 4 && !strncmp(s + 2, "uuid", n))
+				v = inv->system.uuid;
+			else if (n == 3 && !strncmp(s + 2, "mac", n))
+				v = primary_mac(inv);
+			else if (n == 7 && !strncmp(s + 2, "product", n))
+				v = inv->system.product;
+			if (!v)
+				missing = true;
+			else
+				fputs(v, f);
+			s = e + 1;
+		} else
+			fputc(*s++, f);
+	}
+	fclose(f);
+	if (!missing)
+		name = k8s_dns1123_label(out);
+	free(out);
+	if (!name) {
+		/* a name must be unique and stable: fall back to the machine's MAC */
+		const char *mac = primary_mac(inv);
+		char *fb = NULL;
+
+		if (mac && asprintf(&fb, "node-%s", mac) >= 0) {
+			name = k8s_dns1123_label(fb);
+			warnf(p,
+			      "node_name \"%s\": a value it uses is unknown on this machine; named "
+			      "after the MAC instead",
+			      tmpl);
+		} else if (inv->machine_id && asprintf(&fb, "node-%.12s", inv->machine_id) >= 0) {
+			name = k8s_dns1123_label(fb);
+			warnf(p, "node_name \"%s\": values unknown and no MAC; named after the "
+				 "machine-id",
+			      tmpl);
+		}
+		free(fb);
+	}
+	return name;
+}
+
+/* --- node IP --- */
+
+static char *first_ipv4(const hw_nic *n)
+{
+	for (char **a = n->addresses; a && *a; a++)
+		if (strchr(*a, '.') && !strchr(*a, ':'))
+			return strndup(*a, strcspn(*a, "/"));
+	return NULL;
+}
+
+static void pick_node_ip(na_plan *p, const char *iface_glob, const hw_inventory *inv)
+{
+	const hw_nic *nic = NULL;
+
+	for (size_t i = 0; i < inv->n_nics && !nic; i++)
+		if (iface_glob ? fnmatch(iface_glob, inv->nics[i].name, 0) == 0
+			       : inv->nics[i].default_route == HW_TRI_TRUE)
+			nic = &inv->nics[i];
+	if (!nic) {
+		if (iface_glob)
+			warnf(p, "node_ip_interface \"%s\" matches no interface; K3s picks the "
+				 "node IP",
+			      iface_glob);
+		return;
+	}
+	p->node_ip = first_ipv4(nic);
+	if (!p->node_ip && iface_glob)
+		warnf(p, "interface %s has no known IPv4 address; K3s picks the node IP",
+		      nic->name);
+}
+
+/* --- data disk --- */
+
+char *plan_unit_name_from_path(const char *path, const char *suffix)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	const char *s = path;
+
+	if (!f)
+		return NULL;
+	while (*s == '/')
+		s++;
+	if (!*s)
+		fputc('-', f);
+	for (; *s; s++) {
+		if (*s == '/') {
+			while (s[1] == '/')
+				s++;
+			if (s[1])
+				fputc('-', f);
+		} else if (isalnum((unsigned char)*s) || *s == ':' || *s == '_' ||
+			   (*s == '.' && s != path && s[-1] != '/'))
+			fputc(*s, f);
+		else
+			fprintf(f, "\\x%02x", (unsigned char)*s);
+	}
+	fputs(suffix, f);
+	fclose(f);
+	return out;
+}
+
+/* A stable filesystem UUID for a disk of this machine: the same plan every boot. */
+static char *stable_uuid(const char *machine, const char *disk)
+{
+	uint64_t h1 = 0xcbf29ce484222325ULL, h2 = 0x84222325cbf29ce4ULL;
+	unsigned char b[16];
+	char *out = NULL;
+
+	for (const char *s = machine ? machine : ""; *s; s++)
+		h1 = (h1 ^ (unsigned char)*s) * 0x100000001b3ULL;
+	for (const char *s = disk ? disk : ""; *s; s++) {
+		h1 = (h1 ^ (unsigned char)*s) * 0x100000001b3ULL;
+		h2 = (h2 ^ (unsigned char)*s) * 0x100000001b3ULL;
+	}
+	h2 ^= h1 * 0x9e3779b97f4a7c15ULL;
+	for (int i = 0; i < 8; i++) {
+		b[i] = (unsigned char)(h1 >> (8 * i));
+		b[8 + i] = (unsigned char)(h2 >> (8 * i));
+	}
+	b[6] = (b[6] & 0x0f) | 0x80; /* RFC 9562 version 8: custom */
+	b[8] = (b[8] & 0x3f) | 0x80; /* variant */
+	if (asprintf(&out,
+		     "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+		     b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+		     b[13], b[14], b[15]) < 0)
+		return NULL;
+	return out;
+}
+
+static bool disk_matches(const na_data_disk *m, const hw_disk *d)
+{
+	const int64_t gib = INT64_C(1) << 30;
+
+	if (m->min_size_gib >= 0 && (d->size_bytes < 0 || d->size_bytes < m->min_size_gib * gib))
+		return false;
+	if (m->max_size_gib >= 0 && (d->size_bytes < 0 || d->size_bytes > m->max_size_gib * gib))
+		return false;
+	if (m->rotational != HW_TRI_UNKNOWN && d->rotational != m->rotational)
+		return false;
+	if (m->transport && (!d->transport || strcmp(m->transport, d->transport)))
+		return false;
+	if (m->model && (!d->model || fnmatch(m->model, d->model, FNM_CASEFOLD)))
+		return false;
+	if (m->serial && !in_list_ci(m->serial, d->serial))
+		return false;
+	return true;
+}
+
+static const hw_filesystem *our_filesystem(const na_data_disk *m, const hw_disk *d)
+{
+	for (size_t i = 0; i < d->n_filesystems; i++)
+		if (d->filesystems[i].type && !strcmp(d->filesystems[i].type, "ext4") &&
+		    d->filesystems[i].label && !strcmp(d->filesystems[i].label, m->label))
+			return &d->filesystems[i];
+	return NULL;
+}
+
+__attribute__((format(printf, 2, 3))) static void decision(na_plan *p, const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (s)
+		strv_add(&p->disk_decisions, s);
+	free(s);
+}
+
+static char *signature_list(const hw_disk *d)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	if (!f)
+		return NULL;
+	for (char **s = d->signatures; s && *s; s++)
+		fprintf(f, "%s%s", s == d->signatures ? "" : ", ", *s);
+	if (!d->signatures)
+		fputs("unknown (the disk could not be read)", f);
+	fclose(f);
+	return out;
+}
+
+static void choose_disk(na_plan *p, const na_config *c, const hw_inventory *inv)
+{
+	const na_data_disk *m = &c->data_disk;
+	const hw_disk *pick = NULL;
+	const hw_filesystem *fs = NULL;
+	const char *why = NULL;
+
+	/* a disk already carrying our filesystem is the data disk: mount it, never format */
+	for (size_t i = 0; i < inv->n_disks && !pick; i++) {
+		const hw_disk *d = &inv->disks[i];
+		if (disk_matches(m, d) && (fs = our_filesystem(m, d))) {
+			pick = d;
+			why = "already holds the ext4 filesystem labelled for node data";
+			decision(p, "%s: mount: %s \"%s\"", d->name, why, m->label);
+		}
+	}
+	for (size_t i = 0; i < inv->n_disks && !pick; i++) {
+		const hw_disk *d = &inv->disks[i];
+		char *sigs;
+
+		if (!disk_matches(m, d)) {
+			decision(p, "%s: not a candidate: does not match data_disk.match", d->name);
+			continue;
+		}
+		if (d->has_signatures == HW_TRI_FALSE) {
+			pick = d;
+			why = "blank: no partition table or filesystem signature";
+			decision(p, "%s: format: %s", d->name, why);
+			break;
+		}
+		if (in_list_ci(m->allow_wipe_serials, d->serial) ||
+		    in_list_ci(m->allow_wipe_serials, d->wwn)) {
+			pick = d;
+			why = "has signatures, but its serial or WWN is in allow_wipe_serials";
+			decision(p, "%s: format: %s", d->name, why);
+			break;
+		}
+		sigs = signature_list(d);
+		decision(p, "%s: refused: signatures %s and serial %s is not in allow_wipe_serials",
+			 d->name, sigs ? sigs : "?", d->serial ? d->serial : "(unknown)");
+		free(sigs);
+	}
+	if (!pick) {
+		warnf(p, "data_disk: no disk can be used (see disk_decisions); nothing is formatted "
+			 "or mounted");
+		return;
+	}
+	plan_disk *pd = calloc(1, sizeof(*pd));
+	if (!pd)
+		return;
+	pd->device = strdup(pick->name);
+	pd->action = strdup(fs ? "mount" : "format");
+	pd->reason = strdup(why);
+	pd->wipe_allowed = !fs && pick->has_signatures != HW_TRI_FALSE;
+	pd->serial = pick->serial ? strdup(pick->serial) : NULL;
+	pd->fs_label = strdup(m->label);
+	pd->fs_uuid = fs && fs->uuid ? strdup(fs->uuid)
+				     : stable_uuid(inv->machine_id, pick->serial ? pick->serial
+										: pick->name);
+	pd->mount = strdup(m->mount);
+	pd->unit = plan_unit_name_from_path(m->mount, ".mount");
+	p->disk = pd;
+}
+
+/* --- files --- */
+
+static void add_file(na_plan *p, const char *path, unsigned mode, char *content)
+{
+	plan_file *nf;
+
+	if (!content)
+		return;
+	nf = reallocarray(p->files, p->n_files + 1, sizeof(*nf));
+	if (!nf) {
+		free(content);
+		return;
+	}
+	p->files = nf;
+	p->files[p->n_files].path = strdup(path);
+	p->files[p->n_files].mode = mode;
+	p->files[p->n_files].content = content;
+	p->files[p->n_files].needs_disk = false;
+	p->n_files++;
+}
+
+static char *k3s_config(const na_plan *p, const na_config *c)
+{
+	json_object *o = json_object_new_object(), *a;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (p->role != ROLE_SERVER_INIT && c->server)
+		json_object_object_add(o, "server", json_object_new_string(c->server));
+	if (c->token_file) {
+		/* node-agent's credential directory exists only while node-agent.service is
+		 * active; K3s gets the same system credential through its own unit
+		 * (LoadCredential=k3s-token in init/k3s*.service), so it can restart alone */
+		static const char ours[] = "/run/credentials/node-agent.service/k3s-token";
+		const char *tf = c->token_file;
+		if (!strcmp(tf, ours))
+			tf = p->role == ROLE_AGENT ? "/run/credentials/k3s-agent.service/k3s-token"
+						   : "/run/credentials/k3s.service/k3s-token";
+		json_object_object_add(o, "token-file", json_object_new_string(tf));
+	}
+	if (p->role == ROLE_SERVER_INIT)
+		json_object_object_add(o, "cluster-init", json_object_new_boolean(1));
+	json_object_object_add(o, "node-name", json_object_new_string(p->node_name));
+	if (p->node_ip)
+		json_object_object_add(o, "node-ip", json_object_new_string(p->node_ip));
+	if (p->labels.n) {
+		a = json_object_new_array();
+		for (size_t i = 0; i < p->labels.n; i++) {
+			char *kv = NULL;
+			if (asprintf(&kv, "%s=%s", p->labels.v[i].key, p->labels.v[i].value) >= 0)
+				json_object_array_add(a, json_object_new_string(kv));
+			free(kv);
+		}
+		json_object_object_add(o, "node-label", a);
+	}
+	if (p->taints && p->taints[0]) {
+		a = json_object_new_array();
+		for (char **t = p->taints; *t; t++)
+			json_object_array_add(a, json_object_new_string(*t));
+		json_object_object_add(o, "node-taint", a);
+	}
+	if (p->default_runtime)
+		json_object_object_add(o, "default-runtime", json_object_new_string(p->default_runtime));
+	f = open_memstream(&out, &len);
+	if (f) {
+		fprintf(f,
+			MANAGED_MARK " from %s; changes here are replaced on the next boot.\n"
+			"# Role: %s. Keys are k3s %s flags (see node-agent/k3s-config-keys.txt).\n",
+			c->path, na_role_name(p->role), p->role == ROLE_AGENT ? "agent" : "server");
+		output_yaml(f, o);
+		fclose(f);
+	}
+	json_object_put(o);
+	return out;
+}
+
+/*
+ * The runtime "nvidia" that `nvidia-ctk runtime configure --runtime=containerd` adds (runc
+ * v2 shim running nvidia-container-runtime), as a drop-in for config version 2 (containerd
+ * 1.x) or 3 (containerd 2.x). containerd before 2.1 replaces a whole plugin section from an
+ * import instead of merging it, and a CRI section whose default runtime is not defined
+ * stops the CRI plugin from loading: so the drop-in carries the complete runtime set (runc
+ * and nvidia) and names the default itself. SystemdCgroup matches a systemd host's kubelet.
+ */
+static char *containerd_dropin(int version, bool nvidia_default, bool debian)
+{
+	const char *plugin = version == 3 ? "io.containerd.cri.v1.runtime" : "io.containerd.grpc.v1.cri";
+	char *out = NULL;
+
+	if (asprintf(&out,
+		     MANAGED_MARK ": the NVIDIA runtime for containerd %s (config version %d),\n"
+		     "# as `nvidia-ctk runtime configure --runtime=containerd%s` defines it.\n"
+		     "version = %d\n"
+		     "\n"
+		     "%s%s%s"
+		     "[plugins.\"%s\".containerd]\n"
+		     "  default_runtime_name = \"%s\"\n"
+		     "\n"
+		     "[plugins.\"%s\".containerd.runtimes.runc]\n"
+		     "  runtime_type = \"io.containerd.runc.v2\"\n"
+		     "\n"
+		     "[plugins.\"%s\".containerd.runtimes.runc.options]\n"
+		     "  SystemdCgroup = true\n"
+		     "\n"
+		     "[plugins.\"%s\".containerd.runtimes.nvidia]\n"
+		     "  privileged_without_host_devices = false\n"
+		     "  runtime_engine = \"\"\n"
+		     "  runtime_root = \"\"\n"
+		     "  runtime_type = \"io.containerd.runc.v2\"\n"
+		     "\n"
+		     "[plugins.\"%s\".containerd.runtimes.nvidia.options]\n"
+		     "  BinaryName = \"" NVIDIA_RUNTIME_BIN "\"\n"
+		     "  SystemdCgroup = true\n",
+		     version == 3 ? "2.x" : "1.x", version, nvidia_default ? " --set-as-default" : "",
+		     version, debian ? "[plugins.\"" : "", debian ? plugin : "",
+		     debian ? "\".cni]\n"
+			      "  # Debian's packaged defaults, kept: this section replaces the main file's\n"
+			      "  bin_dir = \"/usr/lib/cni\"\n"
+			      "  conf_dir = \"/etc/cni/net.d\"\n"
+			      "\n"
+			    : "",
+		     plugin, nvidia_default ? "nvidia" : "runc", plugin, plugin, plugin,
+		     plugin) < 0)
+		return NULL;
+	return out;
+}
+
+static char *containerd_main_config(int version, bool debian)
+{
+	char *out = NULL;
+
+	if (asprintf(&out,
+		     MANAGED_MARK ": containerd reads its drop-ins from conf.d.\n"
+		     "version = %d\n"
+		     "imports = [\"/etc/containerd/conf.d/*.toml\"]\n"
+		     "%s",
+		     version,
+		     debian ? "\n" DEBIAN_KEPT "\n"
+			      "[plugins.\"io.containerd.internal.v1.opt\"]\n"
+			      "  path = \"/var/lib/containerd/opt\"\n"
+			    : "") < 0)
+		return NULL;
+	return out;
+}
+
+static char *runtimeclass_manifest(void)
+{
+	return strdup(MANAGED_MARK ": pods choose the NVIDIA runtime with runtimeClassName: nvidia\n"
+		      "apiVersion: node.k8s.io/v1\n"
+		      "kind: RuntimeClass\n"
+		      "metadata:\n"
+		      "  name: nvidia\n"
+		      "handler: nvidia\n");
+}
+
+static char *mount_unit(const plan_disk *d)
+{
+	char *out = NULL;
+
+	if (asprintf(&out,
+		     MANAGED_MARK ": the node's data disk (%s, serial %s).\n"
+		     "[Unit]\n"
+		     "Description=node-agent data disk for %s\n"
+		     "Before=k3s.service k3s-agent.service\n"
+		     "\n"
+		     "[Mount]\n"
+		     "What=/dev/disk/by-uuid/%s\n"
+		     "Where=%s\n"
+		     "Type=ext4\n"
+		     "Options=defaults,noatime\n"
+		     "\n"
+		     "[Install]\n"
+		     "WantedBy=local-fs.target\n",
+		     d->device, d->serial ? d->serial : "unknown", d->mount, d->fs_uuid,
+		     d->mount) < 0)
+		return NULL;
+	return out;
+}
+
+/* --- the plan --- */
+
+int plan_compute(const na_config *c, const hw_inventory *inv, const plan_target *t, na_plan **ret)
+{
+	na_plan *p = calloc(1, sizeof(*p));
+	na_kv_list all = { 0 };
+	char **node_roles = NULL;
+	const char *ip_glob = NULL;
+	bool has_nvidia = false;
+
+	if (!p)
+		return -ENOMEM;
+	p->role = ROLE_AGENT;
+	p->matched_rules = calloc(1, sizeof(char *));
+	p->taints = calloc(1, sizeof(char *));
+	p->units = calloc(1, sizeof(char *));
+	p->warnings = calloc(1, sizeof(char *));
+	p->gitops = c->gitops.present ? &c->gitops : NULL;
+
+	/* hardware labels first: a rule's label with the same key overrides */
+	labels_from_hardware(inv, &all);
+	for (size_t i = 0; i < c->n_rules; i++) {
+		const na_rule *r = &c->rules[i];
+
+		if (!rule_matches(r, inv))
+			continue;
+		strv_add(&p->matched_rules, r->name);
+		if (r->role != ROLE_UNSET)
+			p->role = r->role;
+		if (r->node_role && !strv_has(node_roles, r->node_role))
+			strv_add(&node_roles, r->node_role);
+		for (size_t j = 0; j < r->n_labels; j++)
+			kv_set(&all, r->labels[j].key, r->labels[j].value);
+		for (char **tn = r->taints; tn && *tn; tn++)
+			if (!strv_has(p->taints, *tn))
+				strv_add(&p->taints, *tn);
+		if (r->node_ip_interface)
+			ip_glob = r->node_ip_interface;
+	}
+	for (char **nr = node_roles; nr && *nr; nr++) {
+		char *key = NULL;
+		if (asprintf(&key, "node-role.kubernetes.io/%s", *nr) >= 0)
+			kv_set(&all, key, "true");
+		free(key);
+	}
+	strv_free(node_roles);
+	/* NodeRestriction: what the kubelet may not set goes through the API instead */
+	for (size_t i = 0; i < all.n; i++)
+		kv_set(k8s_label_kubelet_settable(all.v[i].key) ? &p->labels : &p->api_labels,
+		       all.v[i].key, all.v[i].value);
+	kv_free(&all);
+	if (p->labels.n)
+		qsort(p->labels.v, p->labels.n, sizeof(na_kv), kv_cmp);
+	if (p->api_labels.n)
+		qsort(p->api_labels.v, p->api_labels.n, sizeof(na_kv), kv_cmp);
+
+	p->node_name = expand_name(p, c->node_name ? c->node_name : "${hostname}", inv);
+	if (!p->node_name) {
+		plan_free(p);
+		return -EINVAL;
+	}
+	pick_node_ip(p, ip_glob, inv);
+	if (p->role != ROLE_SERVER_INIT && !c->server)
+		warnf(p, "role %s needs cluster.server to join; the K3s config has none",
+		      na_role_name(p->role));
+
+	for (size_t i = 0; i < inv->n_gpus; i++)
+		has_nvidia = has_nvidia || (inv->gpus[i].vendor && !strcmp(inv->gpus[i].vendor, "nvidia"));
+	p->nvidia = has_nvidia && c->containerd_nvidia;
+	if (p->nvidia) {
+		if (t->nvidia_runtime)
+			p->default_runtime = strdup("nvidia");
+		else
+			warnf(p,
+			      "NVIDIA GPU present but nvidia-container-runtime is not installed where "
+			      "K3s looks (/usr/local/nvidia/toolkit or PATH): default-runtime is not "
+			      "set, because K3s refuses to start with a missing default runtime; "
+			      "install the NVIDIA Container Toolkit for GPU pods");
+	}
+
+	add_file(p, K3S_CONFIG, 0600, k3s_config(p, c));
+	if (p->nvidia && (t->containerd_major || c->containerd_config_version)) {
+		int version = c->containerd_config_version ? c->containerd_config_version
+				: t->containerd_major >= 2 ? 3 : 2;
+
+		bool debian = t->containerd_debian_settings;
+
+		add_file(p, CONTAINERD_DROPIN, 0644,
+			 containerd_dropin(version, t->nvidia_runtime != NULL, debian));
+		if (t->containerd_config != CONTAINERD_CONFIG_FOREIGN)
+			add_file(p, CONTAINERD_CONFIG, 0644, containerd_main_config(version, debian));
+		else if (version == 2)
+			warnf(p, "%s is not node-agent's and containerd 1.x replaces a whole plugin "
+				 "section from an import: merge the runtimes of %s into it by hand",
+			      CONTAINERD_CONFIG, CONTAINERD_DROPIN);
+		else
+			warnf(p, "%s is not node-agent's: add imports = [\"/etc/containerd/conf.d/*.toml\"] "
+				 "to it so containerd reads %s",
+			      CONTAINERD_CONFIG, CONTAINERD_DROPIN);
+		add_file(p, RUNTIMECLASS_FILE, 0644, runtimeclass_manifest());
+	}
+	if (c->data_disk.present) {
+		choose_disk(p, c, inv);
+		if (p->disk) {
+			char *path = NULL;
+			if (asprintf(&path, "/etc/systemd/system/%s", p->disk->unit) >= 0) {
+				add_file(p, path, 0644, mount_unit(p->disk));
+				if (p->n_files > 0 && !strcmp(p->files[p->n_files - 1].path, path))
+					p->files[p->n_files - 1].needs_disk = true;
+			}
+			free(path);
+			strv_add(&p->units, p->disk->unit);
+		}
+	}
+	*ret = p;
+	return 0;
+}
+
+na_plan *plan_free(na_plan *p)
+{
+	if (!p)
+		return NULL;
+	free(p->node_name);
+	strv_free(p->matched_rules);
+	kv_free(&p->labels);
+	kv_free(&p->api_labels);
+	strv_free(p->taints);
+	free(p->default_runtime);
+	free(p->node_ip);
+	for (size_t i = 0; i < p->n_files; i++) {
+		free(p->files[i].path);
+		free(p->files[i].content);
+	}
+	free(p->files);
+	strv_free(p->units);
+	if (p->disk) {
+		free(p->disk->device);
+		free(p->disk->action);
+		free(p->disk->reason);
+		free(p->disk->serial);
+		free(p->disk->fs_uuid);
+		free(p->disk->fs_label);
+		free(p->disk->mount);
+		free(p->disk->unit);
+		free(p->disk);
+	}
+	strv_free(p->disk_decisions);
+	strv_free(p->warnings);
+	free(p);
+	return NULL;
+}
+
+static json_object *jstr(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+static json_object *jstrv(char *const *v)
+{
+	json_object *a = json_object_new_array();
+
+	for (; v && *v; v++)
+		json_object_array_add(a, json_object_new_string(*v));
+	return a;
+}
+
+static json_object *jkv(const na_kv_list *l)
+{
+	json_object *o = json_object_new_object();
+
+	for (size_t i = 0; i < l->n; i++)
+		json_object_object_add(o, l->v[i].key, json_object_new_string(l->v[i].value));
+	return o;
+}
+
+json_object *plan_to_json(const na_plan *p)
+{
+	json_object *o = json_object_new_object(), *x, *a;
+
+	json_object_object_add(o, "schema", json_object_new_string(PLAN_SCHEMA));
+	json_object_object_add(o, "node_name", jstr(p->node_name));
+	json_object_object_add(o, "role", jstr(na_role_name(p->role)));
+	json_object_object_add(o, "matched_rules", jstrv(p->matched_rules));
+	json_object_object_add(o, "labels", jkv(&p->labels));
+	json_object_object_add(o, "api_labels", jkv(&p->api_labels));
+	json_object_object_add(o, "taints", jstrv(p->taints));
+	json_object_object_add(o, "node_ip", jstr(p->node_ip));
+	x = json_object_new_object();
+	json_object_object_add(x, "nvidia", json_object_new_boolean(p->nvidia));
+	json_object_object_add(x, "default_runtime", jstr(p->default_runtime));
+	json_object_object_add(o, "container_runtime", x);
+	a = json_object_new_array();
+	for (size_t i = 0; i < p->n_files; i++) {
+		char mode[8];
+		json_object *f = json_object_new_object();
+
+		snprintf(mode, sizeof(mode), "%04o", p->files[i].mode);
+		json_object_object_add(f, "path", jstr(p->files[i].path));
+		json_object_object_add(f, "mode", json_object_new_string(mode));
+		json_object_object_add(f, "content", jstr(p->files[i].content));
+		json_object_array_add(a, f);
+	}
+	json_object_object_add(o, "files", a);
+	json_object_object_add(o, "units", jstrv(p->units));
+	if (p->disk) {
+		x = json_object_new_object();
+		json_object_object_add(x, "device", jstr(p->disk->device));
+		json_object_object_add(x, "action", jstr(p->disk->action));
+		json_object_object_add(x, "reason", jstr(p->disk->reason));
+		json_object_object_add(x, "serial", jstr(p->disk->serial));
+		json_object_object_add(x, "filesystem_label", jstr(p->disk->fs_label));
+		json_object_object_add(x, "filesystem_uuid", jstr(p->disk->fs_uuid));
+		json_object_object_add(x, "mount", jstr(p->disk->mount));
+		json_object_object_add(x, "unit", jstr(p->disk->unit));
+		json_object_object_add(o, "data_disk", x);
+	} else
+		json_object_object_add(o, "data_disk", NULL);
+	json_object_object_add(o, "disk_decisions", jstrv(p->disk_decisions));
+	if (p->gitops) {
+		x = json_object_new_object();
+		json_object_object_add(x, "engine", jstr(p->gitops->engine));
+		json_object_object_add(x, "install_url", jstr(p->gitops->install_url));
+		json_object_object_add(x, "install_sha256", jstr(p->gitops->install_sha256));
+		json_object_object_add(x, "repository", jstr(p->gitops->repository));
+		json_object_object_add(x, "branch", jstr(p->gitops->branch));
+		json_object_object_add(x, "tag", jstr(p->gitops->tag));
+		json_object_object_add(x, "path", jstr(p->gitops->path));
+		json_object_object_add(x, "applies", json_object_new_boolean(p->role == ROLE_SERVER_INIT));
+		json_object_object_add(o, "gitops", x);
+	} else
+		json_object_object_add(o, "gitops", NULL);
+	json_object_object_add(o, "warnings", jstrv(p->warnings));
+	return o;
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* (config, inventory, target facts) -> plan: what this node must become. Pure: reads
+ * nothing but the few target facts passed in. Schema node-agent/plan/v1 (DESIGN.md). */
+
+#include <json-c/json.h>
+#include <stdbool.h>
+
+#include "config/config.h"
+#include "hw.h"
+
+#define PLAN_SCHEMA "node-agent/plan/v1"
+
+/* What the plan needs to know about the machine it will be applied to. */
+typedef struct plan_target {
+	/* where K3s would find nvidia-container-runtime, or NULL */
+	char *nvidia_runtime;
+	/* installed standalone containerd (Debian package), major version or 0 */
+	int containerd_major;
+	/* existing /etc/containerd/config.toml: absent, ours, Debian's untouched default
+	 * (which node-agent may replace, keeping its settings), or someone else's */
+	enum {
+		CONTAINERD_CONFIG_ABSENT,
+		CONTAINERD_CONFIG_OURS,
+		CONTAINERD_CONFIG_DEBIAN_DEFAULT,
+		CONTAINERD_CONFIG_FOREIGN,
+	} containerd_config;
+	/* Debian's packaged settings are (or were, before node-agent replaced that file) in
+	 * force: the files that replace them carry them on */
+	bool containerd_debian_settings;
+} plan_target;
+
+typedef struct plan_file {
+	char *path;
+	unsigned mode;
+	char *content;
+	bool needs_disk; /* only written once the data disk is ready (its mount unit) */
+} plan_file;
+
+typedef struct plan_disk {
+	char *device;      /* disk name, e.g. "nvme1n1" */
+	char *action;      /* "format" | "mount" */
+	char *reason;
+	char *serial;
+	char *fs_uuid;
+	char *fs_label;
+	char *mount;
+	char *unit;
+	bool wipe_allowed; /* format although it has signatures: allow_wipe_serials names it */
+} plan_disk;
+
+typedef struct na_kv_list {
+	na_kv *v;
+	size_t n;
+} na_kv_list;
+
+typedef struct na_plan {
+	char *node_name;
+	na_role role;
+	char **matched_rules;
+	na_kv_list labels;
+	na_kv_list api_labels;
+	char **taints;
+	bool nvidia;
+	char *default_runtime;
+	char *node_ip;
+	plan_file *files;
+	size_t n_files;
+	char **units;
+	plan_disk *disk;
+	char **disk_decisions; /* why each candidate disk was taken or refused */
+	char **warnings;
+	const na_gitops *gitops; /* borrowed from the config */
+} na_plan;
+
+/* Facts about the target root (DIR/usr/bin/..., DIR/var/lib/dpkg/status, ...). */
+int plan_target_probe(const char *root, plan_target *ret);
+void plan_target_done(plan_target *t);
+
+int plan_compute(const na_config *cfg, const hw_inventory *inv, const plan_target *target,
+		 na_plan **ret);
+na_plan *plan_free(na_plan *p);
+json_object *plan_to_json(const na_plan *p);
+
+/* systemd's escaping of a path into a unit name ("/var/lib/rancher" -> "var-lib-rancher"). */
+char *plan_unit_name_from_path(const char *path, const char *suffix);
