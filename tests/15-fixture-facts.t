@@ -100,9 +100,6 @@ for root in "$FIXTURES"/*/; do
 			serial=$(trim < "$b/serial")
 		fi
 		is "$(q ".disks[] | select(.name == \"$disk\") | .serial")" "$(jnull "$serial")" "$name: $disk serial"
-		if [ -n "$usb" ]; then
-			is "$(q ".disks[] | select(.name == \"$disk\") | .transport")" '"usb"' "$name: $disk transport"
-		fi
 		# firmware: NVMe controller attribute, else the ATA IDENTIFY words 23-26 in VPD page
 		# 0x89 (byte 60 + 46, two characters a word, swapped), else the SCSI revision
 		fw=""
@@ -118,6 +115,9 @@ for root in "$FIXTURES"/*/; do
 		bs() { if [ -f "$b/queue/$1" ]; then cat "$b/queue/$1"; else echo null; fi; }
 		is "$(q ".disks[] | select(.name == \"$disk\") | [.logical_block_size, .physical_block_size]")" \
 			"[$(bs logical_block_size),$(bs physical_block_size)]" "$name: $disk block sizes"
+		if [ -n "$usb" ]; then
+			is "$(q ".disks[] | select(.name == \"$disk\") | .transport")" '"usb"' "$name: $disk transport"
+		fi
 	done
 
 	# GPUs: the NVIDIA driver's Model: line and amdgpu's VRAM, where present
@@ -136,20 +136,6 @@ for root in "$FIXTURES"/*/; do
 	done
 done
 
-# What tests/qemu-capture.sh gave QEMU for MACHINE=usb-nvme-subsys: a usb-storage disk with
-# serial S5SXNG0R300117Z, and one namespace shared by two controllers (00:04.0, 00:05.0,
-# serial DPSSD0001SN) of an nvme-subsys: one disk, the head nvme0n1, not its two paths.
-root=$FIXTURES/qemu-q35-usb-nvme-subsys
-out=$("$NODE_AGENT" inventory --root "$root" --quiet)
-q() { printf '%s\n' "$out" | jq -c "$1"; }
-is "$(q '[.disks[].name]')" '["nvme0n1","sda"]' "usb-nvme-subsys: disks are the NVMe head and the USB disk"
-is "$(q '.disks[] | select(.name == "sda") | [.transport, .serial]')" '["usb","S5SXNG0R300117Z"]' \
-	"usb-nvme-subsys: USB disk has the serial given to usb-storage"
-is "$(q '.disks[] | select(.name == "nvme0n1") | [.transport, .model, .serial, .pci_address]')" \
-	'["nvme","QEMU NVMe Ctrl","DPSSD0001SN","0000:00:04.0"]' \
-	"usb-nvme-subsys: NVMe head has its controllers' model and serial, the first one's address"
-is "$(q '[.disks[].name | select(test("^nvme[0-9]+c[0-9]+n[0-9]+$"))]')" '[]' \
-	"usb-nvme-subsys: no hidden path node (nvme0c0n1, nvme0c1n1)"
 # A SCSI (or USB) disk has no VPD page 0x89: model and firmware come from the INQUIRY
 # strings, device/model and device/rev; libata's "n/a" is no revision.
 root=$(scratch_copy qemu-q35)
@@ -176,4 +162,19 @@ is "$(printf '%s\n' "$out" | jq -c '.warnings')" \
 	'["/sys/firmware/efi/fw_platform_size: 32-bit UEFI: cannot start the 64-bit EFI programs of the USB image and of UEFI PXE (BOOTX64.EFI, ipxe.efi); boot this machine in BIOS (CSM) mode or through a 32-bit EFI loader"]' \
 	"32-bit UEFI: one warning says the 64-bit EFI image cannot boot it"
 is "$(printf '%s\n' "$out" | jq -c '.system.bios_date')" 'null' "BIOS date 00/00/0000: null"
+
+# What tests/qemu-capture.sh gave QEMU for MACHINE=usb-nvme-subsys: a usb-storage disk with
+# serial S5SXNG0R300117Z, and one namespace shared by two controllers (00:04.0, 00:05.0,
+# serial DPSSD0001SN) of an nvme-subsys: one disk, the head nvme0n1, not its two paths.
+root=$FIXTURES/qemu-q35-usb-nvme-subsys
+out=$("$NODE_AGENT" inventory --root "$root" --quiet)
+q() { printf '%s\n' "$out" | jq -c "$1"; }
+is "$(q '[.disks[].name]')" '["nvme0n1","sda"]' "usb-nvme-subsys: disks are the NVMe head and the USB disk"
+is "$(q '.disks[] | select(.name == "sda") | [.transport, .serial]')" '["usb","S5SXNG0R300117Z"]' \
+	"usb-nvme-subsys: USB disk has the serial given to usb-storage"
+is "$(q '.disks[] | select(.name == "nvme0n1") | [.transport, .model, .serial, .pci_address]')" \
+	'["nvme","QEMU NVMe Ctrl","DPSSD0001SN","0000:00:04.0"]' \
+	"usb-nvme-subsys: NVMe head has its controllers' model and serial, the first one's address"
+is "$(q '[.disks[].name | select(test("^nvme[0-9]+c[0-9]+n[0-9]+$"))]')" '[]' \
+	"usb-nvme-subsys: no hidden path node (nvme0c0n1, nvme0c1n1)"
 done_testing
