@@ -264,3 +264,8 @@ UNIT_JOIN_OBJ = $(addprefix $(BUILD)/obj/node-agent/,kubeconfig.o kube.o preflig
 $(BUILD)/tests/test-join: tests/unit/test-join.c $(UNIT_JOIN_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(UNIT_JOIN_OBJ) $(ALL_LDFLAGS) $(PKG_LIBS) -ldl
+
+# Unit tests of node-agent's number parser (tests/unit/test-parse-util.c).
+$(BUILD)/tests/test-parse-util: tests/unit/test-parse-util.c $(BUILD)/obj/node-agent/parse-util.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/obj/node-agent/parse-util.o $(ALL_LDFLAGS)
