@@ -160,7 +160,8 @@ FUZZ_FLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitiz
 	-fno-omit-frame-pointer $(WARNINGS) -I hw -I node-agent \
 	$(shell $(PKG_CONFIG) --cflags yaml-0.1 2>/dev/null)
 FUZZ_LIBS = $(shell $(PKG_CONFIG) --libs yaml-0.1 2>/dev/null)
-FUZZ_CONFIG_SRC := tests/fuzz/fuzz-config.c node-agent/config.c node-agent/k8s.c
+FUZZ_CONFIG_SRC := tests/fuzz/fuzz-config.c node-agent/config.c node-agent/k8s.c \
+	node-agent/parse-util.c
 
 .PHONY: fuzz
 build/fuzz/fuzz-config: $(FUZZ_CONFIG_SRC) node-agent/config.h node-agent/k8s.h hw/hw.h
@@ -181,7 +182,7 @@ fuzz: build/fuzz/fuzz-config
 #   make fuzz-inventory FUZZ_SECONDS=300
 FUZZ_INV_SRC := tests/fuzz/fuzz-inventory.c node-agent/inventory-read.c \
 	node-agent/inventory-json.c node-agent/diff.c node-agent/report.c node-agent/output.c \
-	$(HW_SRC)
+	node-agent/parse-util.c $(HW_SRC)
 FUZZ_INV_PKGS := json-c yaml-0.1 libnl-3.0 libnl-route-3.0 blkid
 
 .PHONY: fuzz-inventory
@@ -230,7 +231,8 @@ fuzz-gitops: build/fuzz/fuzz-gitops
 # the selector byte in front (see the target's comment).
 #   make fuzz-kubeconfig FUZZ_SECONDS=300
 FUZZ_KC_SRC := tests/fuzz/fuzz-kubeconfig.c node-agent/kubeconfig.c node-agent/kube.c \
-	node-agent/join.c node-agent/preflight.c node-agent/k8s.c node-agent/config.c node-agent/dl.c
+	node-agent/join.c node-agent/preflight.c node-agent/k8s.c node-agent/config.c node-agent/dl.c \
+	node-agent/parse-util.c
 FUZZ_KC_PKGS := yaml-0.1 json-c libcurl libsystemd
 
 .PHONY: fuzz-kubeconfig
@@ -260,7 +262,7 @@ fuzz-kubeconfig: build/fuzz/fuzz-kubeconfig
 
 # Unit tests of node-agent modules (tests/unit/test-join.c): the modules' objects are linked in.
 UNIT_JOIN_OBJ = $(addprefix $(BUILD)/obj/node-agent/,kubeconfig.o kube.o preflight.o fetch.o \
-	dl.o)
+	dl.o parse-util.o)
 $(BUILD)/tests/test-join: tests/unit/test-join.c $(UNIT_JOIN_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(UNIT_JOIN_OBJ) $(ALL_LDFLAGS) $(PKG_LIBS) -ldl

@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "k8s.h"
+#include "parse-util.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
 #define MAX_ERRORS 50
@@ -186,17 +187,14 @@ static char *dup_str(parser *p, const yaml_node_t *n, const char *what)
 static bool get_int(parser *p, const yaml_node_t *n, const char *what, int64_t max, int64_t *ret)
 {
 	const char *v;
-	char *end;
-	long long x;
+	int64_t x;
 
 	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
 		err(p, n, "%s: expected a whole number", what);
 		return false;
 	}
 	v = (const char *)n->data.scalar.value;
-	errno = 0;
-	x = strtoll(v, &end, 10);
-	if (!*v || *end || errno || x < 0 || x > max || (*v < '0' || *v > '9')) {
+	if (parse_int64(v, 0, max, &x) < 0) {
 		err(p, n, "%s: expected a whole number from 0 to %lld, found \"%s\"", what,
 		    (long long)max, v);
 		return false;

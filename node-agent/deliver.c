@@ -37,6 +37,7 @@
 #include "config.h"
 #include "deliver.h"
 #include "fetch.h"
+#include "parse-util.h"
 
 #define SPOOL_FILE_MAX (16u * 1024 * 1024) /* one report; larger files are not ours */
 #define ASIDE_KEEP 16                     /* .bad/.rejected files kept for inspection */
@@ -133,19 +134,10 @@ static void rng_seed(deliver_ctx *c)
 static int parse_env_uint(const char *name, uint64_t min, uint64_t max, uint64_t *ret)
 {
 	const char *s = getenv(name);
-	char *end;
-	unsigned long long v;
 
 	if (!s)
 		return 0;
-	if (!isdigit((unsigned char)s[0]))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -EINVAL;
-	*ret = v;
-	return 1;
+	return parse_uint64(s, min, max, ret) < 0 ? -EINVAL : 1;
 }
 
 int deliver_opts_init(deliver_opts *o, const char **ret_bad)

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "hw.h"
 #include "inventory-json.h"
 #include "output.h"
+#include "parse-util.h"
 #include "plan.h"
 #include "report.h"
 #include "run.h"
@@ -43,7 +45,7 @@ static void usage(FILE *f)
 		"            Make TARGET (default /) match the plan: files written atomically,\n"
 		"            units enabled, the data disk prepared; --dry-run shows a diff.\n"
 		"  run [--root DIR] [--target DIR] [--config FILE|URL] [--state-dir DIR]\n"
-		"      [--no-start] [--join-timeout SECONDS]\n"
+		"      [--config-timeout SECONDS] [--no-start] [--join-timeout SECONDS]\n"
 		"            The boot job: detect, find the config (kernel command line\n"
 		"            nodeagent.config=URL, a filesystem labelled NODEAGENT,\n"
 		"            /etc/node-agent/config.yaml), report, plan, apply, join, gitops.\n"
@@ -100,6 +102,20 @@ static int parse_format(const char *s, out_format *ret)
 	else
 		return -EINVAL;
 	return 0;
+}
+
+/* A number given to OPTION of VERB; a usage error that names both and the value when it is
+ * not a whole number of UNIT from MIN to MAX. */
+int cmd_parse_number(const char *verb, const char *option, const char *value, const char *unit,
+		     int64_t min, int64_t max, int64_t *ret)
+{
+	int r = parse_int64(value, min, max, ret);
+
+	if (r < 0)
+		fprintf(stderr, "%s %s: %s \"%s\": %s; expected %s from %" PRId64 " to %" PRId64 "\n",
+			program, verb, option, value,
+			r == -ERANGE ? "out of range" : "not a whole number", unit, min, max);
+	return r;
 }
 
 static int cmd_inventory(int argc, char **argv)
@@ -371,7 +387,7 @@ static int cmd_run(int argc, char **argv, bool run)
 	};
 	run_opts o = { .root = "/", .target = "/", .config_timeout_s = 600 };
 	bool json = false;
-	char *end;
+	int64_t v;
 	int c;
 
 	optind = 1;
@@ -390,21 +406,19 @@ static int cmd_run(int argc, char **argv, bool run)
 			o.state_dir = optarg;
 			break;
 		case 'T':
-			o.config_timeout_s = (int)strtol(optarg, &end, 10);
-			if (*end || o.config_timeout_s < 0 || o.config_timeout_s > 86400) {
-				fprintf(stderr, "%s: --config-timeout takes seconds (0-86400)\n", program);
+			if (cmd_parse_number("run", "--config-timeout", optarg, "seconds", 0, 86400,
+					     &v) < 0)
 				return EXIT_USAGE;
-			}
+			o.config_timeout_s = (int)v;
 			break;
 		case 'N':
 			o.no_start = true;
 			break;
 		case 'J':
-			o.join_timeout_s = strtol(optarg, &end, 10);
-			if (*end || o.join_timeout_s < 1 || o.join_timeout_s > 86400) {
-				fprintf(stderr, "%s: --join-timeout takes seconds (1-86400)\n", program);
+			if (cmd_parse_number("run", "--join-timeout", optarg, "seconds", 1, 86400,
+					     &v) < 0)
 				return EXIT_USAGE;
-			}
+			o.join_timeout_s = (long)v;
 			break;
 		case 'j':
 			json = true;

@@ -20,6 +20,7 @@
 #include "k8s.h"
 #include "labels.h"
 #include "output.h"
+#include "parse-util.h"
 #include "plan.h"
 
 #define K3S_CONFIG "/etc/rancher/k3s/config.yaml"
@@ -167,14 +168,21 @@ static int containerd_major_from_dpkg(int root_fd)
 			installed = strstr(line, " installed") != NULL;
 		else if (in && !strncmp(line, "Version: ", 9)) {
 			const char *v = line + 9;
+			char digits[3];
+			size_t n;
+			int64_t m;
+
 			if (strchr(v, ':'))
 				v = strchr(v, ':') + 1; /* epoch */
-			char *end;
-			long m;
-			errno = 0;
-			m = strtol(v, &end, 10);
-			/* "1.6.20~ds1-1+b1": the digits before the first dot */
-			major = !errno && end != v && *end == '.' && m > 0 && m < 100 ? (int)m : 0;
+			/* "1.6.20~ds1-1+b1": the digits before the first dot, 1 to 99 */
+			n = strspn(v, "0123456789");
+			major = 0;
+			if (n > 0 && n < sizeof(digits) && v[n] == '.') {
+				memcpy(digits, v, n);
+				digits[n] = '\0';
+				if (parse_int64(digits, 1, 99, &m) == 0)
+					major = (int)m;
+			}
 		}
 	}
 	fclose(f);
