@@ -54,7 +54,7 @@ static void usage(FILE *f)
 		"            Write the pinned Flux or Argo CD install manifest (sha256-checked)\n"
 		"            and its GitRepository/Kustomization or root Application to\n"
 		"            TARGET/var/lib/rancher/k3s/server/manifests/ (server-init node).\n"
-		"  status [--state-dir DIR] [--json]\n"
+		"  status [--target DIR | --state-dir DIR] [--json]\n"
 		"            The last run's result per stage.\n"
 		"  report FILE|DIR... [--format markdown|csv|html|json]\n"
 		"            One fleet table from many inventory JSON files (a DIR: its *.json).\n"
@@ -264,12 +264,21 @@ int cmd_get_inventory(const char *file, const char *root, hw_inventory **ret)
 
 static int cmd_plan(int argc, char **argv, bool apply)
 {
-	static const struct option opts[] = {
+	/* each verb takes its own options only: plan prints (--format), apply writes (--dry-run) */
+	static const struct option plan_opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "root", required_argument, NULL, 'r' },
 		{ "inventory", required_argument, NULL, 'i' },
 		{ "target", required_argument, NULL, 't' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	static const struct option apply_opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "inventory", required_argument, NULL, 'i' },
+		{ "target", required_argument, NULL, 't' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -284,7 +293,8 @@ static int cmd_plan(int argc, char **argv, bool apply)
 	int c, r, ret = EXIT_FAILURE;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:r:i:t:f:nh", opts, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, apply ? "c:r:i:t:nh" : "c:r:i:t:f:h",
+				apply ? apply_opts : plan_opts, NULL)) >= 0) {
 		switch (c) {
 		case 'c':
 			config = optarg;
@@ -315,7 +325,7 @@ static int cmd_plan(int argc, char **argv, bool apply)
 			return EXIT_USAGE;
 		}
 	}
-	if (!config || optind < argc || (!apply && dry_run)) {
+	if (!config || optind < argc) {
 		fprintf(stderr, "usage: %s %s --config FILE [--root DIR] [--inventory FILE] "
 				"[--target DIR]%s\n",
 			program, apply ? "apply" : "plan", apply ? " [--dry-run]" : " [--format json|yaml]");
@@ -371,7 +381,7 @@ out:
 	return ret;
 }
 
-static int cmd_run(int argc, char **argv, bool run)
+static int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "root", required_argument, NULL, 'r' },
@@ -381,17 +391,15 @@ static int cmd_run(int argc, char **argv, bool run)
 		{ "config-timeout", required_argument, NULL, 'T' },
 		{ "no-start", no_argument, NULL, 'N' },
 		{ "join-timeout", required_argument, NULL, 'J' },
-		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	run_opts o = { .root = "/", .target = "/", .config_timeout_s = 600 };
-	bool json = false;
 	int64_t v;
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "r:t:c:s:jh", opts, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "r:t:c:s:h", opts, NULL)) >= 0) {
 		switch (c) {
 		case 'r':
 			o.root = optarg;
@@ -420,6 +428,43 @@ static int cmd_run(int argc, char **argv, bool run)
 				return EXIT_USAGE;
 			o.join_timeout_s = (long)v;
 			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s run: unexpected argument \"%s\"\n", program, argv[optind]);
+		return EXIT_USAGE;
+	}
+	return run_pipeline(&o) == 0 ? 0 : EXIT_FAILURE;
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "target", required_argument, NULL, 't' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *target = "/", *state_dir = NULL;
+	bool json = false;
+	char *dir = NULL;
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "t:s:jh", opts, NULL)) >= 0) {
+		switch (c) {
+		case 't':
+			target = optarg;
+			break;
+		case 's':
+			state_dir = optarg;
+			break;
 		case 'j':
 			json = true;
 			break;
@@ -431,20 +476,17 @@ static int cmd_run(int argc, char **argv, bool run)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "%s: unexpected argument \"%s\"\n", program, argv[optind]);
+		fprintf(stderr, "%s status: unexpected argument \"%s\"\n", program, argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (!run) {
-		char *dir = NULL;
-		int r;
-		if (!o.state_dir && asprintf(&dir, "%s/var/lib/node-agent",
-					     strcmp(o.target, "/") ? o.target : "") < 0)
-			return EXIT_FAILURE;
-		r = run_status(o.state_dir ? o.state_dir : dir, json);
-		free(dir);
-		return r;
+	if (!state_dir && asprintf(&dir, "%s/var/lib/node-agent",
+				   strcmp(target, "/") ? target : "") < 0) {
+		fprintf(stderr, "%s: out of memory\n", program);
+		return EXIT_FAILURE;
 	}
-	return run_pipeline(&o) == 0 ? 0 : EXIT_FAILURE;
+	r = run_status(state_dir ? state_dir : dir, json);
+	free(dir);
+	return r;
 }
 
 static int cmd_gitops(int argc, char **argv)
@@ -521,8 +563,10 @@ int main(int argc, char **argv)
 		return cmd_plan(argc - 1, argv + 1, false);
 	if (strcmp(argv[1], "apply") == 0)
 		return cmd_plan(argc - 1, argv + 1, true);
-	if (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "status") == 0)
-		return cmd_run(argc - 1, argv + 1, strcmp(argv[1], "run") == 0);
+	if (strcmp(argv[1], "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(argv[1], "status") == 0)
+		return cmd_status(argc - 1, argv + 1);
 	if (strcmp(argv[1], "preflight") == 0)
 		return cmd_preflight(argc - 1, argv + 1);
 	if (strcmp(argv[1], "join") == 0)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Bad command lines: every number is parsed whole and range-checked (no "4294967296" or ""
-# taken as 0). Each is a usage error: exit 2, nothing run, and a message that names the
-# option and the value.
+# taken as 0), and every verb takes only its own options. Each is a usage error: exit 2,
+# nothing run, and a message that names the option and, for a number, the value.
 . "$(dirname "$0")/lib.sh"
 
 w=$(mktemp -d "${TMPDIR:-/tmp}/na-test.XXXXXX")
@@ -53,4 +53,22 @@ usage_error 'unexpected argument "extra"' \
 	"run --config-timeout 86400 --join-timeout 1 is accepted" -- \
 	run --config-timeout 86400 --join-timeout 1 extra
 
+# each verb its own options
+usage_error "unrecognized option '--config-timeout'" \
+	"status --config-timeout (a run option)" -- status --config-timeout 5
+usage_error "unrecognized option '--root'" "status --root (a run option)" -- status --root /
+usage_error "unrecognized option '--no-start'" "status --no-start (a run option)" -- \
+	status --target "$w" --no-start
+usage_error "unrecognized option '--json'" "run --json (a status option)" -- run --json
+usage_error "unrecognized option '--dry-run'" "plan --dry-run (an apply option)" -- \
+	plan --config /nonexistent --dry-run
+usage_error "unrecognized option '--format'" "apply --format (a plan option)" -- \
+	apply --config /nonexistent --format yaml
+usage_error 'status: unexpected argument "extra"' "status with an argument" -- \
+	status --target "$w" extra
+
+# what status still takes
+"$NODE_AGENT" status --target "$w" --json >"$w/out" 2>"$w/err"
+rc=$?
+ok $([ "$rc" -ne 2 ] && echo 0 || echo 1) "status --target DIR --json is accepted (exit $rc: no state yet)"
 done_testing
