@@ -348,7 +348,7 @@ static int cmd_plan(int argc, char **argv, bool apply)
 	r = plan_target_probe(target, &tgt);
 	if (r < 0) {
 		fprintf(stderr, "%s: cannot open target %s: %s\n", program, target, strerror(-r));
-		ret = EXIT_USAGE;
+		ret = r == -ENOMEM ? EXIT_FAILURE : EXIT_USAGE;
 		goto out;
 	}
 	r = plan_compute(cfg, inv, &tgt, &plan);
@@ -360,9 +360,17 @@ static int cmd_plan(int argc, char **argv, bool apply)
 		fprintf(stderr, "%s: plan warning: %s\n", program, *w);
 	if (!apply) {
 		json_object *j = plan_to_json(plan);
+
+		if (!j) {
+			fprintf(stderr, "%s: cannot print the plan: %s\n", program, strerror(ENOMEM));
+			goto out;
+		}
 		r = fmt == FMT_YAML ? output_yaml(stdout, j) : output_json(stdout, j);
 		json_object_put(j);
 		ret = r < 0 || fflush(stdout) != 0 ? EXIT_FAILURE : 0;
+		if (ret != 0)
+			fprintf(stderr, "%s: cannot write the plan: %s\n", program,
+				strerror(r < 0 ? -r : errno));
 	} else {
 		apply_result res;
 
