@@ -231,7 +231,7 @@ static int cmd_config(int argc, char **argv)
 		return EXIT_USAGE;
 	if (r < 0) {
 		fprintf(stderr, "%s: %s: %s\n", program, argv[2], strerror(-r));
-		return EXIT_USAGE;
+		return r == -ENOMEM ? EXIT_FAILURE : EXIT_USAGE;
 	}
 	printf("%s: valid (%zu rule%s)\n", argv[2], c->n_rules, c->n_rules == 1 ? "" : "s");
 	na_config_free(c);
@@ -338,7 +338,8 @@ static int cmd_plan(int argc, char **argv, bool apply)
 	if (r < 0) {
 		if (r != -EINVAL)
 			fprintf(stderr, "%s: %s: %s\n", program, config, strerror(-r));
-		return EXIT_USAGE;
+		/* running out of memory is not the config's fault */
+		return r == -ENOMEM ? EXIT_FAILURE : EXIT_USAGE;
 	}
 	r = cmd_get_inventory(inv_file, root, &inv);
 	if (r < 0) {
