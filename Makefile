@@ -48,12 +48,14 @@ AGENT_SRC := $(wildcard node-agent/*.c)
 HW_OBJ := $(HW_SRC:%.c=$(BUILD)/obj/%.o)
 AGENT_OBJ := $(AGENT_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/*.c))
-TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(wildcard tests/tools/*.c))
+TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,\
+	$(filter-out tests/tools/failmalloc.c,$(wildcard tests/tools/*.c)))
 
 .PHONY: all deps test-deps image-deps demo test check check-san bench clean format capture-qemu \
 	image e2e
 
-all: $(BUILD)/node-agent $(UNIT_TESTS) $(TEST_TOOLS) $(BUILD)/tests/k3s-standin
+all: $(BUILD)/node-agent $(UNIT_TESTS) $(TEST_TOOLS) $(BUILD)/tests/k3s-standin \
+	$(BUILD)/tests/failmalloc.so
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -78,6 +80,12 @@ $(BUILD)/tests/k3s-standin: tests/e2e/k3s-standin.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Wno-unused-result -o $@ $< $(ALL_LDFLAGS) \
 		$(shell $(PKG_CONFIG) --libs libcurl yaml-0.1 libsystemd 2>/dev/null) -lcrypto
+
+# TEST TOOL: an LD_PRELOAD library failing the Nth allocation (tests/tools/failmalloc.c). Never
+# built with the sanitizers: it sits in front of ASan's allocator, not inside it.
+$(BUILD)/tests/failmalloc.so: tests/tools/failmalloc.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 $(WARNINGS) -O1 -g -fno-omit-frame-pointer -shared -fPIC -o $@ $< -ldl
 
 # Test helpers: a stand-in libnvidia-ml.so.1 (see tests/nvml-stub.c).
 $(BUILD)/tests/nvml/libnvidia-ml.so.1: tests/nvml-stub.c
