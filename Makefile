@@ -13,18 +13,15 @@ PKG_CONFIG ?= pkg-config
 # The five libraries of the product, plus json-c for JSON. libsystemd and libcurl are
 # compiled against but loaded with dlopen() when a command needs them (node-agent/dl.h).
 PKGS := libsystemd libnl-3.0 libnl-route-3.0 blkid libcurl yaml-0.1 json-c
-# The small ones are linked into the binary (Debian's -dev packages ship their .a): every
-# shared library costs each start an open, five mmaps, its symbol lookups, relocations and
+# They are linked into the binary (Debian's -dev packages ship their .a), only what
+# node-agent calls: every shared library costs each start an open, five mmaps, its symbol
+# lookups (libblkid is built with BIND_NOW: ~240 of them on every start), relocations and
 # page faults, and libnl-route's constructor reads /etc/libnl/classid even for --help.
-# Measured with tests/bench/inventory.sh (medians of 40 runs, two runs, loaded 2-core VM):
-# `node-agent --help` 8.3-9.6 -> 6.4-7.1 ms CPU (/bin/true 4.6-5.0), inventory
-# 12.8-14.8 -> 11.4-11.6 ms, 340 -> 300 system calls, 159 -> 121 page faults, peak RSS
-# 3.0 -> 2.5 MB. libblkid stays shared: it parses untrusted disk contents, so its
-# security updates should reach node-agent without a rebuild, and linking it too
-# measured only 0.2-0.3 ms less. STATIC_LIBS= links all of them dynamically.
+# Measured with tests/bench/inventory.sh and cachegrind: see the commit that made it so.
+# The image is built with the binary, so a fixed library reaches node-agent with the
+# next image as it would as a shared library. STATIC_LIBS= links them dynamically.
 STATIC_LIBS ?= 1
-STATIC_PKGS := libnl-route-3.0 libnl-3.0 yaml-0.1 json-c
-SHARED_PKGS := blkid
+STATIC_PKGS := libnl-route-3.0 libnl-3.0 yaml-0.1 json-c blkid
 
 SANITIZE ?=
 WERROR ?=
@@ -44,12 +41,11 @@ endif
 
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 ifeq ($(STATIC_LIBS),)
-PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(STATIC_PKGS) $(SHARED_PKGS) 2>/dev/null)
+PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(STATIC_PKGS) 2>/dev/null)
 else
-# their private dependency (-lpthread) is part of libc.so since glibc 2.34
+# their only private dependency (libnl's -lpthread) is part of libc.so since glibc 2.34
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs-only-L $(STATIC_PKGS) 2>/dev/null) \
-	-Wl,-Bstatic $(shell $(PKG_CONFIG) --libs-only-l $(STATIC_PKGS) 2>/dev/null) -Wl,-Bdynamic \
-	$(shell $(PKG_CONFIG) --libs $(SHARED_PKGS) 2>/dev/null)
+	-Wl,-Bstatic $(shell $(PKG_CONFIG) --libs-only-l $(STATIC_PKGS) 2>/dev/null) -Wl,-Bdynamic
 endif
 
 CFLAGS ?= $(OPT) -g
@@ -57,8 +53,8 @@ ALL_CFLAGS = -std=gnu11 $(WARNINGS) $(CFLAGS) -D_FORTIFY_SOURCE=2 -fstack-protec
 	-I hw -I node-agent $(PKG_CFLAGS) -MMD -MP
 # --as-needed: only libraries the agent really calls are loaded at start (RSS, syscalls).
 # -O1 and gnu hash: smaller, faster symbol tables for the loader. pack-relative-relocs
-# (DT_RELR, glibc >= 2.36 as in Debian 12 and the image): the ~1200 relative relocations
-# of the PIE with the static libraries take 320 bytes instead of 28 KB the loader reads.
+# (DT_RELR, glibc >= 2.36 as in Debian 12 and the image): the ~1700 relative relocations
+# of the PIE with the static libraries take 640 bytes instead of 40 KB the loader reads.
 RELR := $(shell echo 'int main(void){return 0;}' | $(CC) -x c -o /dev/null \
 	-Wl,-z,pack-relative-relocs - 2>/dev/null && echo -Wl,-z,pack-relative-relocs)
 ALL_LDFLAGS = $(LDFLAGS) -Wl,--as-needed -Wl,-z,relro -Wl,-O1 -Wl,--hash-style=gnu $(RELR)
