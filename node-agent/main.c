@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "plan/plan.h"
 #include "fleet/report.h"
 #include "run/run.h"
+#include "basic/parse-util.h"
 
 #define EXIT_USAGE 2
 
@@ -43,7 +45,7 @@ static void usage(FILE *f)
 		"            Make TARGET (default /) match the plan: files written atomically,\n"
 		"            units enabled, the data disk prepared; --dry-run shows a diff.\n"
 		"  run [--root DIR] [--target DIR] [--config FILE|URL] [--state-dir DIR]\n"
-		"      [--no-start] [--join-timeout SECONDS]\n"
+		"      [--config-timeout SECONDS] [--no-start] [--join-timeout SECONDS]\n"
 		"            The boot job: detect, find the config (kernel command line\n"
 		"            nodeagent.config=URL, a filesystem labelled NODEAGENT,\n"
 		"            /etc/node-agent/config.yaml), report, plan, apply, join, gitops.\n"
@@ -52,7 +54,7 @@ static void usage(FILE *f)
 		"            Write the pinned Flux or Argo CD install manifest (sha256-checked)\n"
 		"            and its GitRepository/Kustomization or root Application to\n"
 		"            TARGET/var/lib/rancher/k3s/server/manifests/ (server-init node).\n"
-		"  status [--state-dir DIR] [--json]\n"
+		"  status [--target DIR | --state-dir DIR] [--json]\n"
 		"            The last run's result per stage.\n"
 		"  report FILE|DIR... [--format markdown|csv|html|json]\n"
 		"            One fleet table from many inventory JSON files (a DIR: its *.json).\n"
@@ -100,6 +102,20 @@ static int parse_format(const char *s, out_format *ret)
 	else
 		return -EINVAL;
 	return 0;
+}
+
+/* A number given to OPTION of VERB; a usage error that names both and the value when it is
+ * not a whole number of UNIT from MIN to MAX. */
+int cmd_parse_number(const char *verb, const char *option, const char *value, const char *unit,
+		     int64_t min, int64_t max, int64_t *ret)
+{
+	int r = parse_int64(value, min, max, ret);
+
+	if (r < 0)
+		fprintf(stderr, "%s %s: %s \"%s\": %s; expected %s from %" PRId64 " to %" PRId64 "\n",
+			program, verb, option, value,
+			r == -ERANGE ? "out of range" : "not a whole number", unit, min, max);
+	return r;
 }
 
 static int cmd_inventory(int argc, char **argv)
@@ -215,7 +231,7 @@ static int cmd_config(int argc, char **argv)
 		return EXIT_USAGE;
 	if (r < 0) {
 		fprintf(stderr, "%s: %s: %s\n", program, argv[2], strerror(-r));
-		return EXIT_USAGE;
+		return r == -ENOMEM ? EXIT_FAILURE : EXIT_USAGE;
 	}
 	printf("%s: valid (%zu rule%s)\n", argv[2], c->n_rules, c->n_rules == 1 ? "" : "s");
 	na_config_free(c);
@@ -248,12 +264,21 @@ int cmd_get_inventory(const char *file, const char *root, hw_inventory **ret)
 
 static int cmd_plan(int argc, char **argv, bool apply)
 {
-	static const struct option opts[] = {
+	/* each verb takes its own options only: plan prints (--format), apply writes (--dry-run) */
+	static const struct option plan_opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "root", required_argument, NULL, 'r' },
 		{ "inventory", required_argument, NULL, 'i' },
 		{ "target", required_argument, NULL, 't' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	static const struct option apply_opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "inventory", required_argument, NULL, 'i' },
+		{ "target", required_argument, NULL, 't' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -268,7 +293,8 @@ static int cmd_plan(int argc, char **argv, bool apply)
 	int c, r, ret = EXIT_FAILURE;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:r:i:t:f:nh", opts, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, apply ? "c:r:i:t:nh" : "c:r:i:t:f:h",
+				apply ? apply_opts : plan_opts, NULL)) >= 0) {
 		switch (c) {
 		case 'c':
 			config = optarg;
@@ -299,7 +325,7 @@ static int cmd_plan(int argc, char **argv, bool apply)
 			return EXIT_USAGE;
 		}
 	}
-	if (!config || optind < argc || (!apply && dry_run)) {
+	if (!config || optind < argc) {
 		fprintf(stderr, "usage: %s %s --config FILE [--root DIR] [--inventory FILE] "
 				"[--target DIR]%s\n",
 			program, apply ? "apply" : "plan", apply ? " [--dry-run]" : " [--format json|yaml]");
@@ -312,7 +338,8 @@ static int cmd_plan(int argc, char **argv, bool apply)
 	if (r < 0) {
 		if (r != -EINVAL)
 			fprintf(stderr, "%s: %s: %s\n", program, config, strerror(-r));
-		return EXIT_USAGE;
+		/* running out of memory is not the config's fault */
+		return r == -ENOMEM ? EXIT_FAILURE : EXIT_USAGE;
 	}
 	r = cmd_get_inventory(inv_file, root, &inv);
 	if (r < 0) {
@@ -322,7 +349,7 @@ static int cmd_plan(int argc, char **argv, bool apply)
 	r = plan_target_probe(target, &tgt);
 	if (r < 0) {
 		fprintf(stderr, "%s: cannot open target %s: %s\n", program, target, strerror(-r));
-		ret = EXIT_USAGE;
+		ret = r == -ENOMEM ? EXIT_FAILURE : EXIT_USAGE;
 		goto out;
 	}
 	r = plan_compute(cfg, inv, &tgt, &plan);
@@ -334,9 +361,17 @@ static int cmd_plan(int argc, char **argv, bool apply)
 		fprintf(stderr, "%s: plan warning: %s\n", program, *w);
 	if (!apply) {
 		json_object *j = plan_to_json(plan);
+
+		if (!j) {
+			fprintf(stderr, "%s: cannot print the plan: %s\n", program, strerror(ENOMEM));
+			goto out;
+		}
 		r = fmt == FMT_YAML ? output_yaml(stdout, j) : output_json(stdout, j);
 		json_object_put(j);
 		ret = r < 0 || fflush(stdout) != 0 ? EXIT_FAILURE : 0;
+		if (ret != 0)
+			fprintf(stderr, "%s: cannot write the plan: %s\n", program,
+				strerror(r < 0 ? -r : errno));
 	} else {
 		apply_result res;
 
@@ -355,7 +390,7 @@ out:
 	return ret;
 }
 
-static int cmd_run(int argc, char **argv, bool run)
+static int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "root", required_argument, NULL, 'r' },
@@ -365,17 +400,15 @@ static int cmd_run(int argc, char **argv, bool run)
 		{ "config-timeout", required_argument, NULL, 'T' },
 		{ "no-start", no_argument, NULL, 'N' },
 		{ "join-timeout", required_argument, NULL, 'J' },
-		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	run_opts o = { .root = "/", .target = "/", .config_timeout_s = 600 };
-	bool json = false;
-	char *end;
+	int64_t v;
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "r:t:c:s:jh", opts, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "r:t:c:s:h", opts, NULL)) >= 0) {
 		switch (c) {
 		case 'r':
 			o.root = optarg;
@@ -390,21 +423,56 @@ static int cmd_run(int argc, char **argv, bool run)
 			o.state_dir = optarg;
 			break;
 		case 'T':
-			o.config_timeout_s = (int)strtol(optarg, &end, 10);
-			if (*end || o.config_timeout_s < 0 || o.config_timeout_s > 86400) {
-				fprintf(stderr, "%s: --config-timeout takes seconds (0-86400)\n", program);
+			if (cmd_parse_number("run", "--config-timeout", optarg, "seconds", 0, 86400,
+					     &v) < 0)
 				return EXIT_USAGE;
-			}
+			o.config_timeout_s = (int)v;
 			break;
 		case 'N':
 			o.no_start = true;
 			break;
 		case 'J':
-			o.join_timeout_s = strtol(optarg, &end, 10);
-			if (*end || o.join_timeout_s < 1 || o.join_timeout_s > 86400) {
-				fprintf(stderr, "%s: --join-timeout takes seconds (1-86400)\n", program);
+			if (cmd_parse_number("run", "--join-timeout", optarg, "seconds", 1, 86400,
+					     &v) < 0)
 				return EXIT_USAGE;
-			}
+			o.join_timeout_s = (long)v;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s run: unexpected argument \"%s\"\n", program, argv[optind]);
+		return EXIT_USAGE;
+	}
+	return run_pipeline(&o) == 0 ? 0 : EXIT_FAILURE;
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "target", required_argument, NULL, 't' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *target = "/", *state_dir = NULL;
+	bool json = false;
+	char *dir = NULL;
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "t:s:jh", opts, NULL)) >= 0) {
+		switch (c) {
+		case 't':
+			target = optarg;
+			break;
+		case 's':
+			state_dir = optarg;
 			break;
 		case 'j':
 			json = true;
@@ -417,20 +485,17 @@ static int cmd_run(int argc, char **argv, bool run)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "%s: unexpected argument \"%s\"\n", program, argv[optind]);
+		fprintf(stderr, "%s status: unexpected argument \"%s\"\n", program, argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (!run) {
-		char *dir = NULL;
-		int r;
-		if (!o.state_dir && asprintf(&dir, "%s/var/lib/node-agent",
-					     strcmp(o.target, "/") ? o.target : "") < 0)
-			return EXIT_FAILURE;
-		r = run_status(o.state_dir ? o.state_dir : dir, json);
-		free(dir);
-		return r;
+	if (!state_dir && asprintf(&dir, "%s/var/lib/node-agent",
+				   strcmp(target, "/") ? target : "") < 0) {
+		fprintf(stderr, "%s: out of memory\n", program);
+		return EXIT_FAILURE;
 	}
-	return run_pipeline(&o) == 0 ? 0 : EXIT_FAILURE;
+	r = run_status(state_dir ? state_dir : dir, json);
+	free(dir);
+	return r;
 }
 
 static int cmd_gitops(int argc, char **argv)
@@ -507,8 +572,10 @@ int main(int argc, char **argv)
 		return cmd_plan(argc - 1, argv + 1, false);
 	if (strcmp(argv[1], "apply") == 0)
 		return cmd_plan(argc - 1, argv + 1, true);
-	if (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "status") == 0)
-		return cmd_run(argc - 1, argv + 1, strcmp(argv[1], "run") == 0);
+	if (strcmp(argv[1], "run") == 0)
+		return cmd_run(argc - 1, argv + 1);
+	if (strcmp(argv[1], "status") == 0)
+		return cmd_status(argc - 1, argv + 1);
 	if (strcmp(argv[1], "preflight") == 0)
 		return cmd_preflight(argc - 1, argv + 1);
 	if (strcmp(argv[1], "join") == 0)

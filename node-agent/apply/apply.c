@@ -4,6 +4,7 @@
 #include <blkid.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <spawn.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "apply/apply.h"
 #include "basic/fileio.h"
 #include "basic/dl.h"
+#include "basic/parse-util.h"
 
 extern char **environ;
 
@@ -29,13 +31,12 @@ static void fault_point(const char *when)
 {
 	const char *f = getenv("NODE_AGENT_FAULT");
 	size_t n = strlen(when);
-	unsigned long at;
+	uint64_t at;
 
 	if (!f || strncmp(f, when, n) != 0 || f[n] != ':')
 		return;
-	at = strtoul(f + n + 1, NULL, 10);
-	if (at > 0 && fault_count + 1 == at) {
-		fprintf(stderr, "node-agent: fault injected %s of file %lu\n", when, at);
+	if (parse_uint64(f + n + 1, 1, UINT_MAX, &at) == 0 && fault_count + 1 == at) {
+		fprintf(stderr, "node-agent: fault injected %s of file %" PRIu64 "\n", when, at);
 		_exit(70);
 	}
 }

@@ -13,6 +13,7 @@
 
 #include "basic/dl.h"
 #include "basic/fetch.h"
+#include "basic/parse-util.h"
 
 /* Messages may be cut to fit; vsnprintf keeps GCC's truncation warning for literals away. */
 __attribute__((format(printf, 2, 3))) void fetch_set_error(fetch_result *res, const char *fmt, ...)
@@ -62,17 +63,23 @@ static size_t header_cb(char *data, size_t size, size_t n, void *userdata)
 	size_t len = size * n;
 
 	if (len > 12 && !strncasecmp(data, "Retry-After:", 12)) {
+		const char *v = data + 12, *e = data + len;
 		char tmp[32];
-		size_t l = len - 12 < sizeof(tmp) - 1 ? len - 12 : sizeof(tmp) - 1;
-		char *end;
-		long v;
+		uint64_t s;
 
-		memcpy(tmp, data + 12, l);
-		tmp[l] = '\0';
-		v = strtol(tmp, &end, 10);
-		/* seconds only; an HTTP date is treated as absent */
-		if (end != tmp && v >= 0 && v <= 86400)
-			res->retry_after_s = (int)v;
+		/* "Retry-After: 120\r\n" (RFC 9110 10.2.3): the field value without the
+		 * whitespace around it */
+		while (v < e && (*v == ' ' || *v == '\t'))
+			v++;
+		while (e > v && (e[-1] == '\r' || e[-1] == '\n' || e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		/* seconds only; an HTTP date, or more than a day, is treated as absent */
+		if ((size_t)(e - v) < sizeof(tmp)) {
+			memcpy(tmp, v, (size_t)(e - v));
+			tmp[e - v] = '\0';
+			if (parse_uint64(tmp, 0, 86400, &s) == 0)
+				res->retry_after_s = (int)s;
+		}
 	}
 	return len;
 }

@@ -14,19 +14,6 @@
 
 #define EXIT_USAGE 2
 
-static int parse_seconds(const char *s, long max, long *ret)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 1 || v > max)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
 static int load_config(const char *path, na_config **ret)
 {
 	int r = na_config_load(path, stderr, ret);
@@ -46,6 +33,7 @@ int cmd_preflight(int argc, char **argv)
 	};
 	const char *config = NULL;
 	long timeout_s = 15;
+	int64_t v;
 	na_config *cfg = NULL;
 	preflight_result pf;
 	int c, r;
@@ -57,10 +45,10 @@ int cmd_preflight(int argc, char **argv)
 			config = optarg;
 			break;
 		case 'T':
-			if (parse_seconds(optarg, 3600, &timeout_s) < 0) {
-				fprintf(stderr, "node-agent: --timeout takes seconds (1-3600)\n");
+			if (cmd_parse_number("preflight", "--timeout", optarg, "seconds", 1, 3600,
+					     &v) < 0)
 				return EXIT_USAGE;
-			}
+			timeout_s = (long)v;
 			break;
 		case 'h':
 			printf("usage: node-agent preflight --config FILE [--timeout SECONDS]\n");
@@ -111,6 +99,7 @@ int cmd_join(int argc, char **argv)
 	plan_target tgt = { 0 };
 	na_plan *plan = NULL;
 	char *summary = NULL;
+	int64_t v;
 	int c, r, ret = EXIT_FAILURE;
 
 	optind = 1;
@@ -132,10 +121,9 @@ int cmd_join(int argc, char **argv)
 			jo.start_units = false;
 			break;
 		case 'T':
-			if (parse_seconds(optarg, 86400, &jo.ready_timeout_s) < 0) {
-				fprintf(stderr, "node-agent: --timeout takes seconds (1-86400)\n");
+			if (cmd_parse_number("join", "--timeout", optarg, "seconds", 1, 86400, &v) < 0)
 				return EXIT_USAGE;
-			}
+			jo.ready_timeout_s = (long)v;
 			break;
 		case 'h':
 			printf("%s", usage_line);

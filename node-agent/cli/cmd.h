@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdint.h>
+
 #include "hw.h"
 
 /* Commands that live outside main.c; each returns the process exit status. */
@@ -13,3 +15,8 @@ int cmd_report_send(int argc, char **argv);
 /* The inventory a plan is made from: FILE, or detected under ROOT; says why on stderr
  * when it fails (-EINVAL: the input is at fault). */
 int cmd_get_inventory(const char *file, const char *root, hw_inventory **ret);
+
+/* A number given to OPTION of VERB (parse-util.h), from MIN to MAX; says on stderr what is
+ * wrong with it, naming the option, the value and the UNIT, when it is not one. */
+int cmd_parse_number(const char *verb, const char *option, const char *value, const char *unit,
+		     int64_t min, int64_t max, int64_t *ret);

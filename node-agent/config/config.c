@@ -19,6 +19,7 @@
 
 #include "config/config.h"
 #include "kube/k8s.h"
+#include "basic/parse-util.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
 #define MAX_ERRORS 50
@@ -46,6 +47,8 @@ typedef struct parser {
 	size_t n_values;
 	yaml_document_t *doc;
 	na_config *cfg;
+	/* an allocation failed: the config is refused (-ENOMEM), not loaded without a value */
+	bool oom;
 	/* top-level keys and their values, for problems that involve several keys */
 	yaml_node_t *cluster_key, *cluster, *rules_key, *disk_key, *disk, *gitops_key, *gitops;
 } parser;
@@ -65,6 +68,8 @@ __attribute__((format(printf, 3, 4))) static void err(parser *p, const yaml_node
 	va_start(ap, fmt);
 	r = vasprintf(&msg, fmt, ap);
 	va_end(ap);
+	if (r < 0)
+		p->oom = true;
 	/* messages quote values from the file: one line per problem, no terminal controls */
 	for (const char *c = r >= 0 ? msg : "out of memory"; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
@@ -176,27 +181,34 @@ static const char *str(parser *p, const yaml_node_t *n, const char *what)
 	return (const char *)n->data.scalar.value;
 }
 
+/* strdup() that marks the parse as failed for want of memory. */
+static char *pdup(parser *p, const char *s)
+{
+	char *d = strdup(s);
+
+	if (!d)
+		p->oom = true;
+	return d;
+}
+
 static char *dup_str(parser *p, const yaml_node_t *n, const char *what)
 {
 	const char *s = str(p, n, what);
 
-	return s ? strdup(s) : NULL;
+	return s ? pdup(p, s) : NULL;
 }
 
 static bool get_int(parser *p, const yaml_node_t *n, const char *what, int64_t max, int64_t *ret)
 {
 	const char *v;
-	char *end;
-	long long x;
+	int64_t x;
 
 	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
 		err(p, n, "%s: expected a whole number", what);
 		return false;
 	}
 	v = (const char *)n->data.scalar.value;
-	errno = 0;
-	x = strtoll(v, &end, 10);
-	if (!*v || *end || errno || x < 0 || x > max || (*v < '0' || *v > '9')) {
+	if (parse_int64(v, 0, max, &x) < 0) {
 		err(p, n, "%s: expected a whole number from 0 to %lld, found \"%s\"", what,
 		    (long long)max, v);
 		return false;
@@ -255,7 +267,7 @@ static char *dup_glob(parser *p, const yaml_node_t *n, const char *what)
 		err(p, n, "%s: bad glob \"%s\": %s", what, s, why);
 		return NULL;
 	}
-	return strdup(s);
+	return pdup(p, s);
 }
 
 static void strv_free(char **v)
@@ -279,11 +291,13 @@ static char **str_list(parser *p, const yaml_node_t *n, const char *what,
 	if (count > 0 && !within_bounds(p, n, count, what))
 		count = 0;
 	v = calloc(count + 1, sizeof(char *));
+	if (!v)
+		p->oom = true;
 	for (size_t i = 0; v && i < count; i++) {
 		const yaml_node_t *item = node(p, n->data.sequence.items.start[i]);
 		const char *s = item ? str(p, item, what) : NULL;
 
-		if (s && (!check || check(p, item, what, s)) && (v[m] = strdup(s)))
+		if (s && (!check || check(p, item, what, s)) && (v[m] = pdup(p, s)))
 			m++;
 	}
 	return v;
@@ -375,7 +389,7 @@ static void walk_map(parser *p, yaml_node_t *n, const char *where, const char *v
 		return;
 	first = first_of_keys(p, n, count);
 	if (!first) {
-		err(p, n, "%s: out of memory", where);
+		p->oom = true;
 		return;
 	}
 	for (size_t i = 0; i < count; i++) {
@@ -426,7 +440,7 @@ static char *secure_url(parser *p, const yaml_node_t *n, const char *what)
 						 : "");
 		return NULL;
 	}
-	return strdup(s);
+	return pdup(p, s);
 }
 
 static char *abs_path(parser *p, const yaml_node_t *n, const char *what)
@@ -439,7 +453,7 @@ static char *abs_path(parser *p, const yaml_node_t *n, const char *what)
 		err(p, n, "%s: \"%s\" must be an absolute path", what, s);
 		return NULL;
 	}
-	return strdup(s);
+	return pdup(p, s);
 }
 
 /* --- cluster --- */
@@ -470,7 +484,7 @@ static bool match_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *v
 		if (s && strcmp(s, "nvidia") && strcmp(s, "amd") && strcmp(s, "intel"))
 			err(p, v, "match.gpu_vendor: expected nvidia, amd or intel, found \"%s\"", s);
 		else if (s)
-			m->gpu_vendor = strdup(s);
+			m->gpu_vendor = pdup(p, s);
 	} else if (!strcmp(key, "gpu_model"))
 		m->gpu_model = dup_glob(p, v, "match.gpu_model");
 	else if (!strcmp(key, "min_gpus"))
@@ -516,12 +530,19 @@ static bool labels_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *
 	/* doubling: n_labels is 0 or a power of two exactly when the array is full */
 	if (!(r->n_labels & (r->n_labels - 1))) {
 		nl = reallocarray(r->labels, r->n_labels ? 2 * r->n_labels : 1, sizeof(*nl));
-		if (!nl)
+		if (!nl) {
+			p->oom = true;
 			return true;
+		}
 		r->labels = nl;
 	}
-	r->labels[r->n_labels].key = strdup(key);
-	r->labels[r->n_labels].value = strdup(value);
+	r->labels[r->n_labels].key = pdup(p, key);
+	r->labels[r->n_labels].value = pdup(p, value);
+	if (!r->labels[r->n_labels].key || !r->labels[r->n_labels].value) {
+		free(r->labels[r->n_labels].key);
+		free(r->labels[r->n_labels].value);
+		return true;
+	}
 	r->n_labels++;
 	return true;
 }
@@ -558,7 +579,7 @@ static bool rule_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *v,
 		else if (s && strchr(s, '/'))
 			err(p, v, "rules[].node_role: give the role name only, without a '/'");
 		else if (s)
-			r->node_role = strdup(s);
+			r->node_role = pdup(p, s);
 	} else if (!strcmp(key, "labels")) {
 		if (v->type != YAML_MAPPING_NODE)
 			err(p, v, "rules[].labels: expected a mapping of label keys to values, "
@@ -595,8 +616,10 @@ static void parse_rules(parser *p, yaml_node_t *n)
 		if (!rn)
 			continue;
 		nr = reallocarray(c->rules, c->n_rules + 1, sizeof(*nr));
-		if (!nr)
+		if (!nr) {
+			p->oom = true;
 			return;
+		}
 		c->rules = nr;
 		na_rule *r = &c->rules[c->n_rules++];
 		memset(r, 0, sizeof(*r));
@@ -664,7 +687,7 @@ static bool disk_match_key(parser *p, const char *key, yaml_node_t *k, yaml_node
 				  "or mmc, found \"%s\"",
 			    s);
 		else if (s)
-			d->transport = strdup(s);
+			d->transport = pdup(p, s);
 	} else if (!strcmp(key, "model"))
 		d->model = dup_glob(p, v, "data_disk.match.model");
 	else if (!strcmp(key, "serial")) {
@@ -717,7 +740,7 @@ static bool disk_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *v,
 				  "spaces, quotes or slashes");
 		else if (s) {
 			free(d->label);
-			d->label = strdup(s);
+			d->label = pdup(p, s);
 		}
 	} else
 		return false;
@@ -805,7 +828,7 @@ static bool gitops_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *
 		if (s && strcmp(s, "flux") && strcmp(s, "argocd"))
 			err(p, v, "gitops.engine: expected flux or argocd, found \"%s\"", s);
 		else if (s)
-			g->engine = strdup(s);
+			g->engine = pdup(p, s);
 	} else if (!strcmp(key, "install_url"))
 		g->install_url = secure_url(p, v, "gitops.install_url");
 	else if (!strcmp(key, "install_sha256")) {
@@ -813,7 +836,7 @@ static bool gitops_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *
 		if (s && !is_hex64(s))
 			err(p, v, "gitops.install_sha256: expected 64 lower-case hex digits");
 		else if (s)
-			g->install_sha256 = strdup(s);
+			g->install_sha256 = pdup(p, s);
 	} else if (!strcmp(key, "repository")) {
 		const char *s = str(p, v, "gitops.repository");
 		if (s && strncmp(s, "https://", 8) && strncmp(s, "ssh://", 6))
@@ -822,22 +845,22 @@ static bool gitops_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *
 			    "git@host:path as ssh://git@host/path)",
 			    s);
 		else if (s)
-			g->repository = strdup(s);
+			g->repository = pdup(p, s);
 	} else if (!strcmp(key, "branch") || !strcmp(key, "tag")) {
 		const char *s = str(p, v, !strcmp(key, "tag") ? "gitops.tag" : "gitops.branch");
 		if (s && !git_ref_valid(s))
 			err(p, v, "gitops.%s: \"%s\" is not a usable git branch or tag name", key, s);
 		else if (s && !strcmp(key, "tag"))
-			g->tag = strdup(s);
+			g->tag = pdup(p, s);
 		else if (s)
-			g->branch = strdup(s);
+			g->branch = pdup(p, s);
 	} else if (!strcmp(key, "path")) {
 		const char *s = str(p, v, "gitops.path");
 		if (s && !repo_path_valid(s))
 			err(p, v, "gitops.path: \"%s\" must be a path inside the repository "
 				  "(relative, without \"..\")", s);
 		else if (s)
-			g->path = strdup(s);
+			g->path = pdup(p, s);
 	} else if (!strcmp(key, "credentials_file"))
 		g->credentials_file = abs_path(p, v, "gitops.credentials_file");
 	else if (!strcmp(key, "install_ca_file"))
@@ -848,7 +871,7 @@ static bool gitops_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *
 			err(p, v, "gitops.interval: expected a duration like 1m, 30s or 1h30m, "
 				  "found \"%s\"", s);
 		else if (s)
-			g->interval = strdup(s);
+			g->interval = pdup(p, s);
 	} else
 		return false;
 	return true;
@@ -866,7 +889,7 @@ static bool report_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *
 		if (s && !strstr(s, "-----BEGIN CERTIFICATE-----"))
 			err(p, v, "report.ca_pem: expected PEM certificates (-----BEGIN CERTIFICATE-----)");
 		else if (s)
-			p->cfg->report_ca_pem = strdup(s);
+			p->cfg->report_ca_pem = pdup(p, s);
 	} else
 		return false;
 	return true;
@@ -916,7 +939,7 @@ static bool top_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *v, 
 	} else if (!strcmp(key, "node_name")) {
 		const char *s = str(p, v, "node_name");
 		if (s && node_name_valid(p, v, s))
-			c->node_name = strdup(s);
+			c->node_name = pdup(p, s);
 	} else if (!strcmp(key, "rules")) {
 		p->rules_key = k;
 		parse_rules(p, v);
@@ -1023,6 +1046,10 @@ int na_config_parse(const char *path, const char *data, size_t len, FILE *errors
 	if (!c)
 		return -ENOMEM;
 	c->path = strdup(path);
+	if (!c->path) {
+		free(c);
+		return -ENOMEM;
+	}
 	c->containerd_nvidia = true;
 	c->data_disk.min_size_gib = c->data_disk.max_size_gib = -1;
 	c->data_disk.rotational = HW_TRI_UNKNOWN;
@@ -1034,10 +1061,15 @@ int na_config_parse(const char *path, const char *data, size_t len, FILE *errors
 	}
 	yaml_parser_set_input_string(&yp, (const unsigned char *)data, len);
 	if (!yaml_parser_load(&yp, &doc)) {
-		yaml_error(&p, &yp, data, len);
+		/* libyaml leaves error unset when its copy of a default tag fails to allocate */
+		int r = yp.error == YAML_MEMORY_ERROR || yp.error == YAML_NO_ERROR ? -ENOMEM
+										   : -EINVAL;
+
+		if (r == -EINVAL)
+			yaml_error(&p, &yp, data, len);
 		yaml_parser_delete(&yp);
 		na_config_free(c);
-		return -EINVAL;
+		return r;
 	}
 	root = yaml_document_get_root_node(&doc);
 	if (!root) {
@@ -1053,18 +1085,24 @@ int na_config_parse(const char *path, const char *data, size_t len, FILE *errors
 	}
 	yaml_document_delete(&doc);
 	/* one document only: a second one would be silently ignored otherwise */
-	if (p.n_errors == 0) {
+	if (p.n_errors == 0 && !p.oom) {
 		yaml_document_t more;
 		if (yaml_parser_load(&yp, &more)) {
 			yaml_node_t *r2 = yaml_document_get_root_node(&more);
 			if (r2)
 				err(&p, r2, "only one YAML document is allowed");
 			yaml_document_delete(&more);
+		} else if (yp.error == YAML_MEMORY_ERROR || yp.error == YAML_NO_ERROR) {
+			p.oom = true;
 		} else {
 			yaml_error(&p, &yp, data, len);
 		}
 	}
 	yaml_parser_delete(&yp);
+	if (p.oom) {
+		na_config_free(c);
+		return -ENOMEM;
+	}
 	if (p.n_errors > MAX_ERRORS && errors)
 		fprintf(errors, "%s: %u more errors not shown\n", path, p.n_errors - MAX_ERRORS);
 	if (p.n_errors > 0) {
@@ -1072,9 +1110,13 @@ int na_config_parse(const char *path, const char *data, size_t len, FILE *errors
 		return -EINVAL;
 	}
 	if (!c->data_disk.label && c->data_disk.present)
-		c->data_disk.label = strdup("node-data");
+		c->data_disk.label = pdup(&p, "node-data");
 	/* kept so the boot job can leave a copy for later commands (node-agent roles) */
 	c->text = strndup(data, len);
+	if (p.oom || !c->text) {
+		na_config_free(c);
+		return -ENOMEM;
+	}
 	*ret = c;
 	return 0;
 }

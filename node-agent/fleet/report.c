@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "basic/macro.h"
+#include "basic/parse-util.h"
 #include "fleet/report-internal.h"
 #include "inventory/inventory-json.h"
 #include "inventory/output.h"
@@ -261,14 +262,10 @@ bool fleet_source_date(char *buf, size_t n, bool date_only)
 	const char *s = getenv("SOURCE_DATE_EPOCH");
 	struct tm tm;
 	time_t t;
-	char *end;
-	unsigned long long v;
+	uint64_t v;
 
-	if (!s || !*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 12)
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end)
+	/* up to 12 digits, as before: 999999999999 is still a year gmtime_r() can represent */
+	if (!s || parse_uint64(s, 0, UINT64_C(999999999999), &v) < 0)
 		return false;
 	t = (time_t)v;
 	if (!gmtime_r(&t, &tm))

@@ -2,6 +2,7 @@
 /* Kubernetes label, taint and name syntax; NodeRestriction's rules for kubelet labels. */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,38 +63,47 @@ static bool dns_subdomain(const char *s, size_t n, const char **why)
 	return true;
 }
 
-bool k8s_label_key_valid(const char *key, const char **why)
+/* A label key: the N bytes at KEY, which need not be NUL-terminated. */
+static bool label_key_valid(const char *key, size_t n, const char **why)
 {
-	const char *slash = strchr(key, '/');
-	const char *dummy;
+	const char *slash = memchr(key, '/', n);
+	size_t name;
 
-	if (!why)
-		why = &dummy;
 	if (!slash)
-		return qualified_name(key, strlen(key), why);
-	if (strchr(slash + 1, '/')) {
+		return qualified_name(key, n, why);
+	name = n - (size_t)(slash + 1 - key);
+	if (memchr(slash + 1, '/', name)) {
 		*why = "a key has at most one '/'";
 		return false;
 	}
-	return dns_subdomain(key, (size_t)(slash - key), why) &&
-	       qualified_name(slash + 1, strlen(slash + 1), why);
+	return dns_subdomain(key, (size_t)(slash - key), why) && qualified_name(slash + 1, name, why);
+}
+
+static bool label_value_valid(const char *value, size_t n, const char **why)
+{
+	if (n == 0)
+		return true;
+	if (!qualified_name(value, n, why)) {
+		*why = n > 63 ? "value is longer than 63 characters"
+			      : "value must be empty or start and end with a letter or digit, with "
+				"only letters, digits, '-', '_' and '.'";
+		return false;
+	}
+	return true;
+}
+
+bool k8s_label_key_valid(const char *key, const char **why)
+{
+	const char *dummy;
+
+	return label_key_valid(key, strlen(key), why ? why : &dummy);
 }
 
 bool k8s_label_value_valid(const char *value, const char **why)
 {
 	const char *dummy;
 
-	if (!why)
-		why = &dummy;
-	if (!*value)
-		return true;
-	if (!qualified_name(value, strlen(value), why)) {
-		*why = strlen(value) > 63 ? "value is longer than 63 characters"
-					  : "value must be empty or start and end with a letter or "
-					    "digit, with only letters, digits, '-', '_' and '.'";
-		return false;
-	}
-	return true;
+	return label_value_valid(value, strlen(value), why ? why : &dummy);
 }
 
 static bool has_domain_suffix(const char *prefix, size_t n, const char *domain)
@@ -143,8 +153,6 @@ bool k8s_label_kubelet_settable(const char *key)
 bool k8s_taint_valid(const char *taint, const char **why)
 {
 	const char *colon = strrchr(taint, ':'), *eq, *dummy;
-	char *key;
-	bool r;
 
 	if (!why)
 		why = &dummy;
@@ -157,30 +165,20 @@ bool k8s_taint_valid(const char *taint, const char **why)
 		*why = "the effect must be NoSchedule, PreferNoSchedule or NoExecute";
 		return false;
 	}
+	/* checked in place: a check that can run out of memory would have no answer */
 	eq = memchr(taint, '=', (size_t)(colon - taint));
-	key = strndup(taint, (size_t)((eq ? eq : colon) - taint));
-	if (!key)
-		return false;
-	r = k8s_label_key_valid(key, why);
-	free(key);
-	if (r && eq) {
-		char *value = strndup(eq + 1, (size_t)(colon - eq - 1));
-		if (!value)
-			return false;
-		r = k8s_label_value_valid(value, why);
-		free(value);
-	}
-	return r;
+	return label_key_valid(taint, (size_t)((eq ? eq : colon) - taint), why) &&
+	       (!eq || label_value_valid(eq + 1, (size_t)(colon - eq - 1), why));
 }
 
-char *k8s_dns1123_label(const char *s)
+int k8s_dns1123_label(const char *s, char **ret)
 {
 	char *out = malloc(64);
 	size_t n = 0;
 	bool dash = false;
 
 	if (!out)
-		return NULL;
+		return -ENOMEM;
 	for (; s && *s && n < 63; s++) {
 		char c = *s;
 
@@ -197,9 +195,10 @@ char *k8s_dns1123_label(const char *s)
 	out[n] = '\0';
 	if (n == 0) {
 		free(out);
-		return NULL;
+		return -EINVAL;
 	}
-	return out;
+	*ret = out;
+	return 0;
 }
 
 char *k8s_gfd_sanitize(const char *s)

@@ -16,8 +16,9 @@ bool k8s_label_kubelet_settable(const char *key);
 /* "key[=value]:Effect" with Effect NoSchedule | PreferNoSchedule | NoExecute. */
 bool k8s_taint_valid(const char *taint, const char **why);
 /* A valid DNS-1123 label from any text: lower-case, [a-z0-9-], <= 63, no leading or
- * trailing '-'. Returns NULL when nothing usable remains. */
-char *k8s_dns1123_label(const char *s);
+ * trailing '-'. Returns 0, -EINVAL when nothing usable remains, or -ENOMEM. */
+int k8s_dns1123_label(const char *s, char **ret);
 /* GPU Feature Discovery's sanitising of a product name: drop characters outside
- * [A-Za-z0-9-_. ], turn runs of spaces into "-". Result cut to a valid label value. */
+ * [A-Za-z0-9-_. ], turn runs of spaces into "-". Result cut to a valid label value,
+ * possibly ""; NULL only when the allocation failed. */
 char *k8s_gfd_sanitize(const char *s);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Hardware-derived node labels; the formats and their upstream sources are in labels.h. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,27 +43,46 @@ static const struct {
 	{ "svm", "SVM" },		{ "hypervisor", "HYPERVISOR" },
 };
 
-__attribute__((format(printf, 3, 4))) static void setf(na_kv_list *out, const char *value,
-						       const char *fmt, ...)
+/* Set the label whose key FMT makes to VALUE; one that is not valid Kubernetes syntax is
+ * left out (0), an allocation that fails is an error. */
+__attribute__((format(printf, 3, 4))) static int setf(na_kv_list *out, const char *value,
+						      const char *fmt, ...)
 {
 	char *key = NULL;
 	va_list ap;
+	int r, n;
 
 	va_start(ap, fmt);
-	if (vasprintf(&key, fmt, ap) < 0)
-		key = NULL;
+	n = vasprintf(&key, fmt, ap);
 	va_end(ap);
-	if (key && k8s_label_key_valid(key, NULL) && k8s_label_value_valid(value, NULL))
-		kv_set(out, key, value);
+	if (n < 0)
+		return -ENOMEM;
+	r = k8s_label_key_valid(key, NULL) && k8s_label_value_valid(value, NULL)
+		    ? kv_set(out, key, value)
+		    : 0;
 	free(key);
+	return r;
 }
 
-static void set_int(na_kv_list *out, const char *key, int64_t v)
+static int set_int(na_kv_list *out, const char *key, int64_t v)
 {
 	char buf[32];
 
 	snprintf(buf, sizeof(buf), "%lld", (long long)v);
-	setf(out, buf, "%s", key);
+	return setf(out, buf, "%s", key);
+}
+
+/* KEY=sanitised NAME (GFD), unless nothing of NAME remains */
+static int set_sanitized(na_kv_list *out, const char *key, const char *name)
+{
+	char *v = k8s_gfd_sanitize(name);
+	int r;
+
+	if (!v)
+		return -ENOMEM;
+	r = *v ? setf(out, v, "%s", key) : 0;
+	free(v);
+	return r;
 }
 
 /* NFD: class (4 hex digits) and vendor of devices in classes 03, 0b40 and 12. */
@@ -71,10 +91,11 @@ static bool nfd_class(uint32_t class_code)
 	return (class_code >> 16) == 0x03 || (class_code >> 8) == 0x0b40 || (class_code >> 16) == 0x12;
 }
 
-static void nvidia_labels(const hw_inventory *inv, na_kv_list *out)
+static int nvidia_labels(const hw_inventory *inv, na_kv_list *out)
 {
 	const hw_gpu *first = NULL;
 	int64_t n = 0;
+	int r;
 
 	for (size_t i = 0; i < inv->n_gpus; i++)
 		if (inv->gpus[i].vendor && !strcmp(inv->gpus[i].vendor, "nvidia")) {
@@ -83,89 +104,106 @@ static void nvidia_labels(const hw_inventory *inv, na_kv_list *out)
 			n++;
 		}
 	if (!first)
-		return;
-	setf(out, "true", "nvidia.com/gpu.present");
-	set_int(out, "nvidia.com/gpu.count", n);
+		return 0;
+	r = setf(out, "true", "nvidia.com/gpu.present");
+	if (r >= 0)
+		r = set_int(out, "nvidia.com/gpu.count", n);
 	/* GFD labels the node with its first device's properties */
-	if (first->model) {
-		char *v = k8s_gfd_sanitize(first->model);
-		if (v && *v)
-			setf(out, v, "nvidia.com/gpu.product");
-		free(v);
-	}
-	if (first->memory_bytes > 0)
-		set_int(out, "nvidia.com/gpu.memory", first->memory_bytes / (1024 * 1024));
-	if (nvidia_family(first->chip))
-		setf(out, nvidia_family(first->chip), "nvidia.com/gpu.family");
-	if (inv->system.product) {
-		char *v = k8s_gfd_sanitize(inv->system.product);
-		if (v && *v)
-			setf(out, v, "nvidia.com/gpu.machine");
-		free(v);
-	}
+	if (r >= 0 && first->model)
+		r = set_sanitized(out, "nvidia.com/gpu.product", first->model);
+	if (r >= 0 && first->memory_bytes > 0)
+		r = set_int(out, "nvidia.com/gpu.memory", first->memory_bytes / (1024 * 1024));
+	if (r >= 0 && nvidia_family(first->chip))
+		r = setf(out, nvidia_family(first->chip), "nvidia.com/gpu.family");
+	if (r >= 0 && inv->system.product)
+		r = set_sanitized(out, "nvidia.com/gpu.machine", inv->system.product);
+	return r;
+}
+
+/* A per-GPU value for the AMD labeller: 0 with *ret NULL when the GPU has none. */
+typedef int (*amd_value_fn)(const hw_gpu *g, char **ret);
+
+/* VALUE of the I-th GPU when it is driven by amdgpu, else NULL */
+static int amd_value(const hw_inventory *inv, size_t i, amd_value_fn value, char **ret)
+{
+	const hw_gpu *g = &inv->gpus[i];
+
+	*ret = NULL;
+	if (!g->driver || strcmp(g->driver, "amdgpu"))
+		return 0;
+	return value(g, ret);
 }
 
 /* AMD's node labeller: one value for all GPUs as amd.com/gpu.<kind>, else per value. */
-static void amd_kind(const hw_inventory *inv, na_kv_list *out, const char *kind,
-		     char *(*value)(const hw_gpu *))
+static int amd_kind(const hw_inventory *inv, na_kv_list *out, const char *kind, amd_value_fn value)
 {
-	char *common = NULL;
+	char *common = NULL, *v = NULL;
 	bool same = true, any = false;
+	int r = 0;
 
-	for (size_t i = 0; i < inv->n_gpus; i++) {
-		const hw_gpu *g = &inv->gpus[i];
-		char *v;
-
-		if (!g->driver || strcmp(g->driver, "amdgpu") || !(v = value(g)))
+	for (size_t i = 0; i < inv->n_gpus && r >= 0; i++) {
+		r = amd_value(inv, i, value, &v);
+		if (r < 0 || !v)
 			continue;
 		if (!any)
-			common = strdup(v);
-		else if (!common || strcmp(common, v))
-			same = false;
+			common = v;
+		else {
+			same = same && !strcmp(common, v);
+			free(v);
+		}
 		any = true;
-		free(v);
+		v = NULL;
 	}
-	if (any && same && common)
-		setf(out, common, "amd.com/gpu.%s", kind);
-	else if (any)
-		for (size_t i = 0; i < inv->n_gpus; i++) {
-			const hw_gpu *g = &inv->gpus[i];
-			char *v;
+	if (r >= 0 && any && same)
+		r = setf(out, common, "amd.com/gpu.%s", kind);
+	else if (r >= 0 && any)
+		for (size_t i = 0; i < inv->n_gpus && r >= 0; i++) {
 			int64_t count = 0;
-			if (!g->driver || strcmp(g->driver, "amdgpu") || !(v = value(g)))
+			char buf[32];
+
+			r = amd_value(inv, i, value, &v);
+			if (r < 0 || !v)
 				continue;
-			for (size_t j = 0; j < inv->n_gpus; j++) {
-				char *w = inv->gpus[j].driver && !strcmp(inv->gpus[j].driver, "amdgpu")
-						  ? value(&inv->gpus[j])
-						  : NULL;
+			for (size_t j = 0; j < inv->n_gpus && r >= 0; j++) {
+				char *w = NULL;
+				r = amd_value(inv, j, value, &w);
 				count += w && !strcmp(w, v);
 				free(w);
 			}
-			char buf[32];
 			snprintf(buf, sizeof(buf), "%lld", (long long)count);
-			setf(out, buf, "amd.com/gpu.%s.%s", kind, v);
+			if (r >= 0)
+				r = setf(out, buf, "amd.com/gpu.%s.%s", kind, v);
 			free(v);
+			v = NULL;
 		}
 	free(common);
+	return r;
 }
 
-static char *amd_device_id(const hw_gpu *g)
+static int amd_device_id(const hw_gpu *g, char **ret)
 {
-	char *s = NULL;
-	return asprintf(&s, "%04x", g->device_id) < 0 ? NULL : s;
+	char *s;
+
+	if (asprintf(&s, "%04x", g->device_id) < 0)
+		return -ENOMEM;
+	*ret = s;
+	return 0;
 }
 
-static char *amd_vram(const hw_gpu *g)
+static int amd_vram(const hw_gpu *g, char **ret)
 {
-	char *s = NULL;
+	char *s;
 
 	/* round(MiB / 1024) "G", as the labeller computes it */
 	if (g->memory_bytes <= 0)
-		return NULL;
-	return asprintf(&s, "%lldG", (long long)((g->memory_bytes / 1048576 + 512) / 1024)) < 0 ? NULL : s;
+		return 0;
+	if (asprintf(&s, "%lldG", (long long)((g->memory_bytes / 1048576 + 512) / 1024)) < 0)
+		return -ENOMEM;
+	*ret = s;
+	return 0;
 }
 
-static char *amd_product(const hw_gpu *g)
+static int amd_product(const hw_gpu *g, char **ret)
 {
 	char *s;
 	size_t n = 0;
@@ -173,10 +211,10 @@ static char *amd_product(const hw_gpu *g)
 	/* only the libdrm/FRU marketing name the labeller itself would read */
 	if (!g->model || !g->model_source ||
 	    (strcmp(g->model_source, "amdgpu.ids") && strcmp(g->model_source, "amdgpu-fru")))
-		return NULL;
+		return 0;
 	s = malloc(strlen(g->model) + 1);
 	if (!s)
-		return NULL;
+		return -ENOMEM;
 	for (const char *p = g->model; *p; p++) {
 		if (*p == '(' || *p == ')')
 			continue;
@@ -185,14 +223,17 @@ static char *amd_product(const hw_gpu *g)
 	s[n] = '\0';
 	if (!k8s_label_value_valid(s, NULL)) {
 		free(s);
-		return NULL;
+		return 0;
 	}
-	return s;
+	*ret = s;
+	return 0;
 }
 
-static void intel_labels(const hw_inventory *inv, na_kv_list *out)
+static int intel_labels(const hw_inventory *inv, na_kv_list *out)
 {
-	for (size_t i = 0; i < inv->n_pci_devices; i++) {
+	int r = 0;
+
+	for (size_t i = 0; i < inv->n_pci_devices && r >= 0; i++) {
 		const hw_pci_device *d = &inv->pci_devices[i];
 		unsigned cls = d->class_code >> 8;
 		int64_t count = 0;
@@ -201,21 +242,28 @@ static void intel_labels(const hw_inventory *inv, na_kv_list *out)
 			continue;
 		/* intel.gpu NodeFeatureRule: the i915 or xe kernel driver must be in use */
 		if (d->driver && (!strcmp(d->driver, "i915") || !strcmp(d->driver, "xe")))
-			setf(out, "true", "intel.feature.node.kubernetes.io/gpu");
+			r = setf(out, "true", "intel.feature.node.kubernetes.io/gpu");
 		for (size_t j = 0; j < inv->n_pci_devices; j++)
 			count += inv->pci_devices[j].vendor_id == 0x8086 &&
 				 inv->pci_devices[j].device_id == d->device_id &&
 				 (inv->pci_devices[j].class_code >> 8) == cls;
-		setf(out, "true", "gpu.intel.com/device-id.%04x-%04x.present", cls, d->device_id);
+		if (r >= 0)
+			r = setf(out, "true", "gpu.intel.com/device-id.%04x-%04x.present", cls,
+				 d->device_id);
 		char buf[32];
 		snprintf(buf, sizeof(buf), "%lld", (long long)count);
-		setf(out, buf, "gpu.intel.com/device-id.%04x-%04x.count", cls, d->device_id);
+		if (r >= 0)
+			r = setf(out, buf, "gpu.intel.com/device-id.%04x-%04x.count", cls,
+				 d->device_id);
 	}
+	return r;
 }
 
-static void model_labels(const hw_inventory *inv, na_kv_list *out)
+static int model_labels(const hw_inventory *inv, na_kv_list *out)
 {
-	for (size_t i = 0; i < inv->n_gpus; i++) {
+	int r = 0;
+
+	for (size_t i = 0; i < inv->n_gpus && r >= 0; i++) {
 		const hw_gpu *g = &inv->gpus[i];
 		int64_t count = 0;
 		char *name;
@@ -226,40 +274,51 @@ static void model_labels(const hw_inventory *inv, na_kv_list *out)
 		for (size_t j = 0; j < inv->n_gpus; j++)
 			count += inv->gpus[j].model && !strcmp(inv->gpus[j].model, g->model);
 		name = k8s_gfd_sanitize(g->model);
-		if (name && *name) {
+		if (!name)
+			return -ENOMEM;
+		if (*name) {
 			char buf[32];
 			snprintf(buf, sizeof(buf), "%lld", (long long)count);
-			setf(out, buf, "gpu.node-agent.io/%s", name);
+			r = setf(out, buf, "gpu.node-agent.io/%s", name);
 		}
 		free(name);
 	}
+	return r;
 }
 
-void labels_from_hardware(const hw_inventory *inv, na_kv_list *out)
+int labels_from_hardware(const hw_inventory *inv, na_kv_list *out)
 {
 	bool ssd = false;
+	int r;
 
-	nvidia_labels(inv, out);
-	amd_kind(inv, out, "device-id", amd_device_id);
-	amd_kind(inv, out, "vram", amd_vram);
-	amd_kind(inv, out, "product-name", amd_product);
-	intel_labels(inv, out);
-	model_labels(inv, out);
-	for (size_t i = 0; i < inv->n_pci_devices; i++) {
+	r = nvidia_labels(inv, out);
+	if (r >= 0)
+		r = amd_kind(inv, out, "device-id", amd_device_id);
+	if (r >= 0)
+		r = amd_kind(inv, out, "vram", amd_vram);
+	if (r >= 0)
+		r = amd_kind(inv, out, "product-name", amd_product);
+	if (r >= 0)
+		r = intel_labels(inv, out);
+	if (r >= 0)
+		r = model_labels(inv, out);
+	for (size_t i = 0; i < inv->n_pci_devices && r >= 0; i++) {
 		const hw_pci_device *d = &inv->pci_devices[i];
 
 		if (!nfd_class(d->class_code))
 			continue;
-		setf(out, "true", NFD "pci-%04x_%04x.present", d->class_code >> 8, d->vendor_id);
+		r = setf(out, "true", NFD "pci-%04x_%04x.present", d->class_code >> 8, d->vendor_id);
 		/* the GPU Operator runs NFD with deviceLabelFields [vendor] */
-		setf(out, "true", NFD "pci-%04x.present", d->vendor_id);
+		if (r >= 0)
+			r = setf(out, "true", NFD "pci-%04x.present", d->vendor_id);
 	}
-	for (size_t i = 0; i < sizeof(cpuid_names) / sizeof(cpuid_names[0]); i++)
-		for (char **f = inv->cpu.flags; f && *f; f++)
+	for (size_t i = 0; i < sizeof(cpuid_names) / sizeof(cpuid_names[0]) && r >= 0; i++)
+		for (char **f = inv->cpu.flags; f && *f && r >= 0; f++)
 			if (!strcmp(*f, cpuid_names[i].flag))
-				setf(out, "true", NFD "cpu-cpuid.%s", cpuid_names[i].nfd);
+				r = setf(out, "true", NFD "cpu-cpuid.%s", cpuid_names[i].nfd);
 	for (size_t i = 0; i < inv->n_disks; i++)
 		ssd = ssd || inv->disks[i].rotational == HW_TRI_FALSE;
-	if (ssd)
-		setf(out, "true", NFD "storage-nonrotationaldisk");
+	if (r >= 0 && ssd)
+		r = setf(out, "true", NFD "storage-nonrotationaldisk");
+	return r < 0 ? r : 0;
 }

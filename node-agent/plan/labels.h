@@ -14,8 +14,9 @@
  *  - Intel's NFD rules: intel.feature.node.kubernetes.io/gpu, gpu.intel.com/device-id.*
  *  - one label per distinct GPU model, gpu.node-agent.io/<model>=<count>, so a workload can
  *    pick the node with a given model when nodes mix models
+ * Returns 0, or -ENOMEM when an allocation failed (OUT then holds only some labels).
  */
-void labels_from_hardware(const hw_inventory *inv, na_kv_list *out);
+int labels_from_hardware(const hw_inventory *inv, na_kv_list *out);
 
-/* Set key=value, replacing an earlier value (plan.c). */
+/* Set key=value, replacing an earlier value (plan.c); 0 or -ENOMEM, L unchanged then. */
 int kv_set(na_kv_list *l, const char *key, const char *value);

@@ -21,6 +21,7 @@
 #include "plan/labels.h"
 #include "inventory/output.h"
 #include "plan/plan.h"
+#include "basic/parse-util.h"
 
 #define K3S_CONFIG "/etc/rancher/k3s/config.yaml"
 #define CONTAINERD_CONFIG "/etc/containerd/config.toml"
@@ -63,28 +64,32 @@ static void strv_free(char **v)
 	free(v);
 }
 
-__attribute__((format(printf, 2, 3))) static void warnf(na_plan *p, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int warnf(na_plan *p, const char *fmt, ...)
 {
 	char *s = NULL;
 	va_list ap;
+	int r = 0, n;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	n = vasprintf(&s, fmt, ap);
 	va_end(ap);
-	if (s && !strv_has(p->warnings, s))
-		strv_add(&p->warnings, s);
+	if (n < 0)
+		return -ENOMEM;
+	if (!strv_has(p->warnings, s))
+		r = strv_add(&p->warnings, s);
 	free(s);
+	return r;
 }
 
 /* Set key=value, replacing an earlier value: later rules override. */
 int kv_set(na_kv_list *l, const char *key, const char *value)
 {
+	char *k, *v;
 	na_kv *nv;
 
 	for (size_t i = 0; i < l->n; i++)
 		if (!strcmp(l->v[i].key, key)) {
-			char *v = strdup(value);
+			v = strdup(value);
 			if (!v)
 				return -ENOMEM;
 			free(l->v[i].value);
@@ -95,8 +100,15 @@ int kv_set(na_kv_list *l, const char *key, const char *value)
 	if (!nv)
 		return -ENOMEM;
 	l->v = nv;
-	l->v[l->n].key = strdup(key);
-	l->v[l->n].value = strdup(value);
+	k = strdup(key);
+	v = strdup(value);
+	if (!k || !v) {
+		free(k);
+		free(v);
+		return -ENOMEM;
+	}
+	l->v[l->n].key = k;
+	l->v[l->n].value = v;
 	l->n++;
 	return 0;
 }
@@ -108,6 +120,56 @@ static void kv_free(na_kv_list *l)
 		free(l->v[i].value);
 	}
 	free(l->v);
+}
+
+/* Close an open_memstream() stream: 0 with *buf its text, or -ENOMEM with *buf NULL when a
+ * write to it could not grow the buffer (the text would be cut short) or closing failed. */
+static int memstream_close(FILE *f, char **buf)
+{
+	bool failed = ferror(f);
+
+	if (fclose(f) != 0)
+		failed = true;
+	if (failed || !*buf) {
+		free(*buf);
+		*buf = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* O[KEY] = V, taking V (NULL: its allocation failed); -ENOMEM when anything failed. */
+static int json_add(json_object *o, const char *key, json_object *v)
+{
+	if (!v || json_object_object_add(o, key, v) < 0) {
+		json_object_put(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* O[KEY] = the string S, or null when S is NULL. */
+static int json_add_str(json_object *o, const char *key, const char *s)
+{
+	json_object *v = NULL;
+
+	if (s && !(v = json_object_new_string(s)))
+		return -ENOMEM;
+	if (json_object_object_add(o, key, v) < 0) {
+		json_object_put(v);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Append V to the array A, taking V (NULL: its allocation failed). */
+static int json_append(json_object *a, json_object *v)
+{
+	if (!v || json_object_array_add(a, v) < 0) {
+		json_object_put(v);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 static int kv_cmp(const void *a, const void *b)
@@ -141,6 +203,8 @@ static const char debian_containerd_config[] =
 	"  [plugins.\"io.containerd.internal.v1.opt\"]\n"
 	"    path = \"/var/lib/containerd/opt\"\n";
 
+/* The installed containerd's major version from dpkg's status file: 0 when none, -errno when
+ * the file cannot be read. */
 static int containerd_major_from_dpkg(int root_fd)
 {
 	FILE *f;
@@ -153,8 +217,9 @@ static int containerd_major_from_dpkg(int root_fd)
 		return 0;
 	f = fdopen(fd, "r");
 	if (!f) {
+		int r = -errno;
 		close(fd);
-		return 0;
+		return r;
 	}
 	while (fgets(line, sizeof(line), f)) {
 		if (!strncmp(line, "Package: ", 9)) {
@@ -167,14 +232,21 @@ static int containerd_major_from_dpkg(int root_fd)
 			installed = strstr(line, " installed") != NULL;
 		else if (in && !strncmp(line, "Version: ", 9)) {
 			const char *v = line + 9;
+			char digits[3];
+			size_t n;
+			int64_t m;
+
 			if (strchr(v, ':'))
 				v = strchr(v, ':') + 1; /* epoch */
-			char *end;
-			long m;
-			errno = 0;
-			m = strtol(v, &end, 10);
-			/* "1.6.20~ds1-1+b1": the digits before the first dot */
-			major = !errno && end != v && *end == '.' && m > 0 && m < 100 ? (int)m : 0;
+			/* "1.6.20~ds1-1+b1": the digits before the first dot, 1 to 99 */
+			n = strspn(v, "0123456789");
+			major = 0;
+			if (n > 0 && n < sizeof(digits) && v[n] == '.') {
+				memcpy(digits, v, n);
+				digits[n] = '\0';
+				if (parse_int64(digits, 1, 99, &m) == 0)
+					major = (int)m;
+			}
 		}
 	}
 	fclose(f);
@@ -191,11 +263,19 @@ int plan_target_probe(const char *root, plan_target *ret)
 	for (size_t i = 0; i < sizeof(nvidia_runtime_paths) / sizeof(nvidia_runtime_paths[0]);
 	     i++)
 		if (faccessat(fd, nvidia_runtime_paths[i], X_OK, 0) == 0) {
-			if (asprintf(&t.nvidia_runtime, "/%s", nvidia_runtime_paths[i]) < 0)
-				t.nvidia_runtime = NULL;
+			if (asprintf(&t.nvidia_runtime, "/%s", nvidia_runtime_paths[i]) < 0) {
+				close(fd);
+				return -ENOMEM;
+			}
 			break;
 		}
 	t.containerd_major = containerd_major_from_dpkg(fd);
+	if (t.containerd_major < 0) {
+		int r = t.containerd_major;
+		free(t.nvidia_runtime);
+		close(fd);
+		return r;
+	}
 	int cfd = openat(fd, CONTAINERD_CONFIG + 1, O_RDONLY | O_CLOEXEC);
 	if (cfd >= 0) {
 		char buf[4096];
@@ -311,15 +391,20 @@ static const char *primary_mac(const hw_inventory *inv)
 	return NULL;
 }
 
-static char *expand_name(na_plan *p, const char *tmpl, const hw_inventory *inv)
+/* The node name TMPL makes on this machine, as a DNS-1123 label; when a value it uses is
+ * unknown, or nothing usable remains, named after the MAC or the machine-id (with a
+ * warning). -EINVAL when there is nothing to name the node after, -ENOMEM. */
+static int expand_name(na_plan *p, const char *tmpl, const hw_inventory *inv, char **ret)
 {
-	char *out = NULL, *name = NULL;
+	char *out = NULL, *name = NULL, *fb = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
+	const char *mac = primary_mac(inv);
 	bool missing = false;
+	int r;
 
 	if (!f)
-		return NULL;
+		return -ENOMEM;
 	for (const char *s = tmpl; *s;) {
 		if (s[0] == '$' && s[1] == '{') {
 			const char *e = strchr(s, '}');
@@ -336,7 +421,7 @@ static char *expand_name(na_plan *p, const char *tmpl, const hw_inventory *inv)
 			else if (n == 4 && !strncmp(s + 2, "uuid", n))
 				v = inv->system.uuid;
 			else if (n == 3 && !strncmp(s + 2, "mac", n))
-				v = primary_mac(inv);
+				v = mac;
 			else if (n == 7 && !strncmp(s + 2, "product", n))
 				v = inv->system.product;
 			if (!v)
@@ -347,61 +432,77 @@ static char *expand_name(na_plan *p, const char *tmpl, const hw_inventory *inv)
 		} else
 			fputc(*s++, f);
 	}
-	fclose(f);
-	if (!missing)
-		name = k8s_dns1123_label(out);
+	r = memstream_close(f, &out);
+	if (r < 0)
+		return r;
+	r = missing ? -EINVAL : k8s_dns1123_label(out, &name);
 	free(out);
-	if (!name) {
-		/* a name must be unique and stable: fall back to the machine's MAC */
-		const char *mac = primary_mac(inv);
-		char *fb = NULL;
-
-		if (mac && asprintf(&fb, "node-%s", mac) >= 0) {
-			name = k8s_dns1123_label(fb);
-			warnf(p,
-			      "node_name \"%s\": a value it uses is unknown on this machine; named "
-			      "after the MAC instead",
-			      tmpl);
-		} else if (inv->machine_id && asprintf(&fb, "node-%.12s", inv->machine_id) >= 0) {
-			name = k8s_dns1123_label(fb);
-			warnf(p, "node_name \"%s\": values unknown and no MAC; named after the "
-				 "machine-id",
-			      tmpl);
-		}
-		free(fb);
+	if (r != -EINVAL) {
+		if (r >= 0)
+			*ret = name;
+		return r;
 	}
-	return name;
+	/* a name must be unique and stable: fall back to the machine's MAC */
+	if (mac) {
+		if (asprintf(&fb, "node-%s", mac) < 0)
+			return -ENOMEM;
+		r = warnf(p,
+			  "node_name \"%s\": a value it uses is unknown on this machine; named "
+			  "after the MAC instead",
+			  tmpl);
+	} else if (inv->machine_id) {
+		if (asprintf(&fb, "node-%.12s", inv->machine_id) < 0)
+			return -ENOMEM;
+		r = warnf(p, "node_name \"%s\": values unknown and no MAC; named after the "
+			     "machine-id",
+			  tmpl);
+	} else
+		return -EINVAL;
+	if (r >= 0)
+		r = k8s_dns1123_label(fb, &name);
+	free(fb);
+	if (r >= 0)
+		*ret = name;
+	return r;
 }
 
 /* --- node IP --- */
 
-static char *first_ipv4(const hw_nic *n)
+/* The NIC's first IPv4 address without its prefix length; *ret NULL when it has none. */
+static int first_ipv4(const hw_nic *n, char **ret)
 {
 	for (char **a = n->addresses; a && *a; a++)
-		if (strchr(*a, '.') && !strchr(*a, ':'))
-			return strndup(*a, strcspn(*a, "/"));
-	return NULL;
+		if (strchr(*a, '.') && !strchr(*a, ':')) {
+			char *ip = strndup(*a, strcspn(*a, "/"));
+			if (!ip)
+				return -ENOMEM;
+			*ret = ip;
+			return 0;
+		}
+	*ret = NULL;
+	return 0;
 }
 
-static void pick_node_ip(na_plan *p, const char *iface_glob, const hw_inventory *inv)
+static int pick_node_ip(na_plan *p, const char *iface_glob, const hw_inventory *inv)
 {
 	const hw_nic *nic = NULL;
+	int r;
 
 	for (size_t i = 0; i < inv->n_nics && !nic; i++)
 		if (iface_glob ? fnmatch(iface_glob, inv->nics[i].name, 0) == 0
 			       : inv->nics[i].default_route == HW_TRI_TRUE)
 			nic = &inv->nics[i];
-	if (!nic) {
-		if (iface_glob)
-			warnf(p, "node_ip_interface \"%s\" matches no interface; K3s picks the "
-				 "node IP",
-			      iface_glob);
-		return;
-	}
-	p->node_ip = first_ipv4(nic);
-	if (!p->node_ip && iface_glob)
-		warnf(p, "interface %s has no known IPv4 address; K3s picks the node IP",
-		      nic->name);
+	if (!nic)
+		return iface_glob ? warnf(p,
+					  "node_ip_interface \"%s\" matches no interface; K3s "
+					  "picks the node IP",
+					  iface_glob)
+				  : 0;
+	r = first_ipv4(nic, &p->node_ip);
+	if (r >= 0 && !p->node_ip && iface_glob)
+		r = warnf(p, "interface %s has no known IPv4 address; K3s picks the node IP",
+			  nic->name);
+	return r;
 }
 
 /* --- data disk --- */
@@ -432,8 +533,7 @@ char *plan_unit_name_from_path(const char *path, const char *suffix)
 			fprintf(f, "\\x%02x", (unsigned char)*s);
 	}
 	fputs(suffix, f);
-	fclose(f);
-	return out;
+	return memstream_close(f, &out) < 0 ? NULL : out;
 }
 
 /* A stable filesystem UUID for a disk of this machine: the same plan every boot. */
@@ -492,18 +592,20 @@ static const hw_filesystem *our_filesystem(const na_data_disk *m, const hw_disk 
 	return NULL;
 }
 
-__attribute__((format(printf, 2, 3))) static void decision(na_plan *p, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int decision(na_plan *p, const char *fmt, ...)
 {
 	char *s = NULL;
 	va_list ap;
+	int r, n;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	n = vasprintf(&s, fmt, ap);
 	va_end(ap);
-	if (s)
-		strv_add(&p->disk_decisions, s);
+	if (n < 0)
+		return -ENOMEM;
+	r = strv_add(&p->disk_decisions, s);
 	free(s);
+	return r;
 }
 
 static char *signature_list(const hw_disk *d)
@@ -518,16 +620,33 @@ static char *signature_list(const hw_disk *d)
 		fprintf(f, "%s%s", s == d->signatures ? "" : ", ", *s);
 	if (!d->signatures)
 		fputs("unknown (the disk could not be read)", f);
-	fclose(f);
-	return out;
+	return memstream_close(f, &out) < 0 ? NULL : out;
 }
 
-static void choose_disk(na_plan *p, const na_config *c, const hw_inventory *inv)
+static plan_disk *plan_disk_free(plan_disk *d)
+{
+	if (!d)
+		return NULL;
+	free(d->device);
+	free(d->action);
+	free(d->reason);
+	free(d->serial);
+	free(d->fs_uuid);
+	free(d->fs_label);
+	free(d->mount);
+	free(d->unit);
+	free(d);
+	return NULL;
+}
+
+static int choose_disk(na_plan *p, const na_config *c, const hw_inventory *inv)
 {
 	const na_data_disk *m = &c->data_disk;
 	const hw_disk *pick = NULL;
 	const hw_filesystem *fs = NULL;
 	const char *why = NULL;
+	plan_disk *pd;
+	int r = 0;
 
 	/* a disk already carrying our filesystem is the data disk: mount it, never format */
 	for (size_t i = 0; i < inv->n_disks && !pick; i++) {
@@ -535,43 +654,45 @@ static void choose_disk(na_plan *p, const na_config *c, const hw_inventory *inv)
 		if (disk_matches(m, d) && (fs = our_filesystem(m, d))) {
 			pick = d;
 			why = "already holds the ext4 filesystem labelled for node data";
-			decision(p, "%s: mount: %s \"%s\"", d->name, why, m->label);
+			r = decision(p, "%s: mount: %s \"%s\"", d->name, why, m->label);
 		}
 	}
-	for (size_t i = 0; i < inv->n_disks && !pick; i++) {
+	for (size_t i = 0; i < inv->n_disks && !pick && r >= 0; i++) {
 		const hw_disk *d = &inv->disks[i];
 		char *sigs;
 
 		if (!disk_matches(m, d)) {
-			decision(p, "%s: not a candidate: does not match data_disk.match", d->name);
+			r = decision(p, "%s: not a candidate: does not match data_disk.match", d->name);
 			continue;
 		}
 		if (d->has_signatures == HW_TRI_FALSE) {
 			pick = d;
 			why = "blank: no partition table or filesystem signature";
-			decision(p, "%s: format: %s", d->name, why);
+			r = decision(p, "%s: format: %s", d->name, why);
 			break;
 		}
 		if (in_list_ci(m->allow_wipe_serials, d->serial) ||
 		    in_list_ci(m->allow_wipe_serials, d->wwn)) {
 			pick = d;
 			why = "has signatures, but its serial or WWN is in allow_wipe_serials";
-			decision(p, "%s: format: %s", d->name, why);
+			r = decision(p, "%s: format: %s", d->name, why);
 			break;
 		}
 		sigs = signature_list(d);
-		decision(p, "%s: refused: signatures %s and serial %s is not in allow_wipe_serials",
-			 d->name, sigs ? sigs : "?", d->serial ? d->serial : "(unknown)");
+		if (!sigs)
+			return -ENOMEM;
+		r = decision(p, "%s: refused: signatures %s and serial %s is not in allow_wipe_serials",
+			     d->name, sigs, d->serial ? d->serial : "(unknown)");
 		free(sigs);
 	}
-	if (!pick) {
-		warnf(p, "data_disk: no disk can be used (see disk_decisions); nothing is formatted "
-			 "or mounted");
-		return;
-	}
-	plan_disk *pd = calloc(1, sizeof(*pd));
+	if (r < 0)
+		return r;
+	if (!pick)
+		return warnf(p, "data_disk: no disk can be used (see disk_decisions); nothing is "
+				"formatted or mounted");
+	pd = calloc(1, sizeof(*pd));
 	if (!pd)
-		return;
+		return -ENOMEM;
 	pd->device = strdup(pick->name);
 	pd->action = strdup(fs ? "mount" : "format");
 	pd->reason = strdup(why);
@@ -583,40 +704,56 @@ static void choose_disk(na_plan *p, const na_config *c, const hw_inventory *inv)
 										: pick->name);
 	pd->mount = strdup(m->mount);
 	pd->unit = plan_unit_name_from_path(m->mount, ".mount");
+	if (!pd->device || !pd->action || !pd->reason || (pick->serial && !pd->serial) ||
+	    !pd->fs_label || !pd->fs_uuid || !pd->mount || !pd->unit) {
+		plan_disk_free(pd);
+		return -ENOMEM;
+	}
 	p->disk = pd;
+	return 0;
 }
 
 /* --- files --- */
 
-static void add_file(na_plan *p, const char *path, unsigned mode, char *content)
+/* Add a file to the plan, taking CONTENT (NULL: making it ran out of memory). */
+static int add_file(na_plan *p, const char *path, unsigned mode, char *content, bool needs_disk)
 {
 	plan_file *nf;
+	char *pathc;
 
 	if (!content)
-		return;
+		return -ENOMEM;
 	nf = reallocarray(p->files, p->n_files + 1, sizeof(*nf));
 	if (!nf) {
 		free(content);
-		return;
+		return -ENOMEM;
 	}
 	p->files = nf;
-	p->files[p->n_files].path = strdup(path);
-	p->files[p->n_files].mode = mode;
-	p->files[p->n_files].content = content;
-	p->files[p->n_files].needs_disk = false;
+	pathc = strdup(path);
+	if (!pathc) {
+		free(content);
+		return -ENOMEM;
+	}
+	p->files[p->n_files] = (plan_file){
+		.path = pathc,
+		.mode = mode,
+		.content = content,
+		.needs_disk = needs_disk,
+	};
 	p->n_files++;
+	return 0;
 }
 
-static char *k3s_config(const na_plan *p, const na_config *c)
+static json_object *k3s_config_json(const na_plan *p, const na_config *c)
 {
 	json_object *o = json_object_new_object(), *a;
-	char *out = NULL;
-	size_t len = 0;
-	FILE *f;
+	int r = 0;
 
+	if (!o)
+		return NULL;
 	if (p->role != ROLE_SERVER_INIT && c->server)
-		json_object_object_add(o, "server", json_object_new_string(c->server));
-	if (c->token_file) {
+		r = json_add_str(o, "server", c->server);
+	if (r >= 0 && c->token_file) {
 		/* node-agent's credential directory exists only while node-agent.service is
 		 * active; K3s gets the same system credential through its own unit
 		 * (LoadCredential=k3s-token in init/k3s*.service), so it can restart alone */
@@ -625,41 +762,72 @@ static char *k3s_config(const na_plan *p, const na_config *c)
 		if (!strcmp(tf, ours))
 			tf = p->role == ROLE_AGENT ? "/run/credentials/k3s-agent.service/k3s-token"
 						   : "/run/credentials/k3s.service/k3s-token";
-		json_object_object_add(o, "token-file", json_object_new_string(tf));
+		r = json_add_str(o, "token-file", tf);
 	}
-	if (p->role == ROLE_SERVER_INIT)
-		json_object_object_add(o, "cluster-init", json_object_new_boolean(1));
-	json_object_object_add(o, "node-name", json_object_new_string(p->node_name));
-	if (p->node_ip)
-		json_object_object_add(o, "node-ip", json_object_new_string(p->node_ip));
-	if (p->labels.n) {
+	if (r >= 0 && p->role == ROLE_SERVER_INIT)
+		r = json_add(o, "cluster-init", json_object_new_boolean(1));
+	if (r >= 0)
+		r = json_add_str(o, "node-name", p->node_name);
+	if (r >= 0 && p->node_ip)
+		r = json_add_str(o, "node-ip", p->node_ip);
+	if (r >= 0 && p->labels.n) {
 		a = json_object_new_array();
-		for (size_t i = 0; i < p->labels.n; i++) {
+		for (size_t i = 0; a && i < p->labels.n && r >= 0; i++) {
 			char *kv = NULL;
-			if (asprintf(&kv, "%s=%s", p->labels.v[i].key, p->labels.v[i].value) >= 0)
-				json_object_array_add(a, json_object_new_string(kv));
+			if (asprintf(&kv, "%s=%s", p->labels.v[i].key, p->labels.v[i].value) < 0)
+				r = -ENOMEM;
+			else
+				r = json_append(a, json_object_new_string(kv));
 			free(kv);
 		}
-		json_object_object_add(o, "node-label", a);
+		if (r < 0)
+			json_object_put(a);
+		else
+			r = json_add(o, "node-label", a);
 	}
-	if (p->taints && p->taints[0]) {
+	if (r >= 0 && p->taints && p->taints[0]) {
 		a = json_object_new_array();
-		for (char **t = p->taints; *t; t++)
-			json_object_array_add(a, json_object_new_string(*t));
-		json_object_object_add(o, "node-taint", a);
+		for (char **t = p->taints; a && *t && r >= 0; t++)
+			r = json_append(a, json_object_new_string(*t));
+		if (r < 0)
+			json_object_put(a);
+		else
+			r = json_add(o, "node-taint", a);
 	}
-	if (p->default_runtime)
-		json_object_object_add(o, "default-runtime", json_object_new_string(p->default_runtime));
+	if (r >= 0 && p->default_runtime)
+		r = json_add_str(o, "default-runtime", p->default_runtime);
+	if (r < 0) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+static char *k3s_config(const na_plan *p, const na_config *c)
+{
+	json_object *o = k3s_config_json(p, c);
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+	int r;
+
+	if (!o)
+		return NULL;
 	f = open_memstream(&out, &len);
-	if (f) {
-		fprintf(f,
-			MANAGED_MARK " from %s; changes here are replaced on the next boot.\n"
-			"# Role: %s. Keys are k3s %s flags (see node-agent/k3s-config-keys.txt).\n",
-			c->path, na_role_name(p->role), p->role == ROLE_AGENT ? "agent" : "server");
-		output_yaml(f, o);
-		fclose(f);
+	if (!f) {
+		json_object_put(o);
+		return NULL;
 	}
+	fprintf(f,
+		MANAGED_MARK " from %s; changes here are replaced on the next boot.\n"
+		"# Role: %s. Keys are k3s %s flags (see node-agent/k3s-config-keys.txt).\n",
+		c->path, na_role_name(p->role), p->role == ROLE_AGENT ? "agent" : "server");
+	r = output_yaml(f, o);
 	json_object_put(o);
+	if (memstream_close(f, &out) < 0 || r < 0) {
+		free(out);
+		return NULL;
+	}
 	return out;
 }
 
@@ -768,13 +936,96 @@ static char *mount_unit(const plan_disk *d)
 
 /* --- the plan --- */
 
-int plan_compute(const na_config *c, const hw_inventory *inv, const plan_target *t, na_plan **ret)
+/* The rules' labels, taints and roles, and the hardware labels, into P. */
+static int plan_rules(na_plan *p, const na_config *c, const hw_inventory *inv,
+		      const char **ret_ip_glob)
 {
-	na_plan *p = calloc(1, sizeof(*p));
 	na_kv_list all = { 0 };
 	char **node_roles = NULL;
 	const char *ip_glob = NULL;
+	int r;
+
+	/* hardware labels first: a rule's label with the same key overrides */
+	r = labels_from_hardware(inv, &all);
+	for (size_t i = 0; i < c->n_rules && r >= 0; i++) {
+		const na_rule *rule = &c->rules[i];
+
+		if (!rule_matches(rule, inv))
+			continue;
+		r = strv_add(&p->matched_rules, rule->name);
+		if (rule->role != ROLE_UNSET)
+			p->role = rule->role;
+		if (r >= 0 && rule->node_role && !strv_has(node_roles, rule->node_role))
+			r = strv_add(&node_roles, rule->node_role);
+		for (size_t j = 0; j < rule->n_labels && r >= 0; j++)
+			r = kv_set(&all, rule->labels[j].key, rule->labels[j].value);
+		for (char **tn = rule->taints; tn && *tn && r >= 0; tn++)
+			if (!strv_has(p->taints, *tn))
+				r = strv_add(&p->taints, *tn);
+		if (rule->node_ip_interface)
+			ip_glob = rule->node_ip_interface;
+	}
+	for (char **nr = node_roles; nr && *nr && r >= 0; nr++) {
+		char *key = NULL;
+		if (asprintf(&key, "node-role.kubernetes.io/%s", *nr) < 0)
+			r = -ENOMEM;
+		else
+			r = kv_set(&all, key, "true");
+		free(key);
+	}
+	strv_free(node_roles);
+	/* NodeRestriction: what the kubelet may not set goes through the API instead */
+	for (size_t i = 0; i < all.n && r >= 0; i++)
+		r = kv_set(k8s_label_kubelet_settable(all.v[i].key) ? &p->labels : &p->api_labels,
+			   all.v[i].key, all.v[i].value);
+	kv_free(&all);
+	if (r < 0)
+		return r;
+	if (p->labels.n)
+		qsort(p->labels.v, p->labels.n, sizeof(na_kv), kv_cmp);
+	if (p->api_labels.n)
+		qsort(p->api_labels.v, p->api_labels.n, sizeof(na_kv), kv_cmp);
+	*ret_ip_glob = ip_glob;
+	return 0;
+}
+
+/* The container runtime's files: the NVIDIA runtime for a standalone containerd. */
+static int plan_containerd(na_plan *p, const na_config *c, const plan_target *t)
+{
+	int version = c->containerd_config_version ? c->containerd_config_version
+		      : t->containerd_major >= 2   ? 3
+						   : 2;
+	bool debian = t->containerd_debian_settings;
+	int r;
+
+	r = add_file(p, CONTAINERD_DROPIN, 0644,
+		     containerd_dropin(version, t->nvidia_runtime != NULL, debian), false);
+	if (r < 0)
+		return r;
+	if (t->containerd_config != CONTAINERD_CONFIG_FOREIGN)
+		r = add_file(p, CONTAINERD_CONFIG, 0644, containerd_main_config(version, debian),
+			     false);
+	else if (version == 2)
+		r = warnf(p, "%s is not node-agent's and containerd 1.x replaces a whole plugin "
+			     "section from an import: merge the runtimes of %s into it by hand",
+			  CONTAINERD_CONFIG, CONTAINERD_DROPIN);
+	else
+		r = warnf(p, "%s is not node-agent's: add imports = [\"/etc/containerd/conf.d/*.toml\"] "
+			     "to it so containerd reads %s",
+			  CONTAINERD_CONFIG, CONTAINERD_DROPIN);
+	if (r < 0)
+		return r;
+	return add_file(p, RUNTIMECLASS_FILE, 0644, runtimeclass_manifest(), false);
+}
+
+/* Every allocation is checked: a plan that misses a file or a label because memory ran out
+ * must not be printed or applied as if it were whole. */
+int plan_compute(const na_config *c, const hw_inventory *inv, const plan_target *t, na_plan **ret)
+{
+	na_plan *p = calloc(1, sizeof(*p));
+	const char *ip_glob = NULL;
 	bool has_nvidia = false;
+	int r;
 
 	if (!p)
 		return -ENOMEM;
@@ -784,104 +1035,66 @@ int plan_compute(const na_config *c, const hw_inventory *inv, const plan_target 
 	p->units = calloc(1, sizeof(char *));
 	p->warnings = calloc(1, sizeof(char *));
 	p->gitops = c->gitops.present ? &c->gitops : NULL;
-
-	/* hardware labels first: a rule's label with the same key overrides */
-	labels_from_hardware(inv, &all);
-	for (size_t i = 0; i < c->n_rules; i++) {
-		const na_rule *r = &c->rules[i];
-
-		if (!rule_matches(r, inv))
-			continue;
-		strv_add(&p->matched_rules, r->name);
-		if (r->role != ROLE_UNSET)
-			p->role = r->role;
-		if (r->node_role && !strv_has(node_roles, r->node_role))
-			strv_add(&node_roles, r->node_role);
-		for (size_t j = 0; j < r->n_labels; j++)
-			kv_set(&all, r->labels[j].key, r->labels[j].value);
-		for (char **tn = r->taints; tn && *tn; tn++)
-			if (!strv_has(p->taints, *tn))
-				strv_add(&p->taints, *tn);
-		if (r->node_ip_interface)
-			ip_glob = r->node_ip_interface;
+	if (!p->matched_rules || !p->taints || !p->units || !p->warnings) {
+		r = -ENOMEM;
+		goto fail;
 	}
-	for (char **nr = node_roles; nr && *nr; nr++) {
-		char *key = NULL;
-		if (asprintf(&key, "node-role.kubernetes.io/%s", *nr) >= 0)
-			kv_set(&all, key, "true");
-		free(key);
-	}
-	strv_free(node_roles);
-	/* NodeRestriction: what the kubelet may not set goes through the API instead */
-	for (size_t i = 0; i < all.n; i++)
-		kv_set(k8s_label_kubelet_settable(all.v[i].key) ? &p->labels : &p->api_labels,
-		       all.v[i].key, all.v[i].value);
-	kv_free(&all);
-	if (p->labels.n)
-		qsort(p->labels.v, p->labels.n, sizeof(na_kv), kv_cmp);
-	if (p->api_labels.n)
-		qsort(p->api_labels.v, p->api_labels.n, sizeof(na_kv), kv_cmp);
 
-	p->node_name = expand_name(p, c->node_name ? c->node_name : "${hostname}", inv);
-	if (!p->node_name) {
-		plan_free(p);
-		return -EINVAL;
-	}
-	pick_node_ip(p, ip_glob, inv);
-	if (p->role != ROLE_SERVER_INIT && !c->server)
-		warnf(p, "role %s needs cluster.server to join; the K3s config has none",
-		      na_role_name(p->role));
+	r = plan_rules(p, c, inv, &ip_glob);
+	if (r < 0)
+		goto fail;
+	r = expand_name(p, c->node_name ? c->node_name : "${hostname}", inv, &p->node_name);
+	if (r < 0)
+		goto fail;
+	r = pick_node_ip(p, ip_glob, inv);
+	if (r >= 0 && p->role != ROLE_SERVER_INIT && !c->server)
+		r = warnf(p, "role %s needs cluster.server to join; the K3s config has none",
+			  na_role_name(p->role));
+	if (r < 0)
+		goto fail;
 
 	for (size_t i = 0; i < inv->n_gpus; i++)
 		has_nvidia = has_nvidia || (inv->gpus[i].vendor && !strcmp(inv->gpus[i].vendor, "nvidia"));
 	p->nvidia = has_nvidia && c->containerd_nvidia;
 	if (p->nvidia) {
-		if (t->nvidia_runtime)
+		if (t->nvidia_runtime) {
 			p->default_runtime = strdup("nvidia");
+			r = p->default_runtime ? 0 : -ENOMEM;
+		} else
+			r = warnf(p,
+				  "NVIDIA GPU present but nvidia-container-runtime is not installed "
+				  "where K3s looks (/usr/local/nvidia/toolkit or PATH): "
+				  "default-runtime is not set, because K3s refuses to start with a "
+				  "missing default runtime; install the NVIDIA Container Toolkit for "
+				  "GPU pods");
+		if (r < 0)
+			goto fail;
+	}
+
+	r = add_file(p, K3S_CONFIG, 0600, k3s_config(p, c), false);
+	if (r >= 0 && p->nvidia && (t->containerd_major || c->containerd_config_version))
+		r = plan_containerd(p, c, t);
+	if (r >= 0 && c->data_disk.present)
+		r = choose_disk(p, c, inv);
+	if (r >= 0 && p->disk) {
+		char *path = NULL;
+
+		/* the mount unit is written once the data disk is ready */
+		if (asprintf(&path, "/etc/systemd/system/%s", p->disk->unit) < 0)
+			r = -ENOMEM;
 		else
-			warnf(p,
-			      "NVIDIA GPU present but nvidia-container-runtime is not installed where "
-			      "K3s looks (/usr/local/nvidia/toolkit or PATH): default-runtime is not "
-			      "set, because K3s refuses to start with a missing default runtime; "
-			      "install the NVIDIA Container Toolkit for GPU pods");
+			r = add_file(p, path, 0644, mount_unit(p->disk), true);
+		free(path);
+		if (r >= 0)
+			r = strv_add(&p->units, p->disk->unit);
 	}
-
-	add_file(p, K3S_CONFIG, 0600, k3s_config(p, c));
-	if (p->nvidia && (t->containerd_major || c->containerd_config_version)) {
-		int version = c->containerd_config_version ? c->containerd_config_version
-				: t->containerd_major >= 2 ? 3 : 2;
-
-		bool debian = t->containerd_debian_settings;
-
-		add_file(p, CONTAINERD_DROPIN, 0644,
-			 containerd_dropin(version, t->nvidia_runtime != NULL, debian));
-		if (t->containerd_config != CONTAINERD_CONFIG_FOREIGN)
-			add_file(p, CONTAINERD_CONFIG, 0644, containerd_main_config(version, debian));
-		else if (version == 2)
-			warnf(p, "%s is not node-agent's and containerd 1.x replaces a whole plugin "
-				 "section from an import: merge the runtimes of %s into it by hand",
-			      CONTAINERD_CONFIG, CONTAINERD_DROPIN);
-		else
-			warnf(p, "%s is not node-agent's: add imports = [\"/etc/containerd/conf.d/*.toml\"] "
-				 "to it so containerd reads %s",
-			      CONTAINERD_CONFIG, CONTAINERD_DROPIN);
-		add_file(p, RUNTIMECLASS_FILE, 0644, runtimeclass_manifest());
-	}
-	if (c->data_disk.present) {
-		choose_disk(p, c, inv);
-		if (p->disk) {
-			char *path = NULL;
-			if (asprintf(&path, "/etc/systemd/system/%s", p->disk->unit) >= 0) {
-				add_file(p, path, 0644, mount_unit(p->disk));
-				if (p->n_files > 0 && !strcmp(p->files[p->n_files - 1].path, path))
-					p->files[p->n_files - 1].needs_disk = true;
-			}
-			free(path);
-			strv_add(&p->units, p->disk->unit);
-		}
-	}
+	if (r < 0)
+		goto fail;
 	*ret = p;
 	return 0;
+fail:
+	plan_free(p);
+	return r;
 }
 
 na_plan *plan_free(na_plan *p)
@@ -901,34 +1114,22 @@ na_plan *plan_free(na_plan *p)
 	}
 	free(p->files);
 	strv_free(p->units);
-	if (p->disk) {
-		free(p->disk->device);
-		free(p->disk->action);
-		free(p->disk->reason);
-		free(p->disk->serial);
-		free(p->disk->fs_uuid);
-		free(p->disk->fs_label);
-		free(p->disk->mount);
-		free(p->disk->unit);
-		free(p->disk);
-	}
+	plan_disk_free(p->disk);
 	strv_free(p->disk_decisions);
 	strv_free(p->warnings);
 	free(p);
 	return NULL;
 }
 
-static json_object *jstr(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
-}
-
 static json_object *jstrv(char *const *v)
 {
 	json_object *a = json_object_new_array();
 
-	for (; v && *v; v++)
-		json_object_array_add(a, json_object_new_string(*v));
+	for (; a && v && *v; v++)
+		if (json_append(a, json_object_new_string(*v)) < 0) {
+			json_object_put(a);
+			return NULL;
+		}
 	return a;
 }
 
@@ -936,67 +1137,110 @@ static json_object *jkv(const na_kv_list *l)
 {
 	json_object *o = json_object_new_object();
 
-	for (size_t i = 0; i < l->n; i++)
-		json_object_object_add(o, l->v[i].key, json_object_new_string(l->v[i].value));
+	for (size_t i = 0; o && i < l->n; i++)
+		if (json_add_str(o, l->v[i].key, l->v[i].value) < 0) {
+			json_object_put(o);
+			return NULL;
+		}
 	return o;
 }
 
-json_object *plan_to_json(const na_plan *p)
+static json_object *runtime_to_json(const na_plan *p)
 {
-	json_object *o = json_object_new_object(), *x, *a;
+	json_object *x = json_object_new_object();
 
-	json_object_object_add(o, "schema", json_object_new_string(PLAN_SCHEMA));
-	json_object_object_add(o, "node_name", jstr(p->node_name));
-	json_object_object_add(o, "role", jstr(na_role_name(p->role)));
-	json_object_object_add(o, "matched_rules", jstrv(p->matched_rules));
-	json_object_object_add(o, "labels", jkv(&p->labels));
-	json_object_object_add(o, "api_labels", jkv(&p->api_labels));
-	json_object_object_add(o, "taints", jstrv(p->taints));
-	json_object_object_add(o, "node_ip", jstr(p->node_ip));
-	x = json_object_new_object();
-	json_object_object_add(x, "nvidia", json_object_new_boolean(p->nvidia));
-	json_object_object_add(x, "default_runtime", jstr(p->default_runtime));
-	json_object_object_add(o, "container_runtime", x);
-	a = json_object_new_array();
-	for (size_t i = 0; i < p->n_files; i++) {
+	if (x && (json_add(x, "nvidia", json_object_new_boolean(p->nvidia)) < 0 ||
+		  json_add_str(x, "default_runtime", p->default_runtime) < 0)) {
+		json_object_put(x);
+		return NULL;
+	}
+	return x;
+}
+
+static json_object *files_to_json(const na_plan *p)
+{
+	json_object *a = json_object_new_array();
+
+	for (size_t i = 0; a && i < p->n_files; i++) {
 		char mode[8];
 		json_object *f = json_object_new_object();
 
 		snprintf(mode, sizeof(mode), "%04o", p->files[i].mode);
-		json_object_object_add(f, "path", jstr(p->files[i].path));
-		json_object_object_add(f, "mode", json_object_new_string(mode));
-		json_object_object_add(f, "content", jstr(p->files[i].content));
-		json_object_array_add(a, f);
+		if (!f || json_add_str(f, "path", p->files[i].path) < 0 ||
+		    json_add_str(f, "mode", mode) < 0 ||
+		    json_add_str(f, "content", p->files[i].content) < 0) {
+			json_object_put(f);
+			json_object_put(a);
+			return NULL;
+		}
+		if (json_append(a, f) < 0) {
+			json_object_put(a);
+			return NULL;
+		}
 	}
-	json_object_object_add(o, "files", a);
-	json_object_object_add(o, "units", jstrv(p->units));
-	if (p->disk) {
-		x = json_object_new_object();
-		json_object_object_add(x, "device", jstr(p->disk->device));
-		json_object_object_add(x, "action", jstr(p->disk->action));
-		json_object_object_add(x, "reason", jstr(p->disk->reason));
-		json_object_object_add(x, "serial", jstr(p->disk->serial));
-		json_object_object_add(x, "filesystem_label", jstr(p->disk->fs_label));
-		json_object_object_add(x, "filesystem_uuid", jstr(p->disk->fs_uuid));
-		json_object_object_add(x, "mount", jstr(p->disk->mount));
-		json_object_object_add(x, "unit", jstr(p->disk->unit));
-		json_object_object_add(o, "data_disk", x);
-	} else
-		json_object_object_add(o, "data_disk", NULL);
-	json_object_object_add(o, "disk_decisions", jstrv(p->disk_decisions));
-	if (p->gitops) {
-		x = json_object_new_object();
-		json_object_object_add(x, "engine", jstr(p->gitops->engine));
-		json_object_object_add(x, "install_url", jstr(p->gitops->install_url));
-		json_object_object_add(x, "install_sha256", jstr(p->gitops->install_sha256));
-		json_object_object_add(x, "repository", jstr(p->gitops->repository));
-		json_object_object_add(x, "branch", jstr(p->gitops->branch));
-		json_object_object_add(x, "tag", jstr(p->gitops->tag));
-		json_object_object_add(x, "path", jstr(p->gitops->path));
-		json_object_object_add(x, "applies", json_object_new_boolean(p->role == ROLE_SERVER_INIT));
-		json_object_object_add(o, "gitops", x);
-	} else
-		json_object_object_add(o, "gitops", NULL);
-	json_object_object_add(o, "warnings", jstrv(p->warnings));
+	return a;
+}
+
+static json_object *disk_to_json(const plan_disk *d)
+{
+	json_object *x = json_object_new_object();
+
+	if (x && (json_add_str(x, "device", d->device) < 0 ||
+		  json_add_str(x, "action", d->action) < 0 ||
+		  json_add_str(x, "reason", d->reason) < 0 ||
+		  json_add_str(x, "serial", d->serial) < 0 ||
+		  json_add_str(x, "filesystem_label", d->fs_label) < 0 ||
+		  json_add_str(x, "filesystem_uuid", d->fs_uuid) < 0 ||
+		  json_add_str(x, "mount", d->mount) < 0 || json_add_str(x, "unit", d->unit) < 0)) {
+		json_object_put(x);
+		return NULL;
+	}
+	return x;
+}
+
+static json_object *gitops_to_json(const na_plan *p)
+{
+	const na_gitops *g = p->gitops;
+	json_object *x = json_object_new_object();
+
+	if (x && (json_add_str(x, "engine", g->engine) < 0 ||
+		  json_add_str(x, "install_url", g->install_url) < 0 ||
+		  json_add_str(x, "install_sha256", g->install_sha256) < 0 ||
+		  json_add_str(x, "repository", g->repository) < 0 ||
+		  json_add_str(x, "branch", g->branch) < 0 || json_add_str(x, "tag", g->tag) < 0 ||
+		  json_add_str(x, "path", g->path) < 0 ||
+		  json_add(x, "applies", json_object_new_boolean(p->role == ROLE_SERVER_INIT)) < 0)) {
+		json_object_put(x);
+		return NULL;
+	}
+	return x;
+}
+
+json_object *plan_to_json(const na_plan *p)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	if (json_add_str(o, "schema", PLAN_SCHEMA) < 0 ||
+	    json_add_str(o, "node_name", p->node_name) < 0 ||
+	    json_add_str(o, "role", na_role_name(p->role)) < 0 ||
+	    json_add(o, "matched_rules", jstrv(p->matched_rules)) < 0 ||
+	    json_add(o, "labels", jkv(&p->labels)) < 0 ||
+	    json_add(o, "api_labels", jkv(&p->api_labels)) < 0 ||
+	    json_add(o, "taints", jstrv(p->taints)) < 0 ||
+	    json_add_str(o, "node_ip", p->node_ip) < 0 ||
+	    json_add(o, "container_runtime", runtime_to_json(p)) < 0 ||
+	    json_add(o, "files", files_to_json(p)) < 0 ||
+	    json_add(o, "units", jstrv(p->units)) < 0 ||
+	    (p->disk ? json_add(o, "data_disk", disk_to_json(p->disk))
+		     : json_add_str(o, "data_disk", NULL)) < 0 ||
+	    json_add(o, "disk_decisions", jstrv(p->disk_decisions)) < 0 ||
+	    (p->gitops ? json_add(o, "gitops", gitops_to_json(p))
+		       : json_add_str(o, "gitops", NULL)) < 0 ||
+	    json_add(o, "warnings", jstrv(p->warnings)) < 0) {
+		json_object_put(o);
+		return NULL;
+	}
 	return o;
 }

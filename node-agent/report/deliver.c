@@ -13,6 +13,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "basic/parse-util.h"
 #include "report/report-internal.h"
 
 void report_log(report_ctx *c, int prio, const char *fmt, ...)
@@ -35,19 +36,10 @@ void report_log(report_ctx *c, int prio, const char *fmt, ...)
 static int parse_env_uint(const char *name, uint64_t min, uint64_t max, uint64_t *ret)
 {
 	const char *s = getenv(name);
-	char *end;
-	unsigned long long v;
 
 	if (!s)
 		return 0;
-	if (!isdigit((unsigned char)s[0]))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -EINVAL;
-	*ret = v;
-	return 1;
+	return parse_uint64(s, min, max, ret) < 0 ? -EINVAL : 1;
 }
 
 int deliver_opts_init(deliver_opts *o, const char **ret_bad)
