@@ -16,6 +16,8 @@
 
 #include "apply/apply.h"
 #include "basic/fileio.h"
+#include "basic/macro.h"
+#include "basic/unit-start.h"
 #include "basic/dl.h"
 #include "basic/parse-util.h"
 
@@ -275,27 +277,19 @@ out:
 /* On the running system: reload systemd and start the mount, before K3s needs it. */
 static void start_unit_live(const char *unit, FILE *out)
 {
-	sd_bus *bus = NULL;
-	sd_bus_error e = SD_BUS_ERROR_NULL;
+	_cleanup_free_ char *msg = NULL;
 	int r;
 
-	if (dl_systemd() < 0 || sym_sd_booted() <= 0 || sym_sd_bus_open_system(&bus) < 0)
+	/* not booted with systemd (a target root, a container): nothing to start */
+	if (dl_systemd() < 0 || sym_sd_booted() <= 0)
 		return;
-	sym_sd_bus_set_method_call_timeout(bus, 30 * 1000000ULL);
-	r = sym_sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-			       "org.freedesktop.systemd1.Manager", "Reload", &e, NULL, "");
-	if (r >= 0)
-		r = sym_sd_bus_call_method(bus, "org.freedesktop.systemd1",
-					   "/org/freedesktop/systemd1",
-					   "org.freedesktop.systemd1.Manager", "StartUnit", &e, NULL,
-					   "ss", unit, "replace");
+	r = unit_start(unit, &(unit_start_opts){ .reload = true }, &msg);
+	if (r < 0 && !msg)
+		return;
 	if (r < 0)
-		fprintf(out, "  warning: could not start %s: %s\n", unit,
-			e.message ? e.message : strerror(-r));
+		fprintf(out, "  warning: %s\n", msg);
 	else
-		fprintf(out, "  start %s\n", unit);
-	sym_sd_bus_error_free(&e);
-	sym_sd_bus_unref(bus);
+		fprintf(out, "  %s\n", msg);
 }
 
 /* --- data disk --- */

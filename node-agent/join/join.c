@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "basic/dl.h"
+#include "basic/unit-start.h"
 #include "join/join.h"
 #include "kube/k8s.h"
 #include "join/preflight.h"
@@ -50,143 +51,6 @@ __attribute__((format(printf, 2, 3))) static void set_summary(char **s, const ch
 	if (vasprintf(s, fmt, ap) < 0)
 		*s = NULL;
 	va_end(ap);
-}
-
-/* --- starting the K3s unit through systemd's D-Bus API --- */
-
-typedef struct job_wait {
-	const char *path;
-	char *result;
-} job_wait;
-
-static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *e)
-{
-	job_wait *w = userdata;
-	uint32_t id;
-	const char *path, *unit, *result;
-
-	if (sym_sd_bus_message_read(m, "uoss", &id, &path, &unit, &result) < 0)
-		return 0;
-	if (w->path && !w->result && !strcmp(path, w->path))
-		w->result = strdup(result);
-	return 0;
-}
-
-static char *unit_property(sd_bus *bus, const char *unit, const char *prop)
-{
-	sd_bus_error e = SD_BUS_ERROR_NULL;
-	sd_bus_message *reply = NULL;
-	const char *path;
-	char *v = NULL;
-
-	if (sym_sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-				   "org.freedesktop.systemd1.Manager", "GetUnit", &e, &reply, "s",
-				   unit) >= 0 &&
-	    sym_sd_bus_message_read(reply, "o", &path) >= 0)
-		sym_sd_bus_get_property_string(bus, "org.freedesktop.systemd1", path,
-					       "org.freedesktop.systemd1.Unit", prop, &e, &v);
-	sym_sd_bus_message_unref(reply);
-	sym_sd_bus_error_free(&e);
-	return v;
-}
-
-/*
- * StartUnit(unit, "replace"), then wait for its job's JobRemoved signal (subscribed
- * before the call, so a job that finishes at once is not missed), then look at the unit's
- * state: a Type=notify K3s is "active" only once it said READY=1.
- */
-static int start_unit(const char *unit, long timeout_s, char **msg)
-{
-	sd_bus *bus = NULL;
-	sd_bus_slot *slot = NULL;
-	sd_bus_message *reply = NULL;
-	sd_bus_error e = SD_BUS_ERROR_NULL;
-	job_wait w = { 0 };
-	char *active = NULL, *sub = NULL;
-	uint64_t deadline = now_ms() + (uint64_t)timeout_s * 1000;
-	int r;
-
-	r = dl_systemd();
-	if (r < 0) {
-		set_summary(msg, "libsystemd.so.0 cannot be loaded");
-		return r;
-	}
-	if (sym_sd_booted() <= 0) {
-		set_summary(msg, "cannot start %s: this system was not booted with systemd", unit);
-		return -EOPNOTSUPP;
-	}
-	r = sym_sd_bus_open_system(&bus);
-	if (r < 0) {
-		set_summary(msg, "cannot connect to the system bus: %s", strerror(-r));
-		return r;
-	}
-	sym_sd_bus_set_method_call_timeout(bus, 30 * 1000000ULL);
-	r = sym_sd_bus_match_signal(bus, &slot, "org.freedesktop.systemd1",
-				    "/org/freedesktop/systemd1", "org.freedesktop.systemd1.Manager",
-				    "JobRemoved", on_job_removed, &w);
-	if (r >= 0)
-		r = sym_sd_bus_call_method(bus, "org.freedesktop.systemd1",
-					   "/org/freedesktop/systemd1",
-					   "org.freedesktop.systemd1.Manager", "Subscribe", &e, NULL,
-					   "");
-	if (r >= 0)
-		r = sym_sd_bus_call_method(bus, "org.freedesktop.systemd1",
-					   "/org/freedesktop/systemd1",
-					   "org.freedesktop.systemd1.Manager", "StartUnit", &e, &reply,
-					   "ss", unit, "replace");
-	if (r < 0) {
-		set_summary(msg, "cannot start %s: %s", unit, e.message ? e.message : strerror(-r));
-		goto out;
-	}
-	r = sym_sd_bus_message_read(reply, "o", &w.path);
-	if (r < 0) {
-		set_summary(msg, "StartUnit %s: unexpected reply", unit);
-		goto out;
-	}
-	for (;;) {
-		uint64_t now = now_ms();
-		r = sym_sd_bus_process(bus, NULL);
-		if (r < 0) {
-			set_summary(msg, "D-Bus: %s", strerror(-r));
-			goto out;
-		}
-		if (w.result)
-			break;
-		/* checked before looking for more: a busy bus (every unit's signals, after
-		 * Subscribe) must not keep us here past the deadline */
-		if (now >= deadline) {
-			set_summary(msg, "%s did not finish starting within %ld s; see journalctl -u %s",
-				    unit, timeout_s, unit);
-			r = -ETIMEDOUT;
-			goto out;
-		}
-		if (r > 0)
-			continue;
-		r = sym_sd_bus_wait(bus, (deadline - now) * 1000);
-		if (r < 0 && r != -EINTR) {
-			set_summary(msg, "D-Bus: %s", strerror(-r));
-			goto out;
-		}
-	}
-	active = unit_property(bus, unit, "ActiveState");
-	sub = unit_property(bus, unit, "SubState");
-	if (strcmp(w.result, "done") || !active || strcmp(active, "active")) {
-		set_summary(msg, "%s: start job %s, unit %s/%s; see journalctl -u %s", unit, w.result,
-			    active ? active : "?", sub ? sub : "?", unit);
-		r = -EIO;
-		goto out;
-	}
-	set_summary(msg, "%s %s (%s)", unit, active, sub ? sub : "?");
-	r = 0;
-out:
-	free(w.result);
-	free(active);
-	free(sub);
-	sym_sd_bus_message_unref(reply);
-	sym_sd_bus_slot_unref(slot);
-	sym_sd_bus_error_free(&e);
-	sym_sd_bus_unref(bus);
-	return r;
 }
 
 /* --- labels --- */
@@ -618,7 +482,9 @@ int join_cluster(const na_config *cfg, const na_plan *plan, const join_opts *o, 
 	/* 2. K3s itself */
 	if (o->start_units) {
 		progress(o, "starting %s", unit);
-		r = start_unit(unit, o->unit_timeout_s > 0 ? o->unit_timeout_s : 300, &unit_msg);
+		r = unit_start(unit,
+			       &(unit_start_opts){ .timeout_s = o->unit_timeout_s > 0 ? o->unit_timeout_s : 300 },
+			       &unit_msg);
 		if (r < 0) {
 			set_summary(ret_summary, "%s", unit_msg ? unit_msg : strerror(-r));
 			free(unit_msg);
