@@ -12,7 +12,6 @@
 #include "join/join.h"
 #include "join/preflight.h"
 
-#define EXIT_USAGE 2
 
 static int load_config(const char *path, na_config **ret)
 {

@@ -5,12 +5,31 @@
 
 #include "hw.h"
 
-/* Commands that live outside main.c; each returns the process exit status. */
+#include <stdbool.h>
+#include <stdio.h>
+
+#define CMD_PROGRAM "node-agent"
+#define EXIT_USAGE 2
+
+/* The commands of main.c's verb table; each returns the process exit status. */
+int cmd_inventory(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_plan(int argc, char **argv, bool apply);
+int cmd_run(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_gitops(int argc, char **argv);
 int cmd_preflight(int argc, char **argv);
 int cmd_join(int argc, char **argv);
 int cmd_roles(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_report_send(int argc, char **argv);
+
+/* The whole help text (main.c). */
+void cmd_usage(FILE *f);
+
+typedef enum { FMT_JSON, FMT_YAML, FMT_TABLE } out_format;
+/* json, yaml or table; -EINVAL for anything else. */
+int cmd_parse_format(const char *s, out_format *ret);
 
 /* The inventory a plan is made from: FILE, or detected under ROOT; says why on stderr
  * when it fails (-EINVAL: the input is at fault). */

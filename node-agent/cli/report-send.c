@@ -14,7 +14,6 @@
 #include "config/config.h"
 #include "report/deliver.h"
 
-#define EXIT_USAGE 2
 
 typedef struct send_args {
 	const char *config, *state_dir, *inventory, *url, *ca_file;

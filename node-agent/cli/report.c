@@ -13,7 +13,6 @@
 #include "cli/cmd.h"
 #include "fleet/report.h"
 
-#define EXIT_USAGE 2
 
 typedef struct nodes {
 	report_node *v;

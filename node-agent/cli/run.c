@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/* node-agent run, node-agent status. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "inventory/output.h"
+#include "run/run.h"
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "root", required_argument, NULL, 'r' },
+		{ "target", required_argument, NULL, 't' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "config-timeout", required_argument, NULL, 'T' },
+		{ "no-start", no_argument, NULL, 'N' },
+		{ "join-timeout", required_argument, NULL, 'J' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	run_opts o = { .root = "/", .target = "/", .config_timeout_s = 600 };
+	int64_t v;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "r:t:c:s:h", opts, NULL)) >= 0) {
+		switch (c) {
+		case 'r':
+			o.root = optarg;
+			break;
+		case 't':
+			o.target = optarg;
+			break;
+		case 'c':
+			o.config = optarg;
+			break;
+		case 's':
+			o.state_dir = optarg;
+			break;
+		case 'T':
+			if (cmd_parse_number("run", "--config-timeout", optarg, "seconds", 0, 86400,
+					     &v) < 0)
+				return EXIT_USAGE;
+			o.config_timeout_s = (int)v;
+			break;
+		case 'N':
+			o.no_start = true;
+			break;
+		case 'J':
+			if (cmd_parse_number("run", "--join-timeout", optarg, "seconds", 1, 86400,
+					     &v) < 0)
+				return EXIT_USAGE;
+			o.join_timeout_s = (long)v;
+			break;
+		case 'h':
+			cmd_usage(stdout);
+			return 0;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s run: unexpected argument \"%s\"\n", CMD_PROGRAM, argv[optind]);
+		return EXIT_USAGE;
+	}
+	return run_pipeline(&o) == 0 ? 0 : EXIT_FAILURE;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "target", required_argument, NULL, 't' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *target = "/", *state_dir = NULL;
+	bool json = false;
+	char *dir = NULL;
+	int c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "t:s:jh", opts, NULL)) >= 0) {
+		switch (c) {
+		case 't':
+			target = optarg;
+			break;
+		case 's':
+			state_dir = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			cmd_usage(stdout);
+			return 0;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s status: unexpected argument \"%s\"\n", CMD_PROGRAM, argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (!state_dir && asprintf(&dir, "%s/var/lib/node-agent",
+				   strcmp(target, "/") ? target : "") < 0) {
+		fprintf(stderr, "%s: out of memory\n", CMD_PROGRAM);
+		return EXIT_FAILURE;
+	}
+	r = run_status(state_dir ? state_dir : dir, json);
+	free(dir);
+	return r;
+}
