@@ -207,7 +207,7 @@ FUZZ_FLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitiz
 	$(shell $(PKG_CONFIG) --cflags yaml-0.1 2>/dev/null)
 FUZZ_LIBS = $(shell $(PKG_CONFIG) --libs yaml-0.1 2>/dev/null)
 FUZZ_CONFIG_SRC := tests/fuzz/fuzz-config.c node-agent/config/config.c node-agent/kube/k8s.c \
-	node-agent/basic/parse-util.c
+	node-agent/basic/parse-util.c node-agent/basic/strv.c
 
 .PHONY: fuzz
 build/fuzz/fuzz-config: $(FUZZ_CONFIG_SRC) node-agent/config/config.h node-agent/kube/k8s.h hw/hw.h
@@ -278,7 +278,8 @@ fuzz-gitops: build/fuzz/fuzz-gitops
 #   make fuzz-kubeconfig FUZZ_SECONDS=300
 FUZZ_KC_SRC := tests/fuzz/fuzz-kubeconfig.c node-agent/kube/kubeconfig.c node-agent/kube/kube.c \
 	node-agent/join/join.c node-agent/join/preflight.c node-agent/kube/k8s.c node-agent/config/config.c node-agent/basic/dl.c \
-	node-agent/basic/fileio.c node-agent/basic/parse-util.c
+	node-agent/basic/fileio.c node-agent/basic/parse-util.c \
+	node-agent/basic/strv.c node-agent/basic/unit-start.c
 FUZZ_KC_PKGS := yaml-0.1 json-c libcurl libsystemd
 
 .PHONY: fuzz-kubeconfig

@@ -270,13 +270,6 @@ static char *dup_glob(parser *p, const yaml_node_t *n, const char *what)
 	return pdup(p, s);
 }
 
-static void strv_free(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* A list of strings; a single string is not silently taken as a list of one. */
 static char **str_list(parser *p, const yaml_node_t *n, const char *what,
 		       bool (*check)(parser *, const yaml_node_t *, const char *, const char *))

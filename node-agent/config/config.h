@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "basic/strv.h"
 #include "hw.h"
 
 #define CONFIG_SCHEMA "node-agent/config/v1"
@@ -19,11 +20,6 @@ typedef enum na_role {
 } na_role;
 
 const char *na_role_name(na_role r);
-
-typedef struct na_kv {
-	char *key;
-	char *value;
-} na_kv;
 
 typedef struct na_match {
 	char *gpu_vendor;

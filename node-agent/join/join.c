@@ -90,14 +90,6 @@ static bool list_has(const char *list, const char *key)
 	return false;
 }
 
-static bool kv_list_has(const na_kv_list *l, const char *key)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (!strcmp(l->v[i].key, key))
-			return true;
-	return false;
-}
-
 static char *keys_joined(const na_kv_list *l)
 {
 	char *s = NULL;
@@ -130,7 +122,7 @@ json_object *join_label_patch(json_object *node, const na_plan *plan)
 	for (const char *p = managed; p && *p;) {
 		const char *c = strchr(p, ',');
 		char *k = strndup(p, c ? (size_t)(c - p) : strlen(p));
-		if (k && *k && !kv_list_has(&plan->labels, k) && map_get_string(labels, k))
+		if (k && *k && !kv_get(&plan->labels, k) && map_get_string(labels, k))
 			json_object_object_add(pl, k, NULL);
 		free(k);
 		p = c ? c + 1 : NULL;

@@ -19,4 +19,3 @@
 int labels_from_hardware(const hw_inventory *inv, na_kv_list *out);
 
 /* Set key=value, replacing an earlier value (plan.c); 0 or -ENOMEM, L unchanged then. */
-int kv_set(na_kv_list *l, const char *key, const char *value);

@@ -22,6 +22,7 @@
 #include "inventory/output.h"
 #include "plan/plan.h"
 #include "basic/parse-util.h"
+#include "basic/strv.h"
 
 #define K3S_CONFIG "/etc/rancher/k3s/config.yaml"
 #define CONTAINERD_CONFIG "/etc/containerd/config.toml"
@@ -32,37 +33,6 @@
 #define DEBIAN_KEPT "# Debian's packaged default, kept"
 
 /* --- small containers --- */
-
-static int strv_add(char ***v, const char *s)
-{
-	size_t n = 0;
-	char **nv;
-
-	while (*v && (*v)[n])
-		n++;
-	nv = reallocarray(*v, n + 2, sizeof(char *));
-	if (!nv)
-		return -ENOMEM;
-	nv[n] = strdup(s);
-	nv[n + 1] = NULL;
-	*v = nv;
-	return nv[n] ? 0 : -ENOMEM;
-}
-
-static bool strv_has(char *const *v, const char *s)
-{
-	for (; v && *v; v++)
-		if (!strcmp(*v, s))
-			return true;
-	return false;
-}
-
-static void strv_free(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
 
 __attribute__((format(printf, 2, 3))) static int warnf(na_plan *p, const char *fmt, ...)
 {
@@ -79,47 +49,6 @@ __attribute__((format(printf, 2, 3))) static int warnf(na_plan *p, const char *f
 		r = strv_add(&p->warnings, s);
 	free(s);
 	return r;
-}
-
-/* Set key=value, replacing an earlier value: later rules override. */
-int kv_set(na_kv_list *l, const char *key, const char *value)
-{
-	char *k, *v;
-	na_kv *nv;
-
-	for (size_t i = 0; i < l->n; i++)
-		if (!strcmp(l->v[i].key, key)) {
-			v = strdup(value);
-			if (!v)
-				return -ENOMEM;
-			free(l->v[i].value);
-			l->v[i].value = v;
-			return 0;
-		}
-	nv = reallocarray(l->v, l->n + 1, sizeof(*nv));
-	if (!nv)
-		return -ENOMEM;
-	l->v = nv;
-	k = strdup(key);
-	v = strdup(value);
-	if (!k || !v) {
-		free(k);
-		free(v);
-		return -ENOMEM;
-	}
-	l->v[l->n].key = k;
-	l->v[l->n].value = v;
-	l->n++;
-	return 0;
-}
-
-static void kv_free(na_kv_list *l)
-{
-	for (size_t i = 0; i < l->n; i++) {
-		free(l->v[i].key);
-		free(l->v[i].value);
-	}
-	free(l->v);
 }
 
 /* Close an open_memstream() stream: 0 with *buf its text, or -ENOMEM with *buf NULL when a
@@ -170,11 +99,6 @@ static int json_append(json_object *a, json_object *v)
 		return -ENOMEM;
 	}
 	return 0;
-}
-
-static int kv_cmp(const void *a, const void *b)
-{
-	return strcmp(((const na_kv *)a)->key, ((const na_kv *)b)->key);
 }
 
 /* --- target facts --- */
@@ -981,10 +905,8 @@ static int plan_rules(na_plan *p, const na_config *c, const hw_inventory *inv,
 	kv_free(&all);
 	if (r < 0)
 		return r;
-	if (p->labels.n)
-		qsort(p->labels.v, p->labels.n, sizeof(na_kv), kv_cmp);
-	if (p->api_labels.n)
-		qsort(p->api_labels.v, p->api_labels.n, sizeof(na_kv), kv_cmp);
+	kv_sort(&p->labels);
+	kv_sort(&p->api_labels);
 	*ret_ip_glob = ip_glob;
 	return 0;
 }

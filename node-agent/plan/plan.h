@@ -50,11 +50,6 @@ typedef struct plan_disk {
 	bool wipe_allowed; /* format although it has signatures: allow_wipe_serials names it */
 } plan_disk;
 
-typedef struct na_kv_list {
-	na_kv *v;
-	size_t n;
-} na_kv_list;
-
 typedef struct na_plan {
 	char *node_name;
 	na_role role;
