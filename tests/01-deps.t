@@ -13,12 +13,13 @@ export PATH
 out=$(perl tests/tools/check-deps.pl 2>&1)
 ok $? "every program the scripts run comes from a package the project installs"
 printf '%s\n' "$out" | grep -v '^check-deps:' | sed 's/^/# /'
-like "$out" '^check-deps: [0-9]{3} programs, 0 not provided$' "the scan found the scripts' programs"
+like "$out" '^check-deps: [0-9]{3} programs, 0 not provided' "the scan found the scripts' programs"
 
 out=$(perl tests/tools/check-deps.pl --verbose 2>&1)
 like "$out" '^ok depmod \(.*, kmod\)$' "depmod (images/mkosi.finalize) is traced to kmod"
 like "$out" '^ok qemu-system-x86_64 \(.*, qemu-system-x86\)$' "QEMU is traced to its package"
-like "$out" '^ok systemd-analyze \(.*, systemd\)$' "a program of the image's selftest is traced to the image's packages"
+like "$out" '^ok systemd-analyze \((.*, systemd|/usr/bin/systemd-analyze in the image)\)$' \
+	"a program of the image's selftest is in the image (or traced to its packages before it is built)"
 
 # take kmod out of the install list: the check must fail, naming depmod and the package
 t=$(mktemp -d)
