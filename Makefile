@@ -272,13 +272,14 @@ fuzz-gitops: build/fuzz/fuzz-gitops
 
 # --- fuzz-kubeconfig: libFuzzer over the join stage's parsers (tests/fuzz/fuzz-kubeconfig.c):
 # kubeconfigs (file references resolve in a scratch directory), base64, the API server's node
-# list through roles_reconcile() and join_label_patch() (fetch_url() stubbed), token files.
+# list through roles_reconcile() and join_label_patch() (a canned API server as fetch_url()'s
+# transport), token files.
 # Seeds: kubeconfigs made by tests/tools/mk-k3s-pki.sh and tests/fuzz/kubeconfig-seeds/, with
 # the selector byte in front (see the target's comment).
 #   make fuzz-kubeconfig FUZZ_SECONDS=300
 FUZZ_KC_SRC := tests/fuzz/fuzz-kubeconfig.c node-agent/kube/kubeconfig.c node-agent/kube/kube.c \
 	node-agent/join/join.c node-agent/join/preflight.c node-agent/kube/k8s.c node-agent/config/config.c node-agent/basic/dl.c \
-	node-agent/basic/fileio.c node-agent/basic/parse-util.c
+	node-agent/basic/fileio.c node-agent/basic/parse-util.c node-agent/basic/fetch.c
 FUZZ_KC_PKGS := yaml-0.1 json-c libcurl libsystemd
 
 .PHONY: fuzz-kubeconfig
