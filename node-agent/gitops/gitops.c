@@ -29,6 +29,7 @@
 #include "apply/apply.h"
 #include "basic/dl.h"
 #include "basic/fetch.h"
+#include "basic/yaml-emit.h"
 #include "gitops/gitops.h"
 
 #define MANIFEST_MAX (16u * 1024 * 1024) /* Argo CD's install.yaml is ~2 MB */
@@ -103,11 +104,6 @@ static bool buf_add(buf *b, const void *p, size_t n)
 	b->len += n;
 	b->data[b->len] = '\0';
 	return true;
-}
-
-static int buf_yaml_write(void *data, unsigned char *p, size_t n)
-{
-	return buf_add(data, p, n) ? 1 : 0;
 }
 
 /* --- hashing, reading --- */
@@ -380,157 +376,37 @@ static const char *doc_meta(yaml_document_t *d, const char *key)
 
 /* --- emitting --- */
 
-typedef struct emitter {
-	yaml_emitter_t e;
-	buf out;
-	bool failed;
-} emitter;
-
-static int em_init(emitter *m)
+static int em_init(yaml_emit *m)
 {
-	memset(m, 0, sizeof(*m));
-	m->out.max = RENDERED_MAX;
-	if (!yaml_emitter_initialize(&m->e))
-		return -ENOMEM;
-	yaml_emitter_set_output(&m->e, buf_yaml_write, &m->out);
-	yaml_emitter_set_unicode(&m->e, 1);
-	yaml_emitter_set_width(&m->e, -1); /* never fold long values */
-	if (!yaml_emitter_open(&m->e))
-		m->failed = true;
-	return 0;
+	return yaml_emit_open_string(m, RENDERED_MAX, -1); /* never fold long values */
 }
 
-static void em(emitter *m, yaml_event_t *ev, int initialized)
-{
-	if (!initialized) {
-		m->failed = true;
-		return;
-	}
-	if (m->failed) {
-		yaml_event_delete(ev);
-		return;
-	}
-	if (!yaml_emitter_emit(&m->e, ev))
-		m->failed = true;
-}
-
-static void em_doc_start(emitter *m)
-{
-	yaml_event_t ev;
-	em(m, &ev, yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 0));
-}
-
-static void em_doc_end(emitter *m)
-{
-	yaml_event_t ev;
-	em(m, &ev, yaml_document_end_event_initialize(&ev, 1));
-}
-
-static void em_map_start(emitter *m)
-{
-	yaml_event_t ev;
-	em(m, &ev, yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE));
-}
-
-static void em_map_end(emitter *m)
-{
-	yaml_event_t ev;
-	em(m, &ev, yaml_mapping_end_event_initialize(&ev));
-}
-
-/* Whether no YAML 1.1 or 1.2 reader (Go's included) would take S for anything but this
- * string: otherwise it is double-quoted. */
-static bool plain_ok(const char *s)
-{
-	static const char *const reserved[] = { "y", "n", "yes", "no", "on", "off", "true",
-						"false", "null", "~" };
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 200 || isdigit((unsigned char)s[0]) || strchr("-+.:/", s[0]) ||
-	    s[n - 1] == ':')
-		return false;
-	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
-		if (!strcasecmp(s, reserved[i]))
-			return false;
-	for (const char *p = s; *p; p++)
-		if (!isalnum((unsigned char)*p) && !strchr("._/-", *p) &&
-		    !(*p == ':' && p[1] != ' ' && p[1] != '\0'))
-			return false;
-	return true;
-}
-
-/* A string value; user values go through here and are quoted by libyaml as needed. */
-static void em_str(emitter *m, const char *v)
-{
-	yaml_event_t ev;
-	bool plain = plain_ok(v);
-
-	em(m, &ev,
-	   yaml_scalar_event_initialize(&ev, NULL, (yaml_char_t *)YAML_STR_TAG, (yaml_char_t *)v,
-					(int)strlen(v), plain, !plain,
-					plain ? YAML_PLAIN_SCALAR_STYLE
-					      : YAML_DOUBLE_QUOTED_SCALAR_STYLE));
-}
-
-/* A YAML boolean or other literal the reader must resolve (true, false). */
-static void em_literal(emitter *m, const char *v)
-{
-	yaml_event_t ev;
-	em(m, &ev,
-	   yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)v, (int)strlen(v), 1, 0,
-					YAML_PLAIN_SCALAR_STYLE));
-}
-
-static void em_kv(emitter *m, const char *k, const char *v)
-{
-	em_str(m, k);
-	em_str(m, v);
-}
-
-static int em_finish(emitter *m, char **ret)
-{
-	int r = 0;
-
-	if (!m->failed && !yaml_emitter_close(&m->e))
-		m->failed = true;
-	if (!m->failed && !yaml_emitter_flush(&m->e))
-		m->failed = true;
-	yaml_emitter_delete(&m->e);
-	if (m->failed || !m->out.data) {
-		r = m->out.len >= m->out.max ? -EFBIG : -ENOMEM;
-		free(m->out.data);
-		return r;
-	}
-	*ret = m->out.data;
-	return 0;
-}
-
-static void em_metadata(emitter *m, const char *name, const char *ns, const char *label_key,
+static void em_metadata(yaml_emit *m, const char *name, const char *ns, const char *label_key,
 			const char *label_value)
 {
-	em_str(m, "metadata");
-	em_map_start(m);
-	em_kv(m, "name", name);
+	yaml_emit_string(m, "metadata");
+	yaml_emit_mapping_start(m, false);
+	yaml_emit_pair(m, "name", name);
 	if (ns)
-		em_kv(m, "namespace", ns);
-	em_str(m, "labels");
-	em_map_start(m);
-	em_kv(m, "app.kubernetes.io/managed-by", MANAGED_BY);
+		yaml_emit_pair(m, "namespace", ns);
+	yaml_emit_string(m, "labels");
+	yaml_emit_mapping_start(m, false);
+	yaml_emit_pair(m, "app.kubernetes.io/managed-by", MANAGED_BY);
 	if (label_key)
-		em_kv(m, label_key, label_value);
-	em_map_end(m);
-	em_map_end(m);
+		yaml_emit_pair(m, label_key, label_value);
+	yaml_emit_mapping_end(m);
+	yaml_emit_mapping_end(m);
 }
 
-static void em_namespace_doc(emitter *m, const char *ns)
+static void em_namespace_doc(yaml_emit *m, const char *ns)
 {
-	em_doc_start(m);
-	em_map_start(m);
-	em_kv(m, "apiVersion", "v1");
-	em_kv(m, "kind", "Namespace");
+	yaml_emit_document_start(m);
+	yaml_emit_mapping_start(m, false);
+	yaml_emit_pair(m, "apiVersion", "v1");
+	yaml_emit_pair(m, "kind", "Namespace");
 	em_metadata(m, ns, NULL, NULL, NULL);
-	em_map_end(m);
-	em_doc_end(m);
+	yaml_emit_mapping_end(m);
+	yaml_emit_document_end(m);
 }
 
 /* --- the install manifest --- */
@@ -631,7 +507,7 @@ static int install_prepare(ctx *x, const char *what, const char *data, size_t le
 	kinds crd = { 0 };
 	bool have_ns = false;
 	unsigned added = 0;
-	emitter m;
+	yaml_emit m;
 	int r;
 
 	r = docs_load(x, what, data, len, &d);
@@ -677,10 +553,9 @@ static int install_prepare(ctx *x, const char *what, const char *data, size_t le
 		em_namespace_doc(&m, ns);
 	for (size_t i = 0; i < d.n; i++) {
 		d.v[i].start_implicit = 0;
-		if (!m.failed && !yaml_emitter_dump(&m.e, &d.v[i])) /* deletes the document */
-			m.failed = true;
+		yaml_emit_yaml_document(&m, &d.v[i]); /* deletes the document */
 	}
-	r = em_finish(&m, ret);
+	r = yaml_emit_close_string(&m, ret);
 	if (r < 0) {
 		fail(x, r, "%s: cannot be written out again as YAML", what);
 		goto out;
@@ -889,7 +764,7 @@ static char *base64(const char *s)
 	return r;
 }
 
-static void em_secret_kv(emitter *m, const char *k, const char *v)
+static void em_secret_kv(yaml_emit *m, const char *k, const char *v)
 {
 	char *b;
 
@@ -897,10 +772,10 @@ static void em_secret_kv(emitter *m, const char *k, const char *v)
 		return;
 	b = base64(v);
 	if (!b) {
-		m->failed = true;
+		yaml_emit_fail(m, -ENOMEM);
 		return;
 	}
-	em_kv(m, k, b);
+	yaml_emit_pair(m, k, b);
 	secret_free(&b);
 }
 
@@ -908,23 +783,23 @@ static void em_secret_kv(emitter *m, const char *k, const char *v)
 static int render_secret(const na_gitops *g, const creds *c, char **ret)
 {
 	bool argo = !strcmp(g->engine, "argocd");
-	emitter m;
+	yaml_emit m;
 	int r = em_init(&m);
 
 	if (r < 0)
 		return r;
-	em_doc_start(&m);
-	em_map_start(&m);
-	em_kv(&m, "apiVersion", "v1");
-	em_kv(&m, "kind", "Secret");
+	yaml_emit_document_start(&m);
+	yaml_emit_mapping_start(&m, false);
+	yaml_emit_pair(&m, "apiVersion", "v1");
+	yaml_emit_pair(&m, "kind", "Secret");
 	if (argo)
 		em_metadata(&m, "node-agent-gitops-repo", "argocd", "argocd.argoproj.io/secret-type",
 			    "repository");
 	else
 		em_metadata(&m, "flux-system", "flux-system", NULL, NULL);
-	em_kv(&m, "type", "Opaque");
-	em_str(&m, "data");
-	em_map_start(&m);
+	yaml_emit_pair(&m, "type", "Opaque");
+	yaml_emit_string(&m, "data");
+	yaml_emit_mapping_start(&m, false);
 	if (argo) {
 		em_secret_kv(&m, "type", "git");
 		em_secret_kv(&m, "url", g->repository);
@@ -939,10 +814,10 @@ static int render_secret(const na_gitops *g, const creds *c, char **ret)
 		em_secret_kv(&m, "identity.pub", c->identity_pub);
 		em_secret_kv(&m, "known_hosts", c->known_hosts);
 	}
-	em_map_end(&m);
-	em_map_end(&m);
-	em_doc_end(&m);
-	return em_finish(&m, ret);
+	yaml_emit_mapping_end(&m);
+	yaml_emit_mapping_end(&m);
+	yaml_emit_document_end(&m);
+	return yaml_emit_close_string(&m, ret);
 }
 
 /* --- source objects --- */
@@ -954,7 +829,7 @@ static const char *branch_or_default(const na_gitops *g)
 
 static int render_source(const na_gitops *g, bool secret, char **ret)
 {
-	emitter m;
+	yaml_emit m;
 	int r = em_init(&m);
 
 	if (r < 0)
@@ -968,91 +843,90 @@ static int render_source(const na_gitops *g, bool secret, char **ret)
 		if (!strcmp(p, "."))
 			p = "";
 		if (asprintf(&path, "./%s", p) < 0) {
-			yaml_emitter_delete(&m.e);
-			free(m.out.data);
+			yaml_emit_done(&m);
 			return -ENOMEM;
 		}
-		em_doc_start(&m);
-		em_map_start(&m);
-		em_kv(&m, "apiVersion", "source.toolkit.fluxcd.io/v1");
-		em_kv(&m, "kind", "GitRepository");
+		yaml_emit_document_start(&m);
+		yaml_emit_mapping_start(&m, false);
+		yaml_emit_pair(&m, "apiVersion", "source.toolkit.fluxcd.io/v1");
+		yaml_emit_pair(&m, "kind", "GitRepository");
 		em_metadata(&m, "flux-system", "flux-system", NULL, NULL);
-		em_str(&m, "spec");
-		em_map_start(&m);
-		em_kv(&m, "interval", g->interval ? g->interval : "1m");
-		em_kv(&m, "url", g->repository);
-		em_str(&m, "ref");
-		em_map_start(&m);
+		yaml_emit_string(&m, "spec");
+		yaml_emit_mapping_start(&m, false);
+		yaml_emit_pair(&m, "interval", g->interval ? g->interval : "1m");
+		yaml_emit_pair(&m, "url", g->repository);
+		yaml_emit_string(&m, "ref");
+		yaml_emit_mapping_start(&m, false);
 		if (g->tag)
-			em_kv(&m, "tag", g->tag);
+			yaml_emit_pair(&m, "tag", g->tag);
 		else
-			em_kv(&m, "branch", branch_or_default(g));
-		em_map_end(&m);
+			yaml_emit_pair(&m, "branch", branch_or_default(g));
+		yaml_emit_mapping_end(&m);
 		if (secret) {
-			em_str(&m, "secretRef");
-			em_map_start(&m);
-			em_kv(&m, "name", "flux-system");
-			em_map_end(&m);
+			yaml_emit_string(&m, "secretRef");
+			yaml_emit_mapping_start(&m, false);
+			yaml_emit_pair(&m, "name", "flux-system");
+			yaml_emit_mapping_end(&m);
 		}
-		em_map_end(&m);
-		em_map_end(&m);
-		em_doc_end(&m);
+		yaml_emit_mapping_end(&m);
+		yaml_emit_mapping_end(&m);
+		yaml_emit_document_end(&m);
 
-		em_doc_start(&m);
-		em_map_start(&m);
-		em_kv(&m, "apiVersion", "kustomize.toolkit.fluxcd.io/v1");
-		em_kv(&m, "kind", "Kustomization");
+		yaml_emit_document_start(&m);
+		yaml_emit_mapping_start(&m, false);
+		yaml_emit_pair(&m, "apiVersion", "kustomize.toolkit.fluxcd.io/v1");
+		yaml_emit_pair(&m, "kind", "Kustomization");
 		em_metadata(&m, "flux-system", "flux-system", NULL, NULL);
-		em_str(&m, "spec");
-		em_map_start(&m);
-		em_kv(&m, "interval", g->interval ? g->interval : "10m");
-		em_kv(&m, "path", path);
-		em_str(&m, "prune");
-		em_literal(&m, "true");
-		em_str(&m, "sourceRef");
-		em_map_start(&m);
-		em_kv(&m, "kind", "GitRepository");
-		em_kv(&m, "name", "flux-system");
-		em_map_end(&m);
-		em_map_end(&m);
-		em_map_end(&m);
-		em_doc_end(&m);
+		yaml_emit_string(&m, "spec");
+		yaml_emit_mapping_start(&m, false);
+		yaml_emit_pair(&m, "interval", g->interval ? g->interval : "10m");
+		yaml_emit_pair(&m, "path", path);
+		yaml_emit_string(&m, "prune");
+		yaml_emit_plain(&m, "true");
+		yaml_emit_string(&m, "sourceRef");
+		yaml_emit_mapping_start(&m, false);
+		yaml_emit_pair(&m, "kind", "GitRepository");
+		yaml_emit_pair(&m, "name", "flux-system");
+		yaml_emit_mapping_end(&m);
+		yaml_emit_mapping_end(&m);
+		yaml_emit_mapping_end(&m);
+		yaml_emit_document_end(&m);
 		free(path);
 	} else {
-		em_doc_start(&m);
-		em_map_start(&m);
-		em_kv(&m, "apiVersion", "argoproj.io/v1alpha1");
-		em_kv(&m, "kind", "Application");
+		yaml_emit_document_start(&m);
+		yaml_emit_mapping_start(&m, false);
+		yaml_emit_pair(&m, "apiVersion", "argoproj.io/v1alpha1");
+		yaml_emit_pair(&m, "kind", "Application");
 		em_metadata(&m, "root", "argocd", NULL, NULL);
-		em_str(&m, "spec");
-		em_map_start(&m);
-		em_kv(&m, "project", "default");
-		em_str(&m, "source");
-		em_map_start(&m);
-		em_kv(&m, "repoURL", g->repository);
-		em_kv(&m, "targetRevision", g->tag ? g->tag : branch_or_default(g));
-		em_kv(&m, "path", g->path ? g->path : ".");
-		em_map_end(&m);
-		em_str(&m, "destination");
-		em_map_start(&m);
-		em_kv(&m, "server", "https://kubernetes.default.svc");
-		em_kv(&m, "namespace", "argocd");
-		em_map_end(&m);
-		em_str(&m, "syncPolicy");
-		em_map_start(&m);
-		em_str(&m, "automated");
-		em_map_start(&m);
-		em_str(&m, "prune");
-		em_literal(&m, "true");
-		em_str(&m, "selfHeal");
-		em_literal(&m, "true");
-		em_map_end(&m);
-		em_map_end(&m);
-		em_map_end(&m);
-		em_map_end(&m);
-		em_doc_end(&m);
+		yaml_emit_string(&m, "spec");
+		yaml_emit_mapping_start(&m, false);
+		yaml_emit_pair(&m, "project", "default");
+		yaml_emit_string(&m, "source");
+		yaml_emit_mapping_start(&m, false);
+		yaml_emit_pair(&m, "repoURL", g->repository);
+		yaml_emit_pair(&m, "targetRevision", g->tag ? g->tag : branch_or_default(g));
+		yaml_emit_pair(&m, "path", g->path ? g->path : ".");
+		yaml_emit_mapping_end(&m);
+		yaml_emit_string(&m, "destination");
+		yaml_emit_mapping_start(&m, false);
+		yaml_emit_pair(&m, "server", "https://kubernetes.default.svc");
+		yaml_emit_pair(&m, "namespace", "argocd");
+		yaml_emit_mapping_end(&m);
+		yaml_emit_string(&m, "syncPolicy");
+		yaml_emit_mapping_start(&m, false);
+		yaml_emit_string(&m, "automated");
+		yaml_emit_mapping_start(&m, false);
+		yaml_emit_string(&m, "prune");
+		yaml_emit_plain(&m, "true");
+		yaml_emit_string(&m, "selfHeal");
+		yaml_emit_plain(&m, "true");
+		yaml_emit_mapping_end(&m);
+		yaml_emit_mapping_end(&m);
+		yaml_emit_mapping_end(&m);
+		yaml_emit_mapping_end(&m);
+		yaml_emit_document_end(&m);
 	}
-	return em_finish(&m, ret);
+	return yaml_emit_close_string(&m, ret);
 }
 
 /* --- checking what is about to be written --- */
