@@ -202,18 +202,33 @@ clean:
 #   make fuzz FUZZ_SECONDS=300
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 30
-FUZZ_FLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-fno-omit-frame-pointer $(WARNINGS) -I hw -I node-agent \
-	$(shell $(PKG_CONFIG) --cflags yaml-0.1 2>/dev/null)
-FUZZ_LIBS = $(shell $(PKG_CONFIG) --libs yaml-0.1 2>/dev/null)
-FUZZ_CONFIG_SRC := tests/fuzz/fuzz-config.c node-agent/config/config.c node-agent/kube/k8s.c \
-	node-agent/basic/parse-util.c node-agent/basic/strv.c
+# Every fuzz target is its one file linked against a fuzz flavour of the libraries:
+# build/fuzz/libagent.a and build/fuzz/libhw.a, the agent's and hw/'s objects compiled by
+# $(FUZZ_CC) with ASan/UBSan and libFuzzer's coverage into build/fuzz/obj by this Makefile's
+# own rules (run again with BUILD=build/fuzz), so no target keeps a list of sources.
+FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+FUZZ_LIB := build/fuzz/libagent.a build/fuzz/libhw.a
+FUZZ_FLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer $(WARNINGS) -Wno-gnu-variable-sized-type-not-at-end \
+	-I hw -I node-agent $(PKG_CFLAGS) -MMD -MP
+
+ifneq ($(BUILD),build/fuzz)
+$(FUZZ_LIB) &: FORCE
+	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=$(FUZZ_CC) SANITIZE= \
+		CFLAGS="-g -O1 $(FUZZ_SAN) -Wno-gnu-variable-sized-type-not-at-end" $(FUZZ_LIB)
+endif
+
+.PHONY: FORCE
+FORCE:
+
+build/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB) $(ALL_LDFLAGS) $(PKG_LIBS) -ldl
+
+-include $(wildcard build/fuzz/fuzz-*.d)
 
 .PHONY: fuzz
-build/fuzz/fuzz-config: $(FUZZ_CONFIG_SRC) node-agent/config/config.h node-agent/kube/k8s.h hw/hw.h
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_CONFIG_SRC) $(FUZZ_LIBS)
-
 fuzz: build/fuzz/fuzz-config
 	@rm -rf build/fuzz/seed && mkdir -p build/fuzz/seed build/fuzz/corpus
 	@for f in $$(find tests/configs node-agent/examples -name '*.yaml' -size -8k); do \
@@ -226,19 +241,7 @@ fuzz: build/fuzz/fuzz-config
 # that plan --inventory, report and diff use; each accepted input is also diffed with itself,
 # round-tripped and rendered as every report format. Seeds: the fixture inventories.
 #   make fuzz-inventory FUZZ_SECONDS=300
-FUZZ_INV_SRC := tests/fuzz/fuzz-inventory.c node-agent/inventory/inventory-read.c \
-	node-agent/inventory/inventory-json.c $(wildcard node-agent/fleet/*.c) node-agent/inventory/output.c \
-	node-agent/basic/parse-util.c $(HW_SRC)
-FUZZ_INV_PKGS := json-c yaml-0.1 libnl-3.0 libnl-route-3.0 blkid
-
 .PHONY: fuzz-inventory
-build/fuzz/fuzz-inventory: $(FUZZ_INV_SRC) $(wildcard hw/*.h hw/*.inc) node-agent/inventory/inventory-json.h \
-		$(wildcard node-agent/fleet/*.h) node-agent/inventory/output.h
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -Wno-gnu-variable-sized-type-not-at-end \
-		$(shell $(PKG_CONFIG) --cflags $(FUZZ_INV_PKGS) 2>/dev/null) -o $@ \
-		$(FUZZ_INV_SRC) $(shell $(PKG_CONFIG) --libs $(FUZZ_INV_PKGS) 2>/dev/null) -ldl
-
 fuzz-inventory: build/fuzz/fuzz-inventory
 	@rm -rf build/fuzz/inventory-seed && mkdir -p build/fuzz/inventory-seed build/fuzz/inventory-corpus
 	@for f in tests/fixtures/*.json tests/plans/inventories/*.json; do \
@@ -251,15 +254,7 @@ fuzz-inventory: build/fuzz/fuzz-inventory
 # install manifest (a rewritten one must parse back and be a fixed point) and the credentials
 # file. Seeds: tests/gitops/ with the selector byte in front.
 #   make fuzz-gitops FUZZ_SECONDS=300
-FUZZ_GITOPS_PKGS := yaml-0.1 json-c libcurl libsystemd
-
 .PHONY: fuzz-gitops
-build/fuzz/fuzz-gitops: tests/fuzz/fuzz-gitops.c node-agent/gitops/gitops.c node-agent/basic/dl.c \
-		node-agent/gitops/gitops.h node-agent/basic/dl.h node-agent/basic/fetch.h node-agent/apply/apply.h
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell $(PKG_CONFIG) --cflags $(FUZZ_GITOPS_PKGS) 2>/dev/null) \
-		-o $@ tests/fuzz/fuzz-gitops.c node-agent/basic/dl.c $(FUZZ_LIBS) -ldl
-
 fuzz-gitops: build/fuzz/fuzz-gitops
 	@rm -rf build/fuzz/gitops-seed && mkdir -p build/fuzz/gitops-seed build/fuzz/gitops-corpus
 	@i=0; for f in tests/gitops/*.yaml; do for s in '\000' '\001'; do i=$$((i + 1)); \
@@ -272,24 +267,12 @@ fuzz-gitops: build/fuzz/fuzz-gitops
 
 # --- fuzz-kubeconfig: libFuzzer over the join stage's parsers (tests/fuzz/fuzz-kubeconfig.c):
 # kubeconfigs (file references resolve in a scratch directory), base64, the API server's node
-# list through roles_reconcile() and join_label_patch() (fetch_url() stubbed), token files.
+# list through roles_reconcile() and join_label_patch() (a canned API server as fetch_url()'s
+# transport), token files.
 # Seeds: kubeconfigs made by tests/tools/mk-k3s-pki.sh and tests/fuzz/kubeconfig-seeds/, with
 # the selector byte in front (see the target's comment).
 #   make fuzz-kubeconfig FUZZ_SECONDS=300
-FUZZ_KC_SRC := tests/fuzz/fuzz-kubeconfig.c node-agent/kube/kubeconfig.c node-agent/kube/kube.c \
-	node-agent/join/join.c node-agent/join/preflight.c node-agent/kube/k8s.c node-agent/config/config.c node-agent/basic/dl.c \
-	node-agent/basic/fileio.c node-agent/basic/parse-util.c \
-	node-agent/basic/strv.c node-agent/basic/unit-start.c
-FUZZ_KC_PKGS := yaml-0.1 json-c libcurl libsystemd
-
 .PHONY: fuzz-kubeconfig
-build/fuzz/fuzz-kubeconfig: $(FUZZ_KC_SRC) node-agent/kube/kubeconfig.h node-agent/kube/kube.h \
-		node-agent/join/join.h node-agent/join/preflight.h node-agent/kube/k8s.h node-agent/config/config.h \
-		node-agent/plan/plan.h node-agent/basic/fetch.h node-agent/basic/dl.h hw/hw.h
-	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(shell $(PKG_CONFIG) --cflags $(FUZZ_KC_PKGS) 2>/dev/null) -o $@ \
-		$(FUZZ_KC_SRC) $(shell $(PKG_CONFIG) --libs yaml-0.1 json-c 2>/dev/null) -ldl
-
 fuzz-kubeconfig: build/fuzz/fuzz-kubeconfig
 	@rm -rf build/fuzz/kubeconfig-seed && mkdir -p build/fuzz/kubeconfig-seed \
 		build/fuzz/kubeconfig-corpus

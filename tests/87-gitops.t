@@ -174,6 +174,14 @@ is "$(printf "%s\n" "$sec" | jq -c '.data | map_values(@base64d)')" \
 grep -q hunter2 "$t.out" "$t.err" "$t/$M/node-agent-gitops-secret.yaml"
 is "$?" 1 "argocd: the password appears in no output and not in clear in the file"
 
+# an install manifest with %YAML/%TAG directives is rewritten too (they were freed twice)
+config argocd "$base/directives.yaml" "$(sha tests/gitops/directives.yaml)" \
+	"repository: https://git.example.com/ops/cluster.git" > "$w/c.yaml"
+gitops "$w/c.yaml" "$w/t-directives"
+is "$?" 0 "argocd, manifest with directives: exit 0"
+is "$(docs "$w/t-directives/$M/node-agent-gitops-install.yaml" | jq -sc '[.[] | .kind + "@" + (.metadata.namespace // "-")]')" \
+	'["Namespace@-","ServiceAccount@argocd"]' "argocd, manifest with directives: namespace added"
+
 # --- Flux over ssh with a private key ---
 printf 'identity: |\n  -----BEGIN OPENSSH PRIVATE KEY-----\n  b3BlbnNzaC1rZXktdjEAAAAA\n  -----END OPENSSH PRIVATE KEY-----\nknown_hosts: "git.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMq"\n' > "$w/ssh-creds"
 config flux "$base/flux-install.yaml" "$flux_sha" "repository: ssh://git@git.example.com/ops/cluster.git" \

@@ -132,28 +132,22 @@ static int fetch_file(const char *path, size_t max, fetch_result *res)
 	return 0;
 }
 
-int fetch_url(const char *url, const char *post_body, size_t post_len, const fetch_opts *o,
-	      fetch_result *res)
+static size_t max_bytes(const fetch_opts *o)
 {
-	fetch_opts dflt = { 0 };
-	sink s = { 0 };
+	return o->max_bytes ? o->max_bytes : 1024 * 1024;
+}
+
+/* The libcurl transport (see fetch_transport). */
+static int fetch_curl(const char *url, const char *post_body, size_t post_len, const fetch_opts *o,
+		      fetch_result *res)
+{
+	sink s = { .max = max_bytes(o) };
 	CURL *c;
 	CURLcode cc;
 	struct curl_slist *hdrs = NULL;
 	char errbuf[CURL_ERROR_SIZE] = "";
 	int r;
 
-	if (!o)
-		o = &dflt;
-	memset(res, 0, sizeof(*res));
-	res->retry_after_s = -1;
-	s.max = o->max_bytes ? o->max_bytes : 1024 * 1024;
-	if (!strncmp(url, "file://", 7) && !post_body)
-		return fetch_file(url + 7, s.max, res);
-	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) {
-		fetch_set_error(res, "unsupported URL scheme in %s", url);
-		return -EPROTONOSUPPORT;
-	}
 	r = dl_curl();
 	if (r < 0) {
 		fetch_set_error(res, "libcurl.so.4 cannot be loaded");
@@ -227,12 +221,7 @@ int fetch_url(const char *url, const char *post_body, size_t post_len, const fet
 
 	cc = sym_curl_easy_perform(c);
 	sym_curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &res->status);
-	if (cc == CURLE_OK && res->status >= 200 && res->status < 300) {
-		r = 0;
-	} else if (cc == CURLE_OK) {
-		fetch_set_error(res, "HTTP status %ld from %s", res->status, url);
-		r = -EBADMSG;
-	} else {
+	if (cc != CURLE_OK) {
 		const char *kind = "request failed";
 		switch (cc) {
 		case CURLE_COULDNT_RESOLVE_HOST:
@@ -282,6 +271,36 @@ int fetch_url(const char *url, const char *post_body, size_t post_len, const fet
 	res->body = s.buf ? s.buf : strdup("");
 	res->len = s.len;
 	return r;
+}
+
+int fetch_url(const char *url, const char *post_body, size_t post_len, const fetch_opts *o,
+	      fetch_result *res)
+{
+	fetch_opts dflt = { 0 };
+	int r;
+
+	if (!o)
+		o = &dflt;
+	memset(res, 0, sizeof(*res));
+	res->retry_after_s = -1;
+	if (!strncmp(url, "file://", 7) && !post_body)
+		return fetch_file(url + 7, max_bytes(o), res);
+	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) {
+		fetch_set_error(res, "unsupported URL scheme in %s", url);
+		return -EPROTONOSUPPORT;
+	}
+	r = (o->transport ? o->transport : fetch_curl)(url, post_body, post_len, o, res);
+	if (r < 0)
+		return r;
+	if (res->len > max_bytes(o)) {
+		fetch_set_error(res, "%s: response too large", url);
+		return -EFBIG;
+	}
+	if (res->status < 200 || res->status >= 300) {
+		fetch_set_error(res, "HTTP status %ld from %s", res->status, url);
+		return -EBADMSG;
+	}
+	return 0;
 }
 
 void fetch_result_done(fetch_result *res)

@@ -8,7 +8,7 @@
  * directory /var/lib/rancher/k3s/server/manifests/ (K3s applies every *.yaml there):
  *
  *   node-agent-gitops-install.yaml  the install manifest (for Argo CD with
- *                                   metadata.namespace: argocd added, see gitops.c)
+ *                                   metadata.namespace: argocd added, see manifest.c)
  *   node-agent-gitops-secret.yaml   the repository credentials (mode 0600), only with
  *                                   gitops.credentials_file
  *   node-agent-gitops-source.yaml   Flux: GitRepository + Kustomization flux-system;

@@ -1,15 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* Rendering a JSON tree as JSON, as YAML (libyaml's emitter), and an inventory as a table. */
+/* Rendering a JSON tree as JSON, as YAML (basic/yaml-emit.c), and an inventory as a table. */
 #define _GNU_SOURCE
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
-#include <yaml.h>
 
+#include "basic/yaml-emit.h"
 #include "inventory/output.h"
 
 int output_json(FILE *f, json_object *o)
@@ -48,130 +46,9 @@ int output_json(FILE *f, json_object *o)
 
 /* --- YAML --- */
 
-/* A string can be a plain scalar only if no YAML 1.1 or 1.2 reader would take it for
- * something else (a number, a boolean, null, a timestamp). */
-static bool yaml_plain_ok(const char *s)
-{
-	static const char *const reserved[] = { "y", "n", "yes", "no", "on", "off", "true",
-						"false", "null", "~" };
-	size_t n = strlen(s);
-
-	if (n == 0 || isdigit((unsigned char)s[0]) || s[0] == '-' || s[0] == '+' || s[0] == '.')
-		return false;
-	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
-		if (strcasecmp(s, reserved[i]) == 0)
-			return false;
-	for (const char *p = s; *p; p++)
-		if (!isalnum((unsigned char)*p) && !strchr(" ._/()@-", *p))
-			return false;
-	return s[n - 1] != ' ';
-}
-
-static int emit(yaml_emitter_t *e, yaml_event_t *ev)
-{
-	return yaml_emitter_emit(e, ev) ? 0 : -EIO;
-}
-
-static int emit_scalar(yaml_emitter_t *e, const char *tag, const char *v, bool plain)
-{
-	yaml_event_t ev;
-	/* file contents read best as literal blocks; libyaml falls back to quoting when a
-	 * block cannot represent the string exactly */
-	yaml_scalar_style_t style = plain ? YAML_PLAIN_SCALAR_STYLE
-				  : strchr(v, '\n') ? YAML_LITERAL_SCALAR_STYLE
-						    : YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-
-	if (!yaml_scalar_event_initialize(&ev, NULL, (yaml_char_t *)tag, (yaml_char_t *)v,
-					  (int)strlen(v), plain, !plain, style))
-		return -ENOMEM;
-	return emit(e, &ev);
-}
-
-static int emit_node(yaml_emitter_t *e, json_object *o)
-{
-	yaml_event_t ev;
-	int r;
-
-	switch (json_object_get_type(o)) {
-	case json_type_null:
-		return emit_scalar(e, NULL, "null", true);
-	case json_type_boolean:
-		return emit_scalar(e, NULL, json_object_get_boolean(o) ? "true" : "false", true);
-	case json_type_int:
-	case json_type_double:
-		return emit_scalar(e, NULL, json_object_to_json_string(o), true);
-	case json_type_string: {
-		const char *s = json_object_get_string(o);
-		return emit_scalar(e, YAML_STR_TAG, s, yaml_plain_ok(s));
-	}
-	case json_type_array: {
-		size_t n = json_object_array_length(o);
-
-		if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
-							  n ? YAML_BLOCK_SEQUENCE_STYLE
-							    : YAML_FLOW_SEQUENCE_STYLE))
-			return -ENOMEM;
-		if ((r = emit(e, &ev)) < 0)
-			return r;
-		for (size_t i = 0; i < n; i++)
-			if ((r = emit_node(e, json_object_array_get_idx(o, i))) < 0)
-				return r;
-		yaml_sequence_end_event_initialize(&ev);
-		return emit(e, &ev);
-	}
-	case json_type_object: {
-		if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1,
-							 json_object_object_length(o)
-								 ? YAML_BLOCK_MAPPING_STYLE
-								 : YAML_FLOW_MAPPING_STYLE))
-			return -ENOMEM;
-		if ((r = emit(e, &ev)) < 0)
-			return r;
-		json_object_object_foreach(o, key, val)
-		{
-			if ((r = emit_scalar(e, YAML_STR_TAG, key, yaml_plain_ok(key))) < 0 ||
-			    (r = emit_node(e, val)) < 0)
-				return r;
-		}
-		yaml_mapping_end_event_initialize(&ev);
-		return emit(e, &ev);
-	}
-	}
-	return -EINVAL;
-}
-
-static int yaml_write_handler(void *data, unsigned char *buffer, size_t size)
-{
-	return fwrite(buffer, 1, size, data) == size;
-}
-
 int output_yaml(FILE *f, json_object *o)
 {
-	yaml_emitter_t e;
-	yaml_event_t ev;
-	int r = -EIO;
-
-	if (!yaml_emitter_initialize(&e))
-		return -ENOMEM;
-	yaml_emitter_set_output(&e, yaml_write_handler, f);
-	yaml_emitter_set_unicode(&e, 1);
-	yaml_emitter_set_width(&e, 120);
-	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
-	if (emit(&e, &ev) < 0)
-		goto out;
-	yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 0);
-	if (emit(&e, &ev) < 0)
-		goto out;
-	if ((r = emit_node(&e, o)) < 0)
-		goto out;
-	yaml_document_end_event_initialize(&ev, 1);
-	if ((r = emit(&e, &ev)) < 0)
-		goto out;
-	yaml_stream_end_event_initialize(&ev);
-	r = emit(&e, &ev);
-out:
-	yaml_emitter_delete(&e);
-	return r;
+	return yaml_write_json(f, o);
 }
 
 /* --- table --- */

@@ -70,6 +70,12 @@ int kube_client_new(const kubeconfig *kc, long timeout_s, kube_client **ret, cha
 	return 0;
 }
 
+void kube_client_set_transport(kube_client *c, fetch_transport *transport, void *data)
+{
+	c->fo.transport = transport;
+	c->fo.transport_data = data;
+}
+
 kube_client *kube_client_free(kube_client *c)
 {
 	if (!c)

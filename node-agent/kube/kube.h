@@ -4,6 +4,7 @@
 #include <json-c/json.h>
 #include <stdbool.h>
 
+#include "basic/fetch.h"
 #include "kube/kubeconfig.h"
 
 /*
@@ -15,6 +16,8 @@ typedef struct kube_client kube_client;
 
 int kube_client_new(const kubeconfig *kc, long timeout_s, kube_client **ret, char **ret_err);
 kube_client *kube_client_free(kube_client *c);
+/* Requests go through TRANSPORT (canned answers in tests and fuzz targets), not libcurl. */
+void kube_client_set_transport(kube_client *c, fetch_transport *transport, void *data);
 
 /*
  * METHOD PATH with an optional JSON body of the given content type. Returns 0 for a 2xx

@@ -16,7 +16,7 @@
  * what a server applies); a server never applies a label the config does not give, and
  * never removes one it could not have applied.
  *
- * fetch_url() is stubbed: no request leaves the process.
+ * No request leaves the process: the client's transport (api_server()) answers.
  *
  * File reads: kubeconfig_parse() reads the files a kubeconfig names (an absolute path
  * under the prefix, a relative one beside the kubeconfig). Inputs holding ".." are
@@ -28,7 +28,6 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <json-c/json.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -58,7 +57,7 @@ static na_config *cfg;
 static kube_client *client;
 static na_plan plan;
 
-/* --- the API server, stubbed --- */
+/* --- the API server, canned --- */
 
 static const char *list_body;
 static size_t list_len;
@@ -113,11 +112,10 @@ static void check_server_patch(const char *url, const char *body)
 	json_object_object_add(patches, name + 1, p);
 }
 
-int fetch_url(const char *url, const char *post_body, size_t post_len, const fetch_opts *o,
-	      fetch_result *res)
+/* The API server: fetch_url()'s transport for the client (kube_client_set_transport()). */
+static int api_server(const char *url, const char *post_body, size_t post_len, const fetch_opts *o,
+		      fetch_result *res)
 {
-	memset(res, 0, sizeof(*res));
-	res->retry_after_s = -1;
 	if (o->method && !strcmp(o->method, "PATCH")) {
 		if (!post_body || strlen(post_body) != post_len)
 			abort();
@@ -132,25 +130,7 @@ int fetch_url(const char *url, const char *post_body, size_t post_len, const fet
 	res->status = list_status;
 	res->body = strndup(list_body, list_len);
 	res->len = res->body ? strlen(res->body) : 0;
-	if (list_status >= 200 && list_status < 300)
-		return 0;
-	fetch_set_error(res, "HTTP status %ld from %s", list_status, url);
-	return -EBADMSG;
-}
-
-void fetch_result_done(fetch_result *res)
-{
-	free(res->body);
-	res->body = NULL;
-}
-
-void fetch_set_error(fetch_result *res, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(res->error, sizeof(res->error), fmt, ap);
-	va_end(ap);
+	return 0;
 }
 
 /* --- setup --- */
@@ -238,6 +218,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	if (kube_client_new(&kc, 5, &client, &err) < 0)
 		abort();
+	kube_client_set_transport(client, api_server, NULL);
 	plan.node_name = (char *)"node1";
 	plan.role = ROLE_AGENT;
 	plan.labels = (na_kv_list){plan_labels, 2};
@@ -481,7 +462,7 @@ static void fuzz_nodes(const uint8_t *d, size_t n, unsigned variant)
 			json_object_array_add(again, node);
 		}
 		/* a second pass over the patched nodes changes nothing (unless two nodes share a
-		 * name, when the stub cannot tell their patches apart) */
+		 * name, when the canned server cannot tell their patches apart) */
 		if (unique) {
 			json_object *l2 = json_object_new_object();
 			const char *s2;
