@@ -103,19 +103,9 @@ int cmd_join(int argc, char **argv)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:r:i:t:h", opts, NULL)) >= 0) {
+		if (cmd_path_option(c, &config, &root, &inv_file, &target))
+			continue;
 		switch (c) {
-		case 'c':
-			config = optarg;
-			break;
-		case 'r':
-			root = optarg;
-			break;
-		case 'i':
-			inv_file = optarg;
-			break;
-		case 't':
-			target = optarg;
-			break;
 		case 'N':
 			jo.start_units = false;
 			break;

@@ -24,6 +24,12 @@ int cmd_roles(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_report_send(int argc, char **argv);
 
+/* The path options several verbs share, -c/--config, -r/--root, -i/--inventory and
+ * -t/--target (getopt's option string decides which a verb takes): true when getopt's c is
+ * one of them, its optarg then stored through the matching pointer. */
+bool cmd_path_option(int c, const char **config, const char **root, const char **inventory,
+		     const char **target);
+
 /* The whole help text (main.c). */
 void cmd_usage(FILE *f);
 

@@ -63,3 +63,15 @@ int cmd_get_inventory(const char *file, const char *root, hw_inventory **ret)
 		fprintf(stderr, "%s: detection failed: %s\n", CMD_PROGRAM, strerror(-r));
 	return r;
 }
+
+bool cmd_path_option(int c, const char **config, const char **root, const char **inventory,
+		     const char **target)
+{
+	const char **slot = c == 'c' ? config : c == 'r' ? root : c == 'i' ? inventory :
+			    c == 't' ? target : NULL;
+
+	if (!slot)
+		return false;
+	*slot = optarg;
+	return true;
+}

@@ -49,19 +49,9 @@ int cmd_plan(int argc, char **argv, bool apply)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, apply ? "c:r:i:t:nh" : "c:r:i:t:f:h",
 				apply ? apply_opts : plan_opts, NULL)) >= 0) {
+		if (cmd_path_option(c, &config, &root, &inv_file, &target))
+			continue;
 		switch (c) {
-		case 'c':
-			config = optarg;
-			break;
-		case 'r':
-			root = optarg;
-			break;
-		case 'i':
-			inv_file = optarg;
-			break;
-		case 't':
-			target = optarg;
-			break;
 		case 'f':
 			if (cmd_parse_format(optarg, &fmt) < 0 || fmt == FMT_TABLE) {
 				fprintf(stderr, "%s: unknown format \"%s\" (json or yaml)\n", CMD_PROGRAM,
