@@ -8,30 +8,29 @@
 
 /* Flags that matter for scheduling, in the order they are reported. */
 static const char *const x86_flags[] = {
-	"sse4_2", "popcnt", "avx", "avx2", "fma", "f16c", "bmi2", "aes", "vaes", "sha_ni",
-	"avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "avx512_fp16",
-	"avx_vnni", "amx_tile", "amx_bf16", "amx_int8", "vmx", "svm", "hypervisor",
+    "sse4_2",	"popcnt",      "avx",	      "avx2",	     "fma",	   "f16c",
+    "bmi2",	"aes",	       "vaes",	      "sha_ni",	     "avx512f",	   "avx512bw",
+    "avx512vl", "avx512_vnni", "avx512_bf16", "avx512_fp16", "avx_vnni",   "amx_tile",
+    "amx_bf16", "amx_int8",    "vmx",	      "svm",	     "hypervisor",
 };
 static const char *const arm_flags[] = {
-	"asimd", "aes", "sha2", "sha512", "crc32", "atomics", "asimddp", "i8mm", "bf16",
-	"sve", "sve2",
+    "asimd", "aes", "sha2", "sha512", "crc32", "atomics", "asimddp", "i8mm", "bf16", "sve", "sve2",
 };
 
 /* x86-64 micro-architecture levels (psABI), as named in cpuinfo. */
-static const char *const x86_v2[] = { "cx16", "lahf_lm", "popcnt", "pni", "sse4_1", "sse4_2",
-				      "ssse3" };
-static const char *const x86_v3[] = { "avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm",
-				      "movbe", "xsave" };
-static const char *const x86_v4[] = { "avx512f", "avx512bw", "avx512cd", "avx512dq",
-				      "avx512vl" };
+static const char *const x86_v2[] = {"cx16",   "lahf_lm", "popcnt", "pni",
+				     "sse4_1", "sse4_2",  "ssse3"};
+static const char *const x86_v3[] = {"avx", "avx2", "bmi1",  "bmi2", "f16c",
+				     "fma", "abm",  "movbe", "xsave"};
+static const char *const x86_v4[] = {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"};
 
 static const struct {
 	unsigned id;
 	const char *name;
 } arm_implementers[] = {
-	{ 0x41, "ARM" },      { 0x42, "Broadcom" }, { 0x43, "Cavium" },   { 0x48, "HiSilicon" },
-	{ 0x4e, "NVIDIA" },   { 0x50, "APM" },      { 0x51, "Qualcomm" }, { 0x53, "Samsung" },
-	{ 0x61, "Apple" },    { 0x6d, "Microsoft" }, { 0xc0, "Ampere" },
+    {0x41, "ARM"},    {0x42, "Broadcom"},  {0x43, "Cavium"},   {0x48, "HiSilicon"},
+    {0x4e, "NVIDIA"}, {0x50, "APM"},	   {0x51, "Qualcomm"}, {0x53, "Samsung"},
+    {0x61, "Apple"},  {0x6d, "Microsoft"}, {0xc0, "Ampere"},
 };
 
 typedef struct cpuinfo_state {
@@ -195,8 +194,8 @@ static void topology_from_sysfs(hw_ctx *ctx, cpuinfo_state *st)
 
 		if (strncmp(*c, "cpu", 3) != 0 || (*c)[3] < '0' || (*c)[3] > '9')
 			continue;
-		snprintf(path, sizeof(path), "sys/devices/system/cpu/%s/topology/physical_package_id",
-			 *c);
+		snprintf(path, sizeof(path),
+			 "sys/devices/system/cpu/%s/topology/physical_package_id", *c);
 		if (!hw_attr_u64(ctx, path, 10, 0, &pkg) || pkg >= UINT32_MAX)
 			continue;
 		snprintf(path, sizeof(path), "sys/devices/system/cpu/%s/topology/core_id", *c);
@@ -248,8 +247,11 @@ static void memory_detect(hw_ctx *ctx, hw_memory *mem)
 int hw_cpu_detect(hw_ctx *ctx, hw_cpu *cpu, hw_memory *mem)
 {
 	_cleanup_free_ char *buf = NULL;
-	cpuinfo_state st = { .ctx = ctx, .cur_phys = -1, .family = HW_UNKNOWN,
-			     .model_id = HW_UNKNOWN, .stepping = HW_UNKNOWN };
+	cpuinfo_state st = {.ctx = ctx,
+			    .cur_phys = -1,
+			    .family = HW_UNKNOWN,
+			    .model_id = HW_UNKNOWN,
+			    .stepping = HW_UNKNOWN};
 	int r;
 
 	cpu->sockets = cpu->cores = cpu->threads = HW_UNKNOWN;

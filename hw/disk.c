@@ -237,7 +237,7 @@ static int probe_signatures(int fd, hw_disk *d)
 		return -EIO;
 	blkid_probe_enable_superblocks(pr, 1);
 	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_MAGIC | BLKID_SUBLKS_TYPE |
-						      BLKID_SUBLKS_BADCSUM);
+						  BLKID_SUBLKS_BADCSUM);
 	blkid_probe_enable_partitions(pr, 1);
 	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
 	d->signatures = calloc(1, sizeof(char *));
@@ -298,7 +298,7 @@ static int probe_filesystems(int fd, hw_disk *d)
 			return -EIO;
 		blkid_probe_enable_superblocks(whole, 1);
 		blkid_probe_set_superblocks_flags(whole, BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID |
-								 BLKID_SUBLKS_TYPE);
+							     BLKID_SUBLKS_TYPE);
 		if (blkid_do_safeprobe(whole) == 0)
 			return fs_push(d, d->name, whole);
 		return 0;
@@ -326,7 +326,7 @@ static int probe_filesystems(int fd, hw_disk *d)
 			continue;
 		blkid_probe_enable_superblocks(pp, 1);
 		blkid_probe_set_superblocks_flags(pp, BLKID_SUBLKS_LABEL | BLKID_SUBLKS_UUID |
-							      BLKID_SUBLKS_TYPE);
+							  BLKID_SUBLKS_TYPE);
 		if (blkid_do_safeprobe(pp) != 0)
 			continue;
 		pname = partition_name(d->name, blkid_partition_get_partno(par));

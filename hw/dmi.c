@@ -8,41 +8,41 @@
 
 /* SMBIOS 3.x, 7.4.1 "System Enclosure or Chassis Types". */
 static const char *const chassis_names[] = {
-	[0x01] = "other",
-	[0x03] = "desktop",
-	[0x04] = "low-profile-desktop",
-	[0x05] = "pizza-box",
-	[0x06] = "mini-tower",
-	[0x07] = "tower",
-	[0x08] = "portable",
-	[0x09] = "laptop",
-	[0x0a] = "notebook",
-	[0x0b] = "hand-held",
-	[0x0c] = "docking-station",
-	[0x0d] = "all-in-one",
-	[0x0e] = "sub-notebook",
-	[0x0f] = "space-saving",
-	[0x10] = "lunch-box",
-	[0x11] = "main-server-chassis",
-	[0x12] = "expansion-chassis",
-	[0x13] = "sub-chassis",
-	[0x14] = "bus-expansion-chassis",
-	[0x15] = "peripheral-chassis",
-	[0x16] = "raid-chassis",
-	[0x17] = "rack-mount-chassis",
-	[0x18] = "sealed-case-pc",
-	[0x19] = "multi-system-chassis",
-	[0x1a] = "compact-pci",
-	[0x1b] = "advanced-tca",
-	[0x1c] = "blade",
-	[0x1d] = "blade-enclosure",
-	[0x1e] = "tablet",
-	[0x1f] = "convertible",
-	[0x20] = "detachable",
-	[0x21] = "iot-gateway",
-	[0x22] = "embedded-pc",
-	[0x23] = "mini-pc",
-	[0x24] = "stick-pc",
+    [0x01] = "other",
+    [0x03] = "desktop",
+    [0x04] = "low-profile-desktop",
+    [0x05] = "pizza-box",
+    [0x06] = "mini-tower",
+    [0x07] = "tower",
+    [0x08] = "portable",
+    [0x09] = "laptop",
+    [0x0a] = "notebook",
+    [0x0b] = "hand-held",
+    [0x0c] = "docking-station",
+    [0x0d] = "all-in-one",
+    [0x0e] = "sub-notebook",
+    [0x0f] = "space-saving",
+    [0x10] = "lunch-box",
+    [0x11] = "main-server-chassis",
+    [0x12] = "expansion-chassis",
+    [0x13] = "sub-chassis",
+    [0x14] = "bus-expansion-chassis",
+    [0x15] = "peripheral-chassis",
+    [0x16] = "raid-chassis",
+    [0x17] = "rack-mount-chassis",
+    [0x18] = "sealed-case-pc",
+    [0x19] = "multi-system-chassis",
+    [0x1a] = "compact-pci",
+    [0x1b] = "advanced-tca",
+    [0x1c] = "blade",
+    [0x1d] = "blade-enclosure",
+    [0x1e] = "tablet",
+    [0x1f] = "convertible",
+    [0x20] = "detachable",
+    [0x21] = "iot-gateway",
+    [0x22] = "embedded-pc",
+    [0x23] = "mini-pc",
+    [0x24] = "stick-pc",
 };
 
 const char *hw_chassis_name(unsigned code)
@@ -56,8 +56,19 @@ const char *hw_chassis_name(unsigned code)
 static bool dmi_is_virtual(const hw_system *s)
 {
 	static const char *const vendors[] = {
-		"QEMU", "VMware", "innotek GmbH", "Xen", "Parallels", "Bochs", "KVM", "oVirt",
-		"Red Hat", "Nutanix", "BHYVE", "Google", "OpenStack Foundation",
+	    "QEMU",
+	    "VMware",
+	    "innotek GmbH",
+	    "Xen",
+	    "Parallels",
+	    "Bochs",
+	    "KVM",
+	    "oVirt",
+	    "Red Hat",
+	    "Nutanix",
+	    "BHYVE",
+	    "Google",
+	    "OpenStack Foundation",
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(vendors); i++) {
@@ -68,8 +79,9 @@ static bool dmi_is_virtual(const hw_system *s)
 		if (s->board_vendor && strncasecmp(s->board_vendor, vendors[i], n) == 0)
 			return true;
 	}
-	if (s->product && (strstr(s->product, "Virtual Machine") || strstr(s->product, "KVM") ||
-			   strstr(s->product, "VirtualBox") || strncmp(s->product, "Standard PC", 11) == 0))
+	if (s->product &&
+	    (strstr(s->product, "Virtual Machine") || strstr(s->product, "KVM") ||
+	     strstr(s->product, "VirtualBox") || strncmp(s->product, "Standard PC", 11) == 0))
 		return true;
 	return false;
 }

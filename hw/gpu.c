@@ -20,14 +20,22 @@ static const struct {
 	const char *key;     /* inventory "vendor" */
 	const char *display; /* prefix of model names */
 } gpu_vendors[] = {
-	{ 0x10de, "nvidia", "NVIDIA" }, { 0x1002, "amd", "AMD" },
-	{ 0x1022, "amd", "AMD" },       { 0x8086, "intel", "Intel" },
-	{ 0x1af4, "virtio", "Virtio" }, { 0x1234, "qemu", "QEMU" },
-	{ 0x1b36, "redhat", "Red Hat" }, { 0x15ad, "vmware", "VMware" },
-	{ 0x80ee, "virtualbox", "VirtualBox" }, { 0x1a03, "aspeed", "ASPEED" },
-	{ 0x102b, "matrox", "Matrox" }, { 0x106b, "apple", "Apple" },
-	{ 0x5143, "qualcomm", "Qualcomm" }, { 0x1e3e, "iluvatar", "Iluvatar" },
-	{ 0x1da3, "habana", "Habana" }, { 0x1ed5, "moorethreads", "Moore Threads" },
+    {0x10de, "nvidia", "NVIDIA"},
+    {0x1002, "amd", "AMD"},
+    {0x1022, "amd", "AMD"},
+    {0x8086, "intel", "Intel"},
+    {0x1af4, "virtio", "Virtio"},
+    {0x1234, "qemu", "QEMU"},
+    {0x1b36, "redhat", "Red Hat"},
+    {0x15ad, "vmware", "VMware"},
+    {0x80ee, "virtualbox", "VirtualBox"},
+    {0x1a03, "aspeed", "ASPEED"},
+    {0x102b, "matrox", "Matrox"},
+    {0x106b, "apple", "Apple"},
+    {0x5143, "qualcomm", "Qualcomm"},
+    {0x1e3e, "iluvatar", "Iluvatar"},
+    {0x1da3, "habana", "Habana"},
+    {0x1ed5, "moorethreads", "Moore Threads"},
 };
 
 /*
@@ -190,8 +198,7 @@ static void gpu_resolve_model(hw_ctx *ctx, hw_gpu *g, const hw_pci_device *d, si
 	g->model_source = hw_strdup("ids");
 }
 
-int hw_gpu_detect(hw_ctx *ctx, const hw_pci_device *pci, size_t n_pci, hw_gpu **ret,
-		  size_t *ret_n)
+int hw_gpu_detect(hw_ctx *ctx, const hw_pci_device *pci, size_t n_pci, hw_gpu **ret, size_t *ret_n)
 {
 	hw_gpu *gpus = NULL;
 	size_t n = 0;

@@ -30,7 +30,7 @@ enum {
 	 * USB stick) */
 	HW_READ_QUIET_EINVAL = 1 << 0,
 	HW_READ_WARN_MISSING = 1 << 1, /* a missing file is worth a warning */
-	HW_READ_RAW = 1 << 2,          /* keep bytes as they are (binary VPD pages) */
+	HW_READ_RAW = 1 << 2,	       /* keep bytes as they are (binary VPD pages) */
 	/* an empty or blank value is a normal "no value" (DMI strings firmware left blank) */
 	HW_READ_EMPTY_OK = 1 << 3,
 };
@@ -87,8 +87,7 @@ int hw_cpu_detect(hw_ctx *ctx, hw_cpu *cpu, hw_memory *mem);
 int hw_pci_detect(hw_ctx *ctx, hw_pci_device **ret, size_t *ret_n);
 int hw_pci_ids_lookup(hw_ctx *ctx, hw_pci_device *devs, size_t n);
 bool hw_gpu_is_gpu_class(uint32_t class_code);
-int hw_gpu_detect(hw_ctx *ctx, const hw_pci_device *pci, size_t n_pci, hw_gpu **ret,
-		  size_t *ret_n);
+int hw_gpu_detect(hw_ctx *ctx, const hw_pci_device *pci, size_t n_pci, hw_gpu **ret, size_t *ret_n);
 int hw_nvml_query(hw_ctx *ctx, hw_gpu *gpus, size_t n);
 int hw_disk_detect(hw_ctx *ctx, hw_disk **ret, size_t *ret_n);
 int hw_nic_detect(hw_ctx *ctx, hw_nic **ret, size_t *ret_n);

@@ -52,8 +52,8 @@ typedef struct hw_system {
 
 typedef struct hw_cpu {
 	char *vendor;
-	char *model;      /* the model name */
-	int64_t family;   /* x86 "cpu family" */
+	char *model;	  /* the model name */
+	int64_t family;	  /* x86 "cpu family" */
 	int64_t model_id; /* x86 "model": the number */
 	int64_t stepping;
 	char *microcode; /* the revision as the kernel prints it, "0xf0" */
@@ -66,7 +66,7 @@ typedef struct hw_cpu {
 } hw_cpu;
 
 typedef struct hw_memory {
-	int64_t total_bytes;    /* MemTotal: what the kernel can use (kubelet capacity) */
+	int64_t total_bytes;	/* MemTotal: what the kernel can use (kubelet capacity) */
 	int64_t physical_bytes; /* present memory blocks x block size: close to installed RAM */
 } hw_memory;
 
@@ -91,7 +91,7 @@ typedef struct hw_gpu {
 	uint16_t device_id;
 	char *model;
 	char *model_source; /* where the name came from: nvidia-driver, nvml, amdgpu, ... */
-	char *chip;         /* e.g. "GB205", "Navi 23": pci.ids' name before the bracket */
+	char *chip;	    /* e.g. "GB205", "Navi 23": pci.ids' name before the bracket */
 	int64_t memory_bytes;
 	char *driver;
 	hw_tri boot_vga;
@@ -137,7 +137,7 @@ typedef struct hw_nic {
 	bool is_virtual;
 	hw_tri carrier;
 	hw_tri default_route; /* carries an IPv4 or IPv6 default route (/proc/net/...) */
-	char **addresses; /* NULL when not known (root other than "/") */
+	char **addresses;     /* NULL when not known (root other than "/") */
 } hw_nic;
 
 typedef struct hw_inventory {

@@ -51,8 +51,8 @@ int hw_inventory_collect(hw_ctx *ctx, hw_inventory **ret)
 	/* A hypervisor announces itself in CPUID even when its DMI strings look like hardware. */
 	if (hw_strv_contains(inv->cpu.flags, "hypervisor"))
 		inv->system.is_virtual = HW_TRI_TRUE;
-	else if (inv->system.is_virtual == HW_TRI_UNKNOWN && inv->cpu.flags &&
-		 inv->cpu.arch && strcmp(inv->cpu.arch, "x86_64") == 0)
+	else if (inv->system.is_virtual == HW_TRI_UNKNOWN && inv->cpu.flags && inv->cpu.arch &&
+		 strcmp(inv->cpu.arch, "x86_64") == 0)
 		inv->system.is_virtual = HW_TRI_FALSE;
 
 	inv->warnings = calloc(ctx->n_warnings + 1, sizeof(char *));

@@ -52,8 +52,8 @@ static char *permanent_mac(int sock, const char *ifname)
 	struct {
 		struct ethtool_perm_addr h;
 		unsigned char data[32];
-	} req = { .h = { .cmd = ETHTOOL_GPERMADDR, .size = 32 } };
-	struct ifreq ifr = { 0 };
+	} req = {.h = {.cmd = ETHTOOL_GPERMADDR, .size = 32}};
+	struct ifreq ifr = {0};
 	char mac[18];
 
 	if (sock < 0 || strlen(ifname) >= sizeof(ifr.ifr_name))
@@ -146,7 +146,8 @@ static bool default_route_ifaces(hw_ctx *ctx, char ***ret)
 		return false;
 	names = calloc(1, sizeof(char *));
 	/* "Iface Destination Gateway Flags RefCnt Use Metric Mask ...", header first */
-	for (char *l = v4 ? strtok_r(v4, "\n", &save) : NULL; names && l; l = strtok_r(NULL, "\n", &save)) {
+	for (char *l = v4 ? strtok_r(v4, "\n", &save) : NULL; names && l;
+	     l = strtok_r(NULL, "\n", &save)) {
 		char ifname[IFNAMSIZ + 1], dst[9], mask[9];
 		unsigned flags;
 
@@ -157,11 +158,13 @@ static bool default_route_ifaces(hw_ctx *ctx, char ***ret)
 	}
 	/* "dst plen src plen nexthop metric refcnt use flags iface"; lo holds the unreachable
 	 * default entries (RTF_REJECT) */
-	for (char *l = v6 ? strtok_r(v6, "\n", &save) : NULL; names && l; l = strtok_r(NULL, "\n", &save)) {
+	for (char *l = v6 ? strtok_r(v6, "\n", &save) : NULL; names && l;
+	     l = strtok_r(NULL, "\n", &save)) {
 		char dst[33], plen[3], ifname[IFNAMSIZ + 1];
 		unsigned flags;
 
-		if (sscanf(l, "%32s %2s %*s %*s %*s %*s %*s %*s %x %16s", dst, plen, &flags, ifname) == 4 &&
+		if (sscanf(l, "%32s %2s %*s %*s %*s %*s %*s %*s %x %16s", dst, plen, &flags,
+			   ifname) == 4 &&
 		    !strcmp(dst, "00000000000000000000000000000000") && !strcmp(plen, "00") &&
 		    (flags & 1) && !(flags & 0x200) && strcmp(ifname, "lo") != 0 &&
 		    !hw_strv_contains(names, ifname))
@@ -219,9 +222,9 @@ int hw_nic_detect(hw_ctx *ctx, hw_nic **ret, size_t *ret_n)
 	names = NULL;
 	bool have_routes = default_route_ifaces(ctx, &names);
 	for (size_t i = 0; i < n; i++)
-		nics[i].default_route = !have_routes ? HW_TRI_UNKNOWN
-				      : hw_strv_contains(names, nics[i].name) ? HW_TRI_TRUE
-									       : HW_TRI_FALSE;
+		nics[i].default_route = !have_routes				? HW_TRI_UNKNOWN
+					: hw_strv_contains(names, nics[i].name) ? HW_TRI_TRUE
+										: HW_TRI_FALSE;
 	hw_strv_free(names);
 	if (ctx->live)
 		hw_nic_netlink(ctx, nics, n);
@@ -299,7 +302,7 @@ int hw_nic_netlink(hw_ctx *ctx, hw_nic *nics, size_t n)
 			nics[i].carrier = HW_TRI_UNKNOWN;
 		rtnl_link_put(l);
 	}
-	addr_walk w = { .nics = nics, .n = n, .links = links };
+	addr_walk w = {.nics = nics, .n = n, .links = links};
 	nl_cache_foreach(addrs, addr_cb, &w);
 out:
 	if (addrs)

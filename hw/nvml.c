@@ -19,7 +19,7 @@ typedef struct nvml_memory {
 	unsigned long long used;
 } nvml_memory;
 
-#define NVML_SUCCESS 0
+#define NVML_SUCCESS			0
 #define NVML_DEVICE_NAME_V2_BUFFER_SIZE 96
 
 typedef struct nvml_api {
@@ -42,7 +42,7 @@ static bool nvml_load(void *h, nvml_api *api)
 
 int hw_nvml_query(hw_ctx *ctx, hw_gpu *gpus, size_t n)
 {
-	nvml_api api = { 0 };
+	nvml_api api = {0};
 	void *h;
 	nvml_return rc;
 
@@ -64,7 +64,7 @@ int hw_nvml_query(hw_ctx *ctx, hw_gpu *gpus, size_t n)
 		hw_gpu *g = &gpus[i];
 		char name[NVML_DEVICE_NAME_V2_BUFFER_SIZE] = "";
 		nvml_device dev = NULL;
-		nvml_memory mem = { 0 };
+		nvml_memory mem = {0};
 
 		if (g->vendor_id != 0x10de)
 			continue;

@@ -187,9 +187,9 @@ void hw_pci_device_done(hw_pci_device *d)
 /* --- pci.ids --- */
 
 static const char *const pci_ids_paths[] = {
-	"usr/share/hwdata/pci.ids",
-	"usr/share/misc/pci.ids",
-	"usr/share/pci.ids",
+    "usr/share/hwdata/pci.ids",
+    "usr/share/misc/pci.ids",
+    "usr/share/pci.ids",
 };
 
 typedef struct ids_reader {
@@ -218,7 +218,8 @@ static char *ids_next_line(ids_reader *r, size_t *ret_len)
 				char *line = r->buf + r->start;
 
 				*ret_len = r->end - r->start;
-				r->buf[r->end < sizeof(r->buf) ? r->end : sizeof(r->buf) - 1] = '\0';
+				r->buf[r->end < sizeof(r->buf) ? r->end : sizeof(r->buf) - 1] =
+				    '\0';
 				r->start = r->end;
 				return line;
 			}

@@ -92,28 +92,28 @@ char *hw_strip_dup(const char *s, size_t n)
 /* Values firmware vendors leave in DMI and drive vendors in serial fields when they mean
  * "nothing here". Reporting them as real identifiers would make nodes collide. */
 static const char *const placeholders[] = {
-	"To Be Filled By O.E.M.",
-	"To be filled by O.E.M.",
-	"Default string",
-	"System Serial Number",
-	"System Product Name",
-	"System manufacturer",
-	"System Version",
-	"Base Board Serial Number",
-	"Chassis Serial Number",
-	"Not Specified",
-	"Not Applicable",
-	"Not Available",
-	"Unknown",
-	"None",
-	"N/A",
-	"OEM",
-	"O.E.M.",
-	"INVALID",
-	"Type1ProductConfigId",
-	"0123456789",
-	"123456789",
-	"03000200-0400-0500-0006-000700080009",
+    "To Be Filled By O.E.M.",
+    "To be filled by O.E.M.",
+    "Default string",
+    "System Serial Number",
+    "System Product Name",
+    "System manufacturer",
+    "System Version",
+    "Base Board Serial Number",
+    "Chassis Serial Number",
+    "Not Specified",
+    "Not Applicable",
+    "Not Available",
+    "Unknown",
+    "None",
+    "N/A",
+    "OEM",
+    "O.E.M.",
+    "INVALID",
+    "Type1ProductConfigId",
+    "0123456789",
+    "123456789",
+    "03000200-0400-0500-0006-000700080009",
 };
 
 char *hw_clean_ident(const char *s, size_t n)
@@ -155,7 +155,7 @@ static bool take_digits(const char **p, size_t max, unsigned *ret)
 
 char *hw_date_iso(const char *s)
 {
-	static const unsigned days[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	static const unsigned days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	const char *p = s, *year_start;
 	unsigned y, m, d;
 

@@ -8,65 +8,66 @@
 
 void cmd_usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: %s COMMAND [OPTIONS]\n"
-		"\n"
-		"Commands:\n"
-		"  inventory [--root DIR] [--format json|yaml|table]\n"
-		"            Detect this machine's hardware and print the inventory\n"
-		"            (schema node-agent/inventory/v1).\n"
-		"  config check FILE\n"
-		"            Validate a node config (schema node-agent/config/v1) without a machine.\n"
-		"  plan --config FILE [--root DIR] [--inventory FILE] [--target DIR]\n"
-		"       [--format json|yaml]\n"
-		"            Print what this node must become (schema node-agent/plan/v1);\n"
-		"            writes nothing.\n"
-		"  apply --config FILE [--root DIR] [--inventory FILE] [--target DIR] [--dry-run]\n"
-		"            Make TARGET (default /) match the plan: files written atomically,\n"
-		"            units enabled, the data disk prepared; --dry-run shows a diff.\n"
-		"  run [--root DIR] [--target DIR] [--config FILE|URL] [--state-dir DIR]\n"
-		"      [--config-timeout SECONDS] [--no-start] [--join-timeout SECONDS]\n"
-		"            The boot job: detect, find the config (kernel command line\n"
-		"            nodeagent.config=URL, a filesystem labelled NODEAGENT,\n"
-		"            /etc/node-agent/config.yaml), report, plan, apply, join, gitops.\n"
-		"            --no-start: K3s is started by something else; only wait for it.\n"
-		"  gitops --config FILE [--target DIR] [--dry-run]\n"
-		"            Write the pinned Flux or Argo CD install manifest (sha256-checked)\n"
-		"            and its GitRepository/Kustomization or root Application to\n"
-		"            TARGET/var/lib/rancher/k3s/server/manifests/ (server-init node).\n"
-		"  status [--target DIR | --state-dir DIR] [--json]\n"
-		"            The last run's result per stage.\n"
-		"  report FILE|DIR... [--format markdown|csv|html|json]\n"
-		"            One fleet table from many inventory JSON files (a DIR: its *.json).\n"
-		"  diff OLD NEW [--format text|json]\n"
-		"            Hardware changes between two inventories of one machine;\n"
-		"            exit 0 no changes, 1 changes, 2 invalid input.\n"
-		"  preflight --config FILE [--timeout SECONDS]\n"
-		"            Verify cluster.server against the token's CA hash (K10 token) or\n"
-		"            cluster.ca_file before anything is sent to it; exit 0 when the\n"
-		"            node may join.\n"
-		"  join --config FILE [--root DIR] [--inventory FILE] [--target DIR]\n"
-		"       [--no-start] [--timeout SECONDS]\n"
-		"            Preflight, start k3s.service or k3s-agent.service over D-Bus, wait\n"
-		"            until the Node is Ready, bring its labels to the plan.\n"
-		"  roles [--config FILE] [--kubeconfig FILE] [--target DIR]\n"
-		"            On a server: apply the node-role labels nodes ask for (annotation\n"
-		"            node-agent.io/api-labels) that the config allows.\n"
-		"  report-send (--config FILE | --url URL) [--state-dir DIR] [--inventory FILE]\n"
-		"            Spool an inventory as a report and send the spool to report.url\n"
-		"            (what the report stage of run does).\n"
-		"  help      Show this help.\n"
-		"\n"
-		"inventory options:\n"
-		"  --root DIR       read sys/, proc/, dev/, etc/ under DIR (default /); with a root\n"
-		"                   other than / the live kernel (netlink, ioctls) is not consulted\n"
-		"  --format FMT     json (default), yaml or table\n"
-		"  --pci-ids FILE   use FILE instead of the root's pci.ids\n"
-		"  --nvml           consult NVML (libnvidia-ml.so.1) even with --root\n"
-		"  -q, --quiet      do not repeat warnings on stderr (they stay in the output)\n"
-		"\n"
-		"Exit status: 0 success, 1 runtime failure, 2 usage or invalid input.\n",
-		CMD_PROGRAM);
+	fprintf(
+	    f,
+	    "Usage: %s COMMAND [OPTIONS]\n"
+	    "\n"
+	    "Commands:\n"
+	    "  inventory [--root DIR] [--format json|yaml|table]\n"
+	    "            Detect this machine's hardware and print the inventory\n"
+	    "            (schema node-agent/inventory/v1).\n"
+	    "  config check FILE\n"
+	    "            Validate a node config (schema node-agent/config/v1) without a machine.\n"
+	    "  plan --config FILE [--root DIR] [--inventory FILE] [--target DIR]\n"
+	    "       [--format json|yaml]\n"
+	    "            Print what this node must become (schema node-agent/plan/v1);\n"
+	    "            writes nothing.\n"
+	    "  apply --config FILE [--root DIR] [--inventory FILE] [--target DIR] [--dry-run]\n"
+	    "            Make TARGET (default /) match the plan: files written atomically,\n"
+	    "            units enabled, the data disk prepared; --dry-run shows a diff.\n"
+	    "  run [--root DIR] [--target DIR] [--config FILE|URL] [--state-dir DIR]\n"
+	    "      [--config-timeout SECONDS] [--no-start] [--join-timeout SECONDS]\n"
+	    "            The boot job: detect, find the config (kernel command line\n"
+	    "            nodeagent.config=URL, a filesystem labelled NODEAGENT,\n"
+	    "            /etc/node-agent/config.yaml), report, plan, apply, join, gitops.\n"
+	    "            --no-start: K3s is started by something else; only wait for it.\n"
+	    "  gitops --config FILE [--target DIR] [--dry-run]\n"
+	    "            Write the pinned Flux or Argo CD install manifest (sha256-checked)\n"
+	    "            and its GitRepository/Kustomization or root Application to\n"
+	    "            TARGET/var/lib/rancher/k3s/server/manifests/ (server-init node).\n"
+	    "  status [--target DIR | --state-dir DIR] [--json]\n"
+	    "            The last run's result per stage.\n"
+	    "  report FILE|DIR... [--format markdown|csv|html|json]\n"
+	    "            One fleet table from many inventory JSON files (a DIR: its *.json).\n"
+	    "  diff OLD NEW [--format text|json]\n"
+	    "            Hardware changes between two inventories of one machine;\n"
+	    "            exit 0 no changes, 1 changes, 2 invalid input.\n"
+	    "  preflight --config FILE [--timeout SECONDS]\n"
+	    "            Verify cluster.server against the token's CA hash (K10 token) or\n"
+	    "            cluster.ca_file before anything is sent to it; exit 0 when the\n"
+	    "            node may join.\n"
+	    "  join --config FILE [--root DIR] [--inventory FILE] [--target DIR]\n"
+	    "       [--no-start] [--timeout SECONDS]\n"
+	    "            Preflight, start k3s.service or k3s-agent.service over D-Bus, wait\n"
+	    "            until the Node is Ready, bring its labels to the plan.\n"
+	    "  roles [--config FILE] [--kubeconfig FILE] [--target DIR]\n"
+	    "            On a server: apply the node-role labels nodes ask for (annotation\n"
+	    "            node-agent.io/api-labels) that the config allows.\n"
+	    "  report-send (--config FILE | --url URL) [--state-dir DIR] [--inventory FILE]\n"
+	    "            Spool an inventory as a report and send the spool to report.url\n"
+	    "            (what the report stage of run does).\n"
+	    "  help      Show this help.\n"
+	    "\n"
+	    "inventory options:\n"
+	    "  --root DIR       read sys/, proc/, dev/, etc/ under DIR (default /); with a root\n"
+	    "                   other than / the live kernel (netlink, ioctls) is not consulted\n"
+	    "  --format FMT     json (default), yaml or table\n"
+	    "  --pci-ids FILE   use FILE instead of the root's pci.ids\n"
+	    "  --nvml           consult NVML (libnvidia-ml.so.1) even with --root\n"
+	    "  -q, --quiet      do not repeat warnings on stderr (they stay in the output)\n"
+	    "\n"
+	    "Exit status: 0 success, 1 runtime failure, 2 usage or invalid input.\n",
+	    CMD_PROGRAM);
 }
 
 static int cmd_plan_verb(int argc, char **argv)
@@ -89,22 +90,22 @@ static const struct verb {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } verbs[] = {
-	{ "inventory", cmd_inventory },
-	{ "config", cmd_config },
-	{ "plan", cmd_plan_verb },
-	{ "apply", cmd_apply },
-	{ "run", cmd_run },
-	{ "status", cmd_status },
-	{ "preflight", cmd_preflight },
-	{ "join", cmd_join },
-	{ "roles", cmd_roles },
-	{ "report-send", cmd_report_send },
-	{ "gitops", cmd_gitops },
-	{ "report", cmd_report },
-	{ "diff", diff_main },
-	{ "help", cmd_help },
-	{ "--help", cmd_help },
-	{ "-h", cmd_help },
+    {"inventory", cmd_inventory},
+    {"config", cmd_config},
+    {"plan", cmd_plan_verb},
+    {"apply", cmd_apply},
+    {"run", cmd_run},
+    {"status", cmd_status},
+    {"preflight", cmd_preflight},
+    {"join", cmd_join},
+    {"roles", cmd_roles},
+    {"report-send", cmd_report_send},
+    {"gitops", cmd_gitops},
+    {"report", cmd_report},
+    {"diff", diff_main},
+    {"help", cmd_help},
+    {"--help", cmd_help},
+    {"-h", cmd_help},
 };
 
 int main(int argc, char **argv)

@@ -205,11 +205,11 @@ static void print_diff(FILE *out, const char *path, const char *old, const char 
 	}
 	for (size_t i = n; i-- > 0;)
 		for (size_t j = m; j-- > 0;)
-			t[i * (m + 1) + j] = !strcmp(a[i], b[j])
-						     ? t[(i + 1) * (m + 1) + j + 1] + 1
-						     : (t[(i + 1) * (m + 1) + j] > t[i * (m + 1) + j + 1]
-								? t[(i + 1) * (m + 1) + j]
-								: t[i * (m + 1) + j + 1]);
+			t[i * (m + 1) + j] =
+			    !strcmp(a[i], b[j]) ? t[(i + 1) * (m + 1) + j + 1] + 1
+						: (t[(i + 1) * (m + 1) + j] > t[i * (m + 1) + j + 1]
+						       ? t[(i + 1) * (m + 1) + j]
+						       : t[i * (m + 1) + j + 1]);
 	fprintf(out, "@@ -%zu,%zu +%zu,%zu @@\n", n ? (size_t)1 : 0, n, m ? (size_t)1 : 0, m);
 	for (size_t i = 0, j = 0; i < n || j < m;) {
 		if (i < n && j < m && !strcmp(a[i], b[j])) {
@@ -283,7 +283,7 @@ static void start_unit_live(const char *unit, FILE *out)
 	/* not booted with systemd (a target root, a container): nothing to start */
 	if (dl_systemd() < 0 || sym_sd_booted() <= 0)
 		return;
-	r = unit_start(unit, &(unit_start_opts){ .reload = true }, &msg);
+	r = unit_start(unit, &(unit_start_opts){.reload = true}, &msg);
 	if (r < 0 && !msg)
 		return;
 	if (r < 0)
@@ -332,7 +332,7 @@ static int run_wait(char *const argv[])
 			return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 		if (w < 0)
 			return -errno;
-		nanosleep(&(struct timespec){ .tv_nsec = 100000000 }, NULL);
+		nanosleep(&(struct timespec){.tv_nsec = 100000000}, NULL);
 	}
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
@@ -360,7 +360,8 @@ static int apply_disk(const plan_disk *d, const char *target, bool dry_run, FILE
 			fprintf(out, "  refuse %s: %s\n", dev,
 				r > 0 ? "it is no longer blank" : "it cannot be read");
 			if (first)
-				fprintf(out, "    found %s signature; nothing was written\n", first);
+				fprintf(out, "    found %s signature; nothing was written\n",
+					first);
 			res->failed++;
 			r = r > 0 ? -EEXIST : r;
 			goto out;
@@ -370,8 +371,8 @@ static int apply_disk(const plan_disk *d, const char *target, bool dry_run, FILE
 		dev, d->fs_label, d->fs_uuid, d->reason);
 	res->changed++;
 	if (!dry_run) {
-		char *argv[] = { "mkfs.ext4", "-q", "-F", "-L", d->fs_label, "-U", d->fs_uuid, dev,
-				 NULL };
+		char *argv[] = {"mkfs.ext4", "-q",	 "-F", "-L", d->fs_label,
+				"-U",	     d->fs_uuid, dev,  NULL};
 		r = run_wait(argv);
 		if (r < 0) {
 			fprintf(out, "  failed: mkfs.ext4 %s: %s\n", dev, strerror(-r));
@@ -385,10 +386,9 @@ out:
 	return r;
 }
 
-int apply_plan(const na_plan *plan, const char *target, bool dry_run, FILE *out,
-	       apply_result *ret)
+int apply_plan(const na_plan *plan, const char *target, bool dry_run, FILE *out, apply_result *ret)
 {
-	apply_result res = { 0 };
+	apply_result res = {0};
 	int r, first_error = 0;
 	bool live = !strcmp(target, "/"), disk_ready = true;
 

@@ -141,7 +141,7 @@ static size_t max_bytes(const fetch_opts *o)
 static int fetch_curl(const char *url, const char *post_body, size_t post_len, const fetch_opts *o,
 		      fetch_result *res)
 {
-	sink s = { .max = max_bytes(o) };
+	sink s = {.max = max_bytes(o)};
 	CURL *c;
 	CURLcode cc;
 	struct curl_slist *hdrs = NULL;
@@ -158,7 +158,8 @@ static int fetch_curl(const char *url, const char *post_body, size_t post_len, c
 		return -ENOMEM;
 	sym_curl_easy_setopt(c, CURLOPT_URL, url);
 	sym_curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	sym_curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, o->connect_timeout_s ? o->connect_timeout_s : 10L);
+	sym_curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT,
+			     o->connect_timeout_s ? o->connect_timeout_s : 10L);
 	sym_curl_easy_setopt(c, CURLOPT_TIMEOUT, o->timeout_s ? o->timeout_s : 30L);
 	sym_curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, o->no_redirects ? 0L : 1L);
 	sym_curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
@@ -177,15 +178,17 @@ static int fetch_curl(const char *url, const char *post_body, size_t post_len, c
 	if (o->ca_file)
 		sym_curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
 	if (o->ca_pem) {
-		struct curl_blob blob = { .data = (void *)o->ca_pem, .len = strlen(o->ca_pem),
-					  .flags = CURL_BLOB_COPY };
+		struct curl_blob blob = {
+		    .data = (void *)o->ca_pem, .len = strlen(o->ca_pem), .flags = CURL_BLOB_COPY};
 		sym_curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
 	}
 	if (o->client_cert_pem && o->client_key_pem) {
-		struct curl_blob cb = { .data = (void *)o->client_cert_pem,
-					.len = strlen(o->client_cert_pem), .flags = CURL_BLOB_COPY };
-		struct curl_blob kb = { .data = (void *)o->client_key_pem,
-					.len = strlen(o->client_key_pem), .flags = CURL_BLOB_COPY };
+		struct curl_blob cb = {.data = (void *)o->client_cert_pem,
+				       .len = strlen(o->client_cert_pem),
+				       .flags = CURL_BLOB_COPY};
+		struct curl_blob kb = {.data = (void *)o->client_key_pem,
+				       .len = strlen(o->client_key_pem),
+				       .flags = CURL_BLOB_COPY};
 		sym_curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &cb);
 		sym_curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
 		sym_curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &kb);
@@ -262,7 +265,7 @@ static int fetch_curl(const char *url, const char *post_body, size_t post_len, c
 			r = -EIO;
 		}
 		fetch_set_error(res, "%s: %s (%s)", url, kind,
-			 errbuf[0] ? errbuf : sym_curl_easy_strerror(cc));
+				errbuf[0] ? errbuf : sym_curl_easy_strerror(cc));
 		res->status = 0;
 	}
 	if (hdrs)
@@ -276,7 +279,7 @@ static int fetch_curl(const char *url, const char *post_body, size_t post_len, c
 int fetch_url(const char *url, const char *post_body, size_t post_len, const fetch_opts *o,
 	      fetch_result *res)
 {
-	fetch_opts dflt = { 0 };
+	fetch_opts dflt = {0};
 	int r;
 
 	if (!o)

@@ -21,31 +21,31 @@ typedef int fetch_transport(const char *url, const char *post_body, size_t post_
 
 struct fetch_opts {
 	long connect_timeout_s; /* default 10 */
-	long timeout_s;         /* whole transfer, default 30 */
-	size_t max_bytes;       /* default 1 MiB */
-	const char *ca_file;    /* trust only this CA bundle (PEM file) */
-	const char *ca_pem;     /* ... or this PEM text */
+	long timeout_s;		/* whole transfer, default 30 */
+	size_t max_bytes;	/* default 1 MiB */
+	const char *ca_file;	/* trust only this CA bundle (PEM file) */
+	const char *ca_pem;	/* ... or this PEM text */
 	const char *content_type;
-	const char **headers; /* extra "Name: value" headers, NULL-terminated */
-	const char *method;   /* "PATCH", "PUT", ...; default GET, or POST with a body */
-	bool insecure;        /* no certificate verification: only to fetch a CA whose hash
-			       * is checked afterwards (K3s /cacerts), never with credentials */
+	const char **headers;	     /* extra "Name: value" headers, NULL-terminated */
+	const char *method;	     /* "PATCH", "PUT", ...; default GET, or POST with a body */
+	bool insecure;		     /* no certificate verification: only to fetch a CA whose hash
+				      * is checked afterwards (K3s /cacerts), never with credentials */
 	const char *client_cert_pem; /* TLS client certificate and key, PEM text ... */
 	const char *client_key_pem;
 	const char *client_cert_file; /* ... or files */
 	const char *client_key_file;
-	const char *bearer_token; /* "Authorization: Bearer ..." (never logged) */
-	bool no_redirects;        /* an API client must not follow redirects with credentials */
+	const char *bearer_token;   /* "Authorization: Bearer ..." (never logged) */
+	bool no_redirects;	    /* an API client must not follow redirects with credentials */
 	fetch_transport *transport; /* NULL: libcurl */
-	void *transport_data;       /* for the transport, which finds it in opts */
+	void *transport_data;	    /* for the transport, which finds it in opts */
 };
 
 struct fetch_result {
 	char *body;
 	size_t len;
-	long status; /* HTTP status; 0 when no response came */
+	long status;	   /* HTTP status; 0 when no response came */
 	int retry_after_s; /* from a 429/503 Retry-After, or -1 */
-	char error[256]; /* what failed, for people: DNS, connect, TLS, HTTP status, ... */
+	char error[256];   /* what failed, for people: DNS, connect, TLS, HTTP status, ... */
 };
 
 /* GET (body NULL) or POST (body given). Returns 0 for a 2xx response, -errno otherwise;

@@ -12,8 +12,8 @@
 #include "basic/macro.h"
 #include "basic/unit-start.h"
 
-#define SD_DEST "org.freedesktop.systemd1"
-#define SD_PATH "/org/freedesktop/systemd1"
+#define SD_DEST	   "org.freedesktop.systemd1"
+#define SD_PATH	   "/org/freedesktop/systemd1"
 #define SD_MANAGER "org.freedesktop.systemd1.Manager"
 
 _printf_(2, 3) static void set_msg(char **m, const char *fmt, ...)
@@ -120,7 +120,7 @@ int unit_start(const char *unit, const unit_start_opts *o, char **ret_msg)
 	_cleanup_(message_unrefp) sd_bus_message *reply = NULL;
 	_cleanup_(bus_error_freep) sd_bus_error e = SD_BUS_ERROR_NULL;
 	_cleanup_free_ char *active = NULL, *sub = NULL;
-	job_wait w = { 0 };
+	job_wait w = {0};
 	uint64_t deadline = now_ms() + (uint64_t)(o->timeout_s > 0 ? o->timeout_s : 0) * 1000;
 	int r;
 
@@ -140,7 +140,8 @@ int unit_start(const char *unit, const unit_start_opts *o, char **ret_msg)
 	}
 	sym_sd_bus_set_method_call_timeout(bus, 30 * 1000000ULL);
 	if (o->reload)
-		r = sym_sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "Reload", &e, NULL, "");
+		r = sym_sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "Reload", &e, NULL,
+					   "");
 	/* subscribed before the call, so a job that finishes at once is not missed */
 	if (r >= 0 && o->timeout_s > 0)
 		r = sym_sd_bus_match_signal(bus, &slot, SD_DEST, SD_PATH, SD_MANAGER, "JobRemoved",
@@ -149,8 +150,8 @@ int unit_start(const char *unit, const unit_start_opts *o, char **ret_msg)
 		r = sym_sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", &e, NULL,
 					   "");
 	if (r >= 0)
-		r = sym_sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "StartUnit", &e, &reply,
-					   "ss", unit, "replace");
+		r = sym_sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "StartUnit", &e,
+					   &reply, "ss", unit, "replace");
 	if (r < 0) {
 		set_msg(ret_msg, "cannot start %s: %s", unit, e.message ? e.message : strerror(-r));
 		return r;
@@ -166,8 +167,8 @@ int unit_start(const char *unit, const unit_start_opts *o, char **ret_msg)
 	}
 	r = wait_job(bus, &w, deadline);
 	if (r == -ETIMEDOUT)
-		set_msg(ret_msg, "%s did not finish starting within %ld s; see journalctl -u %s", unit,
-			o->timeout_s, unit);
+		set_msg(ret_msg, "%s did not finish starting within %ld s; see journalctl -u %s",
+			unit, o->timeout_s, unit);
 	else if (r < 0)
 		set_msg(ret_msg, "D-Bus: %s", strerror(-r));
 	if (r < 0) {
@@ -177,8 +178,8 @@ int unit_start(const char *unit, const unit_start_opts *o, char **ret_msg)
 	active = unit_property(bus, unit, "ActiveState");
 	sub = unit_property(bus, unit, "SubState");
 	if (strcmp(w.result, "done") || !active || strcmp(active, "active")) {
-		set_msg(ret_msg, "%s: start job %s, unit %s/%s; see journalctl -u %s", unit, w.result,
-			active ? active : "?", sub ? sub : "?", unit);
+		set_msg(ret_msg, "%s: start job %s, unit %s/%s; see journalctl -u %s", unit,
+			w.result, active ? active : "?", sub ? sub : "?", unit);
 		free(w.result);
 		return -EIO;
 	}

@@ -9,10 +9,10 @@
  * for the caller to log once, on success ("k3s.service active (running)") as on failure.
  */
 typedef struct unit_start_opts {
-	bool reload;     /* daemon-reload first: unit files were just written */
-	long timeout_s;  /* > 0: wait for the start job to finish and require ActiveState
-			  * "active" (a Type=notify unit is active once it said READY=1);
-			  * 0: queue the job and return */
+	bool reload;	/* daemon-reload first: unit files were just written */
+	long timeout_s; /* > 0: wait for the start job to finish and require ActiveState
+			 * "active" (a Type=notify unit is active once it said READY=1);
+			 * 0: queue the job and return */
 } unit_start_opts;
 
 /* -EOPNOTSUPP when the system was not booted with systemd; dl_systemd()'s error without libsystemd;

@@ -19,8 +19,8 @@ static bool ascii_alnum(char c)
 bool yaml_plain_ok(const char *s)
 {
 	/* YAML 1.1's booleans and nulls: go-yaml v2 takes y, Y, yes, Yes, YES, ... */
-	static const char *const words[] = { "y",   "n",    "yes",   "no",   "on",
-					     "off", "true", "false", "null", "~" };
+	static const char *const words[] = {"y",   "n",	   "yes",   "no",   "on",
+					    "off", "true", "false", "null", "~"};
 	size_t n = strlen(s);
 
 	if (n == 0) /* null */
@@ -60,7 +60,7 @@ int yaml_emit_fail(yaml_emit *m, int r)
 /* After a libyaml call failed: what the writer said, else what libyaml says. */
 static void failed(yaml_emit *m)
 {
-	yaml_emit_fail(m, m->emitter.error == YAML_MEMORY_ERROR   ? -ENOMEM
+	yaml_emit_fail(m, m->emitter.error == YAML_MEMORY_ERROR	  ? -ENOMEM
 			  : m->emitter.error == YAML_WRITER_ERROR ? -EIO
 								  : -EINVAL);
 }
@@ -103,7 +103,7 @@ static int start(yaml_emit *m, FILE *f, size_t max, int width)
 
 int yaml_emit_open(yaml_emit *m, FILE *f, size_t max, int width)
 {
-	*m = (yaml_emit){ 0 };
+	*m = (yaml_emit){0};
 	return start(m, f, max, width);
 }
 
@@ -111,7 +111,7 @@ int yaml_emit_open_string(yaml_emit *m, size_t max, int width)
 {
 	FILE *f;
 
-	*m = (yaml_emit){ .to_string = true };
+	*m = (yaml_emit){.to_string = true};
 	f = open_memstream(&m->text, &m->text_len);
 	if (!f)
 		return -ENOMEM;
@@ -198,7 +198,7 @@ void yaml_emit_mapping_start(yaml_emit *m, bool flow)
 
 	emit(m, &ev,
 	     yaml_mapping_start_event_initialize(
-		     &ev, NULL, NULL, 1, flow ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE));
+		 &ev, NULL, NULL, 1, flow ? YAML_FLOW_MAPPING_STYLE : YAML_BLOCK_MAPPING_STYLE));
 }
 
 void yaml_emit_mapping_end(yaml_emit *m)
@@ -214,7 +214,7 @@ void yaml_emit_sequence_start(yaml_emit *m, bool flow)
 
 	emit(m, &ev,
 	     yaml_sequence_start_event_initialize(
-		     &ev, NULL, NULL, 1, flow ? YAML_FLOW_SEQUENCE_STYLE : YAML_BLOCK_SEQUENCE_STYLE));
+		 &ev, NULL, NULL, 1, flow ? YAML_FLOW_SEQUENCE_STYLE : YAML_BLOCK_SEQUENCE_STYLE));
 }
 
 void yaml_emit_sequence_end(yaml_emit *m)
@@ -259,8 +259,8 @@ void yaml_emit_yaml_document(yaml_emit *m, yaml_document_t *d)
 	/* libyaml's dumper gives the document's %YAML and %TAG directives to an event that
 	 * frees them, and leaves the document pointing at them: so they are taken out first
 	 * and freed here (the document goes out without them, with its tags in full) */
-	yaml_document_t directives = { .version_directive = d->version_directive,
-				       .tag_directives = d->tag_directives };
+	yaml_document_t directives = {.version_directive = d->version_directive,
+				      .tag_directives = d->tag_directives};
 
 	d->version_directive = NULL;
 	d->tag_directives.start = d->tag_directives.end = NULL;
@@ -297,8 +297,7 @@ void yaml_emit_json(yaml_emit *m, json_object *o)
 	}
 	case json_type_object:
 		yaml_emit_mapping_start(m, json_object_object_length(o) == 0);
-		json_object_object_foreach(o, key, val)
-		{
+		json_object_object_foreach (o, key, val) {
 			yaml_emit_string(m, key);
 			yaml_emit_json(m, val);
 		}

@@ -33,10 +33,10 @@ bool yaml_plain_ok(const char *s);
 typedef struct yaml_emit {
 	yaml_emitter_t emitter;
 	bool initialized;
-	int error;           /* the first failure (-errno), 0 while all is well */
-	FILE *f;             /* where the text goes */
+	int error;	     /* the first failure (-errno), 0 while all is well */
+	FILE *f;	     /* where the text goes */
 	size_t written, max; /* bytes so far, and the cap (0: none) */
-	bool to_string;      /* yaml_emit_open_string(): f is a memory stream into text */
+	bool to_string;	     /* yaml_emit_open_string(): f is a memory stream into text */
 	char *text;
 	size_t text_len;
 } yaml_emit;

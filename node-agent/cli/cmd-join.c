@@ -12,7 +12,6 @@
 #include "join/join.h"
 #include "join/preflight.h"
 
-
 static int load_config(const char *path, na_config **ret)
 {
 	int r = na_config_load(path, stderr, ret);
@@ -25,10 +24,10 @@ static int load_config(const char *path, na_config **ret)
 int cmd_preflight(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "timeout", required_argument, NULL, 'T' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"config", required_argument, NULL, 'c'},
+	    {"timeout", required_argument, NULL, 'T'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	const char *config = NULL;
 	long timeout_s = 15;
@@ -80,22 +79,22 @@ static void print_progress(void *userdata, const char *msg)
 int cmd_join(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "root", required_argument, NULL, 'r' },
-		{ "inventory", required_argument, NULL, 'i' },
-		{ "target", required_argument, NULL, 't' },
-		{ "no-start", no_argument, NULL, 'N' },
-		{ "timeout", required_argument, NULL, 'T' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"config", required_argument, NULL, 'c'},
+	    {"root", required_argument, NULL, 'r'},
+	    {"inventory", required_argument, NULL, 'i'},
+	    {"target", required_argument, NULL, 't'},
+	    {"no-start", no_argument, NULL, 'N'},
+	    {"timeout", required_argument, NULL, 'T'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	const char *usage_line = "usage: node-agent join --config FILE [--root DIR] [--inventory "
 				 "FILE] [--target DIR] [--no-start] [--timeout SECONDS]\n";
 	const char *config = NULL, *root = "/", *inv_file = NULL, *target = "/";
-	join_opts jo = { .start_units = true, .progress = print_progress };
+	join_opts jo = {.start_units = true, .progress = print_progress};
 	na_config *cfg = NULL;
 	hw_inventory *inv = NULL;
-	plan_target tgt = { 0 };
+	plan_target tgt = {0};
 	na_plan *plan = NULL;
 	char *summary = NULL;
 	int64_t v;
@@ -110,7 +109,8 @@ int cmd_join(int argc, char **argv)
 			jo.start_units = false;
 			break;
 		case 'T':
-			if (cmd_parse_number("join", "--timeout", optarg, "seconds", 1, 86400, &v) < 0)
+			if (cmd_parse_number("join", "--timeout", optarg, "seconds", 1, 86400, &v) <
+			    0)
 				return EXIT_USAGE;
 			jo.ready_timeout_s = (long)v;
 			break;
@@ -158,11 +158,11 @@ out:
 int cmd_roles(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "kubeconfig", required_argument, NULL, 'k' },
-		{ "target", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"config", required_argument, NULL, 'c'},
+	    {"kubeconfig", required_argument, NULL, 'k'},
+	    {"target", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	const char *usage_line = "usage: node-agent roles [--config FILE] [--kubeconfig FILE] "
 				 "[--target DIR]\n";

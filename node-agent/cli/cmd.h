@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #define CMD_PROGRAM "node-agent"
-#define EXIT_USAGE 2
+#define EXIT_USAGE  2
 
 /* The commands of main.c's verb table; each returns the process exit status. */
 int cmd_inventory(int argc, char **argv);

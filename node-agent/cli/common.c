@@ -34,7 +34,8 @@ int cmd_parse_number(const char *verb, const char *option, const char *value, co
 	int r = parse_int64(value, min, max, ret);
 
 	if (r < 0)
-		fprintf(stderr, "%s %s: %s \"%s\": %s; expected %s from %" PRId64 " to %" PRId64 "\n",
+		fprintf(stderr,
+			"%s %s: %s \"%s\": %s; expected %s from %" PRId64 " to %" PRId64 "\n",
 			CMD_PROGRAM, verb, option, value,
 			r == -ERANGE ? "out of range" : "not a whole number", unit, min, max);
 	return r;
@@ -67,8 +68,11 @@ int cmd_get_inventory(const char *file, const char *root, hw_inventory **ret)
 bool cmd_path_option(int c, const char **config, const char **root, const char **inventory,
 		     const char **target)
 {
-	const char **slot = c == 'c' ? config : c == 'r' ? root : c == 'i' ? inventory :
-			    c == 't' ? target : NULL;
+	const char **slot = c == 'c'   ? config
+			    : c == 'r' ? root
+			    : c == 'i' ? inventory
+			    : c == 't' ? target
+				       : NULL;
 
 	if (!slot)
 		return false;

@@ -16,14 +16,14 @@
 int cmd_gitops(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "target", required_argument, NULL, 't' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"config", required_argument, NULL, 'c'},
+	    {"target", required_argument, NULL, 't'},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	const char *config = NULL, *target = "/";
-	gitops_opts go = { 0 };
+	gitops_opts go = {0};
 	na_config *cfg = NULL;
 	char *summary = NULL;
 	int c, r;
@@ -61,7 +61,8 @@ int cmd_gitops(int argc, char **argv)
 	r = gitops_run(cfg, target, &go, stderr, &summary);
 	na_config_free(cfg);
 	if (r == 1) {
-		fprintf(stderr, "%s: %s: %s\n", CMD_PROGRAM, config, summary ? summary : "no gitops");
+		fprintf(stderr, "%s: %s: %s\n", CMD_PROGRAM, config,
+			summary ? summary : "no gitops");
 		free(summary);
 		return EXIT_USAGE;
 	}

@@ -17,13 +17,13 @@
 int cmd_inventory(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "root", required_argument, NULL, 'r' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "pci-ids", required_argument, NULL, 'p' },
-		{ "nvml", no_argument, NULL, 'n' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"root", required_argument, NULL, 'r'},
+	    {"format", required_argument, NULL, 'f'},
+	    {"pci-ids", required_argument, NULL, 'p'},
+	    {"nvml", no_argument, NULL, 'n'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	const char *root = "/", *pci_ids = NULL;
 	out_format fmt = FMT_JSON;
@@ -63,7 +63,8 @@ int cmd_inventory(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "%s inventory: unexpected argument \"%s\"\n", CMD_PROGRAM, argv[optind]);
+		fprintf(stderr, "%s inventory: unexpected argument \"%s\"\n", CMD_PROGRAM,
+			argv[optind]);
 		return EXIT_USAGE;
 	}
 
@@ -107,7 +108,8 @@ int cmd_inventory(int argc, char **argv)
 	}
 	json_object_put(j);
 	if (r < 0 || fflush(stdout) != 0) {
-		fprintf(stderr, "%s: cannot write output: %s\n", CMD_PROGRAM, strerror(r < 0 ? -r : errno));
+		fprintf(stderr, "%s: cannot write output: %s\n", CMD_PROGRAM,
+			strerror(r < 0 ? -r : errno));
 		return EXIT_FAILURE;
 	}
 	return 0;

@@ -20,29 +20,29 @@ int cmd_plan(int argc, char **argv, bool apply)
 {
 	/* each verb takes its own options only: plan prints (--format), apply writes (--dry-run) */
 	static const struct option plan_opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "root", required_argument, NULL, 'r' },
-		{ "inventory", required_argument, NULL, 'i' },
-		{ "target", required_argument, NULL, 't' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"config", required_argument, NULL, 'c'},
+	    {"root", required_argument, NULL, 'r'},
+	    {"inventory", required_argument, NULL, 'i'},
+	    {"target", required_argument, NULL, 't'},
+	    {"format", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	static const struct option apply_opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "root", required_argument, NULL, 'r' },
-		{ "inventory", required_argument, NULL, 'i' },
-		{ "target", required_argument, NULL, 't' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"config", required_argument, NULL, 'c'},
+	    {"root", required_argument, NULL, 'r'},
+	    {"inventory", required_argument, NULL, 'i'},
+	    {"target", required_argument, NULL, 't'},
+	    {"dry-run", no_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	const char *config = NULL, *root = "/", *inv_file = NULL, *target = NULL;
 	out_format fmt = FMT_JSON;
 	bool dry_run = false;
 	na_config *cfg = NULL;
 	hw_inventory *inv = NULL;
-	plan_target tgt = { 0 };
+	plan_target tgt = {0};
 	na_plan *plan = NULL;
 	int c, r, ret = EXIT_FAILURE;
 
@@ -54,8 +54,8 @@ int cmd_plan(int argc, char **argv, bool apply)
 		switch (c) {
 		case 'f':
 			if (cmd_parse_format(optarg, &fmt) < 0 || fmt == FMT_TABLE) {
-				fprintf(stderr, "%s: unknown format \"%s\" (json or yaml)\n", CMD_PROGRAM,
-					optarg);
+				fprintf(stderr, "%s: unknown format \"%s\" (json or yaml)\n",
+					CMD_PROGRAM, optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -70,9 +70,11 @@ int cmd_plan(int argc, char **argv, bool apply)
 		}
 	}
 	if (!config || optind < argc) {
-		fprintf(stderr, "usage: %s %s --config FILE [--root DIR] [--inventory FILE] "
-				"[--target DIR]%s\n",
-			CMD_PROGRAM, apply ? "apply" : "plan", apply ? " [--dry-run]" : " [--format json|yaml]");
+		fprintf(stderr,
+			"usage: %s %s --config FILE [--root DIR] [--inventory FILE] "
+			"[--target DIR]%s\n",
+			CMD_PROGRAM, apply ? "apply" : "plan",
+			apply ? " [--dry-run]" : " [--format json|yaml]");
 		return EXIT_USAGE;
 	}
 	if (!target)
@@ -92,7 +94,8 @@ int cmd_plan(int argc, char **argv, bool apply)
 	}
 	r = plan_target_probe(target, &tgt);
 	if (r < 0) {
-		fprintf(stderr, "%s: cannot open target %s: %s\n", CMD_PROGRAM, target, strerror(-r));
+		fprintf(stderr, "%s: cannot open target %s: %s\n", CMD_PROGRAM, target,
+			strerror(-r));
 		ret = r == -ENOMEM ? EXIT_FAILURE : EXIT_USAGE;
 		goto out;
 	}
@@ -107,7 +110,8 @@ int cmd_plan(int argc, char **argv, bool apply)
 		json_object *j = plan_to_json(plan);
 
 		if (!j) {
-			fprintf(stderr, "%s: cannot print the plan: %s\n", CMD_PROGRAM, strerror(ENOMEM));
+			fprintf(stderr, "%s: cannot print the plan: %s\n", CMD_PROGRAM,
+				strerror(ENOMEM));
 			goto out;
 		}
 		r = fmt == FMT_YAML ? output_yaml(stdout, j) : output_json(stdout, j);

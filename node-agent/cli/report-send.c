@@ -14,7 +14,6 @@
 #include "config/config.h"
 #include "report/deliver.h"
 
-
 typedef struct send_args {
 	const char *config, *state_dir, *inventory, *url, *ca_file;
 } send_args;
@@ -33,17 +32,17 @@ static void log_stderr(void *userdata, int prio, const char *msg)
 static int parse_args(int argc, char **argv, send_args *a)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "state-dir", required_argument, NULL, 's' },
-		{ "inventory", required_argument, NULL, 'i' },
-		{ "url", required_argument, NULL, 'u' },
-		{ "ca-file", required_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"config", required_argument, NULL, 'c'},
+	    {"state-dir", required_argument, NULL, 's'},
+	    {"inventory", required_argument, NULL, 'i'},
+	    {"url", required_argument, NULL, 'u'},
+	    {"ca-file", required_argument, NULL, 'a'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	/* every option but --help sets the string of its letter */
 	static const char letters[] = "csiua";
-	const char **slots[] = { &a->config, &a->state_dir, &a->inventory, &a->url, &a->ca_file };
+	const char **slots[] = {&a->config, &a->state_dir, &a->inventory, &a->url, &a->ca_file};
 	int c;
 
 	optind = 1;
@@ -53,11 +52,13 @@ static int parse_args(int argc, char **argv, send_args *a)
 		if (l)
 			*slots[l - letters] = optarg;
 		else if (c == 'h') {
-			printf("Usage: node-agent report-send (--config FILE | --url URL [--ca-file PEM])\n"
-			       "       [--state-dir DIR] [--inventory FILE]\n"
-			       "Spool the inventory FILE as a report in DIR/spool (default\n"
-			       "/var/lib/node-agent) and send the spool to report.url, oldest first.\n"
-			       "Without --inventory only the spool is sent.\n");
+			printf(
+			    "Usage: node-agent report-send (--config FILE | --url URL [--ca-file "
+			    "PEM])\n"
+			    "       [--state-dir DIR] [--inventory FILE]\n"
+			    "Spool the inventory FILE as a report in DIR/spool (default\n"
+			    "/var/lib/node-agent) and send the spool to report.url, oldest first.\n"
+			    "Without --inventory only the spool is sent.\n");
 			return 0;
 		} else
 			return EXIT_USAGE;
@@ -101,7 +102,7 @@ static int collector_opts(const send_args *a, deliver_opts *o, na_config **ret_c
 
 int cmd_report_send(int argc, char **argv)
 {
-	send_args a = { 0 };
+	send_args a = {0};
 	_cleanup_(config_freep) na_config *cfg = NULL;
 	_cleanup_free_ char *inv = NULL, *spool = NULL;
 	const char *bad = NULL;

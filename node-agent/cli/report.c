@@ -13,7 +13,6 @@
 #include "cli/cmd.h"
 #include "fleet/report.h"
 
-
 typedef struct nodes {
 	report_node *v;
 	size_t n;
@@ -61,23 +60,26 @@ static void warn_duplicates(const report_node *v_in, size_t n)
 static int parse_args(int argc, char **argv, report_format *fmt)
 {
 	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"format", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) >= 0) {
 		if (c == 'f' && report_parse_format(optarg, fmt) < 0) {
-			fprintf(stderr, "node-agent report: unknown format \"%s\" "
-					"(markdown, csv, html or json)\n",
+			fprintf(stderr,
+				"node-agent report: unknown format \"%s\" "
+				"(markdown, csv, html or json)\n",
 				optarg);
 			return EXIT_USAGE;
 		}
 		if (c == 'h') {
-			printf("usage: node-agent report FILE|DIR... [--format markdown|csv|html|json]\n"
-			       "One table of many nodes' inventories (a DIR means its *.json files).\n");
+			printf("usage: node-agent report FILE|DIR... [--format "
+			       "markdown|csv|html|json]\n"
+			       "One table of many nodes' inventories (a DIR means its *.json "
+			       "files).\n");
 			return 0;
 		}
 		if (c != 'f')
@@ -129,7 +131,8 @@ static int load_all(const report_inputs *in, nodes *ret)
 			ret->n++;
 	}
 	if (n_bad) {
-		fprintf(stderr, "node-agent report: %zu of %zu inventor%s not usable; no report written\n",
+		fprintf(stderr,
+			"node-agent report: %zu of %zu inventor%s not usable; no report written\n",
 			n_bad, in->n, in->n == 1 ? "y is" : "ies are");
 		return -EINVAL;
 	}
@@ -138,8 +141,8 @@ static int load_all(const report_inputs *in, nodes *ret)
 
 int cmd_report(int argc, char **argv)
 {
-	_cleanup_(report_inputs_done) report_inputs in = { 0 };
-	_cleanup_(nodes_done) nodes l = { 0 };
+	_cleanup_(report_inputs_done) report_inputs in = {0};
+	_cleanup_(nodes_done) nodes l = {0};
 	report_format fmt = REPORT_MARKDOWN;
 	int r;
 

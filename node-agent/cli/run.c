@@ -15,17 +15,17 @@
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "root", required_argument, NULL, 'r' },
-		{ "target", required_argument, NULL, 't' },
-		{ "config", required_argument, NULL, 'c' },
-		{ "state-dir", required_argument, NULL, 's' },
-		{ "config-timeout", required_argument, NULL, 'T' },
-		{ "no-start", no_argument, NULL, 'N' },
-		{ "join-timeout", required_argument, NULL, 'J' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"root", required_argument, NULL, 'r'},
+	    {"target", required_argument, NULL, 't'},
+	    {"config", required_argument, NULL, 'c'},
+	    {"state-dir", required_argument, NULL, 's'},
+	    {"config-timeout", required_argument, NULL, 'T'},
+	    {"no-start", no_argument, NULL, 'N'},
+	    {"join-timeout", required_argument, NULL, 'J'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
-	run_opts o = { .root = "/", .target = "/", .config_timeout_s = 600 };
+	run_opts o = {.root = "/", .target = "/", .config_timeout_s = 600};
 	int64_t v;
 	int c;
 
@@ -76,11 +76,11 @@ int cmd_run(int argc, char **argv)
 int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "target", required_argument, NULL, 't' },
-		{ "state-dir", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"target", required_argument, NULL, 't'},
+	    {"state-dir", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	const char *target = "/", *state_dir = NULL;
 	bool json = false;
@@ -107,11 +107,12 @@ int cmd_status(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "%s status: unexpected argument \"%s\"\n", CMD_PROGRAM, argv[optind]);
+		fprintf(stderr, "%s status: unexpected argument \"%s\"\n", CMD_PROGRAM,
+			argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (!state_dir && asprintf(&dir, "%s/var/lib/node-agent",
-				   strcmp(target, "/") ? target : "") < 0) {
+	if (!state_dir &&
+	    asprintf(&dir, "%s/var/lib/node-agent", strcmp(target, "/") ? target : "") < 0) {
 		fprintf(stderr, "%s: out of memory\n", CMD_PROGRAM);
 		return EXIT_FAILURE;
 	}

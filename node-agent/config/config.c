@@ -22,9 +22,9 @@
 #include "basic/parse-util.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
-#define MAX_ERRORS 50
-#define MAX_ENTRIES 1000 /* keys of one mapping, items of one list */
-#define MAX_VALUES 100000 /* entries walked in all, counting every use of an alias */
+#define MAX_ERRORS	 50
+#define MAX_ENTRIES	 1000	/* keys of one mapping, items of one list */
+#define MAX_VALUES	 100000 /* entries walked in all, counting every use of an alias */
 
 const char *na_role_name(na_role r)
 {
@@ -358,7 +358,7 @@ static size_t *first_of_keys(parser *p, const yaml_node_t *n, size_t count)
 
 		first[i] = i;
 		if (k && k->type == YAML_SCALAR_NODE)
-			refs[m++] = (key_ref){ (const char *)k->data.scalar.value, i };
+			refs[m++] = (key_ref){(const char *)k->data.scalar.value, i};
 	}
 	qsort(refs, m, sizeof(*refs), key_ref_cmp);
 	for (size_t j = 1; j < m; j++)
@@ -410,12 +410,14 @@ static void walk_map(parser *p, yaml_node_t *n, const char *where, const char *v
 					 !strcmp(key, "agent_token"))) {
 			err(p, k,
 			    "%s: a token must not be written into the config (it is served to "
-			    "every node and often kept in Git); put it in a file and set token_file",
+			    "every node and often kept in Git); put it in a file and set "
+			    "token_file",
 			    where);
 			continue;
 		}
 		if (!fn(p, key, k, v, data))
-			err(p, k, "%s: unknown key \"%s\" (expected one of: %s)", where, key, valid);
+			err(p, k, "%s: unknown key \"%s\" (expected one of: %s)", where, key,
+			    valid);
 	}
 	free(first);
 }
@@ -430,7 +432,7 @@ static char *secure_url(parser *p, const yaml_node_t *n, const char *what)
 	if (strncmp(s, "https://", 8) != 0 || !s[8]) {
 		err(p, n, "%s: \"%s\" must be an https:// URL%s", what, s,
 		    strncmp(s, "http://", 7) == 0 ? " (plain http would expose it on the network)"
-						 : "");
+						  : "");
 		return NULL;
 	}
 	return pdup(p, s);
@@ -475,7 +477,8 @@ static bool match_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *v
 	if (!strcmp(key, "gpu_vendor")) {
 		const char *s = str(p, v, "match.gpu_vendor");
 		if (s && strcmp(s, "nvidia") && strcmp(s, "amd") && strcmp(s, "intel"))
-			err(p, v, "match.gpu_vendor: expected nvidia, amd or intel, found \"%s\"", s);
+			err(p, v, "match.gpu_vendor: expected nvidia, amd or intel, found \"%s\"",
+			    s);
 		else if (s)
 			m->gpu_vendor = pdup(p, s);
 	} else if (!strcmp(key, "gpu_model"))
@@ -563,8 +566,8 @@ static bool rule_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *v,
 		else if (!strcmp(s, "server-init"))
 			r->role = ROLE_SERVER_INIT;
 		else
-			err(p, v, "rules[].role: expected server-init, server or agent, found \"%s\"",
-			    s);
+			err(p, v,
+			    "rules[].role: expected server-init, server or agent, found \"%s\"", s);
 	} else if (!strcmp(key, "node_role")) {
 		const char *s = str(p, v, "rules[].node_role"), *why;
 		if (s && !k8s_label_key_valid(s, &why))
@@ -575,8 +578,9 @@ static bool rule_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *v,
 			r->node_role = pdup(p, s);
 	} else if (!strcmp(key, "labels")) {
 		if (v->type != YAML_MAPPING_NODE)
-			err(p, v, "rules[].labels: expected a mapping of label keys to values, "
-				  "found %s",
+			err(p, v,
+			    "rules[].labels: expected a mapping of label keys to values, "
+			    "found %s",
 			    node_kind(v));
 		else
 			walk_map(p, v, "labels", "", labels_key, r);
@@ -598,8 +602,8 @@ static void parse_rules(parser *p, yaml_node_t *n)
 		err(p, n, "rules: expected a list of rules, found %s", node_kind(n));
 		return;
 	}
-	if (!within_bounds(p, n, (size_t)(n->data.sequence.items.top - n->data.sequence.items.start),
-			   "rules"))
+	if (!within_bounds(
+		p, n, (size_t)(n->data.sequence.items.top - n->data.sequence.items.start), "rules"))
 		return;
 	for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top;
 	     i++) {
@@ -647,8 +651,9 @@ static bool containerd_key(parser *p, const char *key, yaml_node_t *k, yaml_node
 		int64_t x;
 		if (get_int(p, v, "containerd.config_version", 3, &x)) {
 			if (x != 2 && x != 3)
-				err(p, v, "containerd.config_version: expected 2 (containerd 1.x) or "
-					  "3 (containerd 2.x)");
+				err(p, v,
+				    "containerd.config_version: expected 2 (containerd 1.x) or "
+				    "3 (containerd 2.x)");
 			else
 				c->containerd_config_version = (int)x;
 		}
@@ -671,13 +676,14 @@ static bool disk_match_key(parser *p, const char *key, yaml_node_t *k, yaml_node
 			d->rotational = b ? HW_TRI_TRUE : HW_TRI_FALSE;
 	} else if (!strcmp(key, "transport")) {
 		const char *s = str(p, v, "data_disk.match.transport");
-		static const char *const ok[] = { "nvme", "sata", "usb", "virtio", "scsi", "mmc" };
+		static const char *const ok[] = {"nvme", "sata", "usb", "virtio", "scsi", "mmc"};
 		bool found = false;
 		for (size_t i = 0; s && i < sizeof(ok) / sizeof(ok[0]); i++)
 			found = found || !strcmp(s, ok[i]);
 		if (s && !found)
-			err(p, v, "data_disk.match.transport: expected nvme, sata, usb, virtio, scsi "
-				  "or mmc, found \"%s\"",
+			err(p, v,
+			    "data_disk.match.transport: expected nvme, sata, usb, virtio, scsi "
+			    "or mmc, found \"%s\"",
 			    s);
 		else if (s)
 			d->transport = pdup(p, s);
@@ -729,8 +735,9 @@ static bool disk_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *v,
 	} else if (!strcmp(key, "label")) {
 		const char *s = str(p, v, "data_disk.label");
 		if (s && (strlen(s) == 0 || strlen(s) > 16 || strpbrk(s, " /\\\"'")))
-			err(p, v, "data_disk.label: an ext4 label is 1 to 16 characters without "
-				  "spaces, quotes or slashes");
+			err(p, v,
+			    "data_disk.label: an ext4 label is 1 to 16 characters without "
+			    "spaces, quotes or slashes");
 		else if (s) {
 			free(d->label);
 			d->label = pdup(p, s);
@@ -783,8 +790,8 @@ static bool git_ref_valid(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n > 255 || s[0] == '-' || s[0] == '/' || s[n - 1] == '/' ||
-	    s[n - 1] == '.' || strstr(s, "..") || strstr(s, "@{") || strstr(s, "//") ||
+	if (n == 0 || n > 255 || s[0] == '-' || s[0] == '/' || s[n - 1] == '/' || s[n - 1] == '.' ||
+	    strstr(s, "..") || strstr(s, "@{") || strstr(s, "//") ||
 	    (n >= 5 && !strcmp(s + n - 5, ".lock")))
 		return false;
 	for (const char *c = s; *c; c++)
@@ -842,7 +849,8 @@ static bool gitops_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *
 	} else if (!strcmp(key, "branch") || !strcmp(key, "tag")) {
 		const char *s = str(p, v, !strcmp(key, "tag") ? "gitops.tag" : "gitops.branch");
 		if (s && !git_ref_valid(s))
-			err(p, v, "gitops.%s: \"%s\" is not a usable git branch or tag name", key, s);
+			err(p, v, "gitops.%s: \"%s\" is not a usable git branch or tag name", key,
+			    s);
 		else if (s && !strcmp(key, "tag"))
 			g->tag = pdup(p, s);
 		else if (s)
@@ -850,8 +858,10 @@ static bool gitops_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *
 	} else if (!strcmp(key, "path")) {
 		const char *s = str(p, v, "gitops.path");
 		if (s && !repo_path_valid(s))
-			err(p, v, "gitops.path: \"%s\" must be a path inside the repository "
-				  "(relative, without \"..\")", s);
+			err(p, v,
+			    "gitops.path: \"%s\" must be a path inside the repository "
+			    "(relative, without \"..\")",
+			    s);
 		else if (s)
 			g->path = pdup(p, s);
 	} else if (!strcmp(key, "credentials_file"))
@@ -861,8 +871,10 @@ static bool gitops_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *
 	else if (!strcmp(key, "interval")) {
 		const char *s = str(p, v, "gitops.interval");
 		if (s && !duration_valid(s))
-			err(p, v, "gitops.interval: expected a duration like 1m, 30s or 1h30m, "
-				  "found \"%s\"", s);
+			err(p, v,
+			    "gitops.interval: expected a duration like 1m, 30s or 1h30m, "
+			    "found \"%s\"",
+			    s);
 		else if (s)
 			g->interval = pdup(p, s);
 	} else
@@ -880,7 +892,9 @@ static bool report_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *
 		/* a CA certificate is public: pinning the collector's CA in the config is fine */
 		const char *s = str(p, v, "report.ca_pem");
 		if (s && !strstr(s, "-----BEGIN CERTIFICATE-----"))
-			err(p, v, "report.ca_pem: expected PEM certificates (-----BEGIN CERTIFICATE-----)");
+			err(p, v,
+			    "report.ca_pem: expected PEM certificates (-----BEGIN "
+			    "CERTIFICATE-----)");
 		else if (s)
 			p->cfg->report_ca_pem = pdup(p, s);
 	} else
@@ -891,7 +905,7 @@ static bool report_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *
 /* ${hostname} ${serial} ${uuid} ${mac} ${product} and literal text. */
 static bool node_name_valid(parser *p, const yaml_node_t *n, const char *t)
 {
-	static const char *const vars[] = { "hostname", "serial", "uuid", "mac", "product" };
+	static const char *const vars[] = {"hostname", "serial", "uuid", "mac", "product"};
 
 	for (const char *s = t; (s = strstr(s, "${"));) {
 		const char *e = strchr(s, '}');
@@ -906,7 +920,8 @@ static bool node_name_valid(parser *p, const yaml_node_t *n, const char *t)
 					  !strncmp(s + 2, vars[i], strlen(vars[i])));
 		if (!known) {
 			err(p, n,
-			    "node_name: unknown variable \"%.*s\" (expected ${hostname}, ${serial}, "
+			    "node_name: unknown variable \"%.*s\" (expected ${hostname}, "
+			    "${serial}, "
 			    "${uuid}, ${mac} or ${product})",
 			    (int)(e - s + 1), s);
 			return false;
@@ -948,10 +963,11 @@ static bool top_key(parser *p, const char *key, yaml_node_t *k, yaml_node_t *v, 
 		c->gitops.present = true;
 		p->gitops_key = k;
 		p->gitops = v;
-		walk_map(p, v, "gitops",
-			 "engine, install_url, install_sha256, install_ca_file, repository, branch, "
-			 "tag, path, credentials_file, interval",
-			 gitops_key, &c->gitops);
+		walk_map(
+		    p, v, "gitops",
+		    "engine, install_url, install_sha256, install_ca_file, repository, branch, "
+		    "tag, path, credentials_file, interval",
+		    gitops_key, &c->gitops);
 	} else if (!strcmp(key, "report"))
 		walk_map(p, v, "report", "url, ca_file, ca_pem", report_key, NULL);
 	else
@@ -987,8 +1003,9 @@ static void check_whole(parser *p)
 		if (map_lacks(p, p->gitops, "engine") || map_lacks(p, p->gitops, "install_url") ||
 		    map_lacks(p, p->gitops, "install_sha256") ||
 		    map_lacks(p, p->gitops, "repository"))
-			err(p, p->gitops_key, "gitops: engine, install_url, install_sha256 and "
-					      "repository are required");
+			err(p, p->gitops_key,
+			    "gitops: engine, install_url, install_sha256 and "
+			    "repository are required");
 		if (g->branch && g->tag)
 			err(p, p->gitops_key, "gitops: give branch or tag, not both");
 	}
@@ -1030,7 +1047,7 @@ int na_config_parse(const char *path, const char *data, size_t len, FILE *errors
 {
 	yaml_parser_t yp;
 	yaml_document_t doc;
-	parser p = { .path = path, .errors = errors, .doc = &doc };
+	parser p = {.path = path, .errors = errors, .doc = &doc};
 	na_config *c;
 	yaml_node_t *root;
 	bool have_schema = false;
@@ -1055,8 +1072,8 @@ int na_config_parse(const char *path, const char *data, size_t len, FILE *errors
 	yaml_parser_set_input_string(&yp, (const unsigned char *)data, len);
 	if (!yaml_parser_load(&yp, &doc)) {
 		/* libyaml leaves error unset when its copy of a default tag fails to allocate */
-		int r = yp.error == YAML_MEMORY_ERROR || yp.error == YAML_NO_ERROR ? -ENOMEM
-										   : -EINVAL;
+		int r =
+		    yp.error == YAML_MEMORY_ERROR || yp.error == YAML_NO_ERROR ? -ENOMEM : -EINVAL;
 
 		if (r == -EINVAL)
 			yaml_error(&p, &yp, data, len);

@@ -80,7 +80,7 @@ typedef struct na_config {
 	char *node_name;
 	na_rule *rules;
 	size_t n_rules;
-	bool containerd_nvidia; /* auto (true) | off */
+	bool containerd_nvidia;	       /* auto (true) | off */
 	int containerd_config_version; /* 0 = detect, 2, 3 */
 	na_data_disk data_disk;
 	na_gitops gitops;
@@ -95,6 +95,5 @@ typedef struct na_config {
  * file cannot be read.
  */
 int na_config_load(const char *path, FILE *errors, na_config **ret);
-int na_config_parse(const char *path, const char *data, size_t len, FILE *errors,
-		    na_config **ret);
+int na_config_parse(const char *path, const char *data, size_t len, FILE *errors, na_config **ret);
 na_config *na_config_free(na_config *c);

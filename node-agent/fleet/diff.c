@@ -19,7 +19,7 @@
 #include "inventory/output.h"
 #include "fleet/report.h"
 
-#define EXIT_USAGE 2
+#define EXIT_USAGE  2
 #define DIFF_SCHEMA "node-agent/diff/v1"
 
 typedef struct changes {
@@ -94,12 +94,12 @@ __attribute__((format(printf, 7, 8))) static void add(changes *c, bool warning, 
 		goto fail;
 	x = &c->v[c->n];
 	*x = (inventory_change){
-		.kind = kind,
-		.subject = strdup(subject ? subject : "?"),
-		.message = msg,
-		.old_value = old_value,
-		.new_value = new_value,
-		.warning = warning,
+	    .kind = kind,
+	    .subject = strdup(subject ? subject : "?"),
+	    .message = msg,
+	    .old_value = old_value,
+	    .new_value = new_value,
+	    .warning = warning,
 	};
 	if (!x->subject) {
 		free(msg);
@@ -225,7 +225,9 @@ static char *disk_text(const hw_disk *d)
 	output_format_bytes(d->size_bytes, size, sizeof(size));
 	if (asprintf(&s, "%s, %s %s, serial %s", known(d->model) ? d->model : "unknown model",
 		     d->size_bytes >= 0 ? size : "unknown size", report_disk_type(d),
-		     known(d->serial) ? d->serial : known(d->wwn) ? d->wwn : "unknown") < 0)
+		     known(d->serial) ? d->serial
+		     : known(d->wwn)  ? d->wwn
+				      : "unknown") < 0)
 		return NULL;
 	return s;
 }
@@ -301,7 +303,7 @@ static bool disk_same_name(const hw_disk *a, const hw_disk *b)
 static void diff_disks(changes *c, const hw_inventory *a, const hw_inventory *b, int *match_a,
 		       bool *used_b)
 {
-	static const disk_match_fn passes[] = { disk_same_serial, disk_same_wwn, disk_same_name };
+	static const disk_match_fn passes[] = {disk_same_serial, disk_same_wwn, disk_same_name};
 
 	for (size_t i = 0; i < a->n_disks; i++)
 		match_a[i] = -1;
@@ -336,7 +338,8 @@ static void diff_disks(changes *c, const hw_inventory *a, const hw_inventory *b,
 			output_format_bytes(x->size_bytes, sa, sizeof(sa));
 			output_format_bytes(y->size_bytes, sb, sizeof(sb));
 			add(c, y->size_bytes < x->size_bytes, "disk-resized",
-			    known(y->name) ? y->name : "?", jint(x->size_bytes), jint(y->size_bytes),
+			    known(y->name) ? y->name : "?", jint(x->size_bytes),
+			    jint(y->size_bytes),
 			    "disk %s size changed from %s to %s (%" PRId64 " to %" PRId64 " bytes)",
 			    known(y->name) ? y->name : "?", sa, sb, x->size_bytes, y->size_bytes);
 		}
@@ -399,8 +402,8 @@ static void diff_gpus(changes *c, const hw_inventory *a, const hw_inventory *b, 
 		if (!gpu_identifiable(x))
 			continue;
 		if (match_a[i] < 0) {
-			add(c, true, "gpu-missing", addr, gpu_json(x), NULL,
-			    "gpu %s missing (%s)", addr, gpu_name(x));
+			add(c, true, "gpu-missing", addr, gpu_json(x), NULL, "gpu %s missing (%s)",
+			    addr, gpu_name(x));
 			continue;
 		}
 		y = &b->gpus[match_a[i]];
@@ -412,8 +415,8 @@ static void diff_gpus(changes *c, const hw_inventory *a, const hw_inventory *b, 
 		if (!used_b[j]) {
 			const hw_gpu *y = &b->gpus[j];
 			const char *addr = known(y->pci_address) ? y->pci_address : "?";
-			add(c, false, "gpu-added", addr, NULL, gpu_json(y), "gpu %s added (%s)", addr,
-			    gpu_name(y));
+			add(c, false, "gpu-added", addr, NULL, gpu_json(y), "gpu %s added (%s)",
+			    addr, gpu_name(y));
 		}
 }
 
@@ -454,7 +457,7 @@ static void diff_nics(changes *c, const hw_inventory *a, const hw_inventory *b, 
 			for (size_t j = 0; match_a[i] < 0 && j < b->n_nics; j++) {
 				const hw_nic *y = &b->nics[j];
 				bool same = pass == 0 ? known(x->mac) && known(y->mac) &&
-								strcasecmp(x->mac, y->mac) == 0
+							    strcasecmp(x->mac, y->mac) == 0
 						      : str_same(x->name, y->name);
 				if (used_b[j] || !same)
 					continue;
@@ -479,8 +482,8 @@ static void diff_nics(changes *c, const hw_inventory *a, const hw_inventory *b, 
 		if (known(x->mac) && known(y->mac) && strcasecmp(x->mac, y->mac) != 0) {
 			bool same_driver = !str_changed(x->driver, y->driver);
 			add(c, true, "nic-replaced", name, nic_json(x), nic_json(y),
-			    "nic %s replaced: MAC changed from %s to %s (driver %s%s%s)", name, x->mac,
-			    y->mac, or_unknown(x->driver), same_driver ? "" : ", now ",
+			    "nic %s replaced: MAC changed from %s to %s (driver %s%s%s)", name,
+			    x->mac, y->mac, or_unknown(x->driver), same_driver ? "" : ", now ",
 			    same_driver ? "" : y->driver);
 			continue;
 		}
@@ -491,8 +494,9 @@ static void diff_nics(changes *c, const hw_inventory *a, const hw_inventory *b, 
 			char sa[32], sb[32];
 			report_format_speed(x->speed_mbps, sa, sizeof(sa));
 			report_format_speed(y->speed_mbps, sb, sizeof(sb));
-			add(c, y->speed_mbps < x->speed_mbps, "nic-speed", name, jint(x->speed_mbps),
-			    jint(y->speed_mbps), "nic %s speed changed from %s to %s", name, sa, sb);
+			add(c, y->speed_mbps < x->speed_mbps, "nic-speed", name,
+			    jint(x->speed_mbps), jint(y->speed_mbps),
+			    "nic %s speed changed from %s to %s", name, sa, sb);
 		}
 	}
 	for (size_t j = 0; j < b->n_nics; j++)
@@ -527,7 +531,7 @@ inventory_change *inventory_changes_free(inventory_change *v, size_t n)
 int inventory_diff_compute(const hw_inventory *a, const hw_inventory *b,
 			   inventory_change **ret_changes, size_t *ret_n)
 {
-	changes c = { 0 };
+	changes c = {0};
 	size_t na = max3(a->n_disks, a->n_gpus, a->n_nics) + 1;
 	size_t nb = max3(b->n_disks, b->n_gpus, b->n_nics) + 1;
 	int *match_a = calloc(na, sizeof(int));
@@ -659,9 +663,9 @@ static int load(const char *file, hw_inventory **ret)
 int diff_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+	    {"format", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	hw_inventory *a = NULL, *b = NULL;
 	inventory_change *v = NULL;
@@ -678,7 +682,8 @@ int diff_main(int argc, char **argv)
 			else if (strcmp(optarg, "text") == 0)
 				json = false;
 			else {
-				fprintf(stderr, "node-agent diff: unknown format \"%s\" (text or json)\n",
+				fprintf(stderr,
+					"node-agent diff: unknown format \"%s\" (text or json)\n",
 					optarg);
 				return EXIT_USAGE;
 			}

@@ -16,12 +16,12 @@
 #include "hw.h"
 
 typedef struct inventory_change {
-	const char *kind; /* static, stable for tools: "disk-removed", "memory-shrank", ... */
-	char *subject;    /* what changed: "sda", "0000:01:00.0", "eth0", "memory", ... */
-	char *message;    /* one line for people and the journal, no control characters */
+	const char *kind;	/* static, stable for tools: "disk-removed", "memory-shrank", ... */
+	char *subject;		/* what changed: "sda", "0000:01:00.0", "eth0", "memory", ... */
+	char *message;		/* one line for people and the journal, no control characters */
 	json_object *old_value; /* NULL when there is none (added) */
 	json_object *new_value; /* NULL when there is none (removed) */
-	bool warning;           /* something is gone, shrank, or the machine is another one */
+	bool warning;		/* something is gone, shrank, or the machine is another one */
 } inventory_change;
 
 /* All changes, in a fixed order (system, cpu, memory, disks, gpus, nics). Returns the

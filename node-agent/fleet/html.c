@@ -43,98 +43,99 @@ static void html_text(FILE *f, const char *s)
 }
 
 static const char html_head[] =
-	"<!DOCTYPE html>\n"
-	"<html lang=\"en\">\n"
-	"<head>\n"
-	"<meta charset=\"utf-8\">\n"
-	"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-	"<meta name=\"generator\" content=\"node-agent report\">\n"
-	"<title>Fleet report</title>\n"
-	"<style>\n"
-	":root { color-scheme: light dark; --fg: #1f2328; --muted: #656d76; --line: #d0d7de;\n"
-	"  --head: #f6f8fa; --stripe: #fafbfc; --hover: #eef4ff; --accent: #0969da; --pill: #ddf4ff; }\n"
-	"@media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --muted: #8d96a0;\n"
-	"  --line: #30363d; --head: #161b22; --stripe: #0d1117; --hover: #1c2d41; --accent: #4493f8;\n"
-	"  --pill: #12263f; } body { background: #010409; } }\n"
-	"body { font: 13.5px/1.45 system-ui, -apple-system, \"Segoe UI\", Roboto, sans-serif;\n"
-	"  color: var(--fg); margin: 1.5rem auto; padding: 0 1rem; max-width: 110rem; }\n"
-	"h1 { font-size: 1.6rem; margin: 0 0 .3rem; }\n"
-	"h2 { font-size: 1.15rem; margin: 2rem 0 .6rem; }\n"
-	".summary { color: var(--muted); margin: 0 0 1.4rem; }\n"
-	".summary b { color: var(--fg); }\n"
-	"table { border-collapse: collapse; width: 100%; }\n"
-	"table.small { width: auto; min-width: 24rem; }\n"
-	"th, td { text-align: left; vertical-align: top; padding: .4rem .5rem;\n"
-	"  border-bottom: 1px solid var(--line); }\n"
-	"thead th { position: sticky; top: 0; background: var(--head); white-space: nowrap;\n"
-	"  font-weight: 600; }\n"
-	"#fleet thead th { cursor: pointer; user-select: none; }\n"
-	"#fleet thead th:hover, #fleet thead th:focus { color: var(--accent); outline: none; }\n"
-	"#fleet thead th::after { content: \"\\2195\"; opacity: .3; margin-left: .35rem; }\n"
-	"#fleet thead th[aria-sort=ascending]::after { content: \"\\25B2\"; opacity: 1; }\n"
-	"#fleet thead th[aria-sort=descending]::after { content: \"\\25BC\"; opacity: 1; }\n"
-	"tbody tr:nth-child(even) { background: var(--stripe); }\n"
-	"tbody tr:hover { background: var(--hover); }\n"
-	".num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }\n"
-	"tfoot td { font-weight: 600; border-top: 2px solid var(--muted); border-bottom: none; }\n"
-	"ul { margin: 0; padding: 0; list-style: none; }\n"
-	"li + li { margin-top: .1rem; }\n"
-	".file { color: var(--muted); font-size: .8em; }\n"
-	".muted { color: var(--muted); }\n"
-	".role { display: inline-block; padding: 0 .5rem; border-radius: 1rem;\n"
-	"  background: var(--pill); color: var(--accent); }\n"
-	"footer { color: var(--muted); margin-top: 2rem; font-size: .85em; }\n"
-	"</style>\n"
-	"</head>\n"
-	"<body>\n"
-	"<h1>Fleet report</h1>\n";
+    "<!DOCTYPE html>\n"
+    "<html lang=\"en\">\n"
+    "<head>\n"
+    "<meta charset=\"utf-8\">\n"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    "<meta name=\"generator\" content=\"node-agent report\">\n"
+    "<title>Fleet report</title>\n"
+    "<style>\n"
+    ":root { color-scheme: light dark; --fg: #1f2328; --muted: #656d76; --line: #d0d7de;\n"
+    "  --head: #f6f8fa; --stripe: #fafbfc; --hover: #eef4ff; --accent: #0969da; --pill: #ddf4ff; "
+    "}\n"
+    "@media (prefers-color-scheme: dark) { :root { --fg: #e6edf3; --muted: #8d96a0;\n"
+    "  --line: #30363d; --head: #161b22; --stripe: #0d1117; --hover: #1c2d41; --accent: #4493f8;\n"
+    "  --pill: #12263f; } body { background: #010409; } }\n"
+    "body { font: 13.5px/1.45 system-ui, -apple-system, \"Segoe UI\", Roboto, sans-serif;\n"
+    "  color: var(--fg); margin: 1.5rem auto; padding: 0 1rem; max-width: 110rem; }\n"
+    "h1 { font-size: 1.6rem; margin: 0 0 .3rem; }\n"
+    "h2 { font-size: 1.15rem; margin: 2rem 0 .6rem; }\n"
+    ".summary { color: var(--muted); margin: 0 0 1.4rem; }\n"
+    ".summary b { color: var(--fg); }\n"
+    "table { border-collapse: collapse; width: 100%; }\n"
+    "table.small { width: auto; min-width: 24rem; }\n"
+    "th, td { text-align: left; vertical-align: top; padding: .4rem .5rem;\n"
+    "  border-bottom: 1px solid var(--line); }\n"
+    "thead th { position: sticky; top: 0; background: var(--head); white-space: nowrap;\n"
+    "  font-weight: 600; }\n"
+    "#fleet thead th { cursor: pointer; user-select: none; }\n"
+    "#fleet thead th:hover, #fleet thead th:focus { color: var(--accent); outline: none; }\n"
+    "#fleet thead th::after { content: \"\\2195\"; opacity: .3; margin-left: .35rem; }\n"
+    "#fleet thead th[aria-sort=ascending]::after { content: \"\\25B2\"; opacity: 1; }\n"
+    "#fleet thead th[aria-sort=descending]::after { content: \"\\25BC\"; opacity: 1; }\n"
+    "tbody tr:nth-child(even) { background: var(--stripe); }\n"
+    "tbody tr:hover { background: var(--hover); }\n"
+    ".num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }\n"
+    "tfoot td { font-weight: 600; border-top: 2px solid var(--muted); border-bottom: none; }\n"
+    "ul { margin: 0; padding: 0; list-style: none; }\n"
+    "li + li { margin-top: .1rem; }\n"
+    ".file { color: var(--muted); font-size: .8em; }\n"
+    ".muted { color: var(--muted); }\n"
+    ".role { display: inline-block; padding: 0 .5rem; border-radius: 1rem;\n"
+    "  background: var(--pill); color: var(--accent); }\n"
+    "footer { color: var(--muted); margin-top: 2rem; font-size: .85em; }\n"
+    "</style>\n"
+    "</head>\n"
+    "<body>\n"
+    "<h1>Fleet report</h1>\n";
 
 /* Click a header to sort (again to reverse); numeric columns compare data-sort values.
  * #sort=KEY or #sort=-KEY in the URL sorts on load (links, and the headless test). */
 static const char html_script[] =
-	"<script>\n"
-	"(function () {\n"
-	"  'use strict';\n"
-	"  var table = document.getElementById('fleet');\n"
-	"  var heads = table.tHead.rows[0].cells;\n"
-	"  function value(cell) {\n"
-	"    var v = cell.getAttribute('data-sort');\n"
-	"    return v !== null ? v : cell.textContent.trim();\n"
-	"  }\n"
-	"  function sortBy(col, descending) {\n"
-	"    var body = table.tBodies[0];\n"
-	"    var numeric = heads[col].getAttribute('data-type') === 'number';\n"
-	"    var rows = Array.prototype.map.call(body.rows, function (r, i) { return [r, i]; });\n"
-	"    rows.sort(function (a, b) {\n"
-	"      var x = value(a[0].cells[col]), y = value(b[0].cells[col]), c;\n"
-	"      if (numeric) {\n"
-	"        x = x === '' ? -1 : Number(x);\n"
-	"        y = y === '' ? -1 : Number(y);\n"
-	"        c = x < y ? -1 : x > y ? 1 : 0;\n"
-	"      } else {\n"
-	"        c = x.localeCompare(y, 'en', { numeric: true, sensitivity: 'base' });\n"
-	"      }\n"
-	"      return (descending ? -c : c) || a[1] - b[1];\n"
-	"    });\n"
-	"    rows.forEach(function (r) { body.appendChild(r[0]); });\n"
-	"    for (var i = 0; i < heads.length; i++)\n"
-	"      heads[i].setAttribute('aria-sort',\n"
-	"        i !== col ? 'none' : descending ? 'descending' : 'ascending');\n"
-	"  }\n"
-	"  Array.prototype.forEach.call(heads, function (th, i) {\n"
-	"    th.tabIndex = 0;\n"
-	"    function toggle() { sortBy(i, th.getAttribute('aria-sort') === 'ascending'); }\n"
-	"    th.addEventListener('click', toggle);\n"
-	"    th.addEventListener('keydown', function (e) {\n"
-	"      if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); toggle(); }\n"
-	"    });\n"
-	"  });\n"
-	"  var m = /^#sort=(-?)([a-z_]+)$/.exec(location.hash);\n"
-	"  if (m)\n"
-	"    for (var i = 0; i < heads.length; i++)\n"
-	"      if (heads[i].getAttribute('data-key') === m[2]) sortBy(i, m[1] === '-');\n"
-	"})();\n"
-	"</script>\n";
+    "<script>\n"
+    "(function () {\n"
+    "  'use strict';\n"
+    "  var table = document.getElementById('fleet');\n"
+    "  var heads = table.tHead.rows[0].cells;\n"
+    "  function value(cell) {\n"
+    "    var v = cell.getAttribute('data-sort');\n"
+    "    return v !== null ? v : cell.textContent.trim();\n"
+    "  }\n"
+    "  function sortBy(col, descending) {\n"
+    "    var body = table.tBodies[0];\n"
+    "    var numeric = heads[col].getAttribute('data-type') === 'number';\n"
+    "    var rows = Array.prototype.map.call(body.rows, function (r, i) { return [r, i]; });\n"
+    "    rows.sort(function (a, b) {\n"
+    "      var x = value(a[0].cells[col]), y = value(b[0].cells[col]), c;\n"
+    "      if (numeric) {\n"
+    "        x = x === '' ? -1 : Number(x);\n"
+    "        y = y === '' ? -1 : Number(y);\n"
+    "        c = x < y ? -1 : x > y ? 1 : 0;\n"
+    "      } else {\n"
+    "        c = x.localeCompare(y, 'en', { numeric: true, sensitivity: 'base' });\n"
+    "      }\n"
+    "      return (descending ? -c : c) || a[1] - b[1];\n"
+    "    });\n"
+    "    rows.forEach(function (r) { body.appendChild(r[0]); });\n"
+    "    for (var i = 0; i < heads.length; i++)\n"
+    "      heads[i].setAttribute('aria-sort',\n"
+    "        i !== col ? 'none' : descending ? 'descending' : 'ascending');\n"
+    "  }\n"
+    "  Array.prototype.forEach.call(heads, function (th, i) {\n"
+    "    th.tabIndex = 0;\n"
+    "    function toggle() { sortBy(i, th.getAttribute('aria-sort') === 'ascending'); }\n"
+    "    th.addEventListener('click', toggle);\n"
+    "    th.addEventListener('keydown', function (e) {\n"
+    "      if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); toggle(); }\n"
+    "    });\n"
+    "  });\n"
+    "  var m = /^#sort=(-?)([a-z_]+)$/.exec(location.hash);\n"
+    "  if (m)\n"
+    "    for (var i = 0; i < heads.length; i++)\n"
+    "      if (heads[i].getAttribute('data-key') === m[2]) sortBy(i, m[1] === '-');\n"
+    "})();\n"
+    "</script>\n";
 
 static void html_size_cell(FILE *f, int64_t b)
 {
@@ -186,17 +187,17 @@ void fleet_write_html(FILE *f, const fleet_row *rows, size_t n, const fleet_tota
 {
 	/* lists (disks, GPUs, NICs) sort by how many entries they have */
 	static const char *const cols[][3] = {
-		{ "node", "Node", "" },
-		{ "role", "Role", "" },
-		{ "system", "System", "" },
-		{ "cpu", "CPU", "" },
-		{ "cores", "Cores", " data-type=\"number\" class=\"num\"" },
-		{ "threads", "Threads", " data-type=\"number\" class=\"num\"" },
-		{ "memory", "Memory", " data-type=\"number\" class=\"num\"" },
-		{ "storage", "Storage", " data-type=\"number\" class=\"num\"" },
-		{ "disks", "Disks", " data-type=\"number\"" },
-		{ "gpus", "GPUs", " data-type=\"number\"" },
-		{ "nics", "NICs", " data-type=\"number\"" },
+	    {"node", "Node", ""},
+	    {"role", "Role", ""},
+	    {"system", "System", ""},
+	    {"cpu", "CPU", ""},
+	    {"cores", "Cores", " data-type=\"number\" class=\"num\""},
+	    {"threads", "Threads", " data-type=\"number\" class=\"num\""},
+	    {"memory", "Memory", " data-type=\"number\" class=\"num\""},
+	    {"storage", "Storage", " data-type=\"number\" class=\"num\""},
+	    {"disks", "Disks", " data-type=\"number\""},
+	    {"gpus", "GPUs", " data-type=\"number\""},
+	    {"nics", "NICs", " data-type=\"number\""},
 	};
 	char mem[32], sto[32], date[64];
 
@@ -256,7 +257,8 @@ void fleet_write_html(FILE *f, const fleet_row *rows, size_t n, const fleet_tota
 		t->disks == 1 ? "" : "s", t->gpus, t->gpus == 1 ? "" : "s");
 	if (t->n_models) {
 		fputs("<h2>GPUs by model</h2>\n<table class=\"small\" id=\"gpus\">\n"
-		      "<thead><tr><th scope=\"col\">Model</th><th scope=\"col\" class=\"num\">Count</th>"
+		      "<thead><tr><th scope=\"col\">Model</th><th scope=\"col\" "
+		      "class=\"num\">Count</th>"
 		      "</tr></thead>\n<tbody>\n",
 		      f);
 		for (size_t i = 0; i < t->n_models; i++) {

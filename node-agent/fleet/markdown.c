@@ -61,7 +61,8 @@ void fleet_write_markdown(FILE *f, const fleet_row *rows, size_t n, const fleet_
 	if (fleet_source_date(date, sizeof(date), true))
 		fprintf(f, "Generated %s by `node-agent report` from %zu inventor%s.\n\n", date, n,
 			n == 1 ? "y" : "ies");
-	fputs("| Node | Role | System | CPU | Cores/Threads | Memory | Storage | Disks | GPUs | NICs |\n"
+	fputs("| Node | Role | System | CPU | Cores/Threads | Memory | Storage | Disks | GPUs | "
+	      "NICs |\n"
 	      "|---|---|---|---|--:|--:|--:|---|---|---|\n",
 	      f);
 	for (size_t i = 0; i < n; i++) {

@@ -18,8 +18,8 @@ typedef struct fleet_row {
 	char *system;
 	int64_t memory_bytes;
 	const char *memory_source; /* "physical" | "total" | NULL */
-	int64_t storage_bytes;     /* sum of known disk sizes */
-	char **disks;              /* "238.5 GiB NVMe SSD" */
+	int64_t storage_bytes;	   /* sum of known disk sizes */
+	char **disks;		   /* "238.5 GiB NVMe SSD" */
 	size_t n_disks;
 	char **gpus; /* "NVIDIA GeForce RTX 3050 (8.0 GiB)" */
 	size_t n_gpus;

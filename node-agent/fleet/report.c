@@ -35,7 +35,7 @@ static int64_t sat_add(int64_t a, int64_t b)
 
 int report_parse_format(const char *s, report_format *ret)
 {
-	static const char *const names[] = { "markdown", "csv", "html", "json" };
+	static const char *const names[] = {"markdown", "csv", "html", "json"};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(s, names[i]) == 0) {
@@ -148,7 +148,7 @@ static int row_build(const report_node *node, fleet_row *w)
 	const hw_inventory *inv = node->inv;
 	char a[64];
 
-	*w = (fleet_row){ .node = node, .memory_bytes = HW_UNKNOWN };
+	*w = (fleet_row){.node = node, .memory_bytes = HW_UNKNOWN};
 	if ((fleet_known(inv->system.vendor) || fleet_known(inv->system.product)) &&
 	    !(w->system = report_system_model(&inv->system)))
 		return -ENOMEM;
@@ -176,12 +176,13 @@ static int row_build(const report_node *node, fleet_row *w)
 		if (fleet_known(g->model))
 			r = list_add(&w->gpu_models, &w->n_gpu_models, "%s", g->model);
 		else
-			r = list_add(&w->gpu_models, &w->n_gpu_models, "GPU %04x:%04x", g->vendor_id,
-				     g->device_id);
+			r = list_add(&w->gpu_models, &w->n_gpu_models, "GPU %04x:%04x",
+				     g->vendor_id, g->device_id);
 		output_format_bytes(g->memory_bytes, a, sizeof(a));
-		if (r < 0 || list_add(&w->gpus, &w->n_gpus, "%s%s%s%s", w->gpu_models[i],
-				      g->memory_bytes >= 0 ? " (" : "", g->memory_bytes >= 0 ? a : "",
-				      g->memory_bytes >= 0 ? ")" : "") < 0)
+		if (r < 0 ||
+		    list_add(&w->gpus, &w->n_gpus, "%s%s%s%s", w->gpu_models[i],
+			     g->memory_bytes >= 0 ? " (" : "", g->memory_bytes >= 0 ? a : "",
+			     g->memory_bytes >= 0 ? ")" : "") < 0)
 			return -ENOMEM;
 	}
 	for (size_t i = 0; i < inv->n_nics; i++) {
@@ -191,11 +192,12 @@ static int row_build(const report_node *node, fleet_row *w)
 		if (n->is_virtual) /* veth, bridges, ifb: not hardware */
 			continue;
 		report_format_speed(n->speed_mbps, a, sizeof(a));
-		state = n->speed_mbps >= 0 ? a
+		state = n->speed_mbps >= 0			  ? a
 			: n->link && strcmp(n->link, "down") == 0 ? "link down"
 								  : "speed unknown";
-		if (list_add(&w->nics, &w->n_nics, "%s %s%s%s", fleet_known(n->name) ? n->name : "?",
-			     n->wireless ? "Wi-Fi" : "", n->wireless && n->speed_mbps >= 0 ? " " : "",
+		if (list_add(&w->nics, &w->n_nics, "%s %s%s%s",
+			     fleet_known(n->name) ? n->name : "?", n->wireless ? "Wi-Fi" : "",
+			     n->wireless && n->speed_mbps >= 0 ? " " : "",
 			     n->wireless && n->speed_mbps < 0 ? "" : state) < 0)
 			return -ENOMEM;
 	}
@@ -222,7 +224,7 @@ static int cmp_gpu_count(const void *x, const void *y)
 
 static int totals_build(const fleet_row *rows, size_t n, fleet_totals *t)
 {
-	*t = (fleet_totals){ .nodes = (int64_t)n };
+	*t = (fleet_totals){.nodes = (int64_t)n};
 	for (size_t i = 0; i < n; i++) {
 		const hw_inventory *inv = rows[i].node->inv;
 
@@ -247,7 +249,7 @@ static int totals_build(const fleet_row *rows, size_t n, fleet_totals *t)
 				if (!v)
 					return -ENOMEM;
 				t->models = v;
-				t->models[t->n_models++] = (fleet_gpu_count){ .model = m };
+				t->models[t->n_models++] = (fleet_gpu_count){.model = m};
 			}
 			t->models[k].count++;
 		}
@@ -276,7 +278,7 @@ bool fleet_source_date(char *buf, size_t n, bool date_only)
 int report_write(FILE *f, report_format fmt, const report_node *nodes, size_t n)
 {
 	fleet_row *rows = calloc(n + 1, sizeof(*rows));
-	fleet_totals t = { 0 };
+	fleet_totals t = {0};
 	int r = -ENOMEM;
 
 	if (!rows)
@@ -324,7 +326,7 @@ void report_inputs_done(report_inputs *in)
 	for (size_t i = 0; i < in->n; i++)
 		free(in->files[i]);
 	free(in->files);
-	*in = (report_inputs){ 0 };
+	*in = (report_inputs){0};
 }
 
 /* takes PATH, even when it fails */
@@ -400,7 +402,7 @@ int report_inputs_add(report_inputs *in, const char *path)
 /* The role a node has, when its inventory says so (optional; not written by `inventory`). */
 static int read_role(const char *file, json_object *root, FILE *errors, char **ret)
 {
-	static const char *const keys[] = { "role", "node_role" };
+	static const char *const keys[] = {"role", "node_role"};
 
 	*ret = NULL;
 	for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
@@ -435,7 +437,7 @@ int report_load(const char *file, FILE *errors, report_node *ret)
 		hw_inventory_free(inv);
 		return r;
 	}
-	*ret = (report_node){ .file = file, .role = role, .inv = inv };
+	*ret = (report_node){.file = file, .role = role, .inv = inv};
 	return 0;
 }
 
@@ -443,5 +445,5 @@ void report_node_done(report_node *node)
 {
 	free((char *)node->role);
 	hw_inventory_free((hw_inventory *)node->inv);
-	*node = (report_node){ 0 };
+	*node = (report_node){0};
 }

@@ -15,15 +15,15 @@
 static int render_secret(const na_gitops *g, const gitops_creds *c, char **ret)
 {
 	const gitops_secret s = {
-		.name = "node-agent-gitops-repo",
-		.ns = "argocd",
-		.label_key = "argocd.argoproj.io/secret-type",
-		.label_value = "repository",
-		.data = { { "type", "git" },
-			  { "url", g->repository },
-			  { "username", c->username },
-			  { "password", c->password },
-			  { "sshPrivateKey", c->identity } },
+	    .name = "node-agent-gitops-repo",
+	    .ns = "argocd",
+	    .label_key = "argocd.argoproj.io/secret-type",
+	    .label_value = "repository",
+	    .data = {{"type", "git"},
+		     {"url", g->repository},
+		     {"username", c->username},
+		     {"password", c->password},
+		     {"sshPrivateKey", c->identity}},
 	};
 
 	return gitops_render_secret(&s, ret);
@@ -31,7 +31,7 @@ static int render_secret(const na_gitops *g, const gitops_creds *c, char **ret)
 
 static int render_source(const na_gitops *g, bool secret, char **ret)
 {
-	_cleanup_yaml_emit_ yaml_emit m = { 0 };
+	_cleanup_yaml_emit_ yaml_emit m = {0};
 	int r = gitops_render_open(&m);
 
 	if (r < 0)
@@ -67,15 +67,15 @@ static int render_source(const na_gitops *g, bool secret, char **ret)
 	return yaml_emit_close_string(&m, ret);
 }
 
-static const char *const source_kinds[] = { "argoproj.io/v1alpha1 Application" };
+static const char *const source_kinds[] = {"argoproj.io/v1alpha1 Application"};
 
 const gitops_engine gitops_engine_argocd = {
-	.name = "argocd",
-	.ns = "argocd",
-	.interval_note = "gitops.interval is not used by Argo CD (timeout.reconciliation in "
-			 "argocd-cm sets how often it looks)",
-	.render_secret = render_secret,
-	.render_source = render_source,
-	.n_source_kinds = ELEMENTSOF(source_kinds),
-	.source_kinds = source_kinds,
+    .name = "argocd",
+    .ns = "argocd",
+    .interval_note = "gitops.interval is not used by Argo CD (timeout.reconciliation in "
+		     "argocd-cm sets how often it looks)",
+    .render_secret = render_secret,
+    .render_source = render_source,
+    .n_source_kinds = ELEMENTSOF(source_kinds),
+    .source_kinds = source_kinds,
 };

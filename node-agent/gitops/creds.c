@@ -36,13 +36,13 @@ static void secret_document_delete(yaml_document_t *d)
 int gitops_creds_parse(const char *path, const char *data, size_t len, gitops_creds *ret,
 		       char **ret_err)
 {
-	static const char *const keys[] = { "username", "password",     "bearerToken",
-					    "identity", "identity.pub", "known_hosts" };
-	_cleanup_(gitops_creds_done) gitops_creds c = { 0 };
-	char **slots[] = { &c.username, &c.password,     &c.bearer_token,
-			   &c.identity, &c.identity_pub, &c.known_hosts };
-	_cleanup_yaml_parser_ yaml_parser_t p = { 0 };
-	_cleanup_(secret_document_delete) yaml_document_t d = { 0 };
+	static const char *const keys[] = {"username", "password",     "bearerToken",
+					   "identity", "identity.pub", "known_hosts"};
+	_cleanup_(gitops_creds_done) gitops_creds c = {0};
+	char **slots[] = {&c.username, &c.password,	&c.bearer_token,
+			  &c.identity, &c.identity_pub, &c.known_hosts};
+	_cleanup_yaml_parser_ yaml_parser_t p = {0};
+	_cleanup_(secret_document_delete) yaml_document_t d = {0};
 	yaml_node_t *root;
 
 	if (!yaml_parser_initialize(&p))
@@ -59,8 +59,8 @@ int gitops_creds_parse(const char *path, const char *data, size_t len, gitops_cr
 				   "gitops.credentials_file %s: expected a mapping (username/"
 				   "password, bearerToken, or identity/known_hosts)",
 				   path);
-	for (yaml_node_pair_t *a = root->data.mapping.pairs.start;
-	     a < root->data.mapping.pairs.top; a++) {
+	for (yaml_node_pair_t *a = root->data.mapping.pairs.start; a < root->data.mapping.pairs.top;
+	     a++) {
 		yaml_node_t *k = yaml_document_get_node(&d, a->key);
 		yaml_node_t *v = yaml_document_get_node(&d, a->value);
 		const char *key = gitops_scalar(k), *value = gitops_scalar(v);
@@ -91,7 +91,7 @@ int gitops_creds_parse(const char *path, const char *data, size_t len, gitops_cr
 			return -ENOMEM;
 	}
 	*ret = c;
-	c = (gitops_creds){ 0 };
+	c = (gitops_creds){0};
 	return 0;
 }
 
@@ -137,13 +137,15 @@ int gitops_creds_check(const na_gitops *g, const gitops_creds *c, const char **r
 					   "identity (the private key)",
 					   f);
 		if (!argo && !c->known_hosts)
-			return gitops_fail(ret_err, -EINVAL,
-					   "gitops.credentials_file %s: Flux needs known_hosts for an "
-					   "ssh:// repository (ssh-keyscan HOST)",
-					   f);
+			return gitops_fail(
+			    ret_err, -EINVAL,
+			    "gitops.credentials_file %s: Flux needs known_hosts for an "
+			    "ssh:// repository (ssh-keyscan HOST)",
+			    f);
 		if (argo && (c->known_hosts || c->identity_pub))
-			*ret_note = "known_hosts and identity.pub are not used by Argo CD (it checks "
-				    "host keys against the argocd-ssh-known-hosts-cm ConfigMap)";
+			*ret_note =
+			    "known_hosts and identity.pub are not used by Argo CD (it checks "
+			    "host keys against the argocd-ssh-known-hosts-cm ConfigMap)";
 		return 0;
 	}
 	if (c->identity || c->identity_pub || c->known_hosts)
@@ -175,7 +177,7 @@ int gitops_creds_check(const na_gitops *g, const gitops_creds *c, const char **r
 static char *base64(const char *s)
 {
 	static const char tab[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	size_t n = strlen(s), o = 0;
 	const unsigned char *u = (const unsigned char *)s;
 	char *r = malloc((n + 2) / 3 * 4 + 1);
@@ -208,7 +210,7 @@ static void emit_secret_pair(yaml_emit *m, const char *key, const char *value)
 
 int gitops_render_secret(const gitops_secret *s, char **ret)
 {
-	_cleanup_yaml_emit_ yaml_emit m = { 0 };
+	_cleanup_yaml_emit_ yaml_emit m = {0};
 	int r = gitops_render_open(&m);
 
 	if (r < 0)

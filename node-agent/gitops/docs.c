@@ -152,8 +152,8 @@ static int load_next(yaml_parser_t *p, const char *what, yaml_document_t *doc, y
 int gitops_docs_load(const char *what, const char *data, size_t len, gitops_docs *ret,
 		     char **ret_err)
 {
-	_cleanup_yaml_parser_ yaml_parser_t p = { 0 };
-	_cleanup_(gitops_docs_free) gitops_docs d = { 0 };
+	_cleanup_yaml_parser_ yaml_parser_t p = {0};
+	_cleanup_(gitops_docs_free) gitops_docs d = {0};
 
 	if (memchr(data, '\0', len))
 		return gitops_fail(ret_err, -EBADMSG, "%s: not YAML (contains a NUL byte)", what);
@@ -161,7 +161,7 @@ int gitops_docs_load(const char *what, const char *data, size_t len, gitops_docs
 		return -ENOMEM;
 	yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
 	for (;;) {
-		_cleanup_yaml_document_ yaml_document_t doc = { 0 };
+		_cleanup_yaml_document_ yaml_document_t doc = {0};
 		yaml_node_t *root = NULL, *meta;
 		yaml_document_t *nv;
 		int r = load_next(&p, what, &doc, &root, ret_err);
@@ -171,18 +171,21 @@ int gitops_docs_load(const char *what, const char *data, size_t len, gitops_docs
 		if (!root)
 			break;
 		if (!shape_ok(&doc))
-			return gitops_fail(ret_err, -EBADMSG,
-					   "%s: the document at line %zu nests deeper than %d levels, "
-					   "refers to itself, or expands its aliases to more than %d "
-					   "values",
-					   what, root->start_mark.line + 1, MAX_DEPTH, MAX_EXPANDED);
+			return gitops_fail(
+			    ret_err, -EBADMSG,
+			    "%s: the document at line %zu nests deeper than %d levels, "
+			    "refers to itself, or expands its aliases to more than %d "
+			    "values",
+			    what, root->start_mark.line + 1, MAX_DEPTH, MAX_EXPANDED);
 		meta = gitops_map_get(&doc, root, "metadata");
 		if (root->type != YAML_MAPPING_NODE || !gitops_doc_str(&doc, "apiVersion") ||
-		    !gitops_doc_str(&doc, "kind") || !gitops_scalar(gitops_map_get(&doc, meta, "name")))
-			return gitops_fail(ret_err, -EBADMSG,
-					   "%s: the document at line %zu is not a Kubernetes object "
-					   "(apiVersion, kind and metadata.name are required)",
-					   what, root->start_mark.line + 1);
+		    !gitops_doc_str(&doc, "kind") ||
+		    !gitops_scalar(gitops_map_get(&doc, meta, "name")))
+			return gitops_fail(
+			    ret_err, -EBADMSG,
+			    "%s: the document at line %zu is not a Kubernetes object "
+			    "(apiVersion, kind and metadata.name are required)",
+			    what, root->start_mark.line + 1);
 		if (d.n >= MAX_DOCS)
 			return gitops_fail(ret_err, -E2BIG, "%s: more than %d documents", what,
 					   MAX_DOCS);
@@ -191,19 +194,19 @@ int gitops_docs_load(const char *what, const char *data, size_t len, gitops_docs
 			return -ENOMEM;
 		d.v = nv;
 		d.v[d.n++] = doc;
-		doc = (yaml_document_t){ 0 };
+		doc = (yaml_document_t){0};
 	}
 	if (d.n == 0)
 		return gitops_fail(ret_err, -EBADMSG, "%s: no Kubernetes objects in it", what);
 	*ret = d;
-	d = (gitops_docs){ 0 };
+	d = (gitops_docs){0};
 	return 0;
 }
 
 int gitops_check_written(const char *name, const char *content, size_t n_expect,
 			 const char *const *expect, char **ret_err)
 {
-	_cleanup_(gitops_docs_free) gitops_docs d = { 0 };
+	_cleanup_(gitops_docs_free) gitops_docs d = {0};
 	int r = gitops_docs_load(name, content, strlen(content), &d, ret_err);
 
 	if (r < 0)

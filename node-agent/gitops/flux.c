@@ -14,14 +14,14 @@
 static int render_secret(const na_gitops *g, const gitops_creds *c, char **ret)
 {
 	const gitops_secret s = {
-		.name = "flux-system",
-		.ns = "flux-system",
-		.data = { { "username", c->username },
-			  { "password", c->password },
-			  { "bearerToken", c->bearer_token },
-			  { "identity", c->identity },
-			  { "identity.pub", c->identity_pub },
-			  { "known_hosts", c->known_hosts } },
+	    .name = "flux-system",
+	    .ns = "flux-system",
+	    .data = {{"username", c->username},
+		     {"password", c->password},
+		     {"bearerToken", c->bearer_token},
+		     {"identity", c->identity},
+		     {"identity.pub", c->identity_pub},
+		     {"known_hosts", c->known_hosts}},
 	};
 
 	return gitops_render_secret(&s, ret);
@@ -43,7 +43,7 @@ static void emit_spec_end(yaml_emit *m)
 
 static int render_source(const na_gitops *g, bool secret, char **ret)
 {
-	_cleanup_yaml_emit_ yaml_emit m = { 0 };
+	_cleanup_yaml_emit_ yaml_emit m = {0};
 	_cleanup_free_ char *path = NULL;
 	const char *p = g->path ? g->path : "";
 	int r;
@@ -92,13 +92,13 @@ static int render_source(const na_gitops *g, bool secret, char **ret)
 	return yaml_emit_close_string(&m, ret);
 }
 
-static const char *const source_kinds[] = { "source.toolkit.fluxcd.io/v1 GitRepository",
-					    "kustomize.toolkit.fluxcd.io/v1 Kustomization" };
+static const char *const source_kinds[] = {"source.toolkit.fluxcd.io/v1 GitRepository",
+					   "kustomize.toolkit.fluxcd.io/v1 Kustomization"};
 
 const gitops_engine gitops_engine_flux = {
-	.name = "flux",
-	.render_secret = render_secret,
-	.render_source = render_source,
-	.n_source_kinds = ELEMENTSOF(source_kinds),
-	.source_kinds = source_kinds,
+    .name = "flux",
+    .render_secret = render_secret,
+    .render_source = render_source,
+    .n_source_kinds = ELEMENTSOF(source_kinds),
+    .source_kinds = source_kinds,
 };

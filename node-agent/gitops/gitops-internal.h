@@ -25,8 +25,8 @@
 #include "basic/yaml-emit.h"
 #include "config/config.h"
 
-#define MANIFEST_MAX    (16u * 1024 * 1024) /* Argo CD's install.yaml is ~2 MB */
-#define RENDERED_MAX    (64u * 1024 * 1024)
+#define MANIFEST_MAX	(16u * 1024 * 1024) /* Argo CD's install.yaml is ~2 MB */
+#define RENDERED_MAX	(64u * 1024 * 1024)
 #define CREDENTIALS_MAX (64u * 1024)
 
 static inline void yaml_parser_deletep(yaml_parser_t *p)
@@ -84,7 +84,7 @@ void gitops_emit_object_end(yaml_emit *m);
 typedef struct gitops_manifest {
 	char *data;
 	size_t len;
-	bool cached;         /* from the cache, not downloaded */
+	bool cached;	     /* from the cache, not downloaded */
 	int cache_error;     /* why the cache was not used: -ENOENT (not there), -EBADMSG (another
 			      * manifest: cache_hash), or -errno reading it */
 	char cache_hash[65]; /* the SHA-256 of what the cache holds */

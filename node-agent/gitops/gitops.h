@@ -42,4 +42,3 @@ int gitops_run(const na_config *cfg, const char *target, const gitops_opts *opts
 
 /* gitops_run() without options: what the boot job calls on the server-init node. */
 int gitops_stage(const na_config *cfg, const char *target, FILE *log, char **ret_summary);
-

@@ -51,8 +51,8 @@ int gitops_manifest_from_cache(const char *path, const char *sha256, gitops_mani
 {
 	_cleanup_free_ char *data = NULL;
 	size_t len = 0;
-	int r = read_full_file_at(AT_FDCWD, path, O_NOFOLLOW | O_NONBLOCK, MANIFEST_MAX, &data, &len,
-				  NULL);
+	int r = read_full_file_at(AT_FDCWD, path, O_NOFOLLOW | O_NONBLOCK, MANIFEST_MAX, &data,
+				  &len, NULL);
 
 	if (r < 0) {
 		m->cache_error = r;
@@ -71,9 +71,9 @@ int gitops_manifest_from_cache(const char *path, const char *sha256, gitops_mani
 
 int gitops_manifest_download(const na_gitops *g, gitops_manifest *m, char **ret_err)
 {
-	fetch_opts fo = { .max_bytes = MANIFEST_MAX, .timeout_s = FETCH_TIMEOUT_S,
-			  .ca_file = g->install_ca_file };
-	_cleanup_(fetch_result_done) fetch_result res = { 0 };
+	fetch_opts fo = {
+	    .max_bytes = MANIFEST_MAX, .timeout_s = FETCH_TIMEOUT_S, .ca_file = g->install_ca_file};
+	_cleanup_(fetch_result_done) fetch_result res = {0};
 	char hash[65];
 	int r;
 
@@ -104,8 +104,8 @@ void gitops_manifest_prune_cache(const char *dir, const char *keep)
 		return;
 	while ((e = readdir(d))) {
 		size_t n = strlen(e->d_name);
-		if (n != 64 + 5 || strcmp(e->d_name + 64, ".yaml") || !strncmp(e->d_name, keep, 64) ||
-		    strspn(e->d_name, "0123456789abcdef") != 64)
+		if (n != 64 + 5 || strcmp(e->d_name + 64, ".yaml") ||
+		    !strncmp(e->d_name, keep, 64) || strspn(e->d_name, "0123456789abcdef") != 64)
 			continue;
 		unlinkat(dirfd(d), e->d_name, 0);
 	}
@@ -116,16 +116,43 @@ void gitops_manifest_prune_cache(const char *dir, const char *keep)
 
 /* Built-in kinds that are not namespaced (kubectl api-resources --namespaced=false). */
 static const char *const cluster_kinds[] = {
-	"Namespace", "Node", "PersistentVolume", "ComponentStatus", "CustomResourceDefinition",
-	"APIService", "ClusterRole", "ClusterRoleBinding", "PriorityClass", "StorageClass",
-	"CSIDriver", "CSINode", "VolumeAttachment", "IngressClass", "RuntimeClass",
-	"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
-	"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding",
-	"MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding", "CertificateSigningRequest",
-	"FlowSchema", "PriorityLevelConfiguration", "TokenReview", "SelfSubjectReview",
-	"SubjectAccessReview", "SelfSubjectAccessReview", "SelfSubjectRulesReview",
-	"ResourceClass", "DeviceClass", "StorageVersion", "StorageVersionMigration",
-	"VolumeAttributesClass", "ClusterTrustBundle", "IPAddress", "ServiceCIDR",
+    "Namespace",
+    "Node",
+    "PersistentVolume",
+    "ComponentStatus",
+    "CustomResourceDefinition",
+    "APIService",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "PriorityClass",
+    "StorageClass",
+    "CSIDriver",
+    "CSINode",
+    "VolumeAttachment",
+    "IngressClass",
+    "RuntimeClass",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "MutatingAdmissionPolicy",
+    "MutatingAdmissionPolicyBinding",
+    "CertificateSigningRequest",
+    "FlowSchema",
+    "PriorityLevelConfiguration",
+    "TokenReview",
+    "SelfSubjectReview",
+    "SubjectAccessReview",
+    "SelfSubjectAccessReview",
+    "SelfSubjectRulesReview",
+    "ResourceClass",
+    "DeviceClass",
+    "StorageVersion",
+    "StorageVersionMigration",
+    "VolumeAttributesClass",
+    "ClusterTrustBundle",
+    "IPAddress",
+    "ServiceCIDR",
 };
 
 typedef struct kinds {
@@ -155,7 +182,8 @@ static bool cluster_scoped(const kinds *crd, const char *api_version, const char
 
 	for (size_t i = 0; i < crd->n; i++) {
 		const char *s = strchr(crd->v[i], '/');
-		if (!strcmp(s + 1, kind) && api_group_of(api_version, crd->v[i], (size_t)(s - crd->v[i])))
+		if (!strcmp(s + 1, kind) &&
+		    api_group_of(api_version, crd->v[i], (size_t)(s - crd->v[i])))
 			return true;
 	}
 	/* a built-in kind only when its API group is a Kubernetes one (core, *.k8s.io) */
@@ -175,7 +203,7 @@ static int crd_kinds(gitops_docs *d, kinds *ret)
 		const char *group = gitops_scalar(gitops_map_get(doc, spec, "group"));
 		const char *scope = gitops_scalar(gitops_map_get(doc, spec, "scope"));
 		const char *kind =
-			gitops_scalar(gitops_map_get(doc, gitops_map_get(doc, spec, "names"), "kind"));
+		    gitops_scalar(gitops_map_get(doc, gitops_map_get(doc, spec, "names"), "kind"));
 		char **nv, *s;
 
 		if (strcmp(gitops_doc_str(doc, "kind"), "CustomResourceDefinition") || !group ||
@@ -198,7 +226,7 @@ static int crd_kinds(gitops_docs *d, kinds *ret)
  * *ret_have_ns: whether D has the Namespace NS itself. */
 static int add_namespace(gitops_docs *d, const char *ns, unsigned *ret_added, bool *ret_have_ns)
 {
-	_cleanup_(kinds_free) kinds crd = { 0 };
+	_cleanup_(kinds_free) kinds crd = {0};
 	unsigned added = 0;
 	bool have_ns = false;
 	int r = crd_kinds(d, &crd);
@@ -207,7 +235,8 @@ static int add_namespace(gitops_docs *d, const char *ns, unsigned *ret_added, bo
 		return r;
 	for (size_t i = 0; i < d->n; i++) {
 		yaml_document_t *doc = &d->v[i];
-		yaml_node_t *meta = gitops_map_get(doc, yaml_document_get_root_node(doc), "metadata");
+		yaml_node_t *meta =
+		    gitops_map_get(doc, yaml_document_get_root_node(doc), "metadata");
 		const char *kind = gitops_doc_str(doc, "kind");
 		const char *api = gitops_doc_str(doc, "apiVersion");
 		int meta_id, k, v;
@@ -234,8 +263,8 @@ static int add_namespace(gitops_docs *d, const char *ns, unsigned *ret_added, bo
 int gitops_manifest_prepare(const char *what, const char *data, size_t len, const char *ns,
 			    char **ret, size_t *ret_docs, unsigned *ret_added, char **ret_err)
 {
-	_cleanup_(gitops_docs_free) gitops_docs d = { 0 };
-	_cleanup_yaml_emit_ yaml_emit m = { 0 };
+	_cleanup_(gitops_docs_free) gitops_docs d = {0};
+	_cleanup_yaml_emit_ yaml_emit m = {0};
 	unsigned added = 0;
 	bool have_ns = false;
 	int r;

@@ -80,7 +80,7 @@ static int out_files_add(out_files *f, const char *name, unsigned mode, char *co
 {
 	if (!content)
 		return -ENOMEM;
-	f->v[f->n++] = (out_file){ .name = name, .content = content, .mode = mode };
+	f->v[f->n++] = (out_file){.name = name, .content = content, .mode = mode};
 	return 0;
 }
 
@@ -146,15 +146,16 @@ static int remove_secret(FILE *log, const char *dir, bool dry_run)
 
 /* --- the stage --- */
 
-static int get_manifest(FILE *log, const na_gitops *g, const char *cache_path,
-			gitops_manifest *m, char **ret_err)
+static int get_manifest(FILE *log, const na_gitops *g, const char *cache_path, gitops_manifest *m,
+			char **ret_err)
 {
 	int r = gitops_manifest_from_cache(cache_path, g->install_sha256, m, ret_err);
 
 	if (r < 0)
 		return r;
 	if (r > 0) {
-		say(log, "install manifest from the cache %s (sha256 %s)", cache_path, m->cache_hash);
+		say(log, "install manifest from the cache %s (sha256 %s)", cache_path,
+		    m->cache_hash);
 		return 0;
 	}
 	if (m->cache_error == -EBADMSG)
@@ -189,12 +190,12 @@ typedef struct outcome {
 static int run(const na_gitops *g, const char *target, bool dry_run, FILE *log, outcome *o,
 	       char **ret_err)
 {
-	static const char *const secret_kinds[] = { "v1 Secret" };
+	static const char *const secret_kinds[] = {"v1 Secret"};
 	const gitops_engine *e;
 	_cleanup_free_ char *cache_dir = NULL, *cache_path = NULL, *dir = NULL, *what = NULL;
-	_cleanup_(gitops_manifest_done) gitops_manifest mf = { 0 };
-	_cleanup_(gitops_creds_done) gitops_creds c = { 0 };
-	_cleanup_(out_files_done) out_files files = { 0 };
+	_cleanup_(gitops_manifest_done) gitops_manifest mf = {0};
+	_cleanup_(gitops_creds_done) gitops_creds c = {0};
+	_cleanup_(out_files_done) out_files files = {0};
 	char *content = NULL;
 	unsigned added = 0;
 	int r;
@@ -205,10 +206,11 @@ static int run(const na_gitops *g, const char *target, bool dry_run, FILE *log, 
 				   "are required");
 	e = !strcmp(g->engine, gitops_engine_argocd.name) ? &gitops_engine_argocd
 	    : !strcmp(g->engine, gitops_engine_flux.name) ? &gitops_engine_flux
-							   : NULL;
+							  : NULL;
 	if (!e)
 		return gitops_fail(ret_err, -EINVAL,
-				   "gitops.engine: expected flux or argocd, found \"%s\"", g->engine);
+				   "gitops.engine: expected flux or argocd, found \"%s\"",
+				   g->engine);
 	cache_dir = path_join(target, GITOPS_CACHE_DIR);
 	dir = path_join(target, GITOPS_MANIFESTS_DIR);
 	if (!cache_dir || !dir)
@@ -236,7 +238,8 @@ static int run(const na_gitops *g, const char *target, bool dry_run, FILE *log, 
 		    added);
 
 	/* 2. everything rendered and parsed back before anything is written */
-	r = out_files_add(&files, FILE_INSTALL, 0644, content ? TAKE_PTR(content) : strdup(mf.data));
+	r = out_files_add(&files, FILE_INSTALL, 0644,
+			  content ? TAKE_PTR(content) : strdup(mf.data));
 	if (r < 0)
 		return r;
 	r = gitops_check_written(FILE_INSTALL, files.v[0].content, o->n_docs, NULL, ret_err);
@@ -259,8 +262,8 @@ static int run(const na_gitops *g, const char *target, bool dry_run, FILE *log, 
 		r = out_files_add(&files, FILE_SECRET, 0600, TAKE_PTR(content));
 		if (r < 0)
 			return r;
-		r = gitops_check_written(FILE_SECRET, files.v[files.n - 1].content, 1,
-					 secret_kinds, ret_err);
+		r = gitops_check_written(FILE_SECRET, files.v[files.n - 1].content, 1, secret_kinds,
+					 ret_err);
 		if (r < 0)
 			return r;
 	}
@@ -310,7 +313,7 @@ int gitops_run(const na_config *cfg, const char *target, const gitops_opts *opts
 	const na_gitops *g = &cfg->gitops;
 	bool dry_run = opts && opts->dry_run;
 	_cleanup_free_ char *error = NULL;
-	outcome o = { 0 };
+	outcome o = {0};
 	char *summary = NULL;
 	int r;
 
@@ -321,12 +324,13 @@ int gitops_run(const na_config *cfg, const char *target, const gitops_opts *opts
 	}
 	r = run(g, target, dry_run, log, &o, &error);
 	if (r == 0) {
-		if (asprintf(&summary,
-			     "%s: install manifest sha256 %.12s (%s, %zu objects), %zu files in %s: "
-			     "%u %s, %u unchanged",
-			     g->engine, g->install_sha256, o.cached ? "cached" : "downloaded",
-			     o.n_docs, o.n_files, GITOPS_MANIFESTS_DIR, o.t.written,
-			     dry_run ? "to write" : "written", o.t.unchanged) < 0)
+		if (asprintf(
+			&summary,
+			"%s: install manifest sha256 %.12s (%s, %zu objects), %zu files in %s: "
+			"%u %s, %u unchanged",
+			g->engine, g->install_sha256, o.cached ? "cached" : "downloaded", o.n_docs,
+			o.n_files, GITOPS_MANIFESTS_DIR, o.t.written,
+			dry_run ? "to write" : "written", o.t.unchanged) < 0)
 			summary = NULL;
 	} else {
 		summary = error ? TAKE_PTR(error) : strdup(strerror(-r));

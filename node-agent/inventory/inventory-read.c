@@ -21,7 +21,7 @@
 /* Far above any machine (a PCI domain holds 65536 functions), and it keeps what reads
  * inventories (diff matches parts pairwise) fast on hostile input. */
 #define INVENTORY_MAX_PARTS 4096
-#define INVENTORY_MAX_PCI 65536
+#define INVENTORY_MAX_PCI   65536
 
 typedef struct reader {
 	const char *file;
@@ -278,23 +278,23 @@ static void read_pci(reader *r, json_object *o, hw_pci_device *d, const char *w)
 		rerr(r, w, "\"class\" must be 4 hex digits");
 }
 
-#define READ_ARRAY(key, field, count, fn, max)                                                  \
-	do {                                                                                    \
-		json_object *a;                                                                 \
-		size_t n = rarray(&r, root, key, max, &a);                                      \
-		inv->field = calloc(n + 1, sizeof(*inv->field));                                \
-		if (!inv->field)                                                                \
-			goto oom;                                                               \
-		for (size_t i = 0; i < n; i++) {                                                \
-			char w[64];                                                             \
-			json_object *e = json_object_array_get_idx(a, i);                      \
-			snprintf(w, sizeof(w), "%s[%zu]", key, i);                              \
-			if (!json_object_is_type(e, json_type_object)) {                        \
-				rerr(&r, w, "must be an object");                               \
-				continue;                                                       \
-			}                                                                       \
-			fn(&r, e, &inv->field[inv->count++], w);                                \
-		}                                                                               \
+#define READ_ARRAY(key, field, count, fn, max)                                                     \
+	do {                                                                                       \
+		json_object *a;                                                                    \
+		size_t n = rarray(&r, root, key, max, &a);                                         \
+		inv->field = calloc(n + 1, sizeof(*inv->field));                                   \
+		if (!inv->field)                                                                   \
+			goto oom;                                                                  \
+		for (size_t i = 0; i < n; i++) {                                                   \
+			char w[64];                                                                \
+			json_object *e = json_object_array_get_idx(a, i);                          \
+			snprintf(w, sizeof(w), "%s[%zu]", key, i);                                 \
+			if (!json_object_is_type(e, json_type_object)) {                           \
+				rerr(&r, w, "must be an object");                                  \
+				continue;                                                          \
+			}                                                                          \
+			fn(&r, e, &inv->field[inv->count++], w);                                   \
+		}                                                                                  \
 	} while (0)
 
 /* A section such as "system": an object, or absent/null (unknown). */
@@ -311,7 +311,7 @@ static json_object *rsection(reader *r, json_object *root, const char *key)
 
 int inventory_from_json(json_object *root, const char *file, FILE *errors, hw_inventory **ret)
 {
-	reader r = { .file = file, .errors = errors };
+	reader r = {.file = file, .errors = errors};
 	hw_inventory *inv;
 	json_object *x, *schema = get(root, "schema");
 
@@ -435,8 +435,10 @@ int inventory_parse_json(const char *file, const char *buf, size_t len, FILE *er
 	if (jerr != json_tokener_success) {
 		if (errors) {
 			if (jerr == json_tokener_continue)
-				fprintf(errors, "%s: invalid JSON: truncated (the file ends inside "
-						"the value)\n", file);
+				fprintf(errors,
+					"%s: invalid JSON: truncated (the file ends inside "
+					"the value)\n",
+					file);
 			else
 				fprintf(errors, "%s: invalid JSON at byte %zu: %s\n", file, off,
 					json_tokener_error_desc(jerr));
@@ -449,8 +451,8 @@ int inventory_parse_json(const char *file, const char *buf, size_t len, FILE *er
 		off++;
 	if (off < len) {
 		if (errors)
-			fprintf(errors, "%s: invalid JSON at byte %zu: data after the value\n", file,
-				off);
+			fprintf(errors, "%s: invalid JSON at byte %zu: data after the value\n",
+				file, off);
 		json_object_put(root);
 		return -EINVAL;
 	}

@@ -13,7 +13,7 @@
 int output_json(FILE *f, json_object *o)
 {
 	const char *s = json_object_to_json_string_ext(
-		o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+	    o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
 
 	if (!s)
 		return -ENOMEM;
@@ -101,7 +101,7 @@ static int tri_get(json_object *o, const char *key)
 /* Human size in binary units, as lsblk prints them. */
 void output_format_bytes(int64_t b, char *buf, size_t n)
 {
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
 	double v = (double)b;
 	size_t u = 0;
 
@@ -139,7 +139,7 @@ static void table_add(table *t, const char *const *cells)
 
 static void table_print(FILE *f, table *t)
 {
-	size_t w[16] = { 0 };
+	size_t w[16] = {0};
 
 	for (size_t r = 0; r < t->rows; r++)
 		for (size_t c = 0; c < t->cols && c < 16; c++) {
@@ -191,7 +191,8 @@ int output_inventory_table(FILE *f, json_object *inv)
 		b1[0] = '\0';
 	fprintf(f, "Boot     %s%s  PXE MAC %s\n", s_or(boot, "mode", "-"), b1,
 		s_or(boot, "pxe_mac", "-"));
-	fprintf(f, "CPU      %s  %s/%s  sockets %" PRId64 ", cores %" PRId64 ", threads %" PRId64 "\n",
+	fprintf(f,
+		"CPU      %s  %s/%s  sockets %" PRId64 ", cores %" PRId64 ", threads %" PRId64 "\n",
 		s_or(cpu, "model", s_or(cpu, "vendor", "-")), s_or(cpu, "arch", "-"),
 		s_or(cpu, "microarch_level", "-"), i_or(cpu, "sockets", -1), i_or(cpu, "cores", -1),
 		i_or(cpu, "threads", -1));
@@ -210,25 +211,26 @@ int output_inventory_table(FILE *f, json_object *inv)
 	output_format_bytes(i_or(mem, "physical_bytes", -1), b2, sizeof(b2));
 	fprintf(f, "Memory   %s usable, %s installed\n", b1, b2);
 
-	table t = { .cols = 6 };
+	table t = {.cols = 6};
 	arr = get(inv, "gpus");
 	fprintf(f, "\nGPUs (%zu)\n", arr ? json_object_array_length(arr) : 0);
-	table_add(&t, (const char *[]){ "PCI", "VENDOR", "MODEL", "MEMORY", "DRIVER", "BOOT-VGA" });
+	table_add(&t, (const char *[]){"PCI", "VENDOR", "MODEL", "MEMORY", "DRIVER", "BOOT-VGA"});
 	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
 		json_object *g = json_object_array_get_idx(arr, i);
 		output_format_bytes(i_or(g, "memory_bytes", -1), b1, sizeof(b1));
-		table_add(&t, (const char *[]){ s_or(g, "pci_address", NULL), s_or(g, "vendor", NULL),
-						s_or(g, "model", NULL), b1, s_or(g, "driver", NULL),
-						yes_no(tri_get(g, "boot_vga")) });
+		table_add(&t,
+			  (const char *[]){s_or(g, "pci_address", NULL), s_or(g, "vendor", NULL),
+					   s_or(g, "model", NULL), b1, s_or(g, "driver", NULL),
+					   yes_no(tri_get(g, "boot_vga"))});
 	}
 	table_print(f, &t);
 
-	t = (table){ .cols = 10 };
+	t = (table){.cols = 10};
 	arr = get(inv, "disks");
 	fprintf(f, "\nDisks (%zu)\n", arr ? json_object_array_length(arr) : 0);
 	/* SECTOR: logical/physical block size, as lsblk's LOG-SEC and PHY-SEC */
-	table_add(&t, (const char *[]){ "NAME", "SIZE", "TYPE", "TRAN", "MODEL", "SERIAL",
-					"FIRMWARE", "SECTOR", "WWN", "CONTENTS" });
+	table_add(&t, (const char *[]){"NAME", "SIZE", "TYPE", "TRAN", "MODEL", "SERIAL",
+				       "FIRMWARE", "SECTOR", "WWN", "CONTENTS"});
 	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
 		json_object *d = json_object_array_get_idx(arr, i), *fs = get(d, "filesystems");
 		int rot = tri_get(d, "rotational"), sig = tri_get(d, "has_signatures");
@@ -253,25 +255,28 @@ int output_inventory_table(FILE *f, json_object *inv)
 			}
 			if (!contents[0]) {
 				json_object *sg = get(d, "signatures");
-				snprintf(contents, sizeof(contents), "signatures: %s",
-					 sg ? json_object_to_json_string_ext(sg, JSON_C_TO_STRING_PLAIN)
-					    : "?");
+				snprintf(
+				    contents, sizeof(contents), "signatures: %s",
+				    sg ? json_object_to_json_string_ext(sg, JSON_C_TO_STRING_PLAIN)
+				       : "?");
 			}
 		}
-		table_add(&t, (const char *[]){ s_or(d, "name", NULL), b1,
-						rot < 0 ? "?" : rot ? "hdd" : "ssd",
-						s_or(d, "transport", NULL), s_or(d, "model", NULL),
-						s_or(d, "serial", NULL),
-						s_or(d, "firmware_rev", NULL), sector,
-						s_or(d, "wwn", NULL), contents });
+		table_add(&t,
+			  (const char *[]){s_or(d, "name", NULL), b1,
+					   rot < 0 ? "?"
+					   : rot   ? "hdd"
+						   : "ssd",
+					   s_or(d, "transport", NULL), s_or(d, "model", NULL),
+					   s_or(d, "serial", NULL), s_or(d, "firmware_rev", NULL),
+					   sector, s_or(d, "wwn", NULL), contents});
 	}
 	table_print(f, &t);
 
-	t = (table){ .cols = 8 };
+	t = (table){.cols = 8};
 	arr = get(inv, "nics");
 	fprintf(f, "\nNetwork (%zu)\n", arr ? json_object_array_length(arr) : 0);
-	table_add(&t, (const char *[]){ "NAME", "MAC", "DRIVER", "SPEED", "DUPLEX", "LINK", "PCI",
-					"ADDRESSES" });
+	table_add(&t, (const char *[]){"NAME", "MAC", "DRIVER", "SPEED", "DUPLEX", "LINK", "PCI",
+				       "ADDRESSES"});
 	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
 		json_object *n = json_object_array_get_idx(arr, i), *ad = get(n, "addresses");
 		int64_t sp = i_or(n, "speed_mbps", -1);
@@ -289,11 +294,10 @@ int output_inventory_table(FILE *f, json_object *inv)
 		snprintf(line, sizeof(line), "%s%s%s", s_or(n, "link", "?"),
 			 tri_get(n, "wireless") > 0 ? " wifi" : "",
 			 tri_get(n, "virtual") > 0 ? " virtual" : "");
-		table_add(&t, (const char *[]){ s_or(n, "name", NULL), s_or(n, "mac", NULL),
-						s_or(n, "driver", NULL), b1,
-						s_or(n, "duplex", NULL), line,
-						s_or(n, "pci_address", NULL),
-						ad ? (addrs[0] ? addrs : "none") : "-" });
+		table_add(&t, (const char *[]){s_or(n, "name", NULL), s_or(n, "mac", NULL),
+					       s_or(n, "driver", NULL), b1, s_or(n, "duplex", NULL),
+					       line, s_or(n, "pci_address", NULL),
+					       ad ? (addrs[0] ? addrs : "none") : "-"});
 	}
 	table_print(f, &t);
 
@@ -303,7 +307,8 @@ int output_inventory_table(FILE *f, json_object *inv)
 	if (arr && json_object_array_length(arr) > 0) {
 		fprintf(f, "\nWarnings (%zu)\n", json_object_array_length(arr));
 		for (size_t i = 0; i < json_object_array_length(arr); i++)
-			fprintf(f, "  %s\n", json_object_get_string(json_object_array_get_idx(arr, i)));
+			fprintf(f, "  %s\n",
+				json_object_get_string(json_object_array_get_idx(arr, i)));
 	}
 	return ferror(f) ? -EIO : 0;
 }

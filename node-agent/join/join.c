@@ -25,8 +25,7 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-__attribute__((format(printf, 2, 3))) static void progress(const join_opts *o, const char *fmt,
-							   ...)
+__attribute__((format(printf, 2, 3))) static void progress(const join_opts *o, const char *fmt, ...)
 {
 	va_list ap;
 	char *m = NULL;
@@ -128,17 +127,19 @@ json_object *join_label_patch(json_object *node, const na_plan *plan)
 		p = c ? c + 1 : NULL;
 	}
 	if (want_managed && (!managed || strcmp(managed, want_managed)))
-		json_object_object_add(pa, ANNOT_MANAGED_LABELS, json_object_new_string(want_managed));
+		json_object_object_add(pa, ANNOT_MANAGED_LABELS,
+				       json_object_new_string(want_managed));
 	if (plan->api_labels.n) {
 		json_object *r = json_object_new_object();
 		for (size_t i = 0; i < plan->api_labels.n; i++)
 			json_object_object_add(r, plan->api_labels.v[i].key,
 					       json_object_new_string(plan->api_labels.v[i].value));
-		want_req = strdup(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN |
-									   JSON_C_TO_STRING_NOSLASHESCAPE));
+		want_req = strdup(json_object_to_json_string_ext(
+		    r, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(r);
 		if (want_req && (!req || strcmp(req, want_req)))
-			json_object_object_add(pa, ANNOT_API_LABELS, json_object_new_string(want_req));
+			json_object_object_add(pa, ANNOT_API_LABELS,
+					       json_object_new_string(want_req));
 	} else if (req)
 		json_object_object_add(pa, ANNOT_API_LABELS, NULL);
 	free(want_managed);
@@ -243,7 +244,8 @@ static bool log_safe(const char *s)
 
 static int reconcile_node(const na_config *cfg, kube_client *admin, json_object *node, FILE *log)
 {
-	json_object *m, *n, *labels = meta_map(node, "labels"), *annots = meta_map(node, "annotations");
+	json_object *m, *n, *labels = meta_map(node, "labels"),
+			    *annots = meta_map(node, "annotations");
 	const char *name = NULL, *reqs, *applied, *why = NULL;
 	json_object *req = NULL, *pl = json_object_new_object(), *patch = NULL;
 	char *new_applied = NULL, *err = NULL;
@@ -267,10 +269,9 @@ static int reconcile_node(const na_config *cfg, kube_client *admin, json_object 
 	}
 	if (!req)
 		req = json_object_new_object();
-	json_object_object_foreach(req, k, v)
-	{
-		const char *val = json_object_is_type(v, json_type_string) ? json_object_get_string(v)
-									   : NULL;
+	json_object_object_foreach (req, k, v) {
+		const char *val =
+		    json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 		const char *have;
 		if (!val || !k8s_label_key_valid(k, &why) || !k8s_label_value_valid(val, &why)) {
 			fprintf(log, "node %s: refusing label %s: not a valid label\n", name,
@@ -278,7 +279,8 @@ static int reconcile_node(const na_config *cfg, kube_client *admin, json_object 
 			continue;
 		}
 		if (!config_allows(cfg, k, val)) {
-			fprintf(log, "node %s: refusing label %s=%s: no rule of the config gives it\n",
+			fprintf(log,
+				"node %s: refusing label %s=%s: no rule of the config gives it\n",
 				name, k, val);
 			continue;
 		}
@@ -297,12 +299,14 @@ static int reconcile_node(const na_config *cfg, kube_client *admin, json_object 
 		if (key && *key && !list_has(new_applied, key) && map_get_string(labels, key) &&
 		    config_gives_key(cfg, key)) {
 			json_object_object_add(pl, key, NULL);
-			fprintf(log, "node %s: removing label %s (no longer requested)\n", name, key);
+			fprintf(log, "node %s: removing label %s (no longer requested)\n", name,
+				key);
 		}
 		free(key);
 		p = c ? c + 1 : NULL;
 	}
-	if (!json_object_object_length(pl) && applied && !strcmp(applied, new_applied ? new_applied : ""))
+	if (!json_object_object_length(pl) && applied &&
+	    !strcmp(applied, new_applied ? new_applied : ""))
 		goto out;
 	if (!json_object_object_length(pl) && !applied && (!new_applied || !*new_applied))
 		goto out;
@@ -312,7 +316,8 @@ static int reconcile_node(const na_config *cfg, kube_client *admin, json_object 
 	json_object_object_add(m, "labels", json_object_get(pl));
 	n = json_object_new_object();
 	json_object_object_add(n, ANNOT_APPLIED_API_LABELS,
-			       new_applied && *new_applied ? json_object_new_string(new_applied) : NULL);
+			       new_applied && *new_applied ? json_object_new_string(new_applied)
+							   : NULL);
 	json_object_object_add(m, "annotations", n);
 	r = kube_patch_node(admin, name, patch, NULL, &err);
 	if (r < 0)
@@ -375,7 +380,8 @@ static int client_from(const char *target, const char *path, long timeout_s, kub
 static int wait_ready(const join_opts *o, const char *kcpath, const char *name, char **msg,
 		      json_object **ret_node, kube_client **ret_client)
 {
-	uint64_t deadline = now_ms() + (uint64_t)(o->ready_timeout_s > 0 ? o->ready_timeout_s : 600) * 1000;
+	uint64_t deadline =
+	    now_ms() + (uint64_t)(o->ready_timeout_s > 0 ? o->ready_timeout_s : 600) * 1000;
 	char *last = NULL;
 	int r = -ETIMEDOUT;
 
@@ -395,9 +401,11 @@ static int wait_ready(const join_opts *o, const char *kcpath, const char *name, 
 				*ret_client = c;
 				return 0;
 			}
-			if (r == 0 && asprintf(&now, "node %s registered, not Ready yet: %s", name, why) < 0)
+			if (r == 0 &&
+			    asprintf(&now, "node %s registered, not Ready yet: %s", name, why) < 0)
 				now = NULL;
-			else if (r == -ENOENT && asprintf(&now, "waiting for node %s to register", name) < 0)
+			else if (r == -ENOENT &&
+				 asprintf(&now, "waiting for node %s to register", name) < 0)
 				now = NULL;
 			json_object_put(node);
 		}
@@ -432,7 +440,7 @@ int join_cluster(const na_config *cfg, const na_plan *plan, const join_opts *o, 
 {
 	const bool server = plan->role == ROLE_SERVER || plan->role == ROLE_SERVER_INIT;
 	const char *unit = server ? "k3s.service" : "k3s-agent.service";
-	preflight_result pf = { 0 };
+	preflight_result pf = {0};
 	json_object *node = NULL, *patch;
 	kube_client *c = NULL;
 	char *msg = NULL, *err = NULL, *k3s = NULL, *unit_msg = NULL, *labels_msg = NULL;
@@ -475,7 +483,8 @@ int join_cluster(const na_config *cfg, const na_plan *plan, const join_opts *o, 
 	if (o->start_units) {
 		progress(o, "starting %s", unit);
 		r = unit_start(unit,
-			       &(unit_start_opts){ .timeout_s = o->unit_timeout_s > 0 ? o->unit_timeout_s : 300 },
+			       &(unit_start_opts){
+				   .timeout_s = o->unit_timeout_s > 0 ? o->unit_timeout_s : 300},
 			       &unit_msg);
 		if (r < 0) {
 			set_summary(ret_summary, "%s", unit_msg ? unit_msg : strerror(-r));
@@ -533,8 +542,9 @@ int join_cluster(const na_config *cfg, const na_plan *plan, const join_opts *o, 
 	}
 	set_summary(ret_summary, "node %s Ready as %s, %s%s", plan->node_name,
 		    na_role_name(plan->role), labels_msg,
-		    plan->api_labels.n ? server ? ", roles applied" : ", roles requested from the servers"
-				       : "");
+		    plan->api_labels.n
+			? server ? ", roles applied" : ", roles requested from the servers"
+			: "");
 	r = 0;
 out:
 	json_object_put(node);

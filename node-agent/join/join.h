@@ -9,9 +9,9 @@
 #include "plan/plan.h"
 
 /* Where K3s keeps the credentials a node uses to talk to its own cluster. */
-#define K3S_ADMIN_KUBECONFIG "/etc/rancher/k3s/k3s.yaml"
+#define K3S_ADMIN_KUBECONFIG   "/etc/rancher/k3s/k3s.yaml"
 #define K3S_KUBELET_KUBECONFIG "/var/lib/rancher/k3s/agent/kubelet.kubeconfig"
-#define K3S_BINARY "/usr/local/bin/k3s"
+#define K3S_BINARY	       "/usr/local/bin/k3s"
 
 /*
  * Annotations a node sets on its own Node object (NodeRestriction lets a kubelet change
@@ -23,15 +23,15 @@
  *    and values the cluster's shared config could give some node, and record what they
  *    applied in applied-api-labels so a role given up is taken away again.
  */
-#define ANNOT_MANAGED_LABELS "node-agent.io/managed-labels"
-#define ANNOT_API_LABELS "node-agent.io/api-labels"
+#define ANNOT_MANAGED_LABELS	 "node-agent.io/managed-labels"
+#define ANNOT_API_LABELS	 "node-agent.io/api-labels"
 #define ANNOT_APPLIED_API_LABELS "node-agent.io/applied-api-labels"
 
 typedef struct join_opts {
-	const char *target;    /* where K3s's files are ("/") */
-	bool start_units;      /* start k3s(-agent).service over D-Bus (false: already running) */
-	long unit_timeout_s;   /* the start job, default 300 */
-	long ready_timeout_s;  /* until the Node is Ready, default 600 */
+	const char *target;   /* where K3s's files are ("/") */
+	bool start_units;     /* start k3s(-agent).service over D-Bus (false: already running) */
+	long unit_timeout_s;  /* the start job, default 300 */
+	long ready_timeout_s; /* until the Node is Ready, default 600 */
 	long request_timeout_s;
 	/* progress for people (sd_notify STATUS and the journal) */
 	void (*progress)(void *userdata, const char *msg);
@@ -43,8 +43,7 @@ typedef struct join_opts {
  * servers apply other nodes' api-labels requests. Returns 0 when joined, 1 when skipped
  * (no K3s in the image), -errno on failure; *ret_summary says what happened.
  */
-int join_cluster(const na_config *cfg, const na_plan *plan, const join_opts *o,
-		 char **ret_summary);
+int join_cluster(const na_config *cfg, const na_plan *plan, const join_opts *o, char **ret_summary);
 
 /* The label/annotation merge patch that brings NODE to the plan; NULL when nothing differs. */
 json_object *join_label_patch(json_object *node, const na_plan *plan);

@@ -80,7 +80,8 @@ int token_read(const char *path, token_info *ret, char *err, size_t errlen)
 	if (len == 0 || strpbrk(buf, "\n\r \t") || strlen(buf) != len) {
 		explicit_bzero(buf, size);
 		free(buf);
-		return fail(err, errlen, "token file %s is empty or holds more than one line", path);
+		return fail(err, errlen, "token file %s is empty or holds more than one line",
+			    path);
 	}
 	ret->token = buf;
 	/* K10<hash>::<credentials>; the hash is what the server's /cacerts must hash to */
@@ -88,10 +89,11 @@ int token_read(const char *path, token_info *ret, char *err, size_t errlen)
 		size_t hl = (size_t)(hash - (buf + 3));
 		if (hl != 64 || strspn(buf + 3, "0123456789abcdefABCDEF") < 64) {
 			token_info_done(ret);
-			return fail(err, errlen,
-				    "token file %s: a K10 token must carry a 64-digit sha256 hex hash "
-				    "before \"::\"",
-				    path);
+			return fail(
+			    err, errlen,
+			    "token file %s: a K10 token must carry a 64-digit sha256 hex hash "
+			    "before \"::\"",
+			    path);
 		}
 		for (size_t i = 0; i < 64; i++) {
 			char c = buf[3 + i];
@@ -126,11 +128,11 @@ static char *url_of(const char *server, const char *path)
 int preflight_check(const na_config *cfg, long timeout_s, preflight_result *ret)
 {
 	token_info tok;
-	fetch_opts fo = { .connect_timeout_s = timeout_s < 5 ? timeout_s : 5,
-			  .timeout_s = timeout_s,
-			  .max_bytes = 256 * 1024,
-			  .no_redirects = true };
-	fetch_result fr = { 0 };
+	fetch_opts fo = {.connect_timeout_s = timeout_s < 5 ? timeout_s : 5,
+			 .timeout_s = timeout_s,
+			 .max_bytes = 256 * 1024,
+			 .no_redirects = true};
+	fetch_result fr = {0};
 	char *pinned = NULL, *cacerts = NULL, *ping = NULL, hash[65];
 	int r;
 
@@ -167,12 +169,13 @@ int preflight_check(const na_config *cfg, long timeout_s, preflight_result *ret)
 	r = fetch_url(cacerts, NULL, 0, &fo, &fr);
 	if (r < 0) {
 		if (r == -EPERM && !tok.ca_hash[0] && !cfg->server_ca_file)
-			snprintf(ret->message, sizeof(ret->message),
-				 "%s: the server's certificate is not trusted, and the token in %s "
-				 "is not a secure K10 token carrying the CA hash; refusing to join. "
-				 "Use the server's secure token (K10...), or pin the CA with "
-				 "cluster.ca_file",
-				 cfg->server, cfg->token_file);
+			snprintf(
+			    ret->message, sizeof(ret->message),
+			    "%s: the server's certificate is not trusted, and the token in %s "
+			    "is not a secure K10 token carrying the CA hash; refusing to join. "
+			    "Use the server's secure token (K10...), or pin the CA with "
+			    "cluster.ca_file",
+			    cfg->server, cfg->token_file);
 		else
 			snprintf(ret->message, sizeof(ret->message), "%s", fr.error);
 		goto out;
@@ -185,8 +188,8 @@ int preflight_check(const na_config *cfg, long timeout_s, preflight_result *ret)
 	}
 	r = sha256_hex(fr.body, fr.len, hash);
 	if (r < 0) {
-		snprintf(ret->message, sizeof(ret->message), "cannot compute SHA-256: libcrypto: %s",
-			 strerror(-r));
+		snprintf(ret->message, sizeof(ret->message),
+			 "cannot compute SHA-256: libcrypto: %s", strerror(-r));
 		goto out;
 	}
 	if (tok.ca_hash[0] && strcmp(tok.ca_hash, hash)) {
@@ -214,23 +217,24 @@ int preflight_check(const na_config *cfg, long timeout_s, preflight_result *ret)
 	r = fetch_url(ping, NULL, 0, &fo, &fr);
 	if (r < 0) {
 		if (r == -EPERM)
-			snprintf(ret->message, sizeof(ret->message),
-				 "%s: the server's certificate is not issued by the CA it serves at "
-				 "/cacerts for this name (%s); refusing to join",
-				 cfg->server, fr.error);
+			snprintf(
+			    ret->message, sizeof(ret->message),
+			    "%s: the server's certificate is not issued by the CA it serves at "
+			    "/cacerts for this name (%s); refusing to join",
+			    cfg->server, fr.error);
 		else
 			snprintf(ret->message, sizeof(ret->message), "%s", fr.error);
 		goto out;
 	}
 	if (strncmp(fr.body, "pong", 4)) {
-		snprintf(ret->message, sizeof(ret->message), "%s answered \"%.40s\", not pong", ping,
-			 fr.body);
+		snprintf(ret->message, sizeof(ret->message), "%s answered \"%.40s\", not pong",
+			 ping, fr.body);
 		r = -EBADMSG;
 		goto out;
 	}
 	ret->ca_sha256 = strdup(hash);
-	snprintf(ret->message, sizeof(ret->message), "%s: CA sha256 %s %s; server certificate verified",
-		 cfg->server, hash,
+	snprintf(ret->message, sizeof(ret->message),
+		 "%s: CA sha256 %s %s; server certificate verified", cfg->server, hash,
 		 tok.ca_hash[0]	       ? "matches the token"
 		 : cfg->server_ca_file ? "is the pinned cluster.ca_file"
 				       : "is trusted by the system");

@@ -11,13 +11,13 @@
  * pinned with cluster.ca_file. Nothing here sends the token.
  */
 typedef struct preflight_result {
-	char *ca_pem;      /* the verified CA bundle, for later connections */
+	char *ca_pem;	   /* the verified CA bundle, for later connections */
 	char *ca_sha256;   /* its hash */
 	char message[512]; /* what was checked, or exactly what failed */
 } preflight_result;
 
 typedef struct token_info {
-	char *token;     /* the whole token (secret) */
+	char *token;	  /* the whole token (secret) */
 	char ca_hash[65]; /* lower-case hex from a K10 token, "" when the token has none */
 } token_info;
 

@@ -76,7 +76,8 @@ static bool label_key_valid(const char *key, size_t n, const char **why)
 		*why = "a key has at most one '/'";
 		return false;
 	}
-	return dns_subdomain(key, (size_t)(slash - key), why) && qualified_name(slash + 1, name, why);
+	return dns_subdomain(key, (size_t)(slash - key), why) &&
+	       qualified_name(slash + 1, name, why);
 }
 
 static bool label_value_valid(const char *value, size_t n, const char **why)
@@ -123,17 +124,17 @@ static bool has_domain_suffix(const char *prefix, size_t n, const char *domain)
 bool k8s_label_kubelet_settable(const char *key)
 {
 	static const char *const allowed[] = {
-		"kubernetes.io/hostname",
-		"kubernetes.io/arch",
-		"kubernetes.io/os",
-		"beta.kubernetes.io/arch",
-		"beta.kubernetes.io/os",
-		"beta.kubernetes.io/instance-type",
-		"node.kubernetes.io/instance-type",
-		"failure-domain.beta.kubernetes.io/region",
-		"failure-domain.beta.kubernetes.io/zone",
-		"topology.kubernetes.io/region",
-		"topology.kubernetes.io/zone",
+	    "kubernetes.io/hostname",
+	    "kubernetes.io/arch",
+	    "kubernetes.io/os",
+	    "beta.kubernetes.io/arch",
+	    "beta.kubernetes.io/os",
+	    "beta.kubernetes.io/instance-type",
+	    "node.kubernetes.io/instance-type",
+	    "failure-domain.beta.kubernetes.io/region",
+	    "failure-domain.beta.kubernetes.io/zone",
+	    "topology.kubernetes.io/region",
+	    "topology.kubernetes.io/zone",
 	};
 	const char *slash = strchr(key, '/');
 	size_t n;

@@ -36,8 +36,9 @@ int kube_client_new(const kubeconfig *kc, long timeout_s, kube_client **ret, cha
 
 	*ret_err = NULL;
 	if (kc->insecure) {
-		if (asprintf(ret_err, "%s: insecure-skip-tls-verify is set; the node only talks to "
-				      "an API server it can verify",
+		if (asprintf(ret_err,
+			     "%s: insecure-skip-tls-verify is set; the node only talks to "
+			     "an API server it can verify",
 			     kc->path) < 0)
 			*ret_err = NULL;
 		return -EPERM;
@@ -98,7 +99,8 @@ static const char *status_message(json_object *o)
 	if (!o || !json_object_object_get_ex(o, "kind", &v) ||
 	    !json_object_is_type(v, json_type_string) ||
 	    strcmp(json_object_get_string(v), "Status") ||
-	    !json_object_object_get_ex(o, "message", &v) || !json_object_is_type(v, json_type_string))
+	    !json_object_object_get_ex(o, "message", &v) ||
+	    !json_object_is_type(v, json_type_string))
 		return NULL;
 	return json_object_get_string(v);
 }
@@ -109,7 +111,7 @@ int kube_request(kube_client *c, const char *method, const char *path, const cha
 	fetch_opts fo = c->fo;
 	fetch_result fr;
 	json_object *o = NULL;
-	const char *accept[] = { "Accept: application/json", NULL };
+	const char *accept[] = {"Accept: application/json", NULL};
 	char *url = NULL;
 	int r;
 
@@ -138,16 +140,17 @@ int kube_request(kube_client *c, const char *method, const char *path, const cha
 	}
 	if (r == 0) {
 		if (ret_obj && !o) {
-			if (asprintf(ret_err, "%s %s: the answer is not a JSON object", method, url) < 0)
+			if (asprintf(ret_err, "%s %s: the answer is not a JSON object", method,
+				     url) < 0)
 				*ret_err = NULL;
 			r = -EBADMSG;
 		}
 	} else if (fr.status > 0) {
 		const char *m = status_message(o);
-		r = fr.status == 404 ? -ENOENT
+		r = fr.status == 404			   ? -ENOENT
 		    : fr.status == 401 || fr.status == 403 ? -EACCES
-		    : fr.status == 409 ? -EEXIST
-				       : -EPROTO;
+		    : fr.status == 409			   ? -EEXIST
+							   : -EPROTO;
 		if (asprintf(ret_err, "%s %s: HTTP %ld%s%s", method, url, fr.status, m ? ": " : "",
 			     m ? m : "") < 0)
 			*ret_err = NULL;
@@ -174,7 +177,8 @@ static bool valid_node_name(const char *s)
 	if (s[0] == '-' || s[0] == '.' || s[n - 1] == '-' || s[n - 1] == '.' || strstr(s, ".."))
 		return false;
 	for (const char *p = s; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '.'))
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+		      *p == '.'))
 			return false;
 	return true;
 }
@@ -206,8 +210,8 @@ int kube_patch_node(kube_client *c, const char *name, json_object *patch, json_o
 		    char **ret_err)
 {
 	return node_request(c, "PATCH", name, "application/merge-patch+json",
-			    json_object_to_json_string_ext(patch, JSON_C_TO_STRING_PLAIN |
-									  JSON_C_TO_STRING_NOSLASHESCAPE),
+			    json_object_to_json_string_ext(
+				patch, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
 			    ret, ret_err);
 }
 
@@ -238,9 +242,9 @@ int kube_node_ready(json_object *node, const char **ret_why)
 			return 1;
 		}
 		*ret_why = json_object_object_get_ex(cnd, "message", &m) &&
-					   json_object_is_type(m, json_type_string)
-				   ? json_object_get_string(m)
-				   : "Ready is not True";
+				   json_object_is_type(m, json_type_string)
+			       ? json_object_get_string(m)
+			       : "Ready is not True";
 		return 0;
 	}
 	return 0;

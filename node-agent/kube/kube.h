@@ -31,8 +31,8 @@ int kube_request(kube_client *c, const char *method, const char *path, const cha
 /* GET /api/v1/nodes/NAME. */
 int kube_get_node(kube_client *c, const char *name, json_object **ret, char **ret_err);
 /* PATCH /api/v1/nodes/NAME with a JSON merge patch (RFC 7386). */
-int kube_patch_node(kube_client *c, const char *name, json_object *merge_patch,
-		    json_object **ret, char **ret_err);
+int kube_patch_node(kube_client *c, const char *name, json_object *merge_patch, json_object **ret,
+		    char **ret_err);
 /* GET /api/v1/nodes */
 int kube_list_nodes(kube_client *c, json_object **ret, char **ret_err);
 

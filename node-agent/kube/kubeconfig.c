@@ -17,7 +17,7 @@
 #include "kube/kubeconfig.h"
 
 #define KUBECONFIG_MAX (1024 * 1024)
-#define PEM_MAX (256 * 1024)
+#define PEM_MAX	       (256 * 1024)
 
 static int b64_value(unsigned char c)
 {
@@ -189,7 +189,7 @@ int kubeconfig_parse(const char *prefix, const char *path, const char *data, siz
 		     kubeconfig **ret, char **ret_err)
 {
 	yaml_parser_t yp;
-	kparser p = { .path = path, .prefix = prefix && strcmp(prefix, "/") ? prefix : NULL };
+	kparser p = {.path = path, .prefix = prefix && strcmp(prefix, "/") ? prefix : NULL};
 	yaml_node_t *root, *ctx, *cluster, *user;
 	const char *cur, *cname, *uname, *server, *v;
 	kubeconfig *k = calloc(1, sizeof(*k));
@@ -257,7 +257,8 @@ int kubeconfig_parse(const char *prefix, const char *path, const char *data, siz
 	}
 	server = scalar(get(&p, cluster, "server"));
 	if (!server || strncmp(server, "https://", 8)) {
-		kerr(&p, "cluster %s: server %s is not an https:// URL", cname, server ? server : "(none)");
+		kerr(&p, "cluster %s: server %s is not an https:// URL", cname,
+		     server ? server : "(none)");
 		goto out;
 	}
 	k->server = strdup(server);
@@ -297,13 +298,16 @@ int kubeconfig_parse(const char *prefix, const char *path, const char *data, siz
 		for (const char *c = k->token; *c && !bad; c++)
 			bad = (unsigned char)*c < 0x20 || *c == 0x7f;
 		if (bad) {
-			r = kerr(&p, "user %s: the token is empty or holds control characters", uname);
+			r = kerr(&p, "user %s: the token is empty or holds control characters",
+				 uname);
 			goto out;
 		}
 	}
 	if (!!k->cert_pem != !!k->key_pem) {
-		r = kerr(&p, "user %s has a client certificate without its key (or a key without "
-			     "its certificate)", uname);
+		r = kerr(&p,
+			 "user %s has a client certificate without its key (or a key without "
+			 "its certificate)",
+			 uname);
 		goto out;
 	}
 	if (!k->cert_pem && !k->token) {

@@ -13,12 +13,12 @@
 typedef struct kubeconfig {
 	char *path;
 	char *server;
-	char *ca_pem;   /* NULL: the system trust store */
-	int insecure;   /* insecure-skip-tls-verify: refused by kube_client_new() */
+	char *ca_pem;	/* NULL: the system trust store */
+	int insecure;	/* insecure-skip-tls-verify: refused by kube_client_new() */
 	char *cert_pem; /* client certificate + key ... */
 	char *key_pem;
-	char *token;    /* ... or a bearer token (secret: never logged) */
-	char *user;     /* the user entry's name, for messages */
+	char *token; /* ... or a bearer token (secret: never logged) */
+	char *user;  /* the user entry's name, for messages */
 } kubeconfig;
 
 /* 0 on success; -errno with a message "FILE: ..." in *ret_err (malloc'd) otherwise. */

@@ -18,9 +18,9 @@ static const char *nvidia_family(const char *chip)
 	static const struct {
 		const char *prefix, *family;
 	} t[] = {
-		{ "GB", "blackwell" }, { "GH", "hopper" }, { "AD", "ada-lovelace" },
-		{ "GA", "ampere" },    { "TU", "turing" }, { "GV", "volta" },
-		{ "GP", "pascal" },    { "GM", "maxwell" }, { "GK", "kepler" },
+	    {"GB", "blackwell"}, {"GH", "hopper"},  {"AD", "ada-lovelace"},
+	    {"GA", "ampere"},	 {"TU", "turing"},  {"GV", "volta"},
+	    {"GP", "pascal"},	 {"GM", "maxwell"}, {"GK", "kepler"},
 	};
 
 	for (size_t i = 0; chip && i < sizeof(t) / sizeof(t[0]); i++)
@@ -34,13 +34,25 @@ static const char *nvidia_family(const char *chip)
 static const struct {
 	const char *flag, *nfd;
 } cpuid_names[] = {
-	{ "avx", "AVX" },		{ "avx2", "AVX2" },		{ "fma", "FMA3" },
-	{ "aes", "AESNI" },		{ "vaes", "VAES" },		{ "sha_ni", "SHA" },
-	{ "avx512f", "AVX512F" },	{ "avx512bw", "AVX512BW" },	{ "avx512vl", "AVX512VL" },
-	{ "avx512_vnni", "AVX512VNNI" }, { "avx512_bf16", "AVX512BF16" },
-	{ "avx512_fp16", "AVX512FP16" }, { "avx_vnni", "AVXVNNI" },	{ "amx_tile", "AMXTILE" },
-	{ "amx_bf16", "AMXBF16" },	{ "amx_int8", "AMXINT8" },	{ "vmx", "VMX" },
-	{ "svm", "SVM" },		{ "hypervisor", "HYPERVISOR" },
+    {"avx", "AVX"},
+    {"avx2", "AVX2"},
+    {"fma", "FMA3"},
+    {"aes", "AESNI"},
+    {"vaes", "VAES"},
+    {"sha_ni", "SHA"},
+    {"avx512f", "AVX512F"},
+    {"avx512bw", "AVX512BW"},
+    {"avx512vl", "AVX512VL"},
+    {"avx512_vnni", "AVX512VNNI"},
+    {"avx512_bf16", "AVX512BF16"},
+    {"avx512_fp16", "AVX512FP16"},
+    {"avx_vnni", "AVXVNNI"},
+    {"amx_tile", "AMXTILE"},
+    {"amx_bf16", "AMXBF16"},
+    {"amx_int8", "AMXINT8"},
+    {"vmx", "VMX"},
+    {"svm", "SVM"},
+    {"hypervisor", "HYPERVISOR"},
 };
 
 /* Set the label whose key FMT makes to VALUE; one that is not valid Kubernetes syntax is
@@ -58,8 +70,8 @@ __attribute__((format(printf, 3, 4))) static int setf(na_kv_list *out, const cha
 	if (n < 0)
 		return -ENOMEM;
 	r = k8s_label_key_valid(key, NULL) && k8s_label_value_valid(value, NULL)
-		    ? kv_set(out, key, value)
-		    : 0;
+		? kv_set(out, key, value)
+		: 0;
 	free(key);
 	return r;
 }
@@ -88,7 +100,8 @@ static int set_sanitized(na_kv_list *out, const char *key, const char *name)
 /* NFD: class (4 hex digits) and vendor of devices in classes 03, 0b40 and 12. */
 static bool nfd_class(uint32_t class_code)
 {
-	return (class_code >> 16) == 0x03 || (class_code >> 8) == 0x0b40 || (class_code >> 16) == 0x12;
+	return (class_code >> 16) == 0x03 || (class_code >> 8) == 0x0b40 ||
+	       (class_code >> 16) == 0x12;
 }
 
 static int nvidia_labels(const hw_inventory *inv, na_kv_list *out)
@@ -269,7 +282,8 @@ static int model_labels(const hw_inventory *inv, na_kv_list *out)
 		char *name;
 
 		if (!g->model || !g->vendor ||
-		    (strcmp(g->vendor, "nvidia") && strcmp(g->vendor, "amd") && strcmp(g->vendor, "intel")))
+		    (strcmp(g->vendor, "nvidia") && strcmp(g->vendor, "amd") &&
+		     strcmp(g->vendor, "intel")))
 			continue;
 		for (size_t j = 0; j < inv->n_gpus; j++)
 			count += inv->gpus[j].model && !strcmp(inv->gpus[j].model, g->model);
@@ -307,7 +321,8 @@ int labels_from_hardware(const hw_inventory *inv, na_kv_list *out)
 
 		if (!nfd_class(d->class_code))
 			continue;
-		r = setf(out, "true", NFD "pci-%04x_%04x.present", d->class_code >> 8, d->vendor_id);
+		r = setf(out, "true", NFD "pci-%04x_%04x.present", d->class_code >> 8,
+			 d->vendor_id);
 		/* the GPU Operator runs NFD with deviceLabelFields [vendor] */
 		if (r >= 0)
 			r = setf(out, "true", NFD "pci-%04x.present", d->vendor_id);

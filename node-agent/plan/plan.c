@@ -24,13 +24,13 @@
 #include "basic/parse-util.h"
 #include "basic/strv.h"
 
-#define K3S_CONFIG "/etc/rancher/k3s/config.yaml"
-#define CONTAINERD_CONFIG "/etc/containerd/config.toml"
-#define CONTAINERD_DROPIN "/etc/containerd/conf.d/99-nvidia.toml"
-#define RUNTIMECLASS_FILE "/var/lib/node-agent/manifests/runtimeclass-nvidia.yaml"
+#define K3S_CONFIG	   "/etc/rancher/k3s/config.yaml"
+#define CONTAINERD_CONFIG  "/etc/containerd/config.toml"
+#define CONTAINERD_DROPIN  "/etc/containerd/conf.d/99-nvidia.toml"
+#define RUNTIMECLASS_FILE  "/var/lib/node-agent/manifests/runtimeclass-nvidia.yaml"
 #define NVIDIA_RUNTIME_BIN "/usr/bin/nvidia-container-runtime"
-#define MANAGED_MARK "# Written by node-agent"
-#define DEBIAN_KEPT "# Debian's packaged default, kept"
+#define MANAGED_MARK	   "# Written by node-agent"
+#define DEBIAN_KEPT	   "# Debian's packaged default, kept"
 
 /* --- small containers --- */
 
@@ -106,26 +106,25 @@ static int json_append(json_object *a, json_object *v)
 /* Where K3s looks for the NVIDIA runtime: /usr/local/nvidia/toolkit first, then PATH
  * (k3s pkg/agent/containerd/runtimes.go). */
 static const char *const nvidia_runtime_paths[] = {
-	"usr/local/nvidia/toolkit/nvidia-container-runtime",
-	"usr/local/sbin/nvidia-container-runtime",
-	"usr/local/bin/nvidia-container-runtime",
-	"usr/sbin/nvidia-container-runtime",
-	"usr/bin/nvidia-container-runtime",
-	"sbin/nvidia-container-runtime",
-	"bin/nvidia-container-runtime",
+    "usr/local/nvidia/toolkit/nvidia-container-runtime",
+    "usr/local/sbin/nvidia-container-runtime",
+    "usr/local/bin/nvidia-container-runtime",
+    "usr/sbin/nvidia-container-runtime",
+    "usr/bin/nvidia-container-runtime",
+    "sbin/nvidia-container-runtime",
+    "bin/nvidia-container-runtime",
 };
 
 /* /etc/containerd/config.toml as Debian 12's containerd package ships it (a conffile). */
-static const char debian_containerd_config[] =
-	"version = 2\n"
-	"\n"
-	"[plugins]\n"
-	"  [plugins.\"io.containerd.grpc.v1.cri\"]\n"
-	"    [plugins.\"io.containerd.grpc.v1.cri\".cni]\n"
-	"      bin_dir = \"/usr/lib/cni\"\n"
-	"      conf_dir = \"/etc/cni/net.d\"\n"
-	"  [plugins.\"io.containerd.internal.v1.opt\"]\n"
-	"    path = \"/var/lib/containerd/opt\"\n";
+static const char debian_containerd_config[] = "version = 2\n"
+					       "\n"
+					       "[plugins]\n"
+					       "  [plugins.\"io.containerd.grpc.v1.cri\"]\n"
+					       "    [plugins.\"io.containerd.grpc.v1.cri\".cni]\n"
+					       "      bin_dir = \"/usr/lib/cni\"\n"
+					       "      conf_dir = \"/etc/cni/net.d\"\n"
+					       "  [plugins.\"io.containerd.internal.v1.opt\"]\n"
+					       "    path = \"/var/lib/containerd/opt\"\n";
 
 /* The installed containerd's major version from dpkg's status file: 0 when none, -errno when
  * the file cannot be read. */
@@ -149,7 +148,8 @@ static int containerd_major_from_dpkg(int root_fd)
 		if (!strncmp(line, "Package: ", 9)) {
 			if (in && installed && major)
 				break;
-			in = !strcmp(line + 9, "containerd\n") || !strcmp(line + 9, "containerd.io\n");
+			in = !strcmp(line + 9, "containerd\n") ||
+			     !strcmp(line + 9, "containerd.io\n");
 			installed = false;
 			major = 0;
 		} else if (in && !strncmp(line, "Status: ", 8))
@@ -179,13 +179,12 @@ static int containerd_major_from_dpkg(int root_fd)
 
 int plan_target_probe(const char *root, plan_target *ret)
 {
-	plan_target t = { 0 };
+	plan_target t = {0};
 	int fd = open(root && *root ? root : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -errno;
-	for (size_t i = 0; i < sizeof(nvidia_runtime_paths) / sizeof(nvidia_runtime_paths[0]);
-	     i++)
+	for (size_t i = 0; i < sizeof(nvidia_runtime_paths) / sizeof(nvidia_runtime_paths[0]); i++)
 		if (faccessat(fd, nvidia_runtime_paths[i], X_OK, 0) == 0) {
 			if (asprintf(&t.nvidia_runtime, "/%s", nvidia_runtime_paths[i]) < 0) {
 				close(fd);
@@ -205,14 +204,13 @@ int plan_target_probe(const char *root, plan_target *ret)
 		char buf[4096];
 		ssize_t k = read(cfd, buf, sizeof(buf) - 1);
 		buf[k > 0 ? k : 0] = '\0';
-		t.containerd_config = !strncmp(buf, MANAGED_MARK, strlen(MANAGED_MARK))
-					      ? CONTAINERD_CONFIG_OURS
-				      : !strcmp(buf, debian_containerd_config)
-					      ? CONTAINERD_CONFIG_DEBIAN_DEFAULT
-					      : CONTAINERD_CONFIG_FOREIGN;
+		t.containerd_config =
+		    !strncmp(buf, MANAGED_MARK, strlen(MANAGED_MARK)) ? CONTAINERD_CONFIG_OURS
+		    : !strcmp(buf, debian_containerd_config) ? CONTAINERD_CONFIG_DEBIAN_DEFAULT
+							     : CONTAINERD_CONFIG_FOREIGN;
 		t.containerd_debian_settings =
-			t.containerd_config == CONTAINERD_CONFIG_DEBIAN_DEFAULT ||
-			(t.containerd_config == CONTAINERD_CONFIG_OURS && strstr(buf, DEBIAN_KEPT));
+		    t.containerd_config == CONTAINERD_CONFIG_DEBIAN_DEFAULT ||
+		    (t.containerd_config == CONTAINERD_CONFIG_OURS && strstr(buf, DEBIAN_KEPT));
 		close(cfd);
 	}
 	close(fd);
@@ -262,8 +260,9 @@ static bool rule_matches(const na_rule *r, const hw_inventory *inv)
 	if (!r->has_match)
 		return true;
 	for (size_t i = 0; i < inv->n_gpus; i++)
-		if (m->gpu_vendor ? (inv->gpus[i].vendor && !strcmp(inv->gpus[i].vendor, m->gpu_vendor))
-				  : is_workload_gpu(&inv->gpus[i]))
+		if (m->gpu_vendor
+			? (inv->gpus[i].vendor && !strcmp(inv->gpus[i].vendor, m->gpu_vendor))
+			: is_workload_gpu(&inv->gpus[i]))
 			n_gpus++;
 	if (m->gpu_vendor && n_gpus == 0)
 		return false;
@@ -280,7 +279,8 @@ static bool rule_matches(const na_rule *r, const hw_inventory *inv)
 	if (m->min_memory_gib >= 0 &&
 	    (memory_bytes(inv) < 0 || memory_bytes(inv) < m->min_memory_gib * (INT64_C(1) << 30)))
 		return false;
-	if (m->min_cpu_threads >= 0 && (inv->cpu.threads < 0 || inv->cpu.threads < m->min_cpu_threads))
+	if (m->min_cpu_threads >= 0 &&
+	    (inv->cpu.threads < 0 || inv->cpu.threads < m->min_cpu_threads))
 		return false;
 	/* Lenovo's product_name is a type code (20L5CTO1WW); the model is in version and family */
 	if (m->dmi_product && !glob_any(m->dmi_product, inv->system.product) &&
@@ -338,8 +338,9 @@ static int expand_name(na_plan *p, const char *tmpl, const hw_inventory *inv, ch
 			if (!e)
 				break;
 			if (n == 8 && !strncmp(s + 2, "hostname", n))
-				v = inv->hostname && strcmp(inv->hostname, "localhost") ? inv->hostname
-											: NULL;
+				v = inv->hostname && strcmp(inv->hostname, "localhost")
+					? inv->hostname
+					: NULL;
 			else if (n == 6 && !strncmp(s + 2, "serial", n))
 				v = inv->system.serial;
 			else if (n == 4 && !strncmp(s + 2, "uuid", n))
@@ -377,8 +378,9 @@ static int expand_name(na_plan *p, const char *tmpl, const hw_inventory *inv, ch
 	} else if (inv->machine_id) {
 		if (asprintf(&fb, "node-%.12s", inv->machine_id) < 0)
 			return -ENOMEM;
-		r = warnf(p, "node_name \"%s\": values unknown and no MAC; named after the "
-			     "machine-id",
+		r = warnf(p,
+			  "node_name \"%s\": values unknown and no MAC; named after the "
+			  "machine-id",
 			  tmpl);
 	} else
 		return -EINVAL;
@@ -480,10 +482,9 @@ static char *stable_uuid(const char *machine, const char *disk)
 	}
 	b[6] = (b[6] & 0x0f) | 0x80; /* RFC 9562 version 8: custom */
 	b[8] = (b[8] & 0x3f) | 0x80; /* variant */
-	if (asprintf(&out,
-		     "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-		     b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-		     b[13], b[14], b[15]) < 0)
+	if (asprintf(&out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		     b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
+		     b[12], b[13], b[14], b[15]) < 0)
 		return NULL;
 	return out;
 }
@@ -586,7 +587,8 @@ static int choose_disk(na_plan *p, const na_config *c, const hw_inventory *inv)
 		char *sigs;
 
 		if (!disk_matches(m, d)) {
-			r = decision(p, "%s: not a candidate: does not match data_disk.match", d->name);
+			r = decision(p, "%s: not a candidate: does not match data_disk.match",
+				     d->name);
 			continue;
 		}
 		if (d->has_signatures == HW_TRI_FALSE) {
@@ -605,8 +607,9 @@ static int choose_disk(na_plan *p, const na_config *c, const hw_inventory *inv)
 		sigs = signature_list(d);
 		if (!sigs)
 			return -ENOMEM;
-		r = decision(p, "%s: refused: signatures %s and serial %s is not in allow_wipe_serials",
-			     d->name, sigs, d->serial ? d->serial : "(unknown)");
+		r = decision(
+		    p, "%s: refused: signatures %s and serial %s is not in allow_wipe_serials",
+		    d->name, sigs, d->serial ? d->serial : "(unknown)");
 		free(sigs);
 	}
 	if (r < 0)
@@ -623,9 +626,9 @@ static int choose_disk(na_plan *p, const na_config *c, const hw_inventory *inv)
 	pd->wipe_allowed = !fs && pick->has_signatures != HW_TRI_FALSE;
 	pd->serial = pick->serial ? strdup(pick->serial) : NULL;
 	pd->fs_label = strdup(m->label);
-	pd->fs_uuid = fs && fs->uuid ? strdup(fs->uuid)
-				     : stable_uuid(inv->machine_id, pick->serial ? pick->serial
-										: pick->name);
+	pd->fs_uuid = fs && fs->uuid
+			  ? strdup(fs->uuid)
+			  : stable_uuid(inv->machine_id, pick->serial ? pick->serial : pick->name);
 	pd->mount = strdup(m->mount);
 	pd->unit = plan_unit_name_from_path(m->mount, ".mount");
 	if (!pd->device || !pd->action || !pd->reason || (pick->serial && !pd->serial) ||
@@ -659,10 +662,10 @@ static int add_file(na_plan *p, const char *path, unsigned mode, char *content, 
 		return -ENOMEM;
 	}
 	p->files[p->n_files] = (plan_file){
-		.path = pathc,
-		.mode = mode,
-		.content = content,
-		.needs_disk = needs_disk,
+	    .path = pathc,
+	    .mode = mode,
+	    .content = content,
+	    .needs_disk = needs_disk,
 	};
 	p->n_files++;
 	return 0;
@@ -743,7 +746,8 @@ static char *k3s_config(const na_plan *p, const na_config *c)
 		return NULL;
 	}
 	fprintf(f,
-		MANAGED_MARK " from %s; changes here are replaced on the next boot.\n"
+		MANAGED_MARK
+		" from %s; changes here are replaced on the next boot.\n"
 		"# Role: %s. Keys are k3s %s flags (see node-agent/k3s-config-keys.txt).\n",
 		c->path, na_role_name(p->role), p->role == ROLE_AGENT ? "agent" : "server");
 	r = output_yaml(f, o);
@@ -765,43 +769,46 @@ static char *k3s_config(const na_plan *p, const na_config *c)
  */
 static char *containerd_dropin(int version, bool nvidia_default, bool debian)
 {
-	const char *plugin = version == 3 ? "io.containerd.cri.v1.runtime" : "io.containerd.grpc.v1.cri";
+	const char *plugin =
+	    version == 3 ? "io.containerd.cri.v1.runtime" : "io.containerd.grpc.v1.cri";
 	char *out = NULL;
 
-	if (asprintf(&out,
-		     MANAGED_MARK ": the NVIDIA runtime for containerd %s (config version %d),\n"
-		     "# as `nvidia-ctk runtime configure --runtime=containerd%s` defines it.\n"
-		     "version = %d\n"
-		     "\n"
-		     "%s%s%s"
-		     "[plugins.\"%s\".containerd]\n"
-		     "  default_runtime_name = \"%s\"\n"
-		     "\n"
-		     "[plugins.\"%s\".containerd.runtimes.runc]\n"
-		     "  runtime_type = \"io.containerd.runc.v2\"\n"
-		     "\n"
-		     "[plugins.\"%s\".containerd.runtimes.runc.options]\n"
-		     "  SystemdCgroup = true\n"
-		     "\n"
-		     "[plugins.\"%s\".containerd.runtimes.nvidia]\n"
-		     "  privileged_without_host_devices = false\n"
-		     "  runtime_engine = \"\"\n"
-		     "  runtime_root = \"\"\n"
-		     "  runtime_type = \"io.containerd.runc.v2\"\n"
-		     "\n"
-		     "[plugins.\"%s\".containerd.runtimes.nvidia.options]\n"
-		     "  BinaryName = \"" NVIDIA_RUNTIME_BIN "\"\n"
-		     "  SystemdCgroup = true\n",
-		     version == 3 ? "2.x" : "1.x", version, nvidia_default ? " --set-as-default" : "",
-		     version, debian ? "[plugins.\"" : "", debian ? plugin : "",
-		     debian ? "\".cni]\n"
-			      "  # Debian's packaged defaults, kept: this section replaces the main file's\n"
-			      "  bin_dir = \"/usr/lib/cni\"\n"
-			      "  conf_dir = \"/etc/cni/net.d\"\n"
-			      "\n"
-			    : "",
-		     plugin, nvidia_default ? "nvidia" : "runc", plugin, plugin, plugin,
-		     plugin) < 0)
+	if (asprintf(
+		&out,
+		MANAGED_MARK
+		": the NVIDIA runtime for containerd %s (config version %d),\n"
+		"# as `nvidia-ctk runtime configure --runtime=containerd%s` defines it.\n"
+		"version = %d\n"
+		"\n"
+		"%s%s%s"
+		"[plugins.\"%s\".containerd]\n"
+		"  default_runtime_name = \"%s\"\n"
+		"\n"
+		"[plugins.\"%s\".containerd.runtimes.runc]\n"
+		"  runtime_type = \"io.containerd.runc.v2\"\n"
+		"\n"
+		"[plugins.\"%s\".containerd.runtimes.runc.options]\n"
+		"  SystemdCgroup = true\n"
+		"\n"
+		"[plugins.\"%s\".containerd.runtimes.nvidia]\n"
+		"  privileged_without_host_devices = false\n"
+		"  runtime_engine = \"\"\n"
+		"  runtime_root = \"\"\n"
+		"  runtime_type = \"io.containerd.runc.v2\"\n"
+		"\n"
+		"[plugins.\"%s\".containerd.runtimes.nvidia.options]\n"
+		"  BinaryName = \"" NVIDIA_RUNTIME_BIN "\"\n"
+		"  SystemdCgroup = true\n",
+		version == 3 ? "2.x" : "1.x", version, nvidia_default ? " --set-as-default" : "",
+		version, debian ? "[plugins.\"" : "", debian ? plugin : "",
+		debian ? "\".cni]\n"
+			 "  # Debian's packaged defaults, kept: this section replaces the main "
+			 "file's\n"
+			 "  bin_dir = \"/usr/lib/cni\"\n"
+			 "  conf_dir = \"/etc/cni/net.d\"\n"
+			 "\n"
+		       : "",
+		plugin, nvidia_default ? "nvidia" : "runc", plugin, plugin, plugin, plugin) < 0)
 		return NULL;
 	return out;
 }
@@ -812,9 +819,9 @@ static char *containerd_main_config(int version, bool debian)
 
 	if (asprintf(&out,
 		     MANAGED_MARK ": containerd reads its drop-ins from conf.d.\n"
-		     "version = %d\n"
-		     "imports = [\"/etc/containerd/conf.d/*.toml\"]\n"
-		     "%s",
+				  "version = %d\n"
+				  "imports = [\"/etc/containerd/conf.d/*.toml\"]\n"
+				  "%s",
 		     version,
 		     debian ? "\n" DEBIAN_KEPT "\n"
 			      "[plugins.\"io.containerd.internal.v1.opt\"]\n"
@@ -826,7 +833,8 @@ static char *containerd_main_config(int version, bool debian)
 
 static char *runtimeclass_manifest(void)
 {
-	return strdup(MANAGED_MARK ": pods choose the NVIDIA runtime with runtimeClassName: nvidia\n"
+	return strdup(MANAGED_MARK
+		      ": pods choose the NVIDIA runtime with runtimeClassName: nvidia\n"
 		      "apiVersion: node.k8s.io/v1\n"
 		      "kind: RuntimeClass\n"
 		      "metadata:\n"
@@ -840,18 +848,18 @@ static char *mount_unit(const plan_disk *d)
 
 	if (asprintf(&out,
 		     MANAGED_MARK ": the node's data disk (%s, serial %s).\n"
-		     "[Unit]\n"
-		     "Description=node-agent data disk for %s\n"
-		     "Before=k3s.service k3s-agent.service\n"
-		     "\n"
-		     "[Mount]\n"
-		     "What=/dev/disk/by-uuid/%s\n"
-		     "Where=%s\n"
-		     "Type=ext4\n"
-		     "Options=defaults,noatime\n"
-		     "\n"
-		     "[Install]\n"
-		     "WantedBy=local-fs.target\n",
+				  "[Unit]\n"
+				  "Description=node-agent data disk for %s\n"
+				  "Before=k3s.service k3s-agent.service\n"
+				  "\n"
+				  "[Mount]\n"
+				  "What=/dev/disk/by-uuid/%s\n"
+				  "Where=%s\n"
+				  "Type=ext4\n"
+				  "Options=defaults,noatime\n"
+				  "\n"
+				  "[Install]\n"
+				  "WantedBy=local-fs.target\n",
 		     d->device, d->serial ? d->serial : "unknown", d->mount, d->fs_uuid,
 		     d->mount) < 0)
 		return NULL;
@@ -864,7 +872,7 @@ static char *mount_unit(const plan_disk *d)
 static int plan_rules(na_plan *p, const na_config *c, const hw_inventory *inv,
 		      const char **ret_ip_glob)
 {
-	na_kv_list all = { 0 };
+	na_kv_list all = {0};
 	char **node_roles = NULL;
 	const char *ip_glob = NULL;
 	int r;
@@ -928,13 +936,16 @@ static int plan_containerd(na_plan *p, const na_config *c, const plan_target *t)
 		r = add_file(p, CONTAINERD_CONFIG, 0644, containerd_main_config(version, debian),
 			     false);
 	else if (version == 2)
-		r = warnf(p, "%s is not node-agent's and containerd 1.x replaces a whole plugin "
-			     "section from an import: merge the runtimes of %s into it by hand",
+		r = warnf(p,
+			  "%s is not node-agent's and containerd 1.x replaces a whole plugin "
+			  "section from an import: merge the runtimes of %s into it by hand",
 			  CONTAINERD_CONFIG, CONTAINERD_DROPIN);
 	else
-		r = warnf(p, "%s is not node-agent's: add imports = [\"/etc/containerd/conf.d/*.toml\"] "
-			     "to it so containerd reads %s",
-			  CONTAINERD_CONFIG, CONTAINERD_DROPIN);
+		r = warnf(
+		    p,
+		    "%s is not node-agent's: add imports = [\"/etc/containerd/conf.d/*.toml\"] "
+		    "to it so containerd reads %s",
+		    CONTAINERD_CONFIG, CONTAINERD_DROPIN);
 	if (r < 0)
 		return r;
 	return add_file(p, RUNTIMECLASS_FILE, 0644, runtimeclass_manifest(), false);
@@ -976,19 +987,20 @@ int plan_compute(const na_config *c, const hw_inventory *inv, const plan_target 
 		goto fail;
 
 	for (size_t i = 0; i < inv->n_gpus; i++)
-		has_nvidia = has_nvidia || (inv->gpus[i].vendor && !strcmp(inv->gpus[i].vendor, "nvidia"));
+		has_nvidia =
+		    has_nvidia || (inv->gpus[i].vendor && !strcmp(inv->gpus[i].vendor, "nvidia"));
 	p->nvidia = has_nvidia && c->containerd_nvidia;
 	if (p->nvidia) {
 		if (t->nvidia_runtime) {
 			p->default_runtime = strdup("nvidia");
 			r = p->default_runtime ? 0 : -ENOMEM;
 		} else
-			r = warnf(p,
-				  "NVIDIA GPU present but nvidia-container-runtime is not installed "
-				  "where K3s looks (/usr/local/nvidia/toolkit or PATH): "
-				  "default-runtime is not set, because K3s refuses to start with a "
-				  "missing default runtime; install the NVIDIA Container Toolkit for "
-				  "GPU pods");
+			r = warnf(
+			    p, "NVIDIA GPU present but nvidia-container-runtime is not installed "
+			       "where K3s looks (/usr/local/nvidia/toolkit or PATH): "
+			       "default-runtime is not set, because K3s refuses to start with a "
+			       "missing default runtime; install the NVIDIA Container Toolkit for "
+			       "GPU pods");
 		if (r < 0)
 			goto fail;
 	}
@@ -1107,13 +1119,12 @@ static json_object *disk_to_json(const plan_disk *d)
 {
 	json_object *x = json_object_new_object();
 
-	if (x && (json_add_str(x, "device", d->device) < 0 ||
-		  json_add_str(x, "action", d->action) < 0 ||
-		  json_add_str(x, "reason", d->reason) < 0 ||
-		  json_add_str(x, "serial", d->serial) < 0 ||
-		  json_add_str(x, "filesystem_label", d->fs_label) < 0 ||
-		  json_add_str(x, "filesystem_uuid", d->fs_uuid) < 0 ||
-		  json_add_str(x, "mount", d->mount) < 0 || json_add_str(x, "unit", d->unit) < 0)) {
+	if (x &&
+	    (json_add_str(x, "device", d->device) < 0 || json_add_str(x, "action", d->action) < 0 ||
+	     json_add_str(x, "reason", d->reason) < 0 || json_add_str(x, "serial", d->serial) < 0 ||
+	     json_add_str(x, "filesystem_label", d->fs_label) < 0 ||
+	     json_add_str(x, "filesystem_uuid", d->fs_uuid) < 0 ||
+	     json_add_str(x, "mount", d->mount) < 0 || json_add_str(x, "unit", d->unit) < 0)) {
 		json_object_put(x);
 		return NULL;
 	}
@@ -1125,13 +1136,14 @@ static json_object *gitops_to_json(const na_plan *p)
 	const na_gitops *g = p->gitops;
 	json_object *x = json_object_new_object();
 
-	if (x && (json_add_str(x, "engine", g->engine) < 0 ||
-		  json_add_str(x, "install_url", g->install_url) < 0 ||
-		  json_add_str(x, "install_sha256", g->install_sha256) < 0 ||
-		  json_add_str(x, "repository", g->repository) < 0 ||
-		  json_add_str(x, "branch", g->branch) < 0 || json_add_str(x, "tag", g->tag) < 0 ||
-		  json_add_str(x, "path", g->path) < 0 ||
-		  json_add(x, "applies", json_object_new_boolean(p->role == ROLE_SERVER_INIT)) < 0)) {
+	if (x &&
+	    (json_add_str(x, "engine", g->engine) < 0 ||
+	     json_add_str(x, "install_url", g->install_url) < 0 ||
+	     json_add_str(x, "install_sha256", g->install_sha256) < 0 ||
+	     json_add_str(x, "repository", g->repository) < 0 ||
+	     json_add_str(x, "branch", g->branch) < 0 || json_add_str(x, "tag", g->tag) < 0 ||
+	     json_add_str(x, "path", g->path) < 0 ||
+	     json_add(x, "applies", json_object_new_boolean(p->role == ROLE_SERVER_INIT)) < 0)) {
 		json_object_put(x);
 		return NULL;
 	}

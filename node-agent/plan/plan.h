@@ -39,8 +39,8 @@ typedef struct plan_file {
 } plan_file;
 
 typedef struct plan_disk {
-	char *device;      /* disk name, e.g. "nvme1n1" */
-	char *action;      /* "format" | "mount" */
+	char *device; /* disk name, e.g. "nvme1n1" */
+	char *action; /* "format" | "mount" */
 	char *reason;
 	char *serial;
 	char *fs_uuid;

@@ -24,7 +24,7 @@ static uint64_t system_now_ms(void *userdata)
 
 static void system_sleep_ms(void *userdata, unsigned ms)
 {
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
@@ -41,13 +41,14 @@ void report_ctx_init(report_ctx *c, const deliver_opts *o, deliver_stats *st)
 	uint64_t seed = o->jitter_seed;
 
 	*c = (report_ctx){
-		.o = o,
-		.st = st,
-		.clock = {
-			.now_ms = k && k->now_ms ? k->now_ms : system_now_ms,
-			.sleep_ms = k && k->sleep_ms ? k->sleep_ms : system_sleep_ms,
-			.wall_s = k && k->wall_s ? k->wall_s : system_wall_s,
-			.userdata = k ? k->userdata : NULL,
+	    .o = o,
+	    .st = st,
+	    .clock =
+		{
+		    .now_ms = k && k->now_ms ? k->now_ms : system_now_ms,
+		    .sleep_ms = k && k->sleep_ms ? k->sleep_ms : system_sleep_ms,
+		    .wall_s = k && k->wall_s ? k->wall_s : system_wall_s,
+		    .userdata = k ? k->userdata : NULL,
 		},
 	};
 	if (!seed && getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != (ssize_t)sizeof(seed))

@@ -50,32 +50,32 @@ int deliver_opts_init(deliver_opts *o, const char **ret_bad)
 		bool is_size;
 		uint64_t min, max;
 	} vars[] = {
-		{ "NODE_AGENT_REPORT_MAX_FILES", offsetof(deliver_opts, max_files), false, 1, 100000 },
-		{ "NODE_AGENT_REPORT_MAX_BYTES", offsetof(deliver_opts, max_bytes), true, 1024,
-		  1ULL << 32 },
-		{ "NODE_AGENT_REPORT_ATTEMPTS", offsetof(deliver_opts, max_attempts), false, 1, 1000 },
-		{ "NODE_AGENT_REPORT_BASE_MS", offsetof(deliver_opts, base_ms), false, 1, 3600000 },
-		{ "NODE_AGENT_REPORT_CAP_MS", offsetof(deliver_opts, cap_ms), false, 1, 3600000 },
-		{ "NODE_AGENT_REPORT_BUDGET_MS", offsetof(deliver_opts, budget_ms), false, 0, 86400000 },
-		{ "NODE_AGENT_REPORT_DELAY_MS", offsetof(deliver_opts, initial_delay_ms), false, 0,
-		  3600000 },
-		{ "NODE_AGENT_REPORT_RETRY_AFTER_CAP_MS", offsetof(deliver_opts, retry_after_cap_ms),
-		  false, 0, 86400000 },
-		{ "NODE_AGENT_REPORT_TIMEOUT_MS", offsetof(deliver_opts, timeout_ms), false, 1000,
-		  3600000 },
+	    {"NODE_AGENT_REPORT_MAX_FILES", offsetof(deliver_opts, max_files), false, 1, 100000},
+	    {"NODE_AGENT_REPORT_MAX_BYTES", offsetof(deliver_opts, max_bytes), true, 1024,
+	     1ULL << 32},
+	    {"NODE_AGENT_REPORT_ATTEMPTS", offsetof(deliver_opts, max_attempts), false, 1, 1000},
+	    {"NODE_AGENT_REPORT_BASE_MS", offsetof(deliver_opts, base_ms), false, 1, 3600000},
+	    {"NODE_AGENT_REPORT_CAP_MS", offsetof(deliver_opts, cap_ms), false, 1, 3600000},
+	    {"NODE_AGENT_REPORT_BUDGET_MS", offsetof(deliver_opts, budget_ms), false, 0, 86400000},
+	    {"NODE_AGENT_REPORT_DELAY_MS", offsetof(deliver_opts, initial_delay_ms), false, 0,
+	     3600000},
+	    {"NODE_AGENT_REPORT_RETRY_AFTER_CAP_MS", offsetof(deliver_opts, retry_after_cap_ms),
+	     false, 0, 86400000},
+	    {"NODE_AGENT_REPORT_TIMEOUT_MS", offsetof(deliver_opts, timeout_ms), false, 1000,
+	     3600000},
 	};
 	int ret = 0;
 
 	*o = (deliver_opts){
-		.max_files = 32,
-		.max_bytes = 8u * 1024 * 1024,
-		.max_attempts = 8,
-		.base_ms = 1000,
-		.cap_ms = 30000,
-		.budget_ms = 60000,
-		.initial_delay_ms = 2000,
-		.retry_after_cap_ms = 30000,
-		.timeout_ms = 20000,
+	    .max_files = 32,
+	    .max_bytes = 8u * 1024 * 1024,
+	    .max_attempts = 8,
+	    .base_ms = 1000,
+	    .cap_ms = 30000,
+	    .budget_ms = 60000,
+	    .initial_delay_ms = 2000,
+	    .retry_after_cap_ms = 30000,
+	    .timeout_ms = 20000,
 	};
 	for (size_t i = 0; i < ELEMENTSOF(vars); i++) {
 		uint64_t v;
@@ -115,7 +115,7 @@ static int send_unspooled(report_ctx *c, const char *body)
 
 static int spool_count(const char *dir, unsigned *ret)
 {
-	_cleanup_(report_spool_done) report_spool l = { 0 };
+	_cleanup_(report_spool_done) report_spool l = {0};
 	int r = report_spool_scan(dir, &l);
 
 	if (r >= 0)
@@ -127,7 +127,7 @@ static int deliver(report_ctx *c, const char *inventory_json, const char *machin
 {
 	const deliver_opts *o = c->o;
 	_cleanup_(json_object_putp) json_object *inv = NULL;
-	_cleanup_(report_spool_done) report_spool l = { 0 };
+	_cleanup_(report_spool_done) report_spool l = {0};
 	_cleanup_free_ char *body = NULL, *unspooled = NULL;
 	_cleanup_close_ int lock_fd = -1;
 	bool stopped = false;
@@ -152,8 +152,9 @@ static int deliver(report_ctx *c, const char *inventory_json, const char *machin
 		if (!body)
 			return r;
 		/* a read-only or full disk: still try this run's report, from memory */
-		report_log(c, LOG_WARNING, "cannot spool the report in %s: %s; sending it unspooled",
-			   o->spool_dir, strerror(-r));
+		report_log(c, LOG_WARNING,
+			   "cannot spool the report in %s: %s; sending it unspooled", o->spool_dir,
+			   strerror(-r));
 		unspooled = TAKE_PTR(body);
 	}
 	r = lock_fd >= 0 ? report_spool_scan(o->spool_dir, &l) : 0;
@@ -190,7 +191,7 @@ static int deliver(report_ctx *c, const char *inventory_json, const char *machin
 int deliver_report(const deliver_opts *o, const char *inventory_json, const char *machine_id,
 		   deliver_stats *stats)
 {
-	deliver_stats st = { 0 };
+	deliver_stats st = {0};
 	report_ctx c;
 	int r;
 

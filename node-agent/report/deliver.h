@@ -27,9 +27,9 @@
 /* The time as the report stage sees it. Tests pass a fake one, so that a run of backoff
  * waits takes no time; a NULL member means the system's. */
 typedef struct deliver_clock {
-	uint64_t (*now_ms)(void *userdata);            /* CLOCK_MONOTONIC: the time budget */
+	uint64_t (*now_ms)(void *userdata);	       /* CLOCK_MONOTONIC: the time budget */
 	void (*sleep_ms)(void *userdata, unsigned ms); /* nanosleep(): delay, backoff, lock */
-	int64_t (*wall_s)(void *userdata);             /* time(): a new report's created_at */
+	int64_t (*wall_s)(void *userdata);	       /* time(): a new report's created_at */
 	void *userdata;
 } deliver_clock;
 

@@ -43,7 +43,7 @@ static void key_feed(key_state *k, const unsigned char *p, size_t len)
 
 void deliver_key(const char *machine_id, const char *data, size_t len, char ret[static 33])
 {
-	key_state k = { .a = 0xcbf29ce484222325ULL, .b = 0x6a09e667f3bcc908ULL };
+	key_state k = {.a = 0xcbf29ce484222325ULL, .b = 0x6a09e667f3bcc908ULL};
 	const char *mid = machine_id ? machine_id : "";
 	uint64_t a, b;
 
@@ -103,11 +103,11 @@ const char *report_machine_id(json_object *inv, const char *machine_id)
 
 static bool has_string(json_object *o, const char *key, json_object **ret)
 {
-	return json_object_object_get_ex(o, key, ret) && json_object_is_type(*ret, json_type_string);
+	return json_object_object_get_ex(o, key, ret) &&
+	       json_object_is_type(*ret, json_type_string);
 }
 
-int report_envelope_check(const char *body, size_t len, json_object **ret_env,
-			  const char **ret_key)
+int report_envelope_check(const char *body, size_t len, json_object **ret_env, const char **ret_key)
 {
 	json_object *o = report_parse_json(body, len), *v, *k;
 
@@ -142,8 +142,8 @@ int report_envelope_build(report_ctx *c, json_object *inv, const char *inventory
 	json_object_object_add(env, "idempotency_key", json_object_new_string(key));
 	json_object_object_add(env, "created_at", json_object_new_string(at));
 	json_object_object_add(env, "inventory", json_object_get(inv));
-	t = json_object_to_json_string_ext(env, JSON_C_TO_STRING_PLAIN |
-							JSON_C_TO_STRING_NOSLASHESCAPE);
+	t = json_object_to_json_string_ext(env,
+					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (t && asprintf(&s, "%s\n", t) >= 0) {
 		*ret = s;
 		r = 0;

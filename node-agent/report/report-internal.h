@@ -20,9 +20,9 @@
 #include "basic/macro.h"
 #include "report/deliver.h"
 
-#define REPORT_FILE_MAX (16u * 1024 * 1024) /* one report; larger files are not ours */
-#define REPORT_ASIDE_KEEP 16                /* .bad/.rejected files kept for inspection */
-#define REPORT_SEQ_MAX 99999999u
+#define REPORT_FILE_MAX	  (16u * 1024 * 1024) /* one report; larger files are not ours */
+#define REPORT_ASIDE_KEEP 16		      /* .bad/.rejected files kept for inspection */
+#define REPORT_SEQ_MAX	  99999999u
 
 static inline void json_object_putp(json_object **o)
 {
@@ -46,7 +46,7 @@ void report_log(report_ctx *c, int prio, const char *fmt, ...) _printf_(3, 4);
 void report_ctx_init(report_ctx *c, const deliver_opts *o, deliver_stats *st);
 uint64_t report_elapsed_ms(report_ctx *c);
 int64_t report_wall_s(report_ctx *c);
-void report_pause(report_ctx *c, unsigned ms); /* counted in st->waited_ms */
+void report_pause(report_ctx *c, unsigned ms);		  /* counted in st->waited_ms */
 unsigned report_random_upto(report_ctx *c, unsigned max); /* uniform in 0..max */
 /* The random wait before the first request: 0..initial_delay_ms, shortened to leave a
  * second of the budget. */

@@ -51,7 +51,7 @@ int report_send(report_ctx *c, const char *name, const char *body, size_t len, c
 {
 	const deliver_opts *o = c->o;
 	_cleanup_free_ char *hdr = NULL;
-	const char *headers[2] = { NULL, NULL };
+	const char *headers[2] = {NULL, NULL};
 	unsigned failures = 0;
 
 	/* an sf-string, as draft-ietf-httpapi-idempotency-key-header shows it */
@@ -64,16 +64,19 @@ int report_send(report_ctx *c, const char *name, const char *body, size_t len, c
 		uint64_t used = report_elapsed_ms(c);
 		uint64_t left = o->budget_ms > used ? o->budget_ms - used : 0;
 		unsigned t_ms = o->timeout_ms < left ? o->timeout_ms : (unsigned)left;
-		fetch_opts fo = { .ca_file = o->ca_file, .ca_pem = o->ca_pem, .headers = headers,
-				  .timeout_s = t_ms / 1000 };
-		_cleanup_(fetch_result_done) fetch_result fr = { .retry_after_s = -1 };
+		fetch_opts fo = {.ca_file = o->ca_file,
+				 .ca_pem = o->ca_pem,
+				 .headers = headers,
+				 .timeout_s = t_ms / 1000};
+		_cleanup_(fetch_result_done) fetch_result fr = {.retry_after_s = -1};
 		unsigned wait;
 		int r;
 
 		if (fo.timeout_s < 1) {
-			report_log(c, LOG_WARNING,
-				   "%s: the time budget of %u ms is used up; the report stays spooled",
-				   name, o->budget_ms);
+			report_log(
+			    c, LOG_WARNING,
+			    "%s: the time budget of %u ms is used up; the report stays spooled",
+			    name, o->budget_ms);
 			return -ETIMEDOUT;
 		}
 		fo.connect_timeout_s = fo.timeout_s < 10 ? fo.timeout_s : 10;
@@ -83,9 +86,10 @@ int report_send(report_ctx *c, const char *name, const char *body, size_t len, c
 		if (r == 0)
 			return REPORT_DELIVERED;
 		if (report_status_rejects(fr.status)) {
-			report_log(c, LOG_WARNING,
-				   "%s: %s: the collector refuses this report; set aside as %s.rejected",
-				   name, fr.error, name);
+			report_log(
+			    c, LOG_WARNING,
+			    "%s: %s: the collector refuses this report; set aside as %s.rejected",
+			    name, fr.error, name);
 			return REPORT_REJECTED;
 		}
 		if (!report_worth_retrying(r, &fr)) {
@@ -97,8 +101,9 @@ int report_send(report_ctx *c, const char *name, const char *body, size_t len, c
 		failures++;
 		wait = report_backoff_wait(c, failures, fr.status, fr.retry_after_s);
 		if (failures >= o->max_attempts) {
-			report_log(c, LOG_WARNING, "%s: %s; attempt %u of %u, the report stays spooled",
-				   name, fr.error, failures, o->max_attempts);
+			report_log(c, LOG_WARNING,
+				   "%s: %s; attempt %u of %u, the report stays spooled", name,
+				   fr.error, failures, o->max_attempts);
 			return r;
 		}
 		used = report_elapsed_ms(c);
@@ -109,8 +114,8 @@ int report_send(report_ctx *c, const char *name, const char *body, size_t len, c
 				   name, fr.error, failures, o->budget_ms);
 			return r;
 		}
-		report_log(c, LOG_WARNING, "%s: %s; attempt %u, retrying in %u.%u s", name, fr.error,
-			   failures, wait / 1000, wait % 1000 / 100);
+		report_log(c, LOG_WARNING, "%s: %s; attempt %u, retrying in %u.%u s", name,
+			   fr.error, failures, wait / 1000, wait % 1000 / 100);
 		report_pause(c, wait);
 	}
 }

@@ -112,7 +112,7 @@ static int cmp_str(const void *a, const void *b)
 void report_spool_done(report_spool *l)
 {
 	free(l->v);
-	*l = (report_spool){ 0 };
+	*l = (report_spool){0};
 }
 
 typedef struct name_list {
@@ -154,15 +154,15 @@ static int spool_list_add(report_spool *l, size_t *cap, unsigned seq, size_t siz
 		l->v = nv;
 		*cap = nc;
 	}
-	l->v[l->n++] = (report_spool_entry){ seq, size };
+	l->v[l->n++] = (report_spool_entry){seq, size};
 	l->bytes += size;
 	return 0;
 }
 
 int report_spool_scan(const char *dir, report_spool *ret)
 {
-	_cleanup_(report_spool_done) report_spool l = { 0 };
-	_cleanup_(name_list_done) name_list aside = { 0 };
+	_cleanup_(report_spool_done) report_spool l = {0};
+	_cleanup_(name_list_done) name_list aside = {0};
 	_cleanup_(closedirp) DIR *d = opendir(dir);
 	struct dirent *de;
 	size_t cap = 0;
@@ -205,7 +205,7 @@ int report_spool_scan(const char *dir, report_spool *ret)
 	if (l.n)
 		qsort(l.v, l.n, sizeof(*l.v), cmp_entry);
 	*ret = l;
-	l = (report_spool){ 0 };
+	l = (report_spool){0};
 	return 0;
 }
 
@@ -233,7 +233,7 @@ static bool same_as_spooled(const char *dir, unsigned seq, json_object *inv, con
 		return false;
 	if (!json_object_object_get_ex(env, "machine_id", &v) ||
 	    (mid ? !json_object_is_type(v, json_type_string) ||
-			   strcmp(json_object_get_string(v), mid)
+		       strcmp(json_object_get_string(v), mid)
 		 : v != NULL))
 		return false;
 	if (json_object_deep_copy(inv, &copy, NULL) < 0)
@@ -247,7 +247,7 @@ static bool same_as_spooled(const char *dir, unsigned seq, json_object *inv, con
 static int spool_bound(report_ctx *c)
 {
 	const deliver_opts *o = c->o;
-	_cleanup_(report_spool_done) report_spool l = { 0 };
+	_cleanup_(report_spool_done) report_spool l = {0};
 	int r;
 
 	r = report_spool_scan(o->spool_dir, &l);
@@ -257,10 +257,11 @@ static int spool_bound(report_ctx *c)
 		_cleanup_free_ char *path = report_spool_path(o->spool_dir, l.v[i].seq, "");
 
 		if (path && unlink(path) == 0) {
-			report_log(c, LOG_WARNING,
-				   "spool over its bound (%zu reports, %zu bytes; at most %u and %zu): "
-				   "dropped the oldest undelivered report %08u.json",
-				   l.n - i, l.bytes, o->max_files, o->max_bytes, l.v[i].seq);
+			report_log(
+			    c, LOG_WARNING,
+			    "spool over its bound (%zu reports, %zu bytes; at most %u and %zu): "
+			    "dropped the oldest undelivered report %08u.json",
+			    l.n - i, l.bytes, o->max_files, o->max_bytes, l.v[i].seq);
 			c->st->dropped++;
 		}
 		l.bytes -= l.v[i].size;
@@ -271,7 +272,7 @@ static int spool_bound(report_ctx *c)
 int report_spool_add(report_ctx *c, const char *body, json_object *inv, const char *mid)
 {
 	const deliver_opts *o = c->o;
-	_cleanup_(report_spool_done) report_spool l = { 0 };
+	_cleanup_(report_spool_done) report_spool l = {0};
 	_cleanup_free_ char *path = NULL;
 	unsigned seq;
 	int r;

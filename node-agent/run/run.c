@@ -34,7 +34,7 @@
 #include "plan/plan.h"
 #include "run/run.h"
 
-#define STATE_SCHEMA "node-agent/state/v1"
+#define STATE_SCHEMA	"node-agent/state/v1"
 #define NODEAGENT_LABEL "NODEAGENT"
 
 /* --- logging and progress --- */
@@ -46,7 +46,7 @@ static bool to_journal(void)
 }
 
 __attribute__((format(printf, 3, 4))) static void log_stage(int prio, const char *stage,
-							   const char *fmt, ...)
+							    const char *fmt, ...)
 {
 	char *msg = NULL;
 	va_list ap;
@@ -63,10 +63,10 @@ __attribute__((format(printf, 3, 4))) static void log_stage(int prio, const char
 		    asprintf(&p, "PRIORITY=%d", prio) >= 0 &&
 		    asprintf(&s, "NODE_AGENT_STAGE=%s", stage) >= 0) {
 			struct iovec iov[] = {
-				{ m, strlen(m) },
-				{ p, strlen(p) },
-				{ s, strlen(s) },
-				{ (char *)"SYSLOG_IDENTIFIER=node-agent", 28 },
+			    {m, strlen(m)},
+			    {p, strlen(p)},
+			    {s, strlen(s)},
+			    {(char *)"SYSLOG_IDENTIFIER=node-agent", 28},
 			};
 			sym_sd_journal_sendv(iov, 4);
 		}
@@ -75,7 +75,10 @@ __attribute__((format(printf, 3, 4))) static void log_stage(int prio, const char
 		free(s);
 	} else
 		fprintf(stderr, "node-agent: %s%s: %s\n",
-			prio <= LOG_ERR ? "error: " : prio <= LOG_WARNING ? "warning: " : "", stage, msg);
+			prio <= LOG_ERR	      ? "error: "
+			: prio <= LOG_WARNING ? "warning: "
+					      : "",
+			stage, msg);
 	free(msg);
 }
 
@@ -137,8 +140,8 @@ static char *now_rfc3339(void)
 
 static void state_save(run_state *st)
 {
-	const char *s = json_object_to_json_string_ext(st->root, JSON_C_TO_STRING_PRETTY |
-								      JSON_C_TO_STRING_NOSLASHESCAPE);
+	const char *s = json_object_to_json_string_ext(
+	    st->root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
 	char *c = NULL;
 
 	if (s && asprintf(&c, "%s\n", s) >= 0)
@@ -146,8 +149,8 @@ static void state_save(run_state *st)
 	free(c);
 }
 
-__attribute__((format(printf, 4, 5))) static void stage_result(run_state *st, const char *stage,
-							      const char *result, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static void
+stage_result(run_state *st, const char *stage, const char *result, const char *fmt, ...)
 {
 	json_object *o = json_object_new_object();
 	char *msg = NULL, *at = now_rfc3339();
@@ -207,8 +210,8 @@ char *run_config_url_from_cmdline(const char *cmdline, const char *mac, const ch
 	if (!f)
 		return NULL;
 	for (size_t i = 0; i < n;) {
-		static const char *const names[] = { "mac", "uuid", "serial", "hostname" };
-		const char *vals[] = { mac, uuid, serial, hostname };
+		static const char *const names[] = {"mac", "uuid", "serial", "hostname"};
+		const char *vals[] = {mac, uuid, serial, hostname};
 		bool done = false;
 
 		for (size_t k = 0; k < 4 && !done; k++) {
@@ -217,7 +220,8 @@ char *run_config_url_from_cmdline(const char *cmdline, const char *mac, const ch
 			    !strncmp(v + i + 2, names[k], l) && v[i + 2 + l] == '}') {
 				if (!vals[k]) {
 					static char err[64];
-					snprintf(err, sizeof(err), "${%s} in nodeagent.config is unknown here",
+					snprintf(err, sizeof(err),
+						 "${%s} in nodeagent.config is unknown here",
 						 names[k]);
 					*ret_err = err;
 				} else
@@ -337,11 +341,12 @@ static int config_fetch_loop(const char *url, int timeout_s, na_config **ret)
 				return 0;
 			}
 			fetch_set_error(&fr, "invalid config: %.*s",
-				 (int)strcspn(errs ? errs : "?", "\n"), errs ? errs : "?");
+					(int)strcspn(errs ? errs : "?", "\n"), errs ? errs : "?");
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - start.tv_sec + (time_t)(delay_ms / 1000) > timeout_s) {
-			log_stage(LOG_ERR, "config", "%s; giving up after %u attempts", fr.error, attempt);
+			log_stage(LOG_ERR, "config", "%s; giving up after %u attempts", fr.error,
+				  attempt);
 			status("config: failed: %s", fr.error);
 			fetch_result_done(&fr);
 			free(errs);
@@ -350,13 +355,15 @@ static int config_fetch_loop(const char *url, int timeout_s, na_config **ret)
 		unsigned wait = delay_ms + jitter_ms(delay_ms / 4 + 1);
 		if (fr.retry_after_s > 0 && (unsigned)fr.retry_after_s * 1000 > wait)
 			wait = (unsigned)fr.retry_after_s * 1000;
-		log_stage(LOG_WARNING, "config", "%s; attempt %u, retrying in %.1f s", fr.error, attempt,
-			  wait / 1000.0);
-		status("config: %s; retrying in %.0f s (attempt %u)", fr.error, wait / 1000.0, attempt);
+		log_stage(LOG_WARNING, "config", "%s; attempt %u, retrying in %.1f s", fr.error,
+			  attempt, wait / 1000.0);
+		status("config: %s; retrying in %.0f s (attempt %u)", fr.error, wait / 1000.0,
+		       attempt);
 		fetch_result_done(&fr);
 		free(errs);
-		nanosleep(&(struct timespec){ .tv_sec = wait / 1000, .tv_nsec = (wait % 1000) * 1000000L },
-			  NULL);
+		nanosleep(
+		    &(struct timespec){.tv_sec = wait / 1000, .tv_nsec = (wait % 1000) * 1000000L},
+		    NULL);
 		delay_ms = delay_ms * 2 > 60000 ? 60000 : delay_ms * 2;
 	}
 	return -ETIMEDOUT;
@@ -398,14 +405,16 @@ static int discover_config(const run_opts *o, const hw_inventory *inv, bool live
 		char *body = NULL, *where = NULL;
 		if (config_from_labelled_fs(&body, &where) == 0) {
 			FILE *ef = stderr;
-			r = na_config_parse(where ? where : NODEAGENT_LABEL, body, strlen(body), ef, ret);
+			r = na_config_parse(where ? where : NODEAGENT_LABEL, body, strlen(body), ef,
+					    ret);
 			free(body);
 			*ret_source = where;
 			return r;
 		}
 	}
 	/* 3. /etc/node-agent/config.yaml */
-	if (asprintf(&path, "%s/etc/node-agent/config.yaml", strcmp(o->root, "/") ? o->root : "") < 0)
+	if (asprintf(&path, "%s/etc/node-agent/config.yaml", strcmp(o->root, "/") ? o->root : "") <
+	    0)
 		return -ENOMEM;
 	if (access(path, F_OK) == 0) {
 		*ret_source = path;
@@ -441,7 +450,7 @@ static int report_inventory(const na_config *cfg, const char *inventory_json,
 			    const char *machine_id, const char *inv_path, char **ret_msg)
 {
 	const char *bad = NULL, *slash = strrchr(inv_path, '/');
-	deliver_stats ds = { 0 };
+	deliver_stats ds = {0};
 	deliver_opts o;
 	char *spool = NULL;
 	int r;
@@ -470,19 +479,20 @@ static int report_inventory(const na_config *cfg, const char *inventory_json,
 
 int run_pipeline(const run_opts *o)
 {
-	run_state st = { 0 };
+	run_state st = {0};
 	hw_ctx *ctx = NULL;
 	hw_inventory *inv = NULL;
 	na_config *cfg = NULL;
 	na_plan *plan = NULL;
-	plan_target tgt = { 0 };
+	plan_target tgt = {0};
 	json_object *j;
 	char *inv_path = NULL, *inv_json = NULL, *source = NULL, *state_dir = NULL, *t;
 	char *resumed_from = NULL;
 	int r, ret = 1;
 	bool live, joined = false;
 
-	state_dir = o->state_dir ? strdup(o->state_dir) : join_path(o->target, "/var/lib/node-agent");
+	state_dir =
+	    o->state_dir ? strdup(o->state_dir) : join_path(o->target, "/var/lib/node-agent");
 	if (!state_dir || asprintf(&inv_path, "%s/inventory.json", state_dir) < 0 ||
 	    asprintf(&st.path, "%s/state.json", state_dir) < 0) {
 		free(state_dir);
@@ -506,8 +516,8 @@ int run_pipeline(const run_opts *o)
 					free(resumed_from);
 					resumed_from = strdup(json_object_get_string(a));
 					last_msg = json_object_object_get_ex(stg, "message", &m)
-							   ? json_object_get_string(m)
-							   : "failed";
+						       ? json_object_get_string(m)
+						       : "failed";
 				}
 			}
 		if (resumed_from)
@@ -523,7 +533,8 @@ int run_pipeline(const run_opts *o)
 	free(t);
 	json_object_object_add(st.root, "stages", json_object_get(st.stages));
 	if (resumed_from)
-		json_object_object_add(st.root, "resumed_from", json_object_new_string(resumed_from));
+		json_object_object_add(st.root, "resumed_from",
+				       json_object_new_string(resumed_from));
 	free(resumed_from);
 
 	/* detect */
@@ -555,8 +566,10 @@ int run_pipeline(const run_opts *o)
 		if (inventory_load(inv_path, quiet, &prev) == 0 &&
 		    inventory_diff_lines(prev, inv, &lines) > 0)
 			for (char **l = lines; *l; l++)
-				log_stage(LOG_NOTICE, "detect", "hardware changed since the last run: %s", *l);
-		if (asprintf(&prev_path, "%s.previous", inv_path) >= 0 && rename(inv_path, prev_path) < 0)
+				log_stage(LOG_NOTICE, "detect",
+					  "hardware changed since the last run: %s", *l);
+		if (asprintf(&prev_path, "%s.previous", inv_path) >= 0 &&
+		    rename(inv_path, prev_path) < 0)
 			log_stage(LOG_WARNING, "detect", "cannot keep %s: %m", prev_path);
 		if (quiet)
 			fclose(quiet);
@@ -566,12 +579,14 @@ int run_pipeline(const run_opts *o)
 	}
 	r = inv_json ? write_atomic(inv_path, inv_json, 0644) : -ENOMEM;
 	if (r < 0) {
-		stage_result(&st, "detect", "failed", "cannot write %s: %s", inv_path, strerror(-r));
+		stage_result(&st, "detect", "failed", "cannot write %s: %s", inv_path,
+			     strerror(-r));
 		goto out;
 	}
-	stage_result(&st, "detect", "ok", "%zu CPU threads, %zu GPU(s), %zu disk(s), %zu NIC(s); %s",
-		     (size_t)(inv->cpu.threads > 0 ? inv->cpu.threads : 0), inv->n_gpus, inv->n_disks,
-		     inv->n_nics, inv_path);
+	stage_result(&st, "detect", "ok",
+		     "%zu CPU threads, %zu GPU(s), %zu disk(s), %zu NIC(s); %s",
+		     (size_t)(inv->cpu.threads > 0 ? inv->cpu.threads : 0), inv->n_gpus,
+		     inv->n_disks, inv->n_nics, inv_path);
 
 	/* config */
 	status("config: looking for the node config");
@@ -597,7 +612,8 @@ int run_pipeline(const run_opts *o)
 		char *msg = NULL;
 		status("report: sending the inventory to %s", cfg->report_url);
 		r = report_inventory(cfg, inv_json, inv->machine_id, inv_path, &msg);
-		stage_result(&st, "report", r == 0 ? "ok" : "failed", "%s", msg ? msg : cfg->report_url);
+		stage_result(&st, "report", r == 0 ? "ok" : "failed", "%s",
+			     msg ? msg : cfg->report_url);
 		free(msg);
 	} else
 		stage_result(&st, "report", "skipped", "no report.url in the config");
@@ -638,21 +654,25 @@ int run_pipeline(const run_opts *o)
 				     res.failed);
 			goto out;
 		}
-		stage_result(&st, "apply", "ok", "%u changed, %u unchanged", res.changed, res.unchanged);
+		stage_result(&st, "apply", "ok", "%u changed, %u unchanged", res.changed,
+			     res.unchanged);
 	}
 
 	/* join: K3s itself comes with the image, when the image has it */
 	status("join: joining the cluster as %s", na_role_name(plan->role));
 	{
-		join_opts jo = { .target = o->target,
-				 .start_units = !o->no_start,
-				 .ready_timeout_s = o->join_timeout_s,
-				 .progress = join_progress };
+		join_opts jo = {.target = o->target,
+				.start_units = !o->no_start,
+				.ready_timeout_s = o->join_timeout_s,
+				.progress = join_progress};
 		char *msg = NULL;
 
 		r = join_cluster(cfg, plan, &jo, &msg);
-		stage_result(&st, "join", r < 0 ? "failed" : r > 0 ? "skipped" : "ok", "%s",
-			     msg ? msg : strerror(-r));
+		stage_result(&st, "join",
+			     r < 0   ? "failed"
+			     : r > 0 ? "skipped"
+				     : "ok",
+			     "%s", msg ? msg : strerror(-r));
 		free(msg);
 		if (r < 0)
 			goto out;
@@ -661,7 +681,8 @@ int run_pipeline(const run_opts *o)
 
 	/* gitops: the cluster-init server points the cluster at its Git repository */
 	if (plan->role != ROLE_SERVER_INIT)
-		stage_result(&st, "gitops", "skipped", "only the server-init node bootstraps GitOps");
+		stage_result(&st, "gitops", "skipped",
+			     "only the server-init node bootstraps GitOps");
 	else if (!cfg->gitops.present)
 		stage_result(&st, "gitops", "skipped", "no gitops section in the config");
 	else if (!joined)
@@ -677,8 +698,11 @@ int run_pipeline(const run_opts *o)
 			fclose(lf);
 		log_lines(LOG_INFO, "gitops", logbuf);
 		free(logbuf);
-		stage_result(&st, "gitops", r < 0 ? "failed" : r > 0 ? "skipped" : "ok", "%s",
-			     msg ? msg : strerror(-r));
+		stage_result(&st, "gitops",
+			     r < 0   ? "failed"
+			     : r > 0 ? "skipped"
+				     : "ok",
+			     "%s", msg ? msg : strerror(-r));
 		free(msg);
 		if (r < 0)
 			goto out;
@@ -720,7 +744,8 @@ int run_status(const char *state_dir, bool json)
 		return 1;
 	o = json_object_from_file(path);
 	if (!o) {
-		fprintf(stderr, "node-agent: no state in %s: node-agent run has not run here\n", path);
+		fprintf(stderr, "node-agent: no state in %s: node-agent run has not run here\n",
+			path);
 		free(path);
 		return 1;
 	}
@@ -729,9 +754,12 @@ int run_status(const char *state_dir, bool json)
 	else {
 		json_object *v;
 		printf("last run: %s, started %s, finished %s\n",
-		       json_object_object_get_ex(o, "result", &v) ? json_object_get_string(v) : "running",
-		       json_object_object_get_ex(o, "started_at", &v) ? json_object_get_string(v) : "?",
-		       json_object_object_get_ex(o, "finished_at", &v) ? json_object_get_string(v) : "-");
+		       json_object_object_get_ex(o, "result", &v) ? json_object_get_string(v)
+								  : "running",
+		       json_object_object_get_ex(o, "started_at", &v) ? json_object_get_string(v)
+								      : "?",
+		       json_object_object_get_ex(o, "finished_at", &v) ? json_object_get_string(v)
+								       : "-");
 		if (json_object_object_get_ex(o, "stages", &stages))
 			for (size_t i = 0; i < json_object_array_length(stages); i++) {
 				json_object *s = json_object_array_get_idx(stages, i), *a, *b, *c;
@@ -739,7 +767,8 @@ int run_status(const char *state_dir, bool json)
 				json_object_object_get_ex(s, "result", &b);
 				json_object_object_get_ex(s, "message", &c);
 				printf("  %-8s %-8s %s\n", json_object_get_string(a),
-				       json_object_get_string(b), c ? json_object_get_string(c) : "");
+				       json_object_get_string(b),
+				       c ? json_object_get_string(c) : "");
 			}
 	}
 	if (json_object_object_get_ex(o, "result", &stages) &&

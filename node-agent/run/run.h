@@ -4,13 +4,13 @@
 #include <stdbool.h>
 
 typedef struct run_opts {
-	const char *root;       /* where hardware is read ("/") */
-	const char *target;     /* where files are written ("/") */
-	const char *config;     /* a file or URL given on the command line, else discovered */
-	const char *state_dir;  /* default TARGET/var/lib/node-agent */
-	int config_timeout_s;   /* how long to keep retrying the config, default 600 */
-	bool no_start;          /* K3s is started by something else: only wait for it */
-	long join_timeout_s;    /* until the Node is Ready, default 600 */
+	const char *root;      /* where hardware is read ("/") */
+	const char *target;    /* where files are written ("/") */
+	const char *config;    /* a file or URL given on the command line, else discovered */
+	const char *state_dir; /* default TARGET/var/lib/node-agent */
+	int config_timeout_s;  /* how long to keep retrying the config, default 600 */
+	bool no_start;	       /* K3s is started by something else: only wait for it */
+	long join_timeout_s;   /* until the Node is Ready, default 600 */
 } run_opts;
 
 /* The boot job: detect, config, report, plan, apply, join, gitops. 0 on success. */
