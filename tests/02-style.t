@@ -1,9 +1,18 @@
 #!/bin/sh
-# House style that a machine can check (../shared/STYLE.md): no banned C functions, no block
-# of more than 10 lines repeated in hw/ and node-agent/ (tests/tools/dup-blocks.pl).
+# House style that a machine can check (../shared/STYLE.md): the sources as .clang-format
+# writes them, no banned C functions, no block of more than 10 lines repeated in hw/ and
+# node-agent/ (tests/tools/dup-blocks.pl).
 . "$(dirname "$0")/lib.sh"
 cd "$TESTS_DIR/.." || exit 1
 srcs=$(ls hw/*.c hw/*.h node-agent/*.c node-agent/*/*.c node-agent/*/*.h)
+
+bad=""
+for f in $srcs; do
+	clang-format --dry-run -Werror "$f" >/dev/null 2>&1 || bad="$bad $f"
+done
+[ -z "$bad" ]
+ok $? "every source is formatted as .clang-format says (make format fixes it)"
+[ -n "$bad" ] && diag "not formatted:$bad"
 
 # curl's and STYLE.md's list: unbounded copies and formats, numbers without error checks,
 # hidden static state
