@@ -199,7 +199,7 @@ int plan_target_probe(const char *root, plan_target *ret)
 		close(fd);
 		return r;
 	}
-	int cfd = openat(fd, CONTAINERD_CONFIG + 1, O_RDONLY | O_CLOEXEC);
+	int cfd = openat(fd, &CONTAINERD_CONFIG[1], O_RDONLY | O_CLOEXEC);
 	if (cfd >= 0) {
 		char buf[4096];
 		ssize_t k = read(cfd, buf, sizeof(buf) - 1);
