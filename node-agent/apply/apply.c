@@ -19,6 +19,7 @@
 #include "basic/macro.h"
 #include "basic/unit-start.h"
 #include "basic/dl.h"
+#include "basic/log.h"
 #include "basic/parse-util.h"
 
 extern char **environ;
@@ -192,15 +193,16 @@ static char **split_lines(const char *s, size_t *ret_n)
 
 /* A unified diff (one hunk, whole-file context) from an LCS table: the files we write
  * are small configs, so O(n*m) is fine; bounded to keep it so. */
-static void print_diff(FILE *out, const char *path, const char *old, const char *new)
+static void print_diff(const na_log *log, const char *path, const char *old, const char *new)
 {
 	size_t n, m;
 	char **a = split_lines(old ? old : "", &n), **b = split_lines(new, &m);
 	unsigned *t;
 
-	fprintf(out, "--- %s\n+++ %s\n", old ? path : "/dev/null", path);
+	na_logf(log, LOG_INFO, "--- %s", old ? path : "/dev/null");
+	na_logf(log, LOG_INFO, "+++ %s", path);
 	if (n > 4000 || m > 4000 || !(t = calloc((n + 1) * (m + 1), sizeof(unsigned)))) {
-		fprintf(out, "@@ (too large to show) @@\n");
+		na_logf(log, LOG_INFO, "@@ (too large to show) @@");
 		goto out;
 	}
 	for (size_t i = n; i-- > 0;)
@@ -210,15 +212,16 @@ static void print_diff(FILE *out, const char *path, const char *old, const char 
 						: (t[(i + 1) * (m + 1) + j] > t[i * (m + 1) + j + 1]
 						       ? t[(i + 1) * (m + 1) + j]
 						       : t[i * (m + 1) + j + 1]);
-	fprintf(out, "@@ -%zu,%zu +%zu,%zu @@\n", n ? (size_t)1 : 0, n, m ? (size_t)1 : 0, m);
+	na_logf(log, LOG_INFO, "@@ -%zu,%zu +%zu,%zu @@", n ? (size_t)1 : 0, n, m ? (size_t)1 : 0,
+		m);
 	for (size_t i = 0, j = 0; i < n || j < m;) {
 		if (i < n && j < m && !strcmp(a[i], b[j])) {
-			fprintf(out, " %s\n", a[i]);
+			na_logf(log, LOG_INFO, " %s", a[i]);
 			i++, j++;
 		} else if (j < m && (i == n || t[i * (m + 1) + j + 1] >= t[(i + 1) * (m + 1) + j]))
-			fprintf(out, "+%s\n", b[j++]);
+			na_logf(log, LOG_INFO, "+%s", b[j++]);
 		else
-			fprintf(out, "-%s\n", a[i++]);
+			na_logf(log, LOG_INFO, "-%s", a[i++]);
 	}
 	free(t);
 out:
@@ -234,7 +237,7 @@ out:
 
 /* What `systemctl enable` does for WantedBy=local-fs.target, done on files so it also
  * works on a target directory. */
-static int enable_unit(const char *target, const char *unit, bool dry_run, FILE *out,
+static int enable_unit(const char *target, const char *unit, bool dry_run, const na_log *log,
 		       apply_result *res)
 {
 	char *link = NULL, *want = NULL, *path;
@@ -254,11 +257,11 @@ static int enable_unit(const char *target, const char *unit, bool dry_run, FILE 
 	}
 	k = readlink(path, buf, sizeof(buf) - 1);
 	if (k >= 0 && (size_t)k == strlen(want) && !strncmp(buf, want, (size_t)k)) {
-		fprintf(out, "  unchanged %s (enabled)\n", unit);
+		na_logf(log, LOG_INFO, "  unchanged %s (enabled)", unit);
 		res->unchanged++;
 		goto out;
 	}
-	fprintf(out, "  %s %s -> %s\n", dry_run ? "would enable" : "enable", link, want);
+	na_logf(log, LOG_INFO, "  %s %s -> %s", dry_run ? "would enable" : "enable", link, want);
 	res->changed++;
 	if (dry_run)
 		goto out;
@@ -275,7 +278,7 @@ out:
 }
 
 /* On the running system: reload systemd and start the mount, before K3s needs it. */
-static void start_unit_live(const char *unit, FILE *out)
+static void start_unit_live(const char *unit, const na_log *log)
 {
 	_cleanup_free_ char *msg = NULL;
 	int r;
@@ -287,9 +290,9 @@ static void start_unit_live(const char *unit, FILE *out)
 	if (r < 0 && !msg)
 		return;
 	if (r < 0)
-		fprintf(out, "  warning: %s\n", msg);
+		na_logf(log, LOG_WARNING, "  warning: %s", msg);
 	else
-		fprintf(out, "  %s\n", msg);
+		na_logf(log, LOG_INFO, "  %s", msg);
 }
 
 /* --- data disk --- */
@@ -339,14 +342,14 @@ static int run_wait(char *const argv[])
 	return -ETIMEDOUT;
 }
 
-static int apply_disk(const plan_disk *d, const char *target, bool dry_run, FILE *out,
+static int apply_disk(const plan_disk *d, const char *target, bool dry_run, const na_log *log,
 		      apply_result *res)
 {
 	char *rel = NULL, *dev = NULL, *first = NULL;
 	int r = 0;
 
 	if (strcmp(d->action, "format") != 0) {
-		fprintf(out, "  unchanged %s: %s\n", d->device, d->reason);
+		na_logf(log, LOG_INFO, "  unchanged %s: %s", d->device, d->reason);
 		res->unchanged++;
 		return 0;
 	}
@@ -357,25 +360,25 @@ static int apply_disk(const plan_disk *d, const char *target, bool dry_run, FILE
 	if (!d->wipe_allowed) {
 		r = device_has_signature(dev, &first);
 		if (r != 0) {
-			fprintf(out, "  refuse %s: %s\n", dev,
+			na_logf(log, LOG_ERR, "  refuse %s: %s", dev,
 				r > 0 ? "it is no longer blank" : "it cannot be read");
 			if (first)
-				fprintf(out, "    found %s signature; nothing was written\n",
+				na_logf(log, LOG_ERR, "    found %s signature; nothing was written",
 					first);
 			res->failed++;
 			r = r > 0 ? -EEXIST : r;
 			goto out;
 		}
 	}
-	fprintf(out, "  %s %s: ext4, label %s, uuid %s (%s)\n", dry_run ? "would format" : "format",
-		dev, d->fs_label, d->fs_uuid, d->reason);
+	na_logf(log, LOG_INFO, "  %s %s: ext4, label %s, uuid %s (%s)",
+		dry_run ? "would format" : "format", dev, d->fs_label, d->fs_uuid, d->reason);
 	res->changed++;
 	if (!dry_run) {
 		char *argv[] = {"mkfs.ext4", "-q",	 "-F", "-L", d->fs_label,
 				"-U",	     d->fs_uuid, dev,  NULL};
 		r = run_wait(argv);
 		if (r < 0) {
-			fprintf(out, "  failed: mkfs.ext4 %s: %s\n", dev, strerror(-r));
+			na_logf(log, LOG_ERR, "  failed: mkfs.ext4 %s: %s", dev, strerror(-r));
 			res->failed++;
 		}
 	}
@@ -386,7 +389,8 @@ out:
 	return r;
 }
 
-int apply_plan(const na_plan *plan, const char *target, bool dry_run, FILE *out, apply_result *ret)
+int apply_plan(const na_plan *plan, const char *target, bool dry_run, const na_log *log,
+	       apply_result *ret)
 {
 	apply_result res = {0};
 	int r, first_error = 0;
@@ -395,7 +399,7 @@ int apply_plan(const na_plan *plan, const char *target, bool dry_run, FILE *out,
 	fault_count = 0;
 	/* the disk first: a mount unit must not point at a disk that was not prepared */
 	if (plan->disk) {
-		r = apply_disk(plan->disk, target, dry_run, out, &res);
+		r = apply_disk(plan->disk, target, dry_run, log, &res);
 		if (r < 0) {
 			first_error = r;
 			disk_ready = false;
@@ -409,29 +413,30 @@ int apply_plan(const na_plan *plan, const char *target, bool dry_run, FILE *out,
 		if (!path)
 			return -ENOMEM;
 		if (f->needs_disk && !disk_ready) {
-			fprintf(out, "  skipped %s: the data disk is not ready\n", f->path);
+			na_logf(log, LOG_WARNING, "  skipped %s: the data disk is not ready",
+				f->path);
 			free(path);
 			continue;
 		}
 		r = read_existing(path, &old, &mode);
 		if (r == 0 && !strcmp(old, f->content) && mode == f->mode) {
-			fprintf(out, "  unchanged %s\n", f->path);
+			na_logf(log, LOG_INFO, "  unchanged %s", f->path);
 			res.unchanged++;
 		} else if (dry_run) {
-			fprintf(out, "  would write %s (mode %04o%s)\n", f->path, f->mode,
+			na_logf(log, LOG_INFO, "  would write %s (mode %04o%s)", f->path, f->mode,
 				r == 0 && mode != f->mode ? ", mode changes" : "");
-			print_diff(out, f->path, r == 0 ? old : NULL, f->content);
+			print_diff(log, f->path, r == 0 ? old : NULL, f->content);
 			res.changed++;
 		} else {
 			r = write_atomic(path, f->content, f->mode);
 			fault_count++;
 			if (r < 0) {
-				fprintf(out, "  failed %s: %s\n", f->path, strerror(-r));
+				na_logf(log, LOG_ERR, "  failed %s: %s", f->path, strerror(-r));
 				res.failed++;
 				if (!first_error)
 					first_error = r;
 			} else {
-				fprintf(out, "  wrote %s (mode %04o)\n", f->path, f->mode);
+				na_logf(log, LOG_INFO, "  wrote %s (mode %04o)", f->path, f->mode);
 				res.changed++;
 			}
 		}
@@ -439,14 +444,14 @@ int apply_plan(const na_plan *plan, const char *target, bool dry_run, FILE *out,
 		free(path);
 	}
 	for (char **u = plan->units; disk_ready && u && *u; u++) {
-		r = enable_unit(target, *u, dry_run, out, &res);
+		r = enable_unit(target, *u, dry_run, log, &res);
 		if (r < 0 && !first_error)
 			first_error = r;
 		if (r >= 0 && live && !dry_run)
-			start_unit_live(*u, out);
+			start_unit_live(*u, log);
 	}
 	if (res.changed == 0 && res.failed == 0)
-		fprintf(out, "nothing to change: %s already matches the plan\n", target);
+		na_logf(log, LOG_INFO, "nothing to change: %s already matches the plan", target);
 	*ret = res;
 	return first_error;
 }

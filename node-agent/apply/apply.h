@@ -2,7 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
-#include <stdio.h>
+#include "basic/log.h"
 
 #include "plan/plan.h"
 
@@ -21,7 +21,8 @@ typedef struct apply_result {
  * Tests can stop the process part-way: NODE_AGENT_FAULT=before-rename:N or after-rename:N
  * _exit()s around the N-th file's rename.
  */
-int apply_plan(const na_plan *plan, const char *target, bool dry_run, FILE *out, apply_result *ret);
+int apply_plan(const na_plan *plan, const char *target, bool dry_run, const na_log *log,
+	       apply_result *ret);
 
 /* Write PATH atomically with MODE (parents created): temporary file in the same
  * directory, fsync, rename, fsync of the directory. */

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdio.h>
+#include <syslog.h>
 
 #include "hw-macro.h"
 

@@ -63,16 +63,18 @@ int cmd_preflight(int argc, char **argv)
 		return EXIT_USAGE;
 	r = preflight_check(cfg, timeout_s, &pf);
 	if (r < 0)
-		fprintf(stderr, "node-agent: preflight failed: %s\n", pf.message);
+		fprintf(stderr, "node-agent: preflight failed: %s\n",
+			pf.message ? pf.message : strerror(-r));
 	else
-		printf("preflight: %s\n", pf.message);
+		printf("preflight: %s\n", pf.message ? pf.message : "verified");
 	preflight_result_done(&pf);
 	na_config_free(cfg);
 	return r < 0 ? EXIT_FAILURE : 0;
 }
 
-static void print_progress(void *userdata, const char *msg)
+static void print_progress(void *userdata, int prio, const char *msg)
 {
+	(void)userdata, (void)prio;
 	fprintf(stderr, "join: %s\n", msg);
 }
 
@@ -91,7 +93,7 @@ int cmd_join(int argc, char **argv)
 	const char *usage_line = "usage: node-agent join --config FILE [--root DIR] [--inventory "
 				 "FILE] [--target DIR] [--no-start] [--timeout SECONDS]\n";
 	const char *config = NULL, *root = "/", *inv_file = NULL, *target = "/";
-	join_opts jo = {.start_units = true, .progress = print_progress};
+	join_opts jo = {.start_units = true, .log = {.fn = print_progress}};
 	na_config *cfg = NULL;
 	hw_inventory *inv = NULL;
 	plan_target tgt = {0};
@@ -211,7 +213,9 @@ int cmd_roles(int argc, char **argv)
 		fprintf(stderr, "node-agent: %s\n", err ? err : strerror(-r));
 		goto out;
 	}
-	r = roles_reconcile(cfg, kube, stdout);
+	na_log l = na_log_stream(stdout);
+
+	r = roles_reconcile(cfg, kube, &l);
 	if (r >= 0)
 		printf("%d node(s) changed\n", r);
 	ret = r < 0 ? EXIT_FAILURE : 0;

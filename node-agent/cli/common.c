@@ -48,7 +48,9 @@ int cmd_get_inventory(const char *file, const char *root, hw_inventory **ret)
 	int r;
 
 	if (file) {
-		r = inventory_load(file, stderr, ret);
+		na_log l = na_log_stream(stderr);
+
+		r = inventory_load(file, &l, ret);
 		if (r < 0 && r != -EINVAL)
 			fprintf(stderr, "%s: %s: %s\n", CMD_PROGRAM, file, strerror(-r));
 		return r;

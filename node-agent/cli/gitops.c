@@ -58,7 +58,9 @@ int cmd_gitops(int argc, char **argv)
 			fprintf(stderr, "%s: %s: %s\n", CMD_PROGRAM, config, strerror(-r));
 		return EXIT_USAGE;
 	}
-	r = gitops_run(cfg, target, &go, stderr, &summary);
+	na_log l = na_log_stream(stderr);
+
+	r = gitops_run(cfg, target, &go, &l, &summary);
 	na_config_free(cfg);
 	if (r == 1) {
 		fprintf(stderr, "%s: %s: %s\n", CMD_PROGRAM, config,

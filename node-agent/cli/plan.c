@@ -125,7 +125,9 @@ int cmd_plan(int argc, char **argv, bool apply)
 
 		printf("node-agent apply: %s for node %s (%s)%s\n", target, plan->node_name,
 		       na_role_name(plan->role), dry_run ? ", dry run" : "");
-		r = apply_plan(plan, target, dry_run, stdout, &res);
+		na_log l = na_log_stream(stdout);
+
+		r = apply_plan(plan, target, dry_run, &l, &res);
 		printf("%u changed, %u unchanged, %u failed\n", res.changed, res.unchanged,
 		       res.failed);
 		ret = r < 0 || res.failed ? EXIT_FAILURE : 0;

@@ -135,7 +135,7 @@ int cmd_report_send(int argc, char **argv)
 		}
 	}
 	o.spool_dir = spool;
-	o.log = log_stderr;
+	o.log = (na_log){.fn = log_stderr};
 	r = deliver_report(&o, inv, NULL, &st);
 	if (r == -EINVAL && inv) {
 		fprintf(stderr, "node-agent: %s: not a JSON object\n", a.inventory);

@@ -120,7 +120,8 @@ static int load_all(const report_inputs *in, nodes *ret)
 	if (!ret->v)
 		return -ENOMEM;
 	for (size_t i = 0; i < in->n; i++) {
-		int r = report_load(in->files[i], stderr, &ret->v[ret->n]);
+		na_log l = na_log_stream(stderr);
+		int r = report_load(in->files[i], &l, &ret->v[ret->n]);
 
 		if (r == -EINVAL)
 			n_bad++;

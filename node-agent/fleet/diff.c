@@ -651,7 +651,8 @@ json_object *inventory_changes_to_json(const char *old_file, const char *new_fil
 
 static int load(const char *file, hw_inventory **ret)
 {
-	int r = inventory_load(file, stderr, ret);
+	na_log l = na_log_stream(stderr);
+	int r = inventory_load(file, &l, ret);
 
 	if (r == -EINVAL)
 		fprintf(stderr, "node-agent diff: %s: not a valid inventory\n", file);

@@ -400,7 +400,7 @@ int report_inputs_add(report_inputs *in, const char *path)
 }
 
 /* The role a node has, when its inventory says so (optional; not written by `inventory`). */
-static int read_role(const char *file, json_object *root, FILE *errors, char **ret)
+static int read_role(const char *file, json_object *root, const na_log *log, char **ret)
 {
 	static const char *const keys[] = {"role", "node_role"};
 
@@ -411,7 +411,7 @@ static int read_role(const char *file, json_object *root, FILE *errors, char **r
 		if (!json_object_object_get_ex(root, keys[i], &v) || !v)
 			continue;
 		if (!json_object_is_type(v, json_type_string)) {
-			fprintf(errors, "%s: %s: must be a string or null\n", file, keys[i]);
+			na_logf(log, LOG_ERR, "%s: %s: must be a string or null", file, keys[i]);
 			return -EINVAL;
 		}
 		*ret = strdup(json_object_get_string(v));
@@ -420,18 +420,18 @@ static int read_role(const char *file, json_object *root, FILE *errors, char **r
 	return 0;
 }
 
-int report_load(const char *file, FILE *errors, report_node *ret)
+int report_load(const char *file, const na_log *log, report_node *ret)
 {
 	json_object *root = NULL;
 	hw_inventory *inv = NULL;
 	char *role = NULL;
 	int r;
 
-	r = inventory_read_json(file, errors, &root);
+	r = inventory_read_json(file, log, &root);
 	if (r >= 0)
-		r = inventory_from_json(root, file, errors, &inv);
+		r = inventory_from_json(root, file, log, &inv);
 	if (r >= 0)
-		r = read_role(file, root, errors, &role);
+		r = read_role(file, root, log, &role);
 	json_object_put(root);
 	if (r < 0) {
 		hw_inventory_free(inv);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include "basic/log.h"
+
 /*
  * Fleet reports: many inventories (schema node-agent/inventory/v1) as one table, in
  * Markdown (for a README), CSV (RFC 4180), JSON (schema node-agent/report/v1, for tools)
@@ -54,5 +56,5 @@ void report_inputs_done(report_inputs *in);
 /* One inventory FILE (kept as the node's file, not copied) and its optional role.
  * What is wrong with its content goes to ERRORS ("FILE: PATH: message") and returns
  * -EINVAL; other failures return -errno unsaid. */
-int report_load(const char *file, FILE *errors, report_node *ret);
+int report_load(const char *file, const na_log *log, report_node *ret);
 void report_node_done(report_node *node);

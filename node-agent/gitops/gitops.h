@@ -20,7 +20,7 @@
  */
 
 #include <stdbool.h>
-#include <stdio.h>
+#include "basic/log.h"
 
 #include "config/config.h"
 
@@ -37,8 +37,8 @@ typedef struct gitops_opts {
  * files are in place, 1 when the config has no gitops section (nothing done), -errno on
  * failure. *ret_summary (may be NULL) gets one line for people, also on failure.
  */
-int gitops_run(const na_config *cfg, const char *target, const gitops_opts *opts, FILE *log,
+int gitops_run(const na_config *cfg, const char *target, const gitops_opts *opts, const na_log *log,
 	       char **ret_summary);
 
 /* gitops_run() without options: what the boot job calls on the server-init node. */
-int gitops_stage(const na_config *cfg, const char *target, FILE *log, char **ret_summary);
+int gitops_stage(const na_config *cfg, const char *target, const na_log *log, char **ret_summary);

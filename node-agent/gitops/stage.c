@@ -37,17 +37,19 @@ int gitops_fail(char **ret_err, int r, const char *fmt, ...)
 	return r;
 }
 
-_printf_(2, 3) static void say(FILE *log, const char *fmt, ...)
+_printf_(3, 4) static void say(const na_log *log, int prio, const char *fmt, ...)
 {
+	_cleanup_free_ char *msg = NULL;
 	va_list ap;
+	int r;
 
 	if (!log)
 		return;
-	fputs("gitops: ", log);
 	va_start(ap, fmt);
-	vfprintf(log, fmt, ap);
+	r = vasprintf(&msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', log);
+	if (r >= 0)
+		na_logf(log, prio, "gitops: %s", msg);
 }
 
 /* --- files --- */
@@ -97,8 +99,8 @@ typedef struct tally {
 	unsigned written, unchanged;
 } tally;
 
-static int put_file(FILE *log, const char *path, const char *content, unsigned mode, bool dry_run,
-		    tally *t, char **ret_err)
+static int put_file(const na_log *log, const char *path, const char *content, unsigned mode,
+		    bool dry_run, tally *t, char **ret_err)
 {
 	_cleanup_free_ char *old = NULL;
 	struct stat st;
@@ -107,25 +109,26 @@ static int put_file(FILE *log, const char *path, const char *content, unsigned m
 
 	if (r == 0 && (st.st_mode & 07777) == mode && !strcmp(old, content)) {
 		t->unchanged++;
-		say(log, "unchanged %s", path);
+		say(log, LOG_INFO, "unchanged %s", path);
 		return 0;
 	}
 	if (dry_run) {
 		t->written++;
-		say(log, "would write %s (%zu bytes, mode %04o)", path, strlen(content), mode);
+		say(log, LOG_INFO, "would write %s (%zu bytes, mode %04o)", path, strlen(content),
+		    mode);
 		return 0;
 	}
 	r = write_atomic(path, content, mode);
 	if (r < 0)
 		return gitops_fail(ret_err, r, "cannot write %s: %s", path, strerror(-r));
 	t->written++;
-	say(log, "wrote %s (%zu bytes)", path, strlen(content));
+	say(log, LOG_INFO, "wrote %s (%zu bytes)", path, strlen(content));
 	return 0;
 }
 
 /* Credentials taken out of the config: the file goes (the Secret stays in the cluster;
  * K3s does not delete what a removed file created). */
-static int remove_secret(FILE *log, const char *dir, bool dry_run)
+static int remove_secret(const na_log *log, const char *dir, bool dry_run)
 {
 	_cleanup_free_ char *path = NULL;
 
@@ -136,35 +139,36 @@ static int remove_secret(FILE *log, const char *dir, bool dry_run)
 	if (access(path, F_OK) < 0)
 		return 0;
 	if (dry_run)
-		say(log, "would remove %s", path);
+		say(log, LOG_INFO, "would remove %s", path);
 	else if (unlink(path) < 0)
-		say(log, "warning: cannot remove %s: %m", path);
+		say(log, LOG_WARNING, "warning: cannot remove %s: %m", path);
 	else
-		say(log, "removed %s (no gitops.credentials_file)", path);
+		say(log, LOG_INFO, "removed %s (no gitops.credentials_file)", path);
 	return 0;
 }
 
 /* --- the stage --- */
 
-static int get_manifest(FILE *log, const na_gitops *g, const char *cache_path, gitops_manifest *m,
-			char **ret_err)
+static int get_manifest(const na_log *log, const na_gitops *g, const char *cache_path,
+			gitops_manifest *m, char **ret_err)
 {
 	int r = gitops_manifest_from_cache(cache_path, g->install_sha256, m, ret_err);
 
 	if (r < 0)
 		return r;
 	if (r > 0) {
-		say(log, "install manifest from the cache %s (sha256 %s)", cache_path,
+		say(log, LOG_INFO, "install manifest from the cache %s (sha256 %s)", cache_path,
 		    m->cache_hash);
 		return 0;
 	}
 	if (m->cache_error == -EBADMSG)
-		say(log, "warning: cached %s has sha256 %s, not its name: downloading again",
-		    cache_path, m->cache_hash);
+		say(log, LOG_WARNING,
+		    "warning: cached %s has sha256 %s, not its name: downloading again", cache_path,
+		    m->cache_hash);
 	else if (m->cache_error != -ENOENT)
-		say(log, "warning: cannot read the cached %s: %s; downloading", cache_path,
-		    strerror(-m->cache_error));
-	say(log, "downloading %s", g->install_url);
+		say(log, LOG_WARNING, "warning: cannot read the cached %s: %s; downloading",
+		    cache_path, strerror(-m->cache_error));
+	say(log, LOG_INFO, "downloading %s", g->install_url);
 	return gitops_manifest_download(g, m, ret_err);
 }
 
@@ -187,7 +191,7 @@ typedef struct outcome {
 	tally t;
 } outcome;
 
-static int run(const na_gitops *g, const char *target, bool dry_run, FILE *log, outcome *o,
+static int run(const na_gitops *g, const char *target, bool dry_run, const na_log *log, outcome *o,
 	       char **ret_err)
 {
 	static const char *const secret_kinds[] = {"v1 Secret"};
@@ -234,8 +238,8 @@ static int run(const na_gitops *g, const char *target, bool dry_run, FILE *log, 
 	if (r < 0)
 		return nothing_written(r, ret_err);
 	if (content)
-		say(log, "install manifest: metadata.namespace %s added to %u objects", e->ns,
-		    added);
+		say(log, LOG_INFO, "install manifest: metadata.namespace %s added to %u objects",
+		    e->ns, added);
 
 	/* 2. everything rendered and parsed back before anything is written */
 	r = out_files_add(&files, FILE_INSTALL, 0644,
@@ -255,7 +259,7 @@ static int run(const na_gitops *g, const char *target, bool dry_run, FILE *log, 
 		if (r < 0)
 			return r;
 		if (note)
-			say(log, "warning: %s: %s", g->credentials_file, note);
+			say(log, LOG_WARNING, "warning: %s: %s", g->credentials_file, note);
 		r = e->render_secret(g, &c, &content);
 		if (r < 0)
 			return r;
@@ -268,7 +272,7 @@ static int run(const na_gitops *g, const char *target, bool dry_run, FILE *log, 
 			return r;
 	}
 	if (g->interval && e->interval_note)
-		say(log, "note: %s", e->interval_note);
+		say(log, LOG_INFO, "note: %s", e->interval_note);
 	r = e->render_source(g, g->credentials_file != NULL, &content);
 	if (r < 0)
 		return r;
@@ -287,7 +291,7 @@ static int run(const na_gitops *g, const char *target, bool dry_run, FILE *log, 
 		if (r < 0)
 			return gitops_fail(ret_err, r, "cannot write %s: %s", cache_path,
 					   strerror(-r));
-		say(log, "cached as %s", cache_path);
+		say(log, LOG_INFO, "cached as %s", cache_path);
 		gitops_manifest_prune_cache(cache_dir, g->install_sha256);
 	}
 	for (size_t i = 0; i < files.n; i++) {
@@ -307,7 +311,7 @@ static int run(const na_gitops *g, const char *target, bool dry_run, FILE *log, 
 	return 0;
 }
 
-int gitops_run(const na_config *cfg, const char *target, const gitops_opts *opts, FILE *log,
+int gitops_run(const na_config *cfg, const char *target, const gitops_opts *opts, const na_log *log,
 	       char **ret_summary)
 {
 	const na_gitops *g = &cfg->gitops;
@@ -342,7 +346,7 @@ int gitops_run(const na_config *cfg, const char *target, const gitops_opts *opts
 	return r;
 }
 
-int gitops_stage(const na_config *cfg, const char *target, FILE *log, char **ret_summary)
+int gitops_stage(const na_config *cfg, const char *target, const na_log *log, char **ret_summary)
 {
 	return gitops_run(cfg, target, NULL, log, ret_summary);
 }

@@ -25,22 +25,24 @@
 
 typedef struct reader {
 	const char *file;
-	FILE *errors;
+	const na_log *log;
 	int n_errors;
 } reader;
 
 __attribute__((format(printf, 3, 4))) static void rerr(reader *r, const char *jpath,
 						       const char *fmt, ...)
 {
+	_cleanup_free_ char *msg = NULL;
 	va_list ap;
+	int k;
 
-	if (r->n_errors++ >= 20 || !r->errors)
+	if (r->n_errors++ >= 20 || !r->log)
 		return;
-	fprintf(r->errors, "%s: %s: ", r->file, jpath);
 	va_start(ap, fmt);
-	vfprintf(r->errors, fmt, ap);
+	k = vasprintf(&msg, fmt, ap);
 	va_end(ap);
-	fputc('\n', r->errors);
+	if (k >= 0)
+		na_logf(r->log, LOG_ERR, "%s: %s: %s", r->file, jpath, msg);
 }
 
 static bool is_json_space(char c)
@@ -309,9 +311,9 @@ static json_object *rsection(reader *r, json_object *root, const char *key)
 	return v;
 }
 
-int inventory_from_json(json_object *root, const char *file, FILE *errors, hw_inventory **ret)
+int inventory_from_json(json_object *root, const char *file, const na_log *log, hw_inventory **ret)
 {
-	reader r = {.file = file, .errors = errors};
+	reader r = {.file = file, .log = log};
 	hw_inventory *inv;
 	json_object *x, *schema = get(root, "schema");
 
@@ -387,7 +389,7 @@ oom:
 }
 
 /* *ret may be NULL: the text was the JSON literal null. */
-int inventory_parse_json(const char *file, const char *buf, size_t len, FILE *errors,
+int inventory_parse_json(const char *file, const char *buf, size_t len, const na_log *log,
 			 json_object **ret)
 {
 	json_tokener *tok;
@@ -397,23 +399,20 @@ int inventory_parse_json(const char *file, const char *buf, size_t len, FILE *er
 	size_t off;
 
 	if (len > INVENTORY_MAX_BYTES) {
-		if (errors)
-			fprintf(errors, "%s: larger than %d bytes\n", file, INVENTORY_MAX_BYTES);
+		na_logf(log, LOG_ERR, "%s: larger than %d bytes", file, INVENTORY_MAX_BYTES);
 		return -EINVAL;
 	}
 	/* JSON text never holds a raw NUL; json-c would stop reading at one */
 	nul = memchr(buf, '\0', len);
 	if (nul) {
-		if (errors)
-			fprintf(errors, "%s: not JSON text: NUL byte at byte %zu\n", file,
-				(size_t)(nul - buf));
+		na_logf(log, LOG_ERR, "%s: not JSON text: NUL byte at byte %zu", file,
+			(size_t)(nul - buf));
 		return -EINVAL;
 	}
 	for (off = 0; off < len && is_json_space(buf[off]); off++)
 		;
 	if (off == len) {
-		if (errors)
-			fprintf(errors, "%s: empty file, expected a JSON object\n", file);
+		na_logf(log, LOG_ERR, "%s: empty file, expected a JSON object", file);
 		return -EINVAL;
 	}
 	tok = json_tokener_new_ex(64);
@@ -433,16 +432,13 @@ int inventory_parse_json(const char *file, const char *buf, size_t len, FILE *er
 	/* a top-level JSON null parses to root == NULL with success: inventory_from_json()
 	 * says "not a JSON object" */
 	if (jerr != json_tokener_success) {
-		if (errors) {
-			if (jerr == json_tokener_continue)
-				fprintf(errors,
-					"%s: invalid JSON: truncated (the file ends inside "
-					"the value)\n",
-					file);
-			else
-				fprintf(errors, "%s: invalid JSON at byte %zu: %s\n", file, off,
-					json_tokener_error_desc(jerr));
-		}
+		if (jerr == json_tokener_continue)
+			na_logf(log, LOG_ERR,
+				"%s: invalid JSON: truncated (the file ends inside the value)",
+				file);
+		else
+			na_logf(log, LOG_ERR, "%s: invalid JSON at byte %zu: %s", file, off,
+				json_tokener_error_desc(jerr));
 		json_object_put(root);
 		return -EINVAL;
 	}
@@ -450,9 +446,8 @@ int inventory_parse_json(const char *file, const char *buf, size_t len, FILE *er
 	while (off < len && is_json_space(buf[off]))
 		off++;
 	if (off < len) {
-		if (errors)
-			fprintf(errors, "%s: invalid JSON at byte %zu: data after the value\n",
-				file, off);
+		na_logf(log, LOG_ERR, "%s: invalid JSON at byte %zu: data after the value", file,
+			off);
 		json_object_put(root);
 		return -EINVAL;
 	}
@@ -460,7 +455,7 @@ int inventory_parse_json(const char *file, const char *buf, size_t len, FILE *er
 	return 0;
 }
 
-int inventory_read_json(const char *file, FILE *errors, json_object **ret)
+int inventory_read_json(const char *file, const na_log *log, json_object **ret)
 {
 	struct stat st;
 	char *buf;
@@ -499,20 +494,20 @@ int inventory_read_json(const char *file, FILE *errors, json_object **ret)
 	r = k < 0 ? -errno : 0;
 	close(fd);
 	if (r == 0)
-		r = inventory_parse_json(file, buf, len, errors, ret);
+		r = inventory_parse_json(file, buf, len, log, ret);
 	free(buf);
 	return r;
 }
 
-int inventory_load(const char *file, FILE *errors, hw_inventory **ret)
+int inventory_load(const char *file, const na_log *log, hw_inventory **ret)
 {
 	json_object *root = NULL;
 	int r;
 
-	r = inventory_read_json(file, errors, &root);
+	r = inventory_read_json(file, log, &root);
 	if (r < 0)
 		return r;
-	r = inventory_from_json(root, file, errors, ret);
+	r = inventory_from_json(root, file, log, ret);
 	json_object_put(root);
 	return r;
 }

@@ -25,20 +25,12 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-__attribute__((format(printf, 2, 3))) static void progress(const join_opts *o, const char *fmt, ...)
-{
-	va_list ap;
-	char *m = NULL;
+#define progress(o, ...) na_logf(&(o)->log, LOG_INFO, __VA_ARGS__)
 
-	if (!o->progress)
-		return;
-	va_start(ap, fmt);
-	if (vasprintf(&m, fmt, ap) < 0)
-		m = NULL;
-	va_end(ap);
-	if (m)
-		o->progress(o->userdata, m);
-	free(m);
+/* The servers' roles lines, as part of the join's progress. */
+static void roles_line(void *userdata, int prio, const char *msg)
+{
+	na_logf(userdata, prio, "roles: %s", msg);
 }
 
 __attribute__((format(printf, 2, 3))) static void set_summary(char **s, const char *fmt, ...)
@@ -242,7 +234,8 @@ static bool log_safe(const char *s)
 	return true;
 }
 
-static int reconcile_node(const na_config *cfg, kube_client *admin, json_object *node, FILE *log)
+static int reconcile_node(const na_config *cfg, kube_client *admin, json_object *node,
+			  const na_log *log)
 {
 	json_object *m, *n, *labels = meta_map(node, "labels"),
 			    *annots = meta_map(node, "annotations");
@@ -261,7 +254,8 @@ static int reconcile_node(const na_config *cfg, kube_client *admin, json_object 
 	if (!name || !log_safe(name) || (!reqs && !applied))
 		goto out;
 	if (reqs && !(req = parse_request(reqs, &why)))
-		fprintf(log, "node %s: ignoring %s: %s\n", name, ANNOT_API_LABELS, why ? why : "?");
+		na_logf(log, LOG_WARNING, "node %s: ignoring %s: %s", name, ANNOT_API_LABELS,
+			why ? why : "?");
 	f = open_memstream(&new_applied, &len);
 	if (!f) {
 		r = -ENOMEM;
@@ -274,13 +268,13 @@ static int reconcile_node(const na_config *cfg, kube_client *admin, json_object 
 		    json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 		const char *have;
 		if (!val || !k8s_label_key_valid(k, &why) || !k8s_label_value_valid(val, &why)) {
-			fprintf(log, "node %s: refusing label %s: not a valid label\n", name,
-				log_safe(k) ? k : "(with unprintable characters)");
+			na_logf(log, LOG_WARNING, "node %s: refusing label %s: not a valid label",
+				name, log_safe(k) ? k : "(with unprintable characters)");
 			continue;
 		}
 		if (!config_allows(cfg, k, val)) {
-			fprintf(log,
-				"node %s: refusing label %s=%s: no rule of the config gives it\n",
+			na_logf(log, LOG_WARNING,
+				"node %s: refusing label %s=%s: no rule of the config gives it",
 				name, k, val);
 			continue;
 		}
@@ -288,7 +282,7 @@ static int reconcile_node(const na_config *cfg, kube_client *admin, json_object 
 		have = map_get_string(labels, k);
 		if (!have || strcmp(have, val)) {
 			json_object_object_add(pl, k, json_object_new_string(val));
-			fprintf(log, "node %s: label %s=%s\n", name, k, val);
+			na_logf(log, LOG_INFO, "node %s: label %s=%s", name, k, val);
 		}
 	}
 	fclose(f);
@@ -299,8 +293,8 @@ static int reconcile_node(const na_config *cfg, kube_client *admin, json_object 
 		if (key && *key && !list_has(new_applied, key) && map_get_string(labels, key) &&
 		    config_gives_key(cfg, key)) {
 			json_object_object_add(pl, key, NULL);
-			fprintf(log, "node %s: removing label %s (no longer requested)\n", name,
-				key);
+			na_logf(log, LOG_INFO, "node %s: removing label %s (no longer requested)",
+				name, key);
 		}
 		free(key);
 		p = c ? c + 1 : NULL;
@@ -321,7 +315,7 @@ static int reconcile_node(const na_config *cfg, kube_client *admin, json_object 
 	json_object_object_add(m, "annotations", n);
 	r = kube_patch_node(admin, name, patch, NULL, &err);
 	if (r < 0)
-		fprintf(log, "node %s: %s\n", name, err ? err : strerror(-r));
+		na_logf(log, LOG_ERR, "node %s: %s", name, err ? err : strerror(-r));
 	else
 		r = 1;
 out:
@@ -333,7 +327,7 @@ out:
 	return r;
 }
 
-int roles_reconcile(const na_config *cfg, kube_client *admin, FILE *log)
+int roles_reconcile(const na_config *cfg, kube_client *admin, const na_log *log)
 {
 	json_object *list = NULL, *items;
 	char *err = NULL;
@@ -341,7 +335,7 @@ int roles_reconcile(const na_config *cfg, kube_client *admin, FILE *log)
 
 	r = kube_list_nodes(admin, &list, &err);
 	if (r < 0) {
-		fprintf(log, "cannot list nodes: %s\n", err ? err : strerror(-r));
+		na_logf(log, LOG_ERR, "cannot list nodes: %s", err ? err : strerror(-r));
 		free(err);
 		return r;
 	}
@@ -444,8 +438,6 @@ int join_cluster(const na_config *cfg, const na_plan *plan, const join_opts *o, 
 	json_object *node = NULL, *patch;
 	kube_client *c = NULL;
 	char *msg = NULL, *err = NULL, *k3s = NULL, *unit_msg = NULL, *labels_msg = NULL;
-	char *roles_log = NULL;
-	size_t roles_len = 0;
 	int r;
 
 	*ret_summary = NULL;
@@ -471,11 +463,12 @@ int join_cluster(const na_config *cfg, const na_plan *plan, const join_opts *o, 
 		progress(o, "preflight: verifying %s", cfg->server);
 		r = preflight_check(cfg, o->request_timeout_s > 0 ? o->request_timeout_s : 15, &pf);
 		if (r < 0) {
-			set_summary(ret_summary, "preflight: %s", pf.message);
+			set_summary(ret_summary, "preflight: %s",
+				    pf.message ? pf.message : strerror(-r));
 			preflight_result_done(&pf);
 			return r;
 		}
-		progress(o, "preflight: %s", pf.message);
+		progress(o, "preflight: %s", pf.message ? pf.message : "verified");
 		preflight_result_done(&pf);
 	}
 
@@ -519,21 +512,13 @@ int join_cluster(const na_config *cfg, const na_plan *plan, const join_opts *o, 
 
 	/* 5. servers apply every node's api-labels request (their own included) */
 	if (server) {
-		FILE *f = open_memstream(&roles_log, &roles_len);
+		na_log roles = {.fn = roles_line, .userdata = (void *)&o->log};
+
 		r = client_from(o->target, K3S_ADMIN_KUBECONFIG, o->request_timeout_s, &c, &err);
-		if (r >= 0 && f)
-			r = roles_reconcile(cfg, c, f);
-		else if (f)
-			fprintf(f, "%s\n", err ? err : strerror(-r));
-		if (f)
-			fclose(f);
-		for (char *l = roles_log; l && *l;) {
-			char *nl = strchr(l, '\n');
-			if (nl)
-				*nl = '\0';
-			progress(o, "roles: %s", l);
-			l = nl ? nl + 1 : NULL;
-		}
+		if (r >= 0)
+			r = roles_reconcile(cfg, c, &roles);
+		else
+			na_logf(&roles, LOG_ERR, "%s", err ? err : strerror(-r));
 		if (r < 0) {
 			set_summary(ret_summary, "node %s Ready, %s; applying node roles failed",
 				    plan->node_name, labels_msg);
@@ -553,6 +538,5 @@ out:
 	free(err);
 	free(unit_msg);
 	free(labels_msg);
-	free(roles_log);
 	return r;
 }

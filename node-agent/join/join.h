@@ -2,7 +2,8 @@
 #pragma once
 
 #include <stdbool.h>
-#include <stdio.h>
+
+#include "basic/log.h"
 
 #include "config/config.h"
 #include "kube/kube.h"
@@ -33,9 +34,7 @@ typedef struct join_opts {
 	long unit_timeout_s;  /* the start job, default 300 */
 	long ready_timeout_s; /* until the Node is Ready, default 600 */
 	long request_timeout_s;
-	/* progress for people (sd_notify STATUS and the journal) */
-	void (*progress)(void *userdata, const char *msg);
-	void *userdata;
+	na_log log; /* progress for people (sd_notify STATUS and the journal) */
 } join_opts;
 
 /*
@@ -50,7 +49,7 @@ json_object *join_label_patch(json_object *node, const na_plan *plan);
 
 /*
  * Server side: for every node asking for api-labels, apply what the config allows, remove
- * what it no longer asks for. Writes one line per change or refusal to `log`.
+ * what it no longer asks for. Logs one line per change or refusal.
  * Returns the number of nodes changed, or -errno.
  */
-int roles_reconcile(const na_config *cfg, kube_client *admin, FILE *log);
+int roles_reconcile(const na_config *cfg, kube_client *admin, const na_log *log);

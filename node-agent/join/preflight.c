@@ -18,18 +18,21 @@
 
 #define TOKEN_MAX 4096
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
-						      ...)
+__attribute__((format(printf, 2, 3))) static int fail(char **ret_err, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	if (vasprintf(ret_err, fmt, ap) < 0)
+		*ret_err = NULL;
 	va_end(ap);
 	return -EINVAL;
 }
 
-int token_read(const char *path, token_info *ret, char *err, size_t errlen)
+/* one message per result: the last one says it */
+#define set_msg(ret, ...) (free((ret)->message), fail(&(ret)->message, __VA_ARGS__))
+
+int token_read(const char *path, token_info *ret, char **ret_err)
 {
 	int fd, r;
 	struct stat st;
@@ -38,21 +41,21 @@ int token_read(const char *path, token_info *ret, char *err, size_t errlen)
 
 	memset(ret, 0, sizeof(*ret));
 	if (!path)
-		return fail(err, errlen, "no cluster.token_file in the config");
+		return fail(ret_err, "no cluster.token_file in the config");
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0) {
 		r = -errno;
-		fail(err, errlen, "token file %s cannot be read: %s", path, strerror(errno));
+		fail(ret_err, "token file %s cannot be read: %s", path, strerror(errno));
 		return r;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return fail(err, errlen, "token file %s is not a regular file", path);
+		return fail(ret_err, "token file %s is not a regular file", path);
 	}
 	/* like ssh with a private key: a secret others can read is no longer a secret */
 	if (st.st_mode & 0077) {
 		close(fd);
-		fail(err, errlen,
+		fail(ret_err,
 		     "token file %s has mode %04o: group or others may read it; it must be 0600 "
 		     "or stricter (systemd credentials are 0400)",
 		     path, (unsigned)(st.st_mode & 07777));
@@ -60,13 +63,13 @@ int token_read(const char *path, token_info *ret, char *err, size_t errlen)
 	}
 	if (st.st_uid != geteuid() && st.st_uid != 0) {
 		close(fd);
-		fail(err, errlen, "token file %s belongs to uid %u, not to root or to us", path,
+		fail(ret_err, "token file %s belongs to uid %u, not to root or to us", path,
 		     (unsigned)st.st_uid);
 		return -EPERM;
 	}
 	if (st.st_size > TOKEN_MAX) {
 		close(fd);
-		return fail(err, errlen, "token file %s is larger than %d bytes", path, TOKEN_MAX);
+		return fail(ret_err, "token file %s is larger than %d bytes", path, TOKEN_MAX);
 	}
 	r = read_full_fd(fd, TOKEN_MAX, &buf, &len);
 	close(fd);
@@ -80,8 +83,7 @@ int token_read(const char *path, token_info *ret, char *err, size_t errlen)
 	if (len == 0 || strpbrk(buf, "\n\r \t") || strlen(buf) != len) {
 		explicit_bzero(buf, size);
 		free(buf);
-		return fail(err, errlen, "token file %s is empty or holds more than one line",
-			    path);
+		return fail(ret_err, "token file %s is empty or holds more than one line", path);
 	}
 	ret->token = buf;
 	/* K10<hash>::<credentials>; the hash is what the server's /cacerts must hash to */
@@ -90,7 +92,7 @@ int token_read(const char *path, token_info *ret, char *err, size_t errlen)
 		if (hl != 64 || strspn(buf + 3, "0123456789abcdefABCDEF") < 64) {
 			token_info_done(ret);
 			return fail(
-			    err, errlen,
+			    ret_err,
 			    "token file %s: a K10 token must carry a 64-digit sha256 hex hash "
 			    "before \"::\"",
 			    path);
@@ -138,11 +140,11 @@ int preflight_check(const na_config *cfg, long timeout_s, preflight_result *ret)
 
 	memset(ret, 0, sizeof(*ret));
 	if (!cfg->server) {
-		snprintf(ret->message, sizeof(ret->message),
-			 "no cluster.server: nothing to verify (this node creates the cluster)");
+		set_msg(ret,
+			"no cluster.server: nothing to verify (this node creates the cluster)");
 		return 0;
 	}
-	r = token_read(cfg->token_file, &tok, ret->message, sizeof(ret->message));
+	r = token_read(cfg->token_file, &tok, &ret->message);
 	if (r < 0)
 		return r;
 	token_info_done(&tok); /* only its hash is needed here: the token is never sent */
@@ -159,8 +161,7 @@ int preflight_check(const na_config *cfg, long timeout_s, preflight_result *ret)
 	} else if (cfg->server_ca_file) {
 		r = read_full_file(cfg->server_ca_file, 256 * 1024, &pinned, NULL);
 		if (r < 0) {
-			snprintf(ret->message, sizeof(ret->message), "cluster.ca_file %s: %s",
-				 cfg->server_ca_file, strerror(-r));
+			set_msg(ret, "cluster.ca_file %s: %s", cfg->server_ca_file, strerror(-r));
 			goto out;
 		}
 		fo.ca_pem = pinned;
@@ -169,35 +170,32 @@ int preflight_check(const na_config *cfg, long timeout_s, preflight_result *ret)
 	r = fetch_url(cacerts, NULL, 0, &fo, &fr);
 	if (r < 0) {
 		if (r == -EPERM && !tok.ca_hash[0] && !cfg->server_ca_file)
-			snprintf(
-			    ret->message, sizeof(ret->message),
-			    "%s: the server's certificate is not trusted, and the token in %s "
-			    "is not a secure K10 token carrying the CA hash; refusing to join. "
-			    "Use the server's secure token (K10...), or pin the CA with "
-			    "cluster.ca_file",
-			    cfg->server, cfg->token_file);
+			set_msg(ret,
+				"%s: the server's certificate is not trusted, and the token in %s "
+				"is not a secure K10 token carrying the CA hash; refusing to join. "
+				"Use the server's secure token (K10...), or pin the CA with "
+				"cluster.ca_file",
+				cfg->server, cfg->token_file);
 		else
-			snprintf(ret->message, sizeof(ret->message), "%s", fr.error);
+			set_msg(ret, "%s", fr.error);
 		goto out;
 	}
 	if (fr.len == 0 || !strstr(fr.body, "-----BEGIN CERTIFICATE-----")) {
-		snprintf(ret->message, sizeof(ret->message),
-			 "%s did not answer with a PEM CA bundle: not a K3s server?", cacerts);
+		set_msg(ret, "%s did not answer with a PEM CA bundle: not a K3s server?", cacerts);
 		r = -EBADMSG;
 		goto out;
 	}
 	r = sha256_hex(fr.body, fr.len, hash);
 	if (r < 0) {
-		snprintf(ret->message, sizeof(ret->message),
-			 "cannot compute SHA-256: libcrypto: %s", strerror(-r));
+		set_msg(ret, "cannot compute SHA-256: libcrypto: %s", strerror(-r));
 		goto out;
 	}
 	if (tok.ca_hash[0] && strcmp(tok.ca_hash, hash)) {
-		snprintf(ret->message, sizeof(ret->message),
-			 "CA hash mismatch: the token in %s expects a cluster CA with sha256 %s, "
-			 "but %s serves one with sha256 %s; refusing to send the token to this "
-			 "server",
-			 cfg->token_file, tok.ca_hash, cacerts, hash);
+		set_msg(ret,
+			"CA hash mismatch: the token in %s expects a cluster CA with sha256 %s, "
+			"but %s serves one with sha256 %s; refusing to send the token to this "
+			"server",
+			cfg->token_file, tok.ca_hash, cacerts, hash);
 		r = -EPERM;
 		goto out;
 	}
@@ -217,27 +215,24 @@ int preflight_check(const na_config *cfg, long timeout_s, preflight_result *ret)
 	r = fetch_url(ping, NULL, 0, &fo, &fr);
 	if (r < 0) {
 		if (r == -EPERM)
-			snprintf(
-			    ret->message, sizeof(ret->message),
-			    "%s: the server's certificate is not issued by the CA it serves at "
-			    "/cacerts for this name (%s); refusing to join",
-			    cfg->server, fr.error);
+			set_msg(ret,
+				"%s: the server's certificate is not issued by the CA it serves at "
+				"/cacerts for this name (%s); refusing to join",
+				cfg->server, fr.error);
 		else
-			snprintf(ret->message, sizeof(ret->message), "%s", fr.error);
+			set_msg(ret, "%s", fr.error);
 		goto out;
 	}
 	if (strncmp(fr.body, "pong", 4)) {
-		snprintf(ret->message, sizeof(ret->message), "%s answered \"%.40s\", not pong",
-			 ping, fr.body);
+		set_msg(ret, "%s answered \"%.40s\", not pong", ping, fr.body);
 		r = -EBADMSG;
 		goto out;
 	}
 	ret->ca_sha256 = strdup(hash);
-	snprintf(ret->message, sizeof(ret->message),
-		 "%s: CA sha256 %s %s; server certificate verified", cfg->server, hash,
-		 tok.ca_hash[0]	       ? "matches the token"
-		 : cfg->server_ca_file ? "is the pinned cluster.ca_file"
-				       : "is trusted by the system");
+	set_msg(ret, "%s: CA sha256 %s %s; server certificate verified", cfg->server, hash,
+		tok.ca_hash[0]	      ? "matches the token"
+		: cfg->server_ca_file ? "is the pinned cluster.ca_file"
+				      : "is trusted by the system");
 	r = 0;
 out:
 	fetch_result_done(&fr);
@@ -255,5 +250,6 @@ void preflight_result_done(preflight_result *r)
 {
 	free(r->ca_pem);
 	free(r->ca_sha256);
-	r->ca_pem = r->ca_sha256 = NULL;
+	free(r->message);
+	r->ca_pem = r->ca_sha256 = r->message = NULL;
 }

@@ -11,9 +11,9 @@
  * pinned with cluster.ca_file. Nothing here sends the token.
  */
 typedef struct preflight_result {
-	char *ca_pem;	   /* the verified CA bundle, for later connections */
-	char *ca_sha256;   /* its hash */
-	char message[512]; /* what was checked, or exactly what failed */
+	char *ca_pem;	 /* the verified CA bundle, for later connections */
+	char *ca_sha256; /* its hash */
+	char *message;	 /* what was checked, or exactly what failed (NULL: out of memory) */
 } preflight_result;
 
 typedef struct token_info {
@@ -25,6 +25,7 @@ typedef struct token_info {
 int preflight_check(const na_config *cfg, long timeout_s, preflight_result *ret);
 void preflight_result_done(preflight_result *r);
 
-/* Read and parse a token file: refuses files others can read or that are not ours. */
-int token_read(const char *path, token_info *ret, char *err, size_t errlen);
+/* Read and parse a token file: refuses files others can read or that are not ours.
+ * -errno with *ret_err (the caller frees it). */
+int token_read(const char *path, token_info *ret, char **ret_err);
 void token_info_done(token_info *t);

@@ -16,23 +16,6 @@
 #include "basic/parse-util.h"
 #include "report/report-internal.h"
 
-void report_log(report_ctx *c, int prio, const char *fmt, ...)
-{
-	_cleanup_free_ char *msg = NULL;
-	va_list ap;
-	int r;
-
-	if (!c->o->log)
-		return;
-	va_start(ap, fmt);
-	r = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		msg = NULL;
-	else
-		c->o->log(c->o->userdata, prio, msg);
-}
-
 static int parse_env_uint(const char *name, uint64_t min, uint64_t max, uint64_t *ret)
 {
 	const char *s = getenv(name);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "basic/fetch.h"
+#include "basic/log.h"
 
 /*
  * Reliable delivery of inventory reports to report.url.
@@ -47,9 +48,9 @@ typedef struct deliver_opts {
 	unsigned initial_delay_ms;   /* random 0..this before the first request, default 2000 */
 	unsigned retry_after_cap_ms; /* longest Retry-After honoured, default 30000 */
 	unsigned timeout_ms;	     /* one request, default 20000 (whole seconds used) */
-	/* Optional hooks: a log line (the library does not print) and the HTTP POST (tests;
-	 * the contract of fetch_url()); NULL means log nothing, and fetch_url(). */
-	void (*log)(void *userdata, int prio, const char *msg);
+	na_log log;		     /* what happened, a line each (the library does not print) */
+	/* Optional hook: the HTTP POST (tests; the contract of fetch_url()); NULL means
+	 * fetch_url(). */
 	int (*post)(void *userdata, const char *url, const char *body, size_t len,
 		    const fetch_opts *fo, fetch_result *ret);
 	void *userdata;

@@ -39,7 +39,7 @@ typedef struct report_ctx {
 } report_ctx;
 
 /* deliver.c */
-void report_log(report_ctx *c, int prio, const char *fmt, ...) _printf_(3, 4);
+#define report_log(c, prio, ...) na_logf(&(c)->o->log, prio, __VA_ARGS__)
 
 /* backoff.c */
 /* The clock, the jitter's seed, the start of the budget. */

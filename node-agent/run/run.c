@@ -100,23 +100,22 @@ __attribute__((format(printf, 1, 2))) static void status(const char *fmt, ...)
 }
 
 /* Progress of the join: both systemctl status and the journal show it. */
-static void join_progress(void *userdata, const char *msg)
+static void join_progress(void *userdata, int prio, const char *msg)
 {
+	(void)userdata;
 	status("join: %s", msg);
-	log_stage(LOG_INFO, "join", "%s", msg);
+	log_stage(prio, "join", "%s", msg);
 }
 
-/* One journal entry per line of a stage's log. */
-static void log_lines(int prio, const char *stage, char *buf)
+/* A stage's log lines, one journal entry each; the indentation meant for a terminal goes. */
+static void stage_line(void *userdata, int prio, const char *msg)
 {
-	for (char *l = buf; l && *l;) {
-		char *nl = strchr(l, '\n');
-		if (nl)
-			*nl = '\0';
-		if (*l)
-			log_stage(prio, stage, "%s", l);
-		l = nl ? nl + 1 : NULL;
-	}
+	log_stage(prio, userdata, "%s", msg + strspn(msg, " "));
+}
+
+static na_log stage_log(const char *stage)
+{
+	return (na_log){.fn = stage_line, .userdata = (void *)stage};
 }
 
 /* --- state.json --- */
@@ -439,11 +438,6 @@ static char *join_path(const char *a, const char *b)
 	return s;
 }
 
-static void report_log(void *userdata, int prio, const char *msg)
-{
-	log_stage(prio, "report", "%s", msg);
-}
-
 /* Spool the report in STATE_DIR/spool and send the spool, oldest first (deliver.h): within
  * a time budget, so a dead collector never holds up the boot. *ret_msg says what happened. */
 static int report_inventory(const na_config *cfg, const char *inventory_json,
@@ -463,7 +457,7 @@ static int report_inventory(const na_config *cfg, const char *inventory_json,
 	o.ca_file = cfg->report_ca_file;
 	o.ca_pem = cfg->report_ca_pem;
 	o.spool_dir = spool;
-	o.log = report_log;
+	o.log = stage_log("report");
 	/* the boot job tries briefly and goes on to the join; node-agent-report.timer sends
 	 * what is left in the spool later */
 	if (!getenv("NODE_AGENT_REPORT_BUDGET_MS"))
@@ -561,9 +555,9 @@ int run_pipeline(const run_opts *o)
 	if (inv_json && access(inv_path, F_OK) == 0) {
 		hw_inventory *prev = NULL;
 		char **lines = NULL, *prev_path = NULL;
-		FILE *quiet = fopen("/dev/null", "we");
 
-		if (inventory_load(inv_path, quiet, &prev) == 0 &&
+		/* a previous inventory this version cannot read is no news */
+		if (inventory_load(inv_path, NULL, &prev) == 0 &&
 		    inventory_diff_lines(prev, inv, &lines) > 0)
 			for (char **l = lines; *l; l++)
 				log_stage(LOG_NOTICE, "detect",
@@ -571,8 +565,6 @@ int run_pipeline(const run_opts *o)
 		if (asprintf(&prev_path, "%s.previous", inv_path) >= 0 &&
 		    rename(inv_path, prev_path) < 0)
 			log_stage(LOG_WARNING, "detect", "cannot keep %s: %m", prev_path);
-		if (quiet)
-			fclose(quiet);
 		free(prev_path);
 		inventory_diff_lines_free(lines);
 		hw_inventory_free(prev);
@@ -634,21 +626,9 @@ int run_pipeline(const run_opts *o)
 	status("apply: writing the node's files");
 	{
 		apply_result res;
-		char *outbuf = NULL;
-		size_t outlen = 0;
-		FILE *of = open_memstream(&outbuf, &outlen);
+		na_log l = stage_log("apply");
 
-		r = apply_plan(plan, o->target, false, of ? of : stderr, &res);
-		if (of)
-			fclose(of);
-		for (char *l = outbuf; l && *l;) {
-			char *nl = strchr(l, '\n');
-			if (nl)
-				*nl = '\0';
-			log_stage(LOG_INFO, "apply", "%s", l + strspn(l, " "));
-			l = nl ? nl + 1 : NULL;
-		}
-		free(outbuf);
+		r = apply_plan(plan, o->target, false, &l, &res);
 		if (r < 0 || res.failed) {
 			stage_result(&st, "apply", "failed", "%u changed, %u failed", res.changed,
 				     res.failed);
@@ -664,7 +644,7 @@ int run_pipeline(const run_opts *o)
 		join_opts jo = {.target = o->target,
 				.start_units = !o->no_start,
 				.ready_timeout_s = o->join_timeout_s,
-				.progress = join_progress};
+				.log = {.fn = join_progress}};
 		char *msg = NULL;
 
 		r = join_cluster(cfg, plan, &jo, &msg);
@@ -688,16 +668,11 @@ int run_pipeline(const run_opts *o)
 	else if (!joined)
 		stage_result(&st, "gitops", "skipped", "the node did not join a cluster");
 	else {
-		char *msg = NULL, *logbuf = NULL;
-		size_t loglen = 0;
-		FILE *lf = open_memstream(&logbuf, &loglen);
+		char *msg = NULL;
+		na_log l = stage_log("gitops");
 
 		status("gitops: writing the %s manifests", cfg->gitops.engine);
-		r = gitops_stage(cfg, o->target, lf ? lf : stderr, &msg);
-		if (lf)
-			fclose(lf);
-		log_lines(LOG_INFO, "gitops", logbuf);
-		free(logbuf);
+		r = gitops_stage(cfg, o->target, &l, &msg);
 		stage_result(&st, "gitops",
 			     r < 0   ? "failed"
 			     : r > 0 ? "skipped"

@@ -61,8 +61,7 @@ static void check_kept(json_object *in, json_object *out, const char *where)
 {
 	if (json_object_is_type(out, json_type_object) &&
 	    json_object_is_type(in, json_type_object)) {
-		json_object_object_foreach(out, key, vout)
-		{
+		json_object_object_foreach (out, key, vout) {
 			json_object *vin = NULL;
 
 			json_object_object_get_ex(in, key, &vin);
@@ -103,7 +102,9 @@ static void check_inventory(json_object *input, const hw_inventory *inv)
 	if (!j)
 		return;
 	check_kept(input, j, "$");
-	r = inventory_from_json(j, PATH, stderr, &again);
+	na_log l = na_log_stream(stderr);
+
+	r = inventory_from_json(j, PATH, &l, &again);
 	json_object_put(j);
 	if (r == -ENOMEM)
 		return;
@@ -132,11 +133,14 @@ static void check_inventory(json_object *input, const hw_inventory *inv)
 	/* against a machine with nothing known: every identifiable part is "added" (and the
 	 * other way round "removed"), as many lines as changes */
 	{
-		hw_inventory empty = { .boot = { .uefi_bitness = HW_UNKNOWN },
-				       .cpu = { .family = HW_UNKNOWN, .model_id = HW_UNKNOWN,
-						.stepping = HW_UNKNOWN, .sockets = HW_UNKNOWN,
-						.cores = HW_UNKNOWN, .threads = HW_UNKNOWN },
-				       .memory = { HW_UNKNOWN, HW_UNKNOWN } };
+		hw_inventory empty = {.boot = {.uefi_bitness = HW_UNKNOWN},
+				      .cpu = {.family = HW_UNKNOWN,
+					      .model_id = HW_UNKNOWN,
+					      .stepping = HW_UNKNOWN,
+					      .sockets = HW_UNKNOWN,
+					      .cores = HW_UNKNOWN,
+					      .threads = HW_UNKNOWN},
+				      .memory = {HW_UNKNOWN, HW_UNKNOWN}};
 		char **lines = NULL;
 		int added = inventory_diff_lines(&empty, inv, &lines);
 		int removed = inventory_diff(inv, &empty, NULL);
@@ -155,7 +159,7 @@ static void check_inventory(json_object *input, const hw_inventory *inv)
 	}
 
 	for (int fmt = REPORT_MARKDOWN; fmt <= REPORT_JSON; fmt++) {
-		report_node node = { .file = PATH, .role = "agent", .inv = inv };
+		report_node node = {.file = PATH, .role = "agent", .inv = inv};
 		char *out = NULL;
 		size_t len = 0;
 		FILE *f = open_memstream(&out, &len);
@@ -183,9 +187,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!errors)
 		return 0;
-	r = inventory_parse_json(PATH, (const char *)data, size, errors, &root);
+	na_log l = na_log_stream(errors);
+
+	r = inventory_parse_json(PATH, (const char *)data, size, &l, &root);
 	if (r == 0)
-		r = inventory_from_json(root, PATH, errors, &inv);
+		r = inventory_from_json(root, PATH, &l, &inv);
 	fclose(errors);
 	check_messages(r, msgs, msgs_len);
 	free(msgs);

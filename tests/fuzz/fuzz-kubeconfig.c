@@ -380,7 +380,9 @@ static int roles(const char *body, size_t len, char **ret_log)
 		return -ENOMEM;
 	list_body = body;
 	list_len = len;
-	r = roles_reconcile(cfg, client, f);
+	na_log l = na_log_stream(f);
+
+	r = roles_reconcile(cfg, client, &l);
 	fclose(f);
 	*ret_log = log;
 	return r;
@@ -491,6 +493,17 @@ static void fuzz_nodes(const uint8_t *d, size_t n, unsigned variant)
 
 /* --- 3: token file --- */
 
+/* token_read() with its message copied into ERR, for checks on the text */
+static int token_read_buf(const char *path, token_info *t, char *err, size_t errlen)
+{
+	char *e = NULL;
+	int r = token_read(path, t, &e);
+
+	snprintf(err, errlen, "%s", e ? e : "");
+	free(e);
+	return r;
+}
+
 static void fuzz_token(const uint8_t *d, size_t n)
 {
 	token_info t;
@@ -502,7 +515,7 @@ static void fuzz_token(const uint8_t *d, size_t n)
 	if (n && write(fd, d, n) != (ssize_t)n)
 		abort();
 	close(fd);
-	r = token_read(tok_path, &t, err, sizeof(err));
+	r = token_read_buf(tok_path, &t, err, sizeof(err));
 	if (r == 0) {
 		size_t len = t.token ? strlen(t.token) : 0;
 		if (!len || strpbrk(t.token, " \t\r\n"))

@@ -179,11 +179,22 @@ static void test_base64(void)
 
 /* --- token_read --- */
 
+/* token_read() with its message copied into ERR, for checks on the text */
+static int token_read_buf(const char *path, token_info *t, char *err, size_t errlen)
+{
+	char *e = NULL;
+	int r = token_read(path, t, &e);
+
+	snprintf(err, errlen, "%s", e ? e : "");
+	free(e);
+	return r;
+}
+
 static int token(const char *name, const char *content, mode_t mode, token_info *t, char *err,
 		 size_t errlen)
 {
 	char *p = put(name, content, mode);
-	int r = token_read(p, t, err, errlen);
+	int r = token_read_buf(p, t, err, errlen);
 
 	free(p);
 	return r;
@@ -264,7 +275,7 @@ static void test_token(void)
 	unlink(link);
 	if (symlink(p, link) < 0)
 		abort();
-	r = token_read(link, &t, err, sizeof(err));
+	r = token_read_buf(link, &t, err, sizeof(err));
 	ok(r == -ELOOP && !t.token, "token_read: a symlink is refused (O_NOFOLLOW)");
 	like(err, "cannot be read", "... saying it cannot be read");
 	free(p);
@@ -272,13 +283,13 @@ static void test_token(void)
 
 	if (asprintf(&p, "%s/tok", dir) < 0)
 		abort();
-	r = token_read(p, &t, err, sizeof(err));
+	r = token_read_buf(p, &t, err, sizeof(err));
 	ok(r == -EINVAL, "token_read: a directory is refused");
 	free(p);
 
-	r = token_read("/nonexistent/token", &t, err, sizeof(err));
+	r = token_read_buf("/nonexistent/token", &t, err, sizeof(err));
 	ok(r == -ENOENT, "token_read: a missing file is -ENOENT");
-	r = token_read(NULL, &t, err, sizeof(err));
+	r = token_read_buf(NULL, &t, err, sizeof(err));
 	ok(r == -EINVAL, "token_read: no path");
 	like(err, "no cluster.token_file", "... says the config has no token_file");
 
@@ -299,7 +310,7 @@ static void test_token(void)
 		if (fd < 0 || write(fd, nul, sizeof(nul) - 1) != (ssize_t)sizeof(nul) - 1)
 			abort();
 		close(fd);
-		r = token_read(q, &t, err, sizeof(err));
+		r = token_read_buf(q, &t, err, sizeof(err));
 		ok(r == -EINVAL, "token_read: a NUL byte inside is refused");
 		free(q);
 	}
