@@ -30,6 +30,14 @@ int cmd_report_send(int argc, char **argv);
 bool cmd_path_option(int c, const char **config, const char **root, const char **inventory,
 		     const char **target);
 
+/* After the options: 0 when no operand is left, else says which one is unexpected and
+ * returns EXIT_USAGE. */
+int cmd_no_operands(const char *verb, int argc, char **argv);
+
+/* The end of a verb's option switch: for -h/--help the help text on stdout and 0, for
+ * anything else (getopt said what) EXIT_USAGE. */
+int cmd_help_or_usage_error(int c);
+
 /* The whole help text (main.c). */
 void cmd_usage(FILE *f);
 

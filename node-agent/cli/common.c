@@ -67,6 +67,22 @@ int cmd_get_inventory(const char *file, const char *root, hw_inventory **ret)
 	return r;
 }
 
+int cmd_help_or_usage_error(int c)
+{
+	if (c != 'h')
+		return EXIT_USAGE;
+	cmd_usage(stdout);
+	return 0;
+}
+
+int cmd_no_operands(const char *verb, int argc, char **argv)
+{
+	if (optind >= argc)
+		return 0;
+	fprintf(stderr, "%s %s: unexpected argument \"%s\"\n", CMD_PROGRAM, verb, argv[optind]);
+	return EXIT_USAGE;
+}
+
 bool cmd_path_option(int c, const char **config, const char **root, const char **inventory,
 		     const char **target)
 {

@@ -30,21 +30,14 @@ int cmd_gitops(int argc, char **argv)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:t:nh", opts, NULL)) >= 0) {
+		if (cmd_path_option(c, &config, NULL, NULL, &target))
+			continue;
 		switch (c) {
-		case 'c':
-			config = optarg;
-			break;
-		case 't':
-			target = optarg;
-			break;
 		case 'n':
 			go.dry_run = true;
 			break;
-		case 'h':
-			cmd_usage(stdout);
-			return 0;
 		default:
-			return EXIT_USAGE;
+			return cmd_help_or_usage_error(c);
 		}
 	}
 	if (!config || optind < argc) {

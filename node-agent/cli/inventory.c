@@ -35,10 +35,9 @@ int cmd_inventory(int argc, char **argv)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "r:f:qh", opts, NULL)) >= 0) {
+		if (cmd_path_option(c, NULL, &root, NULL, NULL))
+			continue;
 		switch (c) {
-		case 'r':
-			root = optarg;
-			break;
 		case 'f':
 			if (cmd_parse_format(optarg, &fmt) < 0) {
 				fprintf(stderr, "%s: unknown format \"%s\" (json, yaml or table)\n",
@@ -55,18 +54,12 @@ int cmd_inventory(int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
-		case 'h':
-			cmd_usage(stdout);
-			return 0;
 		default:
-			return EXIT_USAGE;
+			return cmd_help_or_usage_error(c);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "%s inventory: unexpected argument \"%s\"\n", CMD_PROGRAM,
-			argv[optind]);
+	if (cmd_no_operands("inventory", argc, argv))
 		return EXIT_USAGE;
-	}
 
 	r = hw_ctx_new(root, &ctx);
 	if (r < 0) {

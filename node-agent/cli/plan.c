@@ -62,11 +62,8 @@ int cmd_plan(int argc, char **argv, bool apply)
 		case 'n':
 			dry_run = true;
 			break;
-		case 'h':
-			cmd_usage(stdout);
-			return 0;
 		default:
-			return EXIT_USAGE;
+			return cmd_help_or_usage_error(c);
 		}
 	}
 	if (!config || optind < argc) {

@@ -31,16 +31,9 @@ int cmd_run(int argc, char **argv)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "r:t:c:s:h", opts, NULL)) >= 0) {
+		if (cmd_path_option(c, &o.config, &o.root, NULL, &o.target))
+			continue;
 		switch (c) {
-		case 'r':
-			o.root = optarg;
-			break;
-		case 't':
-			o.target = optarg;
-			break;
-		case 'c':
-			o.config = optarg;
-			break;
 		case 's':
 			o.state_dir = optarg;
 			break;
@@ -59,17 +52,12 @@ int cmd_run(int argc, char **argv)
 				return EXIT_USAGE;
 			o.join_timeout_s = (long)v;
 			break;
-		case 'h':
-			cmd_usage(stdout);
-			return 0;
 		default:
-			return EXIT_USAGE;
+			return cmd_help_or_usage_error(c);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "%s run: unexpected argument \"%s\"\n", CMD_PROGRAM, argv[optind]);
+	if (cmd_no_operands("run", argc, argv))
 		return EXIT_USAGE;
-	}
 	return run_pipeline(&o) == 0 ? 0 : EXIT_FAILURE;
 }
 
@@ -89,28 +77,21 @@ int cmd_status(int argc, char **argv)
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "t:s:jh", opts, NULL)) >= 0) {
+		if (cmd_path_option(c, NULL, NULL, NULL, &target))
+			continue;
 		switch (c) {
-		case 't':
-			target = optarg;
-			break;
 		case 's':
 			state_dir = optarg;
 			break;
 		case 'j':
 			json = true;
 			break;
-		case 'h':
-			cmd_usage(stdout);
-			return 0;
 		default:
-			return EXIT_USAGE;
+			return cmd_help_or_usage_error(c);
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "%s status: unexpected argument \"%s\"\n", CMD_PROGRAM,
-			argv[optind]);
+	if (cmd_no_operands("status", argc, argv))
 		return EXIT_USAGE;
-	}
 	if (!state_dir &&
 	    asprintf(&dir, "%s/var/lib/node-agent", strcmp(target, "/") ? target : "") < 0) {
 		fprintf(stderr, "%s: out of memory\n", CMD_PROGRAM);
