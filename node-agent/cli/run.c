@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #include "cli/cmd.h"
 #include "inventory/output.h"
 #include "run/run.h"
@@ -61,6 +63,52 @@ int cmd_run(int argc, char **argv)
 	return run_pipeline(&o) == 0 ? 0 : EXIT_FAILURE;
 }
 
+/* The last run's per-stage result (STATE_DIR/state.json). */
+static int print_status(const char *state_dir, bool json)
+{
+	char *path = NULL;
+	json_object *o, *stages;
+	int r = 0;
+
+	if (asprintf(&path, "%s/state.json", state_dir) < 0)
+		return 1;
+	o = json_object_from_file(path);
+	if (!o) {
+		fprintf(stderr, "node-agent: no state in %s: node-agent run has not run here\n",
+			path);
+		free(path);
+		return 1;
+	}
+	if (json)
+		output_json(stdout, o);
+	else {
+		json_object *v;
+		printf("last run: %s, started %s, finished %s\n",
+		       json_object_object_get_ex(o, "result", &v) ? json_object_get_string(v)
+								  : "running",
+		       json_object_object_get_ex(o, "started_at", &v) ? json_object_get_string(v)
+								      : "?",
+		       json_object_object_get_ex(o, "finished_at", &v) ? json_object_get_string(v)
+								       : "-");
+		if (json_object_object_get_ex(o, "stages", &stages))
+			for (size_t i = 0; i < json_object_array_length(stages); i++) {
+				json_object *s = json_object_array_get_idx(stages, i), *a, *b, *c;
+				json_object_object_get_ex(s, "stage", &a);
+				json_object_object_get_ex(s, "result", &b);
+				json_object_object_get_ex(s, "message", &c);
+				printf("  %-8s %-8s %s\n", json_object_get_string(a),
+				       json_object_get_string(b),
+				       c ? json_object_get_string(c) : "");
+			}
+	}
+	if (json_object_object_get_ex(o, "result", &stages) &&
+	    strcmp(json_object_get_string(stages), "ok"))
+		r = 1;
+	json_object_put(o);
+	free(path);
+	return r;
+}
+
 int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -97,7 +145,7 @@ int cmd_status(int argc, char **argv)
 		fprintf(stderr, "%s: out of memory\n", CMD_PROGRAM);
 		return EXIT_FAILURE;
 	}
-	r = run_status(state_dir ? state_dir : dir, json);
+	r = print_status(state_dir ? state_dir : dir, json);
 	free(dir);
 	return r;
 }

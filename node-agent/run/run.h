@@ -15,9 +15,9 @@ typedef struct run_opts {
 
 /* The boot job: detect, config, report, plan, apply, join, gitops. 0 on success. */
 int run_pipeline(const run_opts *o);
-/* Print the last run's per-stage result (STATE_DIR/state.json). */
-int run_status(const char *state_dir, bool json);
 /* "nodeagent.config=" on a kernel command line, with ${mac} ${uuid} ${serial} ${hostname}
- * substituted (URL-escaped); NULL with *ret_err set when a value it uses is unknown. */
-char *run_config_url_from_cmdline(const char *cmdline, const char *mac, const char *uuid,
-				  const char *serial, const char *hostname, const char **ret_err);
+ * substituted (URL-escaped) into *ret_url: 1 when found, 0 when the command line has none,
+ * -EINVAL with *ret_err when it is empty or uses a value unknown here, -ENOMEM. */
+int run_config_url_from_cmdline(const char *cmdline, const char *mac, const char *uuid,
+				const char *serial, const char *hostname, char **ret_url,
+				char **ret_err);
