@@ -41,18 +41,21 @@ int gitops_creds_parse(const char *path, const char *data, size_t len, gitops_cr
 	_cleanup_(gitops_creds_done) gitops_creds c = {0};
 	char **slots[] = {&c.username, &c.password,	&c.bearer_token,
 			  &c.identity, &c.identity_pub, &c.known_hosts};
-	_cleanup_yaml_parser_ yaml_parser_t p = {0};
+	_cleanup_yaml_loader_ yaml_loader l = {0};
 	_cleanup_(secret_document_delete) yaml_document_t d = {0};
+	yaml_problem at;
 	yaml_node_t *root;
+	int r;
 
-	if (!yaml_parser_initialize(&p))
+	if (yaml_loader_open(&l, data, len) < 0)
 		return -ENOMEM;
-	yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
-	if (!yaml_parser_load(&p, &d))
+	r = yaml_loader_next(&l, &d, &at);
+	if (r == -EBADMSG)
 		return gitops_fail(ret_err, -EINVAL,
 				   "gitops.credentials_file %s:%zu:%zu: invalid YAML: %s", path,
-				   p.problem_mark.line + 1, p.problem_mark.column + 1,
-				   p.problem ? p.problem : "syntax error");
+				   at.line, at.column, at.problem);
+	if (r < 0)
+		return r;
 	root = yaml_document_get_root_node(&d);
 	if (!root || root->type != YAML_MAPPING_NODE)
 		return gitops_fail(ret_err, -EINVAL,
@@ -63,7 +66,7 @@ int gitops_creds_parse(const char *path, const char *data, size_t len, gitops_cr
 	     a++) {
 		yaml_node_t *k = yaml_document_get_node(&d, a->key);
 		yaml_node_t *v = yaml_document_get_node(&d, a->value);
-		const char *key = gitops_scalar(k), *value = gitops_scalar(v);
+		const char *key = yaml_scalar(k), *value = yaml_scalar(v);
 		size_t i;
 
 		for (i = 0; key && i < ELEMENTSOF(keys); i++)

@@ -18,107 +18,16 @@
 #define MAX_EXPANDED 1000000 /* values in one document with every alias expanded */
 #define MANAGED_BY   "node-agent"
 
-yaml_node_t *gitops_map_get(yaml_document_t *d, yaml_node_t *map, const char *key)
-{
-	if (!map || map->type != YAML_MAPPING_NODE)
-		return NULL;
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-	     p++) {
-		yaml_node_t *k = yaml_document_get_node(d, p->key);
-		if (k && k->type == YAML_SCALAR_NODE && !strcmp((char *)k->data.scalar.value, key))
-			return yaml_document_get_node(d, p->value);
-	}
-	return NULL;
-}
-
-const char *gitops_scalar(yaml_node_t *n)
-{
-	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
 const char *gitops_doc_str(yaml_document_t *d, const char *key)
 {
-	return gitops_scalar(gitops_map_get(d, yaml_document_get_root_node(d), key));
+	return yaml_scalar(yaml_map_get(d, yaml_document_get_root_node(d), key));
 }
 
 const char *gitops_doc_meta(yaml_document_t *d, const char *key)
 {
 	yaml_node_t *root = yaml_document_get_root_node(d);
 
-	return gitops_scalar(gitops_map_get(d, gitops_map_get(d, root, "metadata"), key));
-}
-
-static bool doc_empty(yaml_document_t *d)
-{
-	yaml_node_t *root = yaml_document_get_root_node(d);
-
-	return !root || (root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0 &&
-			 root->data.scalar.style == YAML_PLAIN_SCALAR_STYLE);
-}
-
-/* What one node amounts to, aliases followed: nesting height and node count. */
-typedef struct shape {
-	int height; /* 0: not computed yet, -1: being computed */
-	uint64_t size;
-} shape;
-
-/* Shape of node ID, memoised so that each node is walked once however many aliases name
- * it; false when deeper than MAX_DEPTH or when an alias refers to a node containing it. */
-static bool node_shape(yaml_document_t *d, int id, shape *memo, int level)
-{
-	yaml_node_t *n = yaml_document_get_node(d, id);
-	shape *me = n ? &memo[id - 1] : NULL;
-	int best = 0;
-	uint64_t size = 1;
-
-	if (!n)
-		return true;
-	if (me->height < 0 || level > MAX_DEPTH)
-		return false;
-	if (me->height > 0)
-		return true;
-	me->height = -1;
-	if (n->type == YAML_SEQUENCE_NODE) {
-		for (yaml_node_item_t *i = n->data.sequence.items.start;
-		     i < n->data.sequence.items.top; i++) {
-			shape *c = &memo[*i - 1];
-			if (!node_shape(d, *i, memo, level + 1))
-				return false;
-			best = c->height > best ? c->height : best;
-			size = size + c->size < MAX_EXPANDED ? size + c->size : MAX_EXPANDED;
-		}
-	} else if (n->type == YAML_MAPPING_NODE) {
-		for (yaml_node_pair_t *p = n->data.mapping.pairs.start;
-		     p < n->data.mapping.pairs.top; p++) {
-			shape *k = &memo[p->key - 1], *v = &memo[p->value - 1];
-			if (!node_shape(d, p->key, memo, level + 1) ||
-			    !node_shape(d, p->value, memo, level + 1))
-				return false;
-			best = k->height > best ? k->height : best;
-			best = v->height > best ? v->height : best;
-			size += k->size + v->size;
-			size = size < MAX_EXPANDED ? size : MAX_EXPANDED;
-		}
-	}
-	me->height = best + 1;
-	me->size = size;
-	return true;
-}
-
-/* Bounded nesting (libyaml's emitter recurses) and bounded alias expansion (K3s's YAML
- * reader expands every alias: a "billion laughs" document is small here, huge there). */
-static bool shape_ok(yaml_document_t *d)
-{
-	size_t n = (size_t)(d->nodes.top - d->nodes.start);
-	_cleanup_free_ shape *memo = NULL;
-
-	if (n == 0)
-		return true;
-	memo = calloc(n, sizeof(*memo));
-	if (!memo)
-		return false;
-	return node_shape(d, 1, memo, 1) && memo[0].height <= MAX_DEPTH &&
-	       memo[0].size < MAX_EXPANDED;
+	return yaml_scalar(yaml_map_get(d, yaml_map_get(d, root, "metadata"), key));
 }
 
 void gitops_docs_free(gitops_docs *d)
@@ -130,20 +39,25 @@ void gitops_docs_free(gitops_docs *d)
 	d->n = 0;
 }
 
-/* The next document of P that is not empty into *DOC (its root in *ROOT); *ROOT NULL at
+/* The next document of L that is not empty into *DOC (its root in *ROOT); *ROOT NULL at
  * the end of the stream. */
-static int load_next(yaml_parser_t *p, const char *what, yaml_document_t *doc, yaml_node_t **root,
+static int load_next(yaml_loader *l, const char *what, yaml_document_t *doc, yaml_node_t **root,
 		     char **ret_err)
 {
 	for (;;) {
-		if (!yaml_parser_load(p, doc)) /* which leaves *doc empty */
-			return gitops_fail(ret_err, -EBADMSG,
-					   "%s: invalid YAML at line %zu column %zu: %s%s%s", what,
-					   p->problem_mark.line + 1, p->problem_mark.column + 1,
-					   p->problem ? p->problem : "syntax error",
-					   p->context ? " " : "", p->context ? p->context : "");
+		yaml_problem at;
+		int r = yaml_loader_next(l, doc, &at);
+
+		if (r == -EBADMSG)
+			return gitops_fail(
+			    ret_err, r, "%s: invalid YAML at line %zu column %zu: %s%s%s", what,
+			    at.line, at.column, at.problem, *at.context ? " " : "", at.context);
+		if (r <= 0) {
+			*root = NULL;
+			return r;
+		}
 		*root = yaml_document_get_root_node(doc);
-		if (!*root || !doc_empty(doc))
+		if (!yaml_document_is_empty(doc))
 			return 0;
 		yaml_document_delete(doc);
 	}
@@ -152,35 +66,33 @@ static int load_next(yaml_parser_t *p, const char *what, yaml_document_t *doc, y
 int gitops_docs_load(const char *what, const char *data, size_t len, gitops_docs *ret,
 		     char **ret_err)
 {
-	_cleanup_yaml_parser_ yaml_parser_t p = {0};
+	_cleanup_yaml_loader_ yaml_loader l = {0};
 	_cleanup_(gitops_docs_free) gitops_docs d = {0};
 
 	if (memchr(data, '\0', len))
 		return gitops_fail(ret_err, -EBADMSG, "%s: not YAML (contains a NUL byte)", what);
-	if (!yaml_parser_initialize(&p))
+	if (yaml_loader_open(&l, data, len) < 0)
 		return -ENOMEM;
-	yaml_parser_set_input_string(&p, (const unsigned char *)data, len);
 	for (;;) {
 		_cleanup_yaml_document_ yaml_document_t doc = {0};
 		yaml_node_t *root = NULL, *meta;
 		yaml_document_t *nv;
-		int r = load_next(&p, what, &doc, &root, ret_err);
+		int r = load_next(&l, what, &doc, &root, ret_err);
 
 		if (r < 0)
 			return r;
 		if (!root)
 			break;
-		if (!shape_ok(&doc))
+		if (!yaml_document_bounded(&doc, MAX_DEPTH, MAX_EXPANDED))
 			return gitops_fail(
 			    ret_err, -EBADMSG,
 			    "%s: the document at line %zu nests deeper than %d levels, "
 			    "refers to itself, or expands its aliases to more than %d "
 			    "values",
 			    what, root->start_mark.line + 1, MAX_DEPTH, MAX_EXPANDED);
-		meta = gitops_map_get(&doc, root, "metadata");
+		meta = yaml_map_get(&doc, root, "metadata");
 		if (root->type != YAML_MAPPING_NODE || !gitops_doc_str(&doc, "apiVersion") ||
-		    !gitops_doc_str(&doc, "kind") ||
-		    !gitops_scalar(gitops_map_get(&doc, meta, "name")))
+		    !gitops_doc_str(&doc, "kind") || !yaml_scalar(yaml_map_get(&doc, meta, "name")))
 			return gitops_fail(
 			    ret_err, -EBADMSG,
 			    "%s: the document at line %zu is not a Kubernetes object "

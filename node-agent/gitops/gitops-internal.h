@@ -23,23 +23,12 @@
 
 #include "basic/macro.h"
 #include "basic/yaml-emit.h"
+#include "basic/yaml-load.h"
 #include "config/config.h"
 
 #define MANIFEST_MAX	(16u * 1024 * 1024) /* Argo CD's install.yaml is ~2 MB */
 #define RENDERED_MAX	(64u * 1024 * 1024)
 #define CREDENTIALS_MAX (64u * 1024)
-
-static inline void yaml_parser_deletep(yaml_parser_t *p)
-{
-	yaml_parser_delete(p);
-}
-#define _cleanup_yaml_parser_ _cleanup_(yaml_parser_deletep)
-
-static inline void yaml_document_deletep(yaml_document_t *d)
-{
-	yaml_document_delete(d);
-}
-#define _cleanup_yaml_document_ _cleanup_(yaml_document_deletep)
 
 /* *ret_err = the message, unless one is there already; returns R. */
 _printf_(3, 4) int gitops_fail(char **ret_err, int r, const char *fmt, ...);
@@ -59,8 +48,6 @@ void gitops_docs_free(gitops_docs *d);
  */
 int gitops_docs_load(const char *what, const char *data, size_t len, gitops_docs *ret,
 		     char **ret_err);
-yaml_node_t *gitops_map_get(yaml_document_t *d, yaml_node_t *map, const char *key);
-const char *gitops_scalar(yaml_node_t *n);
 /* The top-level KEY, and metadata.KEY, of a document, when they are strings. */
 const char *gitops_doc_str(yaml_document_t *d, const char *key);
 const char *gitops_doc_meta(yaml_document_t *d, const char *key);

@@ -199,11 +199,11 @@ static int crd_kinds(gitops_docs *d, kinds *ret)
 {
 	for (size_t i = 0; i < d->n; i++) {
 		yaml_document_t *doc = &d->v[i];
-		yaml_node_t *spec = gitops_map_get(doc, yaml_document_get_root_node(doc), "spec");
-		const char *group = gitops_scalar(gitops_map_get(doc, spec, "group"));
-		const char *scope = gitops_scalar(gitops_map_get(doc, spec, "scope"));
+		yaml_node_t *spec = yaml_map_get(doc, yaml_document_get_root_node(doc), "spec");
+		const char *group = yaml_scalar(yaml_map_get(doc, spec, "group"));
+		const char *scope = yaml_scalar(yaml_map_get(doc, spec, "scope"));
 		const char *kind =
-		    gitops_scalar(gitops_map_get(doc, gitops_map_get(doc, spec, "names"), "kind"));
+		    yaml_scalar(yaml_map_get(doc, yaml_map_get(doc, spec, "names"), "kind"));
 		char **nv, *s;
 
 		if (strcmp(gitops_doc_str(doc, "kind"), "CustomResourceDefinition") || !group ||
@@ -235,15 +235,14 @@ static int add_namespace(gitops_docs *d, const char *ns, unsigned *ret_added, bo
 		return r;
 	for (size_t i = 0; i < d->n; i++) {
 		yaml_document_t *doc = &d->v[i];
-		yaml_node_t *meta =
-		    gitops_map_get(doc, yaml_document_get_root_node(doc), "metadata");
+		yaml_node_t *meta = yaml_map_get(doc, yaml_document_get_root_node(doc), "metadata");
 		const char *kind = gitops_doc_str(doc, "kind");
 		const char *api = gitops_doc_str(doc, "apiVersion");
 		int meta_id, k, v;
 
 		if (!strcmp(kind, "Namespace") && !strcmp(gitops_doc_meta(doc, "name"), ns))
 			have_ns = true;
-		if (cluster_scoped(&crd, api, kind) || gitops_map_get(doc, meta, "namespace") ||
+		if (cluster_scoped(&crd, api, kind) || yaml_map_get(doc, meta, "namespace") ||
 		    (strlen(kind) > 4 && !strcmp(kind + strlen(kind) - 4, "List")))
 			continue;
 		meta_id = (int)(meta - doc->nodes.start) + 1; /* nodes move when one is added */
