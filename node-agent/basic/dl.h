@@ -18,37 +18,45 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-journal.h>
 
-#define DL_DECLARE(f) extern __typeof__(f) *sym_##f
+/* Each library's functions, listed once: dl.c defines and loads from these lists. */
+#define DL_SYSTEMD_SYMBOLS(X)                                                                      \
+	X(sd_notify)                                                                               \
+	X(sd_booted)                                                                               \
+	X(sd_journal_sendv)                                                                        \
+	X(sd_bus_open_system)                                                                      \
+	X(sd_bus_set_method_call_timeout)                                                          \
+	X(sd_bus_call_method)                                                                      \
+	X(sd_bus_error_free)                                                                       \
+	X(sd_bus_unref)                                                                            \
+	X(sd_bus_match_signal)                                                                     \
+	X(sd_bus_process)                                                                          \
+	X(sd_bus_wait)                                                                             \
+	X(sd_bus_message_read)                                                                     \
+	X(sd_bus_message_unref)                                                                    \
+	X(sd_bus_slot_unref)                                                                       \
+	X(sd_bus_get_property_string)
 
-DL_DECLARE(sd_notify);
-DL_DECLARE(sd_booted);
-DL_DECLARE(sd_journal_sendv);
-DL_DECLARE(sd_bus_open_system);
-DL_DECLARE(sd_bus_set_method_call_timeout);
-DL_DECLARE(sd_bus_call_method);
-DL_DECLARE(sd_bus_error_free);
-DL_DECLARE(sd_bus_unref);
-DL_DECLARE(sd_bus_match_signal);
-DL_DECLARE(sd_bus_process);
-DL_DECLARE(sd_bus_wait);
-DL_DECLARE(sd_bus_message_read);
-DL_DECLARE(sd_bus_message_unref);
-DL_DECLARE(sd_bus_slot_unref);
-DL_DECLARE(sd_bus_get_property_string);
-
-DL_DECLARE(curl_global_init);
-DL_DECLARE(curl_easy_init);
-DL_DECLARE(curl_easy_setopt);
-DL_DECLARE(curl_easy_perform);
-DL_DECLARE(curl_easy_getinfo);
-DL_DECLARE(curl_easy_cleanup);
-DL_DECLARE(curl_easy_strerror);
-DL_DECLARE(curl_slist_append);
-DL_DECLARE(curl_slist_free_all);
+#define DL_CURL_SYMBOLS(X)                                                                         \
+	X(curl_global_init)                                                                        \
+	X(curl_easy_init)                                                                          \
+	X(curl_easy_setopt)                                                                        \
+	X(curl_easy_perform)                                                                       \
+	X(curl_easy_getinfo)                                                                       \
+	X(curl_easy_cleanup)                                                                       \
+	X(curl_easy_strerror)                                                                      \
+	X(curl_slist_append)                                                                       \
+	X(curl_slist_free_all)
 
 /* libcrypto (OpenSSL 3, a dependency of libcurl): SHA-256 of downloads */
-DL_DECLARE(EVP_Digest);
-DL_DECLARE(EVP_sha256);
+#define DL_CRYPTO_SYMBOLS(X)                                                                       \
+	X(EVP_Digest)                                                                              \
+	X(EVP_sha256)
+
+#define DL_DECLARE(f) extern __typeof__(f) *sym_##f;
+
+DL_SYSTEMD_SYMBOLS(DL_DECLARE)
+DL_CURL_SYMBOLS(DL_DECLARE)
+DL_CRYPTO_SYMBOLS(DL_DECLARE)
 
 int dl_systemd(void);
 int dl_curl(void);
