@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "cli/cmd.h"
-#include "fleet/diff.h"
 
 void cmd_usage(FILE *f)
 {
@@ -102,7 +101,7 @@ static const struct verb {
     {"report-send", cmd_report_send},
     {"gitops", cmd_gitops},
     {"report", cmd_report},
-    {"diff", diff_main},
+    {"diff", cmd_diff},
     {"help", cmd_help},
     {"--help", cmd_help},
     {"-h", cmd_help},

@@ -45,7 +45,3 @@ char **inventory_diff_lines_free(char **lines);
  * message, old, new}}. */
 json_object *inventory_changes_to_json(const char *old_file, const char *new_file,
 				       const inventory_change *changes, size_t n);
-
-/* `node-agent diff OLD NEW [--format text|json]`: exit 0 no changes, 1 changes, 2 usage
- * or invalid input. */
-int diff_main(int argc, char **argv);
