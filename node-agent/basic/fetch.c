@@ -11,8 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "basic/capbuf.h"
 #include "basic/dl.h"
 #include "basic/fetch.h"
+#include "basic/fileio.h"
 #include "basic/parse-util.h"
 
 /* Messages may be cut to fit; vsnprintf keeps GCC's truncation warning for literals away. */
@@ -26,8 +28,7 @@ __attribute__((format(printf, 2, 3))) void fetch_set_error(fetch_result *res, co
 }
 
 typedef struct sink {
-	char *buf;
-	size_t len, cap, max;
+	capbuf b;
 	bool too_big;
 } sink;
 
@@ -35,26 +36,11 @@ static size_t write_cb(char *data, size_t size, size_t n, void *userdata)
 {
 	sink *s = userdata;
 	size_t add = size * n;
+	int r = capbuf_append(&s->b, data, add);
 
-	if (s->len + add > s->max) {
+	if (r == -EFBIG)
 		s->too_big = true;
-		return 0; /* makes curl stop with CURLE_WRITE_ERROR */
-	}
-	if (s->len + add + 1 > s->cap) {
-		size_t cap = s->cap ? s->cap : 4096;
-		char *nb;
-		while (cap < s->len + add + 1)
-			cap *= 2;
-		nb = realloc(s->buf, cap);
-		if (!nb)
-			return 0;
-		s->buf = nb;
-		s->cap = cap;
-	}
-	memcpy(s->buf + s->len, data, add);
-	s->len += add;
-	s->buf[s->len] = '\0';
-	return add;
+	return r < 0 ? 0 : add; /* 0 makes curl stop with CURLE_WRITE_ERROR */
 }
 
 static size_t header_cb(char *data, size_t size, size_t n, void *userdata)
@@ -86,50 +72,16 @@ static size_t header_cb(char *data, size_t size, size_t n, void *userdata)
 
 static int fetch_file(const char *path, size_t max, fetch_result *res)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	struct stat st;
-	size_t cap = 4096;
-	ssize_t k;
-
-	if (fd < 0) {
-		int r = -errno;
-		fetch_set_error(res, "cannot open %s: %s", path, strerror(errno));
-		return r;
-	}
 	/* procfs files report size 0: read to EOF, never past max */
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		fetch_set_error(res, "%s: not a regular file", path);
-		close(fd);
-		return -EINVAL;
-	}
-	res->body = malloc(cap + 1);
-	while (res->body) {
-		if (res->len == cap) {
-			char *nb;
-			if (cap > max)
-				break;
-			cap *= 2;
-			nb = realloc(res->body, cap + 1);
-			if (!nb)
-				break;
-			res->body = nb;
-		}
-		k = read(fd, res->body + res->len, cap - res->len);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		res->len += (size_t)k;
-	}
-	close(fd);
-	if (!res->body)
-		return -ENOMEM;
-	res->body[res->len] = '\0';
-	if (res->len > max) {
+	int r = read_full_file_at(AT_FDCWD, path, O_NONBLOCK, max, &res->body, &res->len, NULL);
+
+	if (r == -EFBIG)
 		fetch_set_error(res, "%s: larger than %zu bytes", path, max);
-		return -EFBIG;
-	}
-	return 0;
+	else if (r == -EISDIR || r == -EINVAL)
+		fetch_set_error(res, "%s: not a regular file", path);
+	else if (r < 0)
+		fetch_set_error(res, "cannot open %s: %s", path, strerror(-r));
+	return r;
 }
 
 static size_t max_bytes(const fetch_opts *o)
@@ -141,7 +93,7 @@ static size_t max_bytes(const fetch_opts *o)
 static int fetch_curl(const char *url, const char *post_body, size_t post_len, const fetch_opts *o,
 		      fetch_result *res)
 {
-	sink s = {.max = max_bytes(o)};
+	sink s = {.b.max = max_bytes(o)};
 	CURL *c;
 	CURLcode cc;
 	struct curl_slist *hdrs = NULL;
@@ -271,8 +223,7 @@ static int fetch_curl(const char *url, const char *post_body, size_t post_len, c
 	if (hdrs)
 		sym_curl_slist_free_all(hdrs);
 	sym_curl_easy_cleanup(c);
-	res->body = s.buf ? s.buf : strdup("");
-	res->len = s.len;
+	res->body = capbuf_take(&s.b, &res->len);
 	return r;
 }
 

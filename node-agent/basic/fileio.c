@@ -6,48 +6,36 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "basic/capbuf.h"
 #include "basic/fileio.h"
 #include "basic/macro.h"
 
 int read_full_fd(int fd, size_t max, char **ret, size_t *ret_len)
 {
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0, cap = 0;
+	_cleanup_(capbuf_done) capbuf b = {.max = max};
+	char *data;
+	size_t len;
 
 	for (;;) {
-		if (len == cap) {
-			/* grow geometrically, one byte past max to see that the file is longer */
-			size_t ncap = cap ? cap * 2 : 4096;
-			char *nb;
-
-			if (ncap > max + 1)
-				ncap = max + 1;
-			if (ncap <= len)
-				return -EFBIG;
-			nb = realloc(buf, ncap + 1);
-			if (!nb)
-				return -ENOMEM;
-			buf = nb;
-			cap = ncap;
-		}
-		ssize_t k = read(fd, buf + len, cap - len);
+		int r = capbuf_grow(&b);
+		if (r < 0)
+			return r;
+		ssize_t k = read(fd, b.data + b.len, b.cap - b.len);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0)
 			return -errno;
 		if (k == 0)
 			break;
-		len += (size_t)k;
-		if (len > max)
+		b.len += (size_t)k;
+		if (b.len > max)
 			return -EFBIG;
 	}
-	if (!buf) {
-		buf = malloc(1);
-		if (!buf)
-			return -ENOMEM;
-	}
-	buf[len] = '\0';
-	*ret = TAKE_PTR(buf);
+	b.data[b.len] = '\0';
+	data = capbuf_take(&b, &len);
+	if (!data)
+		return -ENOMEM;
+	*ret = data;
 	if (ret_len)
 		*ret_len = len;
 	return 0;
