@@ -72,10 +72,15 @@ static int print_status(const char *state_dir, bool json)
 
 	if (asprintf(&path, "%s/state.json", state_dir) < 0)
 		return 1;
-	o = json_object_from_file(path);
-	if (!o) {
-		fprintf(stderr, "node-agent: no state in %s: node-agent run has not run here\n",
-			path);
+	r = run_state_read(path, &o);
+	if (r < 0) {
+		if (r == -ENOENT)
+			fprintf(stderr,
+				"node-agent: no state in %s: node-agent run has not run here\n",
+				path);
+		else
+			fprintf(stderr, "node-agent: %s: %s\n", path,
+				r == -EBADMSG ? "not a state file (no JSON object)" : strerror(-r));
 		free(path);
 		return 1;
 	}

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "apply/apply.h"
+#include "basic/fileio.h"
 #include "report/report-internal.h"
 
 static inline void closedirp(DIR **d)
@@ -50,35 +51,9 @@ int report_mkdir_p(const char *path, mode_t mode)
 
 int deliver_read_file(const char *path, char **ret, size_t *ret_len)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-	_cleanup_free_ char *buf = NULL;
-	struct stat sb;
-	size_t len, off = 0;
+	int r = read_full_file_at(AT_FDCWD, path, O_NOFOLLOW, REPORT_FILE_MAX, ret, ret_len, NULL);
 
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode))
-		return -EINVAL;
-	if ((uint64_t)sb.st_size > REPORT_FILE_MAX)
-		return -EFBIG;
-	len = (size_t)sb.st_size;
-	buf = malloc(len + 1);
-	if (!buf)
-		return -ENOMEM;
-	while (off < len) {
-		ssize_t k = read(fd, buf + off, len - off);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -errno;
-		if (k == 0)
-			break; /* shrank under us: parse what is there */
-		off += (size_t)k;
-	}
-	buf[off] = '\0';
-	*ret = TAKE_PTR(buf);
-	*ret_len = off;
-	return 0;
+	return r == -EISDIR ? -EINVAL : r;
 }
 
 /* "NNNNNNNN.json" + suffix; *ret_suffix points after ".json" */

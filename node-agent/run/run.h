@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <json-c/json.h>
 #include <stdbool.h>
 
 typedef struct run_opts {
@@ -12,6 +13,11 @@ typedef struct run_opts {
 	bool no_start;	       /* K3s is started by something else: only wait for it */
 	long join_timeout_s;   /* until the Node is Ready, default 600 */
 } run_opts;
+
+/* STATE_DIR/state.json (schema node-agent/state/v1), read with a bound: 0, -errno, or
+ * -EBADMSG when it is no JSON object. */
+#define STATE_MAX_BYTES (1024 * 1024)
+int run_state_read(const char *path, json_object **ret);
 
 /* The boot job: detect, config, report, plan, apply, join, gitops. 0 on success. */
 int run_pipeline(const run_opts *o);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* STATE_DIR/state.json: each stage's result as it happens, for `node-agent status`. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <time.h>
 
 #include "apply/apply.h"
+#include "basic/fileio.h"
 #include "basic/macro.h"
 #include "run/run-internal.h"
 
@@ -56,15 +58,32 @@ void run_stage_result(run_state *st, const char *stage, const char *result, cons
 	free(at);
 }
 
+int run_state_read(const char *path, json_object **ret)
+{
+	_cleanup_free_ char *text = NULL;
+	json_object *o;
+	int r = read_full_file(path, STATE_MAX_BYTES, &text, NULL);
+
+	if (r < 0)
+		return r;
+	o = json_tokener_parse(text);
+	if (!o || !json_object_is_type(o, json_type_object)) {
+		json_object_put(o);
+		return -EBADMSG;
+	}
+	*ret = o;
+	return 0;
+}
+
 /* The last failed stage of the previous run, the one that stopped it; NULL when it ended
  * well or there is none. */
 static char *last_failed_stage(const char *path, char **ret_msg)
 {
-	json_object *prev = json_object_from_file(path), *res, *stages;
+	json_object *prev = NULL, *res, *stages;
 	char *stage = NULL;
 
 	*ret_msg = NULL;
-	if (prev && json_object_object_get_ex(prev, "result", &res) &&
+	if (run_state_read(path, &prev) == 0 && json_object_object_get_ex(prev, "result", &res) &&
 	    !strcmp(json_object_get_string(res), "failed") &&
 	    json_object_object_get_ex(prev, "stages", &stages))
 		for (size_t i = 0; i < json_object_array_length(stages); i++) {
