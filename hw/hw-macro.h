@@ -5,7 +5,8 @@
  * Ownership helpers shared by hw/ and node-agent/ (node-agent/basic/macro.h), as in
  * systemd's src/basic: a variable declared _cleanup_free_ / _cleanup_close_ /
  * _cleanup_fclose_ is released when it goes out of scope; TAKE_PTR() / TAKE_FD() hand it
- * over (and leave NULL / -1 behind).
+ * over (and leave NULL / -1 behind). DEFINE_TRIVIAL_CLEANUP_FUNC() makes the same for a
+ * type's own destructor.
  */
 
 #include <stdio.h>
@@ -35,6 +36,15 @@ static inline void fclosep(FILE **f)
 		fclose(*f);
 }
 #define _cleanup_fclose_ _cleanup_(fclosep)
+
+/* type_freep() for _cleanup_(type_freep), from a destructor that takes the pointer itself:
+ * DEFINE_TRIVIAL_CLEANUP_FUNC(kubeconfig *, kubeconfig_free) defines kubeconfig_freep(). */
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)                                                    \
+	static inline void func##p(type *p)                                                        \
+	{                                                                                          \
+		if (*p)                                                                            \
+			func(*p);                                                                  \
+	}
 
 #define TAKE_PTR(p)                                                                                \
 	({                                                                                         \

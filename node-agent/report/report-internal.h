@@ -17,17 +17,13 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "basic/json-util.h"
 #include "basic/macro.h"
 #include "report/deliver.h"
 
 #define REPORT_FILE_MAX	  (16u * 1024 * 1024) /* one report; larger files are not ours */
 #define REPORT_ASIDE_KEEP 16		      /* .bad/.rejected files kept for inspection */
 #define REPORT_SEQ_MAX	  99999999u
-
-static inline void json_object_putp(json_object **o)
-{
-	json_object_put(*o);
-}
 
 /* One run of deliver_report(). */
 typedef struct report_ctx {
