@@ -8,6 +8,8 @@
 
 #include "basic/fetch.h"
 #include "basic/fileio.h"
+#include "basic/json-util.h"
+#include "basic/macro.h"
 #include "kube/kube.h"
 
 struct kube_client {
@@ -30,7 +32,7 @@ static char *dup_or_null(const char *s, bool *oom)
 
 int kube_client_new(const kubeconfig *kc, long timeout_s, kube_client **ret, char **ret_err)
 {
-	kube_client *c;
+	_cleanup_(kube_client_freep) kube_client *c = NULL;
 	bool oom = false;
 	size_t n;
 
@@ -51,10 +53,8 @@ int kube_client_new(const kubeconfig *kc, long timeout_s, kube_client **ret, cha
 	c->cert_pem = dup_or_null(kc->cert_pem, &oom);
 	c->key_pem = dup_or_null(kc->key_pem, &oom);
 	c->token = dup_or_null(kc->token, &oom);
-	if (oom) {
-		kube_client_free(c);
+	if (oom)
 		return -ENOMEM;
-	}
 	n = strlen(c->server);
 	while (n > 0 && c->server[n - 1] == '/')
 		c->server[--n] = '\0';
@@ -67,7 +67,7 @@ int kube_client_new(const kubeconfig *kc, long timeout_s, kube_client **ret, cha
 	/* a client certificate wins, as in client-go when both are given */
 	c->fo.bearer_token = c->cert_pem ? NULL : c->token;
 	c->fo.no_redirects = true;
-	*ret = c;
+	*ret = TAKE_PTR(c);
 	return 0;
 }
 
@@ -109,10 +109,10 @@ int kube_request(kube_client *c, const char *method, const char *path, const cha
 		 const char *body, json_object **ret_obj, long *ret_status, char **ret_err)
 {
 	fetch_opts fo = c->fo;
-	fetch_result fr;
-	json_object *o = NULL;
+	_cleanup_(fetch_result_done) fetch_result fr = {0};
+	_cleanup_json_ json_object *o = NULL;
 	const char *accept[] = {"Accept: application/json", NULL};
-	char *url = NULL;
+	_cleanup_free_ char *url = NULL;
 	int r;
 
 	*ret_err = NULL;
@@ -127,15 +127,12 @@ int kube_request(kube_client *c, const char *method, const char *path, const cha
 	if (ret_status)
 		*ret_status = fr.status;
 	if (fr.status > 0 && fr.body && fr.len > 0) {
-		json_tokener *tok = json_tokener_new();
+		_cleanup_(json_tokener_freep) json_tokener *tok = json_tokener_new();
 		if (tok) {
 			o = json_tokener_parse_ex(tok, fr.body, (int)fr.len);
 			if (json_tokener_get_error(tok) != json_tokener_success || !o ||
-			    !json_object_is_type(o, json_type_object)) {
-				json_object_put(o);
-				o = NULL;
-			}
-			json_tokener_free(tok);
+			    !json_object_is_type(o, json_type_object))
+				json_object_put(TAKE_PTR(o));
 		}
 	}
 	if (r == 0) {
@@ -158,11 +155,7 @@ int kube_request(kube_client *c, const char *method, const char *path, const cha
 		*ret_err = strdup(fr.error);
 	}
 	if (r == 0 && ret_obj)
-		*ret_obj = o;
-	else
-		json_object_put(o);
-	fetch_result_done(&fr);
-	free(url);
+		*ret_obj = TAKE_PTR(o);
 	return r;
 }
 
@@ -187,8 +180,7 @@ static bool valid_node_name(const char *s)
 static int node_request(kube_client *c, const char *method, const char *name, const char *ctype,
 			const char *body, json_object **ret, char **ret_err)
 {
-	char *path = NULL;
-	int r;
+	_cleanup_free_ char *path = NULL;
 
 	if (!valid_node_name(name)) {
 		*ret_err = strdup("invalid node name");
@@ -196,9 +188,7 @@ static int node_request(kube_client *c, const char *method, const char *name, co
 	}
 	if (asprintf(&path, "/api/v1/nodes/%s", name) < 0)
 		return -ENOMEM;
-	r = kube_request(c, method, path, ctype, body, ret, NULL, ret_err);
-	free(path);
-	return r;
+	return kube_request(c, method, path, ctype, body, ret, NULL, ret_err);
 }
 
 int kube_get_node(kube_client *c, const char *name, json_object **ret, char **ret_err)

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "basic/fetch.h"
+#include "basic/macro.h"
 #include "kube/kubeconfig.h"
 
 /*
@@ -16,6 +17,7 @@ typedef struct kube_client kube_client;
 
 int kube_client_new(const kubeconfig *kc, long timeout_s, kube_client **ret, char **ret_err);
 kube_client *kube_client_free(kube_client *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(kube_client *, kube_client_free)
 /* Requests go through TRANSPORT (canned answers in tests and fuzz targets), not libcurl. */
 void kube_client_set_transport(kube_client *c, fetch_transport *transport, void *data);
 

@@ -14,6 +14,7 @@
 #include <yaml.h>
 
 #include "basic/fileio.h"
+#include "basic/macro.h"
 #include "kube/kubeconfig.h"
 
 #define KUBECONFIG_MAX (1024 * 1024)
@@ -37,7 +38,7 @@ static int b64_value(unsigned char c)
 char *base64_decode(const char *s, size_t *ret_len)
 {
 	size_t n = strlen(s), len = 0;
-	char *out = malloc(n / 4 * 3 + 4);
+	_cleanup_free_ char *out = malloc(n / 4 * 3 + 4);
 	unsigned acc = 0;
 	int bits = 0, pad = 0;
 
@@ -52,10 +53,8 @@ char *base64_decode(const char *s, size_t *ret_len)
 			continue;
 		}
 		v = b64_value(*p);
-		if (v < 0 || pad) { /* junk, or data after padding */
-			free(out);
+		if (v < 0 || pad) /* junk, or data after padding */
 			return NULL;
-		}
 		acc = (acc << 6) | (unsigned)v;
 		bits += 6;
 		if (bits >= 8) {
@@ -64,14 +63,12 @@ char *base64_decode(const char *s, size_t *ret_len)
 		}
 	}
 	/* padding only completes the last group: "Zg==", "Zm8=" (or is left out) */
-	if (bits >= 6 || (pad && !(pad == 1 && bits == 2) && !(pad == 2 && bits == 4))) {
-		free(out);
+	if (bits >= 6 || (pad && !(pad == 1 && bits == 2) && !(pad == 2 && bits == 4)))
 		return NULL;
-	}
 	out[len] = '\0';
 	if (ret_len)
 		*ret_len = len;
-	return out;
+	return TAKE_PTR(out);
 }
 
 typedef struct kparser {
@@ -82,10 +79,18 @@ typedef struct kparser {
 	char *err;
 } kparser;
 
+static void kparser_done(kparser *p)
+{
+	/* a document that was never loaded (or failed to load) is all zeroes: nothing to free */
+	yaml_document_delete(&p->doc);
+	free(p->dir);
+	free(p->err);
+}
+
 __attribute__((format(printf, 2, 3))) static int kerr(kparser *p, const char *fmt, ...)
 {
 	va_list ap;
-	char *m = NULL;
+	_cleanup_free_ char *m = NULL;
 
 	if (p->err)
 		return -EINVAL;
@@ -95,7 +100,6 @@ __attribute__((format(printf, 2, 3))) static int kerr(kparser *p, const char *fm
 	va_end(ap);
 	if (m && asprintf(&p->err, "%s: %s", p->path, m) < 0)
 		p->err = NULL;
-	free(m);
 	return -EINVAL;
 }
 
@@ -142,7 +146,7 @@ static yaml_node_t *named(kparser *p, const char *list, const char *field, const
 /* `key-data` (base64) or `key` (a file): the PEM text, or NULL when neither is given. */
 static int pem_of(kparser *p, yaml_node_t *map, const char *key, const char *what, char **ret)
 {
-	char *dk = NULL, *full = NULL;
+	_cleanup_free_ char *dk = NULL, *full = NULL, *pem = NULL;
 	const char *data, *file;
 	int r;
 
@@ -150,18 +154,15 @@ static int pem_of(kparser *p, yaml_node_t *map, const char *key, const char *wha
 	if (asprintf(&dk, "%s-data", key) < 0)
 		return -ENOMEM;
 	data = scalar(get(p, map, dk));
-	free(dk);
 	file = scalar(get(p, map, key));
 	if (data) {
 		size_t len;
-		char *pem = base64_decode(data, &len);
+		pem = base64_decode(data, &len);
 		if (!pem)
 			return kerr(p, "%s-data of %s is not valid base64", key, what);
-		if (len == 0 || strlen(pem) != len || !strstr(pem, "-----BEGIN ")) {
-			free(pem);
+		if (len == 0 || strlen(pem) != len || !strstr(pem, "-----BEGIN "))
 			return kerr(p, "%s-data of %s is not PEM", key, what);
-		}
-		*ret = pem;
+		*ret = TAKE_PTR(pem);
 		return 0;
 	}
 	if (!file)
@@ -170,18 +171,112 @@ static int pem_of(kparser *p, yaml_node_t *map, const char *key, const char *wha
 	if (file[0] == '/' ? asprintf(&full, "%s%s", p->prefix ? p->prefix : "", file) < 0
 			   : asprintf(&full, "%s/%s", p->dir, file) < 0)
 		return -ENOMEM;
-	r = read_full_file(full, PEM_MAX, ret, NULL);
+	r = read_full_file(full, PEM_MAX, &pem, NULL);
 	if (r < 0) {
 		kerr(p, "%s %s of %s: %s", key, full, what, strerror(-r));
-		free(full);
 		return r;
 	}
-	free(full);
-	if (!strstr(*ret, "-----BEGIN ")) {
-		free(*ret);
-		*ret = NULL;
+	if (!strstr(pem, "-----BEGIN "))
 		return kerr(p, "%s %s of %s is not PEM", key, file, what);
+	*ret = TAKE_PTR(pem);
+	return 0;
+}
+
+/* The YAML document of data into p->doc; -EINVAL with a message when there is none. */
+static int load_document(kparser *p, yaml_parser_t *yp, const char *data, size_t len)
+{
+	yaml_parser_set_input_string(yp, (const unsigned char *)data, len);
+	if (len > KUBECONFIG_MAX || memchr(data, '\0', len))
+		return kerr(p, "not a kubeconfig (binary or larger than %d bytes)", KUBECONFIG_MAX);
+	if (!yaml_parser_load(yp, &p->doc))
+		return kerr(p, "%zu:%zu: %s", yp->problem_mark.line + 1,
+			    yp->problem_mark.column + 1,
+			    yp->problem ? yp->problem : "invalid YAML");
+	return 0;
+}
+
+/* The current context's server and credentials from the loaded document into k. */
+static int fill_kubeconfig(kparser *p, const char *path, kubeconfig *k)
+{
+	yaml_node_t *root, *ctx, *cluster, *user;
+	const char *cur, *cname, *uname, *server, *v;
+	int r;
+
+	root = yaml_document_get_root_node(&p->doc);
+	if (!root || root->type != YAML_MAPPING_NODE)
+		return kerr(p, "not a kubeconfig (no mapping at the top)");
+	v = scalar(get(p, root, "kind"));
+	if (v && strcmp(v, "Config"))
+		return kerr(p, "kind is %s, not Config", v);
+	cur = scalar(get(p, root, "current-context"));
+	if (!cur || !*cur)
+		return kerr(p, "no current-context");
+	ctx = named(p, "contexts", "context", cur);
+	if (!ctx)
+		return kerr(p, "current-context %s is not in contexts", cur);
+	cname = scalar(get(p, ctx, "cluster"));
+	uname = scalar(get(p, ctx, "user"));
+	cluster = cname ? named(p, "clusters", "cluster", cname) : NULL;
+	user = uname ? named(p, "users", "user", uname) : NULL;
+	if (!cluster)
+		return kerr(p, "context %s names no cluster that exists", cur);
+	if (!user)
+		return kerr(p, "context %s names no user that exists", cur);
+	server = scalar(get(p, cluster, "server"));
+	if (!server || strncmp(server, "https://", 8))
+		return kerr(p, "cluster %s: server %s is not an https:// URL", cname,
+			    server ? server : "(none)");
+	k->server = strdup(server);
+	k->user = strdup(uname);
+	v = scalar(get(p, cluster, "insecure-skip-tls-verify"));
+	k->insecure = v && !strcmp(v, "true");
+	r = pem_of(p, cluster, "certificate-authority", "the cluster", &k->ca_pem);
+	if (r < 0)
+		return r;
+	r = pem_of(p, user, "client-certificate", "the user", &k->cert_pem);
+	if (r < 0)
+		return r;
+	r = pem_of(p, user, "client-key", "the user", &k->key_pem);
+	if (r < 0)
+		return r;
+	v = scalar(get(p, user, "token"));
+	if (v && *v)
+		k->token = strdup(v);
+	else if ((v = scalar(get(p, user, "tokenFile")))) {
+		_cleanup_free_ char *full = NULL;
+		char *tok = NULL;
+		/* like the other file references (client-go resolves tokenFile the same way) */
+		if (v[0] == '/' ? asprintf(&full, "%s%s", p->prefix ? p->prefix : "", v) >= 0
+				: asprintf(&full, "%s/%s", p->dir, v) >= 0)
+			r = read_full_file(full, 64 * 1024, &tok, NULL);
+		else
+			r = -ENOMEM;
+		if (r < 0) {
+			kerr(p, "tokenFile %s: %s", v, strerror(-r));
+			return r;
+		}
+		tok[strcspn(tok, "\r\n")] = '\0';
+		k->token = tok;
 	}
+	if (k->token) {
+		/* it becomes an HTTP header: a line break would smuggle in other headers */
+		bool bad = !*k->token;
+		for (const char *c = k->token; *c && !bad; c++)
+			bad = (unsigned char)*c < 0x20 || *c == 0x7f;
+		if (bad)
+			return kerr(p, "user %s: the token is empty or holds control characters",
+				    uname);
+	}
+	if (!!k->cert_pem != !!k->key_pem)
+		return kerr(p,
+			    "user %s has a client certificate without its key (or a key without "
+			    "its certificate)",
+			    uname);
+	if (!k->cert_pem && !k->token)
+		return kerr(p, "user %s has no client certificate and no token", uname);
+	k->path = strdup(path);
+	if (!k->server || !k->user || !k->path)
+		return -ENOMEM;
 	return 0;
 }
 
@@ -189,154 +284,35 @@ int kubeconfig_parse(const char *prefix, const char *path, const char *data, siz
 		     kubeconfig **ret, char **ret_err)
 {
 	yaml_parser_t yp;
-	kparser p = {.path = path, .prefix = prefix && strcmp(prefix, "/") ? prefix : NULL};
-	yaml_node_t *root, *ctx, *cluster, *user;
-	const char *cur, *cname, *uname, *server, *v;
-	kubeconfig *k = calloc(1, sizeof(*k));
-	char *pathcopy = strdup(path);
-	int r = -EINVAL;
+	_cleanup_(kparser_done) kparser p = {
+	    .path = path,
+	    .prefix = prefix && strcmp(prefix, "/") ? prefix : NULL,
+	};
+	_cleanup_(kubeconfig_freep) kubeconfig *k = calloc(1, sizeof(*k));
+	_cleanup_free_ char *pathcopy = strdup(path);
+	int r;
 
 	*ret_err = NULL;
-	if (!k || !pathcopy) {
-		free(k);
-		free(pathcopy);
+	if (!k || !pathcopy)
 		return -ENOMEM;
-	}
 	p.dir = strdup(dirname(pathcopy));
-	free(pathcopy);
-	if (!yaml_parser_initialize(&yp)) {
-		free(k);
-		free(p.dir);
+	if (!yaml_parser_initialize(&yp))
 		return -ENOMEM;
-	}
-	yaml_parser_set_input_string(&yp, (const unsigned char *)data, len);
-	if (len > KUBECONFIG_MAX || memchr(data, '\0', len)) {
-		yaml_parser_delete(&yp);
-		kerr(&p, "not a kubeconfig (binary or larger than %d bytes)", KUBECONFIG_MAX);
-		goto out_nodoc;
-	}
-	if (!yaml_parser_load(&yp, &p.doc)) {
-		kerr(&p, "%zu:%zu: %s", yp.problem_mark.line + 1, yp.problem_mark.column + 1,
-		     yp.problem ? yp.problem : "invalid YAML");
-		yaml_parser_delete(&yp);
-		goto out_nodoc;
-	}
+	r = load_document(&p, &yp, data, len);
 	yaml_parser_delete(&yp);
-
-	root = yaml_document_get_root_node(&p.doc);
-	if (!root || root->type != YAML_MAPPING_NODE) {
-		kerr(&p, "not a kubeconfig (no mapping at the top)");
-		goto out;
-	}
-	v = scalar(get(&p, root, "kind"));
-	if (v && strcmp(v, "Config")) {
-		kerr(&p, "kind is %s, not Config", v);
-		goto out;
-	}
-	cur = scalar(get(&p, root, "current-context"));
-	if (!cur || !*cur) {
-		kerr(&p, "no current-context");
-		goto out;
-	}
-	ctx = named(&p, "contexts", "context", cur);
-	if (!ctx) {
-		kerr(&p, "current-context %s is not in contexts", cur);
-		goto out;
-	}
-	cname = scalar(get(&p, ctx, "cluster"));
-	uname = scalar(get(&p, ctx, "user"));
-	cluster = cname ? named(&p, "clusters", "cluster", cname) : NULL;
-	user = uname ? named(&p, "users", "user", uname) : NULL;
-	if (!cluster) {
-		kerr(&p, "context %s names no cluster that exists", cur);
-		goto out;
-	}
-	if (!user) {
-		kerr(&p, "context %s names no user that exists", cur);
-		goto out;
-	}
-	server = scalar(get(&p, cluster, "server"));
-	if (!server || strncmp(server, "https://", 8)) {
-		kerr(&p, "cluster %s: server %s is not an https:// URL", cname,
-		     server ? server : "(none)");
-		goto out;
-	}
-	k->server = strdup(server);
-	k->user = strdup(uname);
-	v = scalar(get(&p, cluster, "insecure-skip-tls-verify"));
-	k->insecure = v && !strcmp(v, "true");
-	r = pem_of(&p, cluster, "certificate-authority", "the cluster", &k->ca_pem);
 	if (r >= 0)
-		r = pem_of(&p, user, "client-certificate", "the user", &k->cert_pem);
-	if (r >= 0)
-		r = pem_of(&p, user, "client-key", "the user", &k->key_pem);
-	if (r < 0)
-		goto out;
-	v = scalar(get(&p, user, "token"));
-	if (v && *v)
-		k->token = strdup(v);
-	else if ((v = scalar(get(&p, user, "tokenFile")))) {
-		char *full = NULL, *tok = NULL;
-		/* like the other file references (client-go resolves tokenFile the same way) */
-		if (v[0] == '/' ? asprintf(&full, "%s%s", p.prefix ? p.prefix : "", v) >= 0
-				: asprintf(&full, "%s/%s", p.dir, v) >= 0)
-			r = read_full_file(full, 64 * 1024, &tok, NULL);
-		else
-			r = -ENOMEM;
-		if (r < 0) {
-			kerr(&p, "tokenFile %s: %s", v, strerror(-r));
-			free(full);
-			goto out;
-		}
-		tok[strcspn(tok, "\r\n")] = '\0';
-		k->token = tok;
-		free(full);
-	}
-	if (k->token) {
-		/* it becomes an HTTP header: a line break would smuggle in other headers */
-		bool bad = !*k->token;
-		for (const char *c = k->token; *c && !bad; c++)
-			bad = (unsigned char)*c < 0x20 || *c == 0x7f;
-		if (bad) {
-			r = kerr(&p, "user %s: the token is empty or holds control characters",
-				 uname);
-			goto out;
-		}
-	}
-	if (!!k->cert_pem != !!k->key_pem) {
-		r = kerr(&p,
-			 "user %s has a client certificate without its key (or a key without "
-			 "its certificate)",
-			 uname);
-		goto out;
-	}
-	if (!k->cert_pem && !k->token) {
-		r = kerr(&p, "user %s has no client certificate and no token", uname);
-		goto out;
-	}
-	k->path = strdup(path);
-	if (!k->server || !k->user || !k->path) {
-		r = -ENOMEM;
-		goto out;
-	}
-	r = 0;
-out:
-	yaml_document_delete(&p.doc);
-out_nodoc:
-	free(p.dir);
+		r = fill_kubeconfig(&p, path, k);
 	if (r < 0) {
-		kubeconfig_free(k);
-		*ret_err = p.err ? p.err : strdup(strerror(-r));
+		*ret_err = p.err ? TAKE_PTR(p.err) : strdup(strerror(-r));
 		return r;
 	}
-	free(p.err);
-	*ret = k;
+	*ret = TAKE_PTR(k);
 	return 0;
 }
 
 int kubeconfig_load(const char *prefix, const char *path, kubeconfig **ret, char **ret_err)
 {
-	char *full = NULL, *data = NULL;
+	_cleanup_free_ char *full = NULL, *data = NULL;
 	size_t len = 0;
 	int r;
 
@@ -347,13 +323,9 @@ int kubeconfig_load(const char *prefix, const char *path, kubeconfig **ret, char
 	if (r < 0) {
 		if (asprintf(ret_err, "%s: %s", full, strerror(-r)) < 0)
 			*ret_err = NULL;
-		free(full);
 		return r;
 	}
-	r = kubeconfig_parse(prefix, full, data, len, ret, ret_err);
-	free(full);
-	free(data);
-	return r;
+	return kubeconfig_parse(prefix, full, data, len, ret, ret_err);
 }
 
 kubeconfig *kubeconfig_free(kubeconfig *k)

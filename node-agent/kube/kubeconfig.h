@@ -3,6 +3,8 @@
 
 #include <stddef.h>
 
+#include "basic/macro.h"
+
 /*
  * The parts of a kubeconfig (clientcmd v1, "kind: Config") that a node uses to talk to its
  * own cluster: the current context's server, CA, and user credentials (client certificate
@@ -26,6 +28,7 @@ int kubeconfig_load(const char *prefix, const char *path, kubeconfig **ret, char
 int kubeconfig_parse(const char *prefix, const char *path, const char *data, size_t len,
 		     kubeconfig **ret, char **ret_err);
 kubeconfig *kubeconfig_free(kubeconfig *k);
+DEFINE_TRIVIAL_CLEANUP_FUNC(kubeconfig *, kubeconfig_free)
 
 /* RFC 4648 base64 (whitespace ignored); NULL on invalid input. Result is NUL-terminated. */
 char *base64_decode(const char *s, size_t *ret_len);
