@@ -14,6 +14,7 @@
 #include "basic/fetch.h"
 #include "kube/kubeconfig.h"
 #include "basic/fileio.h"
+#include "basic/macro.h"
 #include "join/preflight.h"
 
 #define TOKEN_MAX 4096
@@ -34,7 +35,8 @@ __attribute__((format(printf, 2, 3))) static int fail(char **ret_err, const char
 
 int token_read(const char *path, token_info *ret, char **ret_err)
 {
-	int fd, r;
+	_cleanup_close_ int fd = -1;
+	int r;
 	struct stat st;
 	char *buf = NULL, *hash;
 	size_t len = 0;
@@ -48,13 +50,10 @@ int token_read(const char *path, token_info *ret, char **ret_err)
 		fail(ret_err, "token file %s cannot be read: %s", path, strerror(errno));
 		return r;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return fail(ret_err, "token file %s is not a regular file", path);
-	}
 	/* like ssh with a private key: a secret others can read is no longer a secret */
 	if (st.st_mode & 0077) {
-		close(fd);
 		fail(ret_err,
 		     "token file %s has mode %04o: group or others may read it; it must be 0600 "
 		     "or stricter (systemd credentials are 0400)",
@@ -62,17 +61,13 @@ int token_read(const char *path, token_info *ret, char **ret_err)
 		return -EPERM;
 	}
 	if (st.st_uid != geteuid() && st.st_uid != 0) {
-		close(fd);
 		fail(ret_err, "token file %s belongs to uid %u, not to root or to us", path,
 		     (unsigned)st.st_uid);
 		return -EPERM;
 	}
-	if (st.st_size > TOKEN_MAX) {
-		close(fd);
+	if (st.st_size > TOKEN_MAX)
 		return fail(ret_err, "token file %s is larger than %d bytes", path, TOKEN_MAX);
-	}
 	r = read_full_fd(fd, TOKEN_MAX, &buf, &len);
-	close(fd);
 	if (r < 0)
 		return r;
 	size_t size = len; /* what was read, all of it erased on refusal */
@@ -134,8 +129,9 @@ int preflight_check(const na_config *cfg, long timeout_s, preflight_result *ret)
 			 .timeout_s = timeout_s,
 			 .max_bytes = 256 * 1024,
 			 .no_redirects = true};
-	fetch_result fr = {0};
-	char *pinned = NULL, *cacerts = NULL, *ping = NULL, hash[65];
+	_cleanup_(fetch_result_done) fetch_result fr = {0};
+	_cleanup_free_ char *pinned = NULL, *cacerts = NULL, *ping = NULL, *ca_pem = NULL;
+	char hash[65];
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
@@ -150,10 +146,8 @@ int preflight_check(const na_config *cfg, long timeout_s, preflight_result *ret)
 	token_info_done(&tok); /* only its hash is needed here: the token is never sent */
 	cacerts = url_of(cfg->server, "/cacerts");
 	ping = url_of(cfg->server, "/ping");
-	if (!cacerts || !ping) {
-		r = -ENOMEM;
-		goto out;
-	}
+	if (!cacerts || !ping)
+		return -ENOMEM;
 
 	if (tok.ca_hash[0]) {
 		/* like K3s's agent: fetch without verification, then the hash decides */
@@ -162,7 +156,7 @@ int preflight_check(const na_config *cfg, long timeout_s, preflight_result *ret)
 		r = read_full_file(cfg->server_ca_file, 256 * 1024, &pinned, NULL);
 		if (r < 0) {
 			set_msg(ret, "cluster.ca_file %s: %s", cfg->server_ca_file, strerror(-r));
-			goto out;
+			return r;
 		}
 		fo.ca_pem = pinned;
 	} /* else: the system's trust store, which a self-signed K3s CA is not in */
@@ -178,17 +172,16 @@ int preflight_check(const na_config *cfg, long timeout_s, preflight_result *ret)
 				cfg->server, cfg->token_file);
 		else
 			set_msg(ret, "%s", fr.error);
-		goto out;
+		return r;
 	}
 	if (fr.len == 0 || !strstr(fr.body, "-----BEGIN CERTIFICATE-----")) {
 		set_msg(ret, "%s did not answer with a PEM CA bundle: not a K3s server?", cacerts);
-		r = -EBADMSG;
-		goto out;
+		return -EBADMSG;
 	}
 	r = sha256_hex(fr.body, fr.len, hash);
 	if (r < 0) {
 		set_msg(ret, "cannot compute SHA-256: libcrypto: %s", strerror(-r));
-		goto out;
+		return r;
 	}
 	if (tok.ca_hash[0] && strcmp(tok.ca_hash, hash)) {
 		set_msg(ret,
@@ -196,22 +189,15 @@ int preflight_check(const na_config *cfg, long timeout_s, preflight_result *ret)
 			"but %s serves one with sha256 %s; refusing to send the token to this "
 			"server",
 			cfg->token_file, tok.ca_hash, cacerts, hash);
-		r = -EPERM;
-		goto out;
+		return -EPERM;
 	}
 	/* from here on the cluster's CA is what the token named, or what the config pinned */
-	if (pinned) {
-		ret->ca_pem = pinned;
-		pinned = NULL;
-	} else {
-		ret->ca_pem = fr.body;
-		fr.body = NULL;
-	}
+	ca_pem = pinned ? TAKE_PTR(pinned) : TAKE_PTR(fr.body);
 	fetch_result_done(&fr);
 
 	/* the server must hold a certificate of that CA for the name we use */
 	fo.insecure = false;
-	fo.ca_pem = ret->ca_pem;
+	fo.ca_pem = ca_pem;
 	r = fetch_url(ping, NULL, 0, &fo, &fr);
 	if (r < 0) {
 		if (r == -EPERM)
@@ -221,29 +207,19 @@ int preflight_check(const na_config *cfg, long timeout_s, preflight_result *ret)
 				cfg->server, fr.error);
 		else
 			set_msg(ret, "%s", fr.error);
-		goto out;
+		return r;
 	}
 	if (strncmp(fr.body, "pong", 4)) {
 		set_msg(ret, "%s answered \"%.40s\", not pong", ping, fr.body);
-		r = -EBADMSG;
-		goto out;
+		return -EBADMSG;
 	}
+	ret->ca_pem = TAKE_PTR(ca_pem);
 	ret->ca_sha256 = strdup(hash);
 	set_msg(ret, "%s: CA sha256 %s %s; server certificate verified", cfg->server, hash,
 		tok.ca_hash[0]	      ? "matches the token"
 		: cfg->server_ca_file ? "is the pinned cluster.ca_file"
 				      : "is trusted by the system");
-	r = 0;
-out:
-	fetch_result_done(&fr);
-	free(pinned);
-	free(cacerts);
-	free(ping);
-	if (r < 0) {
-		free(ret->ca_pem);
-		ret->ca_pem = NULL;
-	}
-	return r;
+	return 0;
 }
 
 void preflight_result_done(preflight_result *r)
