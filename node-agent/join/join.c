@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include "basic/dl.h"
+#include "basic/json-util.h"
+#include "basic/macro.h"
 #include "basic/unit-start.h"
 #include "join/join.h"
 #include "kube/k8s.h"
@@ -98,10 +100,11 @@ static char *keys_joined(const na_kv_list *l)
 json_object *join_label_patch(json_object *node, const na_plan *plan)
 {
 	json_object *labels = meta_map(node, "labels"), *annots = meta_map(node, "annotations");
-	json_object *pl = json_object_new_object(), *pa = json_object_new_object(), *patch, *meta;
+	_cleanup_json_ json_object *pl = json_object_new_object(), *pa = json_object_new_object();
+	json_object *patch, *meta;
 	const char *managed = map_get_string(annots, ANNOT_MANAGED_LABELS);
 	const char *req = map_get_string(annots, ANNOT_API_LABELS);
-	char *want_managed = keys_joined(&plan->labels), *want_req = NULL;
+	_cleanup_free_ char *want_managed = keys_joined(&plan->labels), *want_req = NULL;
 
 	for (size_t i = 0; i < plan->labels.n; i++) {
 		const char *have = map_get_string(labels, plan->labels.v[i].key);
@@ -112,46 +115,35 @@ json_object *join_label_patch(json_object *node, const na_plan *plan)
 	/* labels this agent set before and no longer wants (a GPU taken out) */
 	for (const char *p = managed; p && *p;) {
 		const char *c = strchr(p, ',');
-		char *k = strndup(p, c ? (size_t)(c - p) : strlen(p));
+		_cleanup_free_ char *k = strndup(p, c ? (size_t)(c - p) : strlen(p));
 		if (k && *k && !kv_get(&plan->labels, k) && map_get_string(labels, k))
 			json_object_object_add(pl, k, NULL);
-		free(k);
 		p = c ? c + 1 : NULL;
 	}
 	if (want_managed && (!managed || strcmp(managed, want_managed)))
 		json_object_object_add(pa, ANNOT_MANAGED_LABELS,
 				       json_object_new_string(want_managed));
 	if (plan->api_labels.n) {
-		json_object *r = json_object_new_object();
+		_cleanup_json_ json_object *r = json_object_new_object();
 		for (size_t i = 0; i < plan->api_labels.n; i++)
 			json_object_object_add(r, plan->api_labels.v[i].key,
 					       json_object_new_string(plan->api_labels.v[i].value));
 		want_req = strdup(json_object_to_json_string_ext(
 		    r, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(r);
 		if (want_req && (!req || strcmp(req, want_req)))
 			json_object_object_add(pa, ANNOT_API_LABELS,
 					       json_object_new_string(want_req));
 	} else if (req)
 		json_object_object_add(pa, ANNOT_API_LABELS, NULL);
-	free(want_managed);
-	free(want_req);
-	if (!json_object_object_length(pl) && !json_object_object_length(pa)) {
-		json_object_put(pl);
-		json_object_put(pa);
+	if (!json_object_object_length(pl) && !json_object_object_length(pa))
 		return NULL;
-	}
 	patch = json_object_new_object();
 	meta = json_object_new_object();
 	json_object_object_add(patch, "metadata", meta);
 	if (json_object_object_length(pl))
-		json_object_object_add(meta, "labels", pl);
-	else
-		json_object_put(pl);
+		json_object_object_add(meta, "labels", TAKE_PTR(pl));
 	if (json_object_object_length(pa))
-		json_object_object_add(meta, "annotations", pa);
-	else
-		json_object_put(pa);
+		json_object_object_add(meta, "annotations", TAKE_PTR(pa));
 	return patch;
 }
 
@@ -197,8 +189,8 @@ static bool config_gives_key(const na_config *cfg, const char *key)
 
 static json_object *parse_request(const char *s, const char **why)
 {
-	json_tokener *tok;
-	json_object *o;
+	_cleanup_(json_tokener_freep) json_tokener *tok = NULL;
+	_cleanup_json_ json_object *o = NULL;
 
 	if (strlen(s) > 16384) {
 		*why = "larger than 16 KiB";
@@ -210,18 +202,14 @@ static json_object *parse_request(const char *s, const char **why)
 	o = json_tokener_parse_ex(tok, s, (int)strlen(s));
 	if (json_tokener_get_error(tok) != json_tokener_success || !o ||
 	    !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		json_tokener_free(tok);
 		*why = "not a JSON object";
 		return NULL;
 	}
-	json_tokener_free(tok);
 	if (json_object_object_length(o) > API_LABELS_MAX) {
-		json_object_put(o);
 		*why = "too many labels";
 		return NULL;
 	}
-	return o;
+	return TAKE_PTR(o);
 }
 
 /* The annotation is written by the node: what it asks for goes to the journal only if it
@@ -240,11 +228,11 @@ static int reconcile_node(const na_config *cfg, kube_client *admin, json_object 
 	json_object *m, *n, *labels = meta_map(node, "labels"),
 			    *annots = meta_map(node, "annotations");
 	const char *name = NULL, *reqs, *applied, *why = NULL;
-	json_object *req = NULL, *pl = json_object_new_object(), *patch = NULL;
-	char *new_applied = NULL, *err = NULL;
+	_cleanup_json_ json_object *req = NULL, *pl = json_object_new_object(), *patch = NULL;
+	_cleanup_free_ char *new_applied = NULL, *err = NULL;
 	size_t len = 0;
 	FILE *f;
-	int r = 0, n_keys = 0;
+	int r, n_keys = 0;
 
 	if (json_object_object_get_ex(node, "metadata", &m) &&
 	    json_object_object_get_ex(m, "name", &n))
@@ -252,15 +240,14 @@ static int reconcile_node(const na_config *cfg, kube_client *admin, json_object 
 	reqs = map_get_string(annots, ANNOT_API_LABELS);
 	applied = map_get_string(annots, ANNOT_APPLIED_API_LABELS);
 	if (!name || !log_safe(name) || (!reqs && !applied))
-		goto out;
+		return 0;
 	if (reqs && !(req = parse_request(reqs, &why)))
 		na_logf(log, LOG_WARNING, "node %s: ignoring %s: %s", name, ANNOT_API_LABELS,
 			why ? why : "?");
+	/* closed before any return: new_applied is complete only after fclose() */
 	f = open_memstream(&new_applied, &len);
-	if (!f) {
-		r = -ENOMEM;
-		goto out;
-	}
+	if (!f)
+		return -ENOMEM;
 	if (!req)
 		req = json_object_new_object();
 	json_object_object_foreach (req, k, v) {
@@ -289,21 +276,20 @@ static int reconcile_node(const na_config *cfg, kube_client *admin, json_object 
 	/* what a server applied before and the node no longer asks for */
 	for (const char *p = applied; p && *p;) {
 		const char *c = strchr(p, ',');
-		char *key = strndup(p, c ? (size_t)(c - p) : strlen(p));
+		_cleanup_free_ char *key = strndup(p, c ? (size_t)(c - p) : strlen(p));
 		if (key && *key && !list_has(new_applied, key) && map_get_string(labels, key) &&
 		    config_gives_key(cfg, key)) {
 			json_object_object_add(pl, key, NULL);
 			na_logf(log, LOG_INFO, "node %s: removing label %s (no longer requested)",
 				name, key);
 		}
-		free(key);
 		p = c ? c + 1 : NULL;
 	}
 	if (!json_object_object_length(pl) && applied &&
 	    !strcmp(applied, new_applied ? new_applied : ""))
-		goto out;
+		return 0;
 	if (!json_object_object_length(pl) && !applied && (!new_applied || !*new_applied))
-		goto out;
+		return 0;
 	patch = json_object_new_object();
 	m = json_object_new_object();
 	json_object_object_add(patch, "metadata", m);
@@ -314,29 +300,23 @@ static int reconcile_node(const na_config *cfg, kube_client *admin, json_object 
 							   : NULL);
 	json_object_object_add(m, "annotations", n);
 	r = kube_patch_node(admin, name, patch, NULL, &err);
-	if (r < 0)
+	if (r < 0) {
 		na_logf(log, LOG_ERR, "node %s: %s", name, err ? err : strerror(-r));
-	else
-		r = 1;
-out:
-	json_object_put(req);
-	json_object_put(pl);
-	json_object_put(patch);
-	free(new_applied);
-	free(err);
-	return r;
+		return r;
+	}
+	return 1;
 }
 
 int roles_reconcile(const na_config *cfg, kube_client *admin, const na_log *log)
 {
-	json_object *list = NULL, *items;
-	char *err = NULL;
+	_cleanup_json_ json_object *list = NULL;
+	json_object *items;
+	_cleanup_free_ char *err = NULL;
 	int r, changed = 0, failed = 0;
 
 	r = kube_list_nodes(admin, &list, &err);
 	if (r < 0) {
 		na_logf(log, LOG_ERR, "cannot list nodes: %s", err ? err : strerror(-r));
-		free(err);
 		return r;
 	}
 	if (json_object_object_get_ex(list, "items", &items) &&
@@ -348,7 +328,6 @@ int roles_reconcile(const na_config *cfg, kube_client *admin, const na_log *log)
 			else if (r < 0)
 				failed++;
 		}
-	json_object_put(list);
 	return failed ? -EIO : changed;
 }
 
@@ -357,15 +336,13 @@ int roles_reconcile(const na_config *cfg, kube_client *admin, const na_log *log)
 static int client_from(const char *target, const char *path, long timeout_s, kube_client **ret,
 		       char **err)
 {
-	kubeconfig *kc = NULL;
+	_cleanup_(kubeconfig_freep) kubeconfig *kc = NULL;
 	int r;
 
 	r = kubeconfig_load(target, path, &kc, err);
 	if (r < 0)
 		return r;
-	r = kube_client_new(kc, timeout_s, ret, err);
-	kubeconfig_free(kc);
-	return r;
+	return kube_client_new(kc, timeout_s, ret, err);
 }
 
 /* Until the Node exists and is Ready, or the deadline. The kubeconfig itself appears only
@@ -376,23 +353,22 @@ static int wait_ready(const join_opts *o, const char *kcpath, const char *name, 
 {
 	uint64_t deadline =
 	    now_ms() + (uint64_t)(o->ready_timeout_s > 0 ? o->ready_timeout_s : 600) * 1000;
-	char *last = NULL;
+	_cleanup_free_ char *last = NULL;
 	int r = -ETIMEDOUT;
 
 	for (unsigned attempt = 0;; attempt++) {
-		kube_client *c = NULL;
-		json_object *node = NULL;
-		char *err = NULL, *now = NULL;
+		_cleanup_(kube_client_freep) kube_client *c = NULL;
+		_cleanup_json_ json_object *node = NULL;
+		_cleanup_free_ char *err = NULL;
+		char *now = NULL;
 		const char *why;
 
 		r = client_from(o->target, kcpath, o->request_timeout_s, &c, &err);
 		if (r >= 0) {
 			r = kube_get_node(c, name, &node, &err);
 			if (r == 0 && kube_node_ready(node, &why) == 1) {
-				free(err);
-				free(last);
-				*ret_node = node;
-				*ret_client = c;
+				*ret_node = TAKE_PTR(node);
+				*ret_client = TAKE_PTR(c);
 				return 0;
 			}
 			if (r == 0 &&
@@ -401,12 +377,9 @@ static int wait_ready(const join_opts *o, const char *kcpath, const char *name, 
 			else if (r == -ENOENT &&
 				 asprintf(&now, "waiting for node %s to register", name) < 0)
 				now = NULL;
-			json_object_put(node);
 		}
-		kube_client_free(c);
 		if (!now)
 			now = err ? strdup(err) : strdup(strerror(-r));
-		free(err);
 		if (now && (!last || strcmp(now, last)))
 			progress(o, "%s", now);
 		free(last);
@@ -426,7 +399,6 @@ static int wait_ready(const join_opts *o, const char *kcpath, const char *name, 
 		/* 0.5 s at first (a stand-in registers at once), then 2 s */
 		usleep(attempt < 10 ? 500000 : 2000000);
 	}
-	free(last);
 	return r;
 }
 
@@ -434,10 +406,9 @@ int join_cluster(const na_config *cfg, const na_plan *plan, const join_opts *o, 
 {
 	const bool server = plan->role == ROLE_SERVER || plan->role == ROLE_SERVER_INIT;
 	const char *unit = server ? "k3s.service" : "k3s-agent.service";
-	preflight_result pf = {0};
-	json_object *node = NULL, *patch;
-	kube_client *c = NULL;
-	char *msg = NULL, *err = NULL, *k3s = NULL, *unit_msg = NULL, *labels_msg = NULL;
+	_cleanup_json_ json_object *node = NULL, *patch = NULL;
+	_cleanup_(kube_client_freep) kube_client *c = NULL;
+	_cleanup_free_ char *msg = NULL, *err = NULL, *k3s = NULL, *labels_msg = NULL;
 	int r;
 
 	*ret_summary = NULL;
@@ -453,27 +424,27 @@ int join_cluster(const na_config *cfg, const na_plan *plan, const join_opts *o, 
 			    "K3s is not in this image (no %s): build the image with K3S_BINARY=... "
 			    "to join a cluster",
 			    K3S_BINARY);
-		free(k3s);
 		return 1;
 	}
-	free(k3s);
 
 	/* 1. the server must be the cluster the token belongs to; nothing is sent before */
 	if (plan->role != ROLE_SERVER_INIT) {
+		_cleanup_(preflight_result_done) preflight_result pf = {0};
+
 		progress(o, "preflight: verifying %s", cfg->server);
 		r = preflight_check(cfg, o->request_timeout_s > 0 ? o->request_timeout_s : 15, &pf);
 		if (r < 0) {
 			set_summary(ret_summary, "preflight: %s",
 				    pf.message ? pf.message : strerror(-r));
-			preflight_result_done(&pf);
 			return r;
 		}
 		progress(o, "preflight: %s", pf.message ? pf.message : "verified");
-		preflight_result_done(&pf);
 	}
 
 	/* 2. K3s itself */
 	if (o->start_units) {
+		_cleanup_free_ char *unit_msg = NULL;
+
 		progress(o, "starting %s", unit);
 		r = unit_start(unit,
 			       &(unit_start_opts){
@@ -481,7 +452,6 @@ int join_cluster(const na_config *cfg, const na_plan *plan, const join_opts *o, 
 			       &unit_msg);
 		if (r < 0) {
 			set_summary(ret_summary, "%s", unit_msg ? unit_msg : strerror(-r));
-			free(unit_msg);
 			return r;
 		}
 		progress(o, "%s", unit_msg);
@@ -491,7 +461,7 @@ int join_cluster(const na_config *cfg, const na_plan *plan, const join_opts *o, 
 	r = wait_ready(o, K3S_KUBELET_KUBECONFIG, plan->node_name, &msg, &node, &c);
 	if (r < 0) {
 		set_summary(ret_summary, "%s", msg ? msg : strerror(-r));
-		goto out;
+		return r;
 	}
 	progress(o, "node %s is Ready", plan->node_name);
 
@@ -500,10 +470,9 @@ int join_cluster(const na_config *cfg, const na_plan *plan, const join_opts *o, 
 	if (patch) {
 		/* with the client that saw the node Ready: the kubelet's own credentials */
 		r = kube_patch_node(c, plan->node_name, patch, NULL, &err);
-		json_object_put(patch);
 		if (r < 0) {
 			set_summary(ret_summary, "labels: %s", err ? err : strerror(-r));
-			goto out;
+			return r;
 		}
 		set_summary(&labels_msg, "labels updated");
 	} else
@@ -522,7 +491,7 @@ int join_cluster(const na_config *cfg, const na_plan *plan, const join_opts *o, 
 		if (r < 0) {
 			set_summary(ret_summary, "node %s Ready, %s; applying node roles failed",
 				    plan->node_name, labels_msg);
-			goto out;
+			return r;
 		}
 	}
 	set_summary(ret_summary, "node %s Ready as %s, %s%s", plan->node_name,
@@ -530,13 +499,5 @@ int join_cluster(const na_config *cfg, const na_plan *plan, const join_opts *o, 
 		    plan->api_labels.n
 			? server ? ", roles applied" : ", roles requested from the servers"
 			: "");
-	r = 0;
-out:
-	json_object_put(node);
-	kube_client_free(c);
-	free(msg);
-	free(err);
-	free(unit_msg);
-	free(labels_msg);
-	return r;
+	return 0;
 }
