@@ -76,7 +76,7 @@ static int read_existing(const char *path, char **ret, unsigned *ret_mode)
 
 static int mkdir_parents(const char *path)
 {
-	char *p = strdup(path);
+	_cleanup_free_ char *p = strdup(path);
 
 	if (!p)
 		return -ENOMEM;
@@ -84,21 +84,18 @@ static int mkdir_parents(const char *path)
 		if (*s != '/')
 			continue;
 		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST) {
-			int r = -errno;
-			free(p);
-			return r;
-		}
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -errno;
 		*s = '/';
 	}
-	free(p);
 	return 0;
 }
 
 static int fsync_dir_of(const char *path)
 {
-	char *d = strdup(path), *slash;
-	int fd, r = 0;
+	_cleanup_free_ char *d = strdup(path);
+	_cleanup_close_ int fd = -1;
+	char *slash;
 
 	if (!d)
 		return -ENOMEM;
@@ -109,17 +106,14 @@ static int fsync_dir_of(const char *path)
 		*slash = '\0';
 	fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fsync(fd) < 0)
-		r = -errno;
-	if (fd >= 0)
-		close(fd);
-	free(d);
-	return r;
+		return -errno;
+	return 0;
 }
 
 /* temp file beside the target, fsync, rename over it, fsync the directory */
 int write_atomic(const char *path, const char *content, unsigned mode)
 {
-	char *tmp = NULL;
+	_cleanup_free_ char *tmp = NULL;
 	const char *base = strrchr(path, '/');
 	size_t len = strlen(content), off = 0;
 	int fd, r = 0;
@@ -128,13 +122,12 @@ int write_atomic(const char *path, const char *content, unsigned mode)
 		return -ENOMEM;
 	r = mkdir_parents(path);
 	if (r < 0)
-		goto out;
+		return r;
 	unlink(tmp); /* left over from an interrupted run */
+	/* not _cleanup_close_: close() can report a failed write-back, which must fail us */
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode & 0777);
-	if (fd < 0) {
-		r = -errno;
-		goto out;
-	}
+	if (fd < 0)
+		return -errno;
 	while (off < len) {
 		ssize_t k = write(fd, content + off, len - off);
 		if (k < 0) {
@@ -153,19 +146,16 @@ int write_atomic(const char *path, const char *content, unsigned mode)
 		r = -errno;
 	if (r < 0) {
 		unlink(tmp);
-		goto out;
+		return r;
 	}
 	fault_point("before-rename");
 	if (rename(tmp, path) < 0) {
 		r = -errno;
 		unlink(tmp);
-		goto out;
+		return r;
 	}
 	fault_point("after-rename");
-	r = fsync_dir_of(path);
-out:
-	free(tmp);
-	return r;
+	return fsync_dir_of(path);
 }
 
 /* --- diff for --dry-run --- */
@@ -191,19 +181,22 @@ static char **split_lines(const char *s, size_t *ret_n)
 	return v;
 }
 
-/* A unified diff (one hunk, whole-file context) from an LCS table: the files we write
- * are small configs, so O(n*m) is fine; bounded to keep it so. */
-static void print_diff(const na_log *log, const char *path, const char *old, const char *new)
+static void lines_free(char **v, size_t n)
 {
-	size_t n, m;
-	char **a = split_lines(old ? old : "", &n), **b = split_lines(new, &m);
-	unsigned *t;
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
 
-	na_logf(log, LOG_INFO, "--- %s", old ? path : "/dev/null");
-	na_logf(log, LOG_INFO, "+++ %s", path);
+/* The hunk of a unified diff (whole-file context) from an LCS table: the files we write
+ * are small configs, so O(n*m) is fine; bounded to keep it so. */
+static void print_hunk(const na_log *log, char **a, size_t n, char **b, size_t m)
+{
+	_cleanup_free_ unsigned *t = NULL;
+
 	if (n > 4000 || m > 4000 || !(t = calloc((n + 1) * (m + 1), sizeof(unsigned)))) {
 		na_logf(log, LOG_INFO, "@@ (too large to show) @@");
-		goto out;
+		return;
 	}
 	for (size_t i = n; i-- > 0;)
 		for (size_t j = m; j-- > 0;)
@@ -223,14 +216,18 @@ static void print_diff(const na_log *log, const char *path, const char *old, con
 		else
 			na_logf(log, LOG_INFO, "-%s", a[i++]);
 	}
-	free(t);
-out:
-	for (size_t i = 0; i < n; i++)
-		free(a[i]);
-	for (size_t i = 0; i < m; i++)
-		free(b[i]);
-	free(a);
-	free(b);
+}
+
+static void print_diff(const na_log *log, const char *path, const char *old, const char *new)
+{
+	size_t n, m;
+	char **a = split_lines(old ? old : "", &n), **b = split_lines(new, &m);
+
+	na_logf(log, LOG_INFO, "--- %s", old ? path : "/dev/null");
+	na_logf(log, LOG_INFO, "+++ %s", path);
+	print_hunk(log, a, n, b, m);
+	lines_free(a, n);
+	lines_free(b, m);
 }
 
 /* --- units --- */
@@ -240,41 +237,33 @@ out:
 static int enable_unit(const char *target, const char *unit, bool dry_run, const na_log *log,
 		       apply_result *res)
 {
-	char *link = NULL, *want = NULL, *path;
+	_cleanup_free_ char *link = NULL, *want = NULL, *path = NULL;
 	char buf[PATH_MAX];
 	ssize_t k;
-	int r = 0;
+	int r;
 
 	if (asprintf(&want, "../%s", unit) < 0 ||
-	    asprintf(&link, "/etc/systemd/system/local-fs.target.wants/%s", unit) < 0) {
-		free(want);
+	    asprintf(&link, "/etc/systemd/system/local-fs.target.wants/%s", unit) < 0)
 		return -ENOMEM;
-	}
 	path = join(target, link);
-	if (!path) {
-		r = -ENOMEM;
-		goto out;
-	}
+	if (!path)
+		return -ENOMEM;
 	k = readlink(path, buf, sizeof(buf) - 1);
 	if (k >= 0 && (size_t)k == strlen(want) && !strncmp(buf, want, (size_t)k)) {
 		na_logf(log, LOG_INFO, "  unchanged %s (enabled)", unit);
 		res->unchanged++;
-		goto out;
+		return 0;
 	}
 	na_logf(log, LOG_INFO, "  %s %s -> %s", dry_run ? "would enable" : "enable", link, want);
 	res->changed++;
 	if (dry_run)
-		goto out;
+		return 0;
 	if ((r = mkdir_parents(path)) < 0)
-		goto out;
+		return r;
 	unlink(path);
 	if (symlink(want, path) < 0)
-		r = -errno;
-out:
-	free(path);
-	free(link);
-	free(want);
-	return r;
+		return -errno;
+	return 0;
 }
 
 /* On the running system: reload systemd and start the mount, before K3s needs it. */
@@ -345,18 +334,16 @@ static int run_wait(char *const argv[])
 static int apply_disk(const plan_disk *d, const char *target, bool dry_run, const na_log *log,
 		      apply_result *res)
 {
-	char *rel = NULL, *dev = NULL, *first = NULL;
-	int r = 0;
+	_cleanup_free_ char *rel = NULL, *dev = NULL, *first = NULL;
+	int r;
 
 	if (strcmp(d->action, "format") != 0) {
 		na_logf(log, LOG_INFO, "  unchanged %s: %s", d->device, d->reason);
 		res->unchanged++;
 		return 0;
 	}
-	if (asprintf(&rel, "/dev/%s", d->device) < 0 || !(dev = join(target, rel))) {
-		free(rel);
+	if (asprintf(&rel, "/dev/%s", d->device) < 0 || !(dev = join(target, rel)))
 		return -ENOMEM;
-	}
 	if (!d->wipe_allowed) {
 		r = device_has_signature(dev, &first);
 		if (r != 0) {
@@ -366,8 +353,7 @@ static int apply_disk(const plan_disk *d, const char *target, bool dry_run, cons
 				na_logf(log, LOG_ERR, "    found %s signature; nothing was written",
 					first);
 			res->failed++;
-			r = r > 0 ? -EEXIST : r;
-			goto out;
+			return r > 0 ? -EEXIST : r;
 		}
 	}
 	na_logf(log, LOG_INFO, "  %s %s: ext4, label %s, uuid %s (%s)",
@@ -380,13 +366,10 @@ static int apply_disk(const plan_disk *d, const char *target, bool dry_run, cons
 		if (r < 0) {
 			na_logf(log, LOG_ERR, "  failed: mkfs.ext4 %s: %s", dev, strerror(-r));
 			res->failed++;
+			return r;
 		}
 	}
-out:
-	free(first);
-	free(rel);
-	free(dev);
-	return r;
+	return 0;
 }
 
 int apply_plan(const na_plan *plan, const char *target, bool dry_run, const na_log *log,
@@ -407,7 +390,7 @@ int apply_plan(const na_plan *plan, const char *target, bool dry_run, const na_l
 	}
 	for (size_t i = 0; i < plan->n_files; i++) {
 		const plan_file *f = &plan->files[i];
-		char *path = join(target, f->path), *old = NULL;
+		_cleanup_free_ char *path = join(target, f->path), *old = NULL;
 		unsigned mode = 0;
 
 		if (!path)
@@ -415,7 +398,6 @@ int apply_plan(const na_plan *plan, const char *target, bool dry_run, const na_l
 		if (f->needs_disk && !disk_ready) {
 			na_logf(log, LOG_WARNING, "  skipped %s: the data disk is not ready",
 				f->path);
-			free(path);
 			continue;
 		}
 		r = read_existing(path, &old, &mode);
@@ -440,8 +422,6 @@ int apply_plan(const na_plan *plan, const char *target, bool dry_run, const na_l
 				res.changed++;
 			}
 		}
-		free(old);
-		free(path);
 	}
 	for (char **u = plan->units; disk_ready && u && *u; u++) {
 		r = enable_unit(target, *u, dry_run, log, &res);
