@@ -3,13 +3,20 @@
 
 #include <stdint.h>
 
+#include "basic/macro.h"
 #include "hw.h"
+#include "plan/plan.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 
 #define CMD_PROGRAM "node-agent"
 #define EXIT_USAGE  2
+
+/* What a verb holds until it returns: _cleanup_(na_config_freep) na_config *cfg = NULL; */
+DEFINE_TRIVIAL_CLEANUP_FUNC(na_config *, na_config_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(hw_inventory *, hw_inventory_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(na_plan *, plan_free)
 
 /* The commands of main.c's verb table; each returns the process exit status. */
 int cmd_inventory(int argc, char **argv);

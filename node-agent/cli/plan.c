@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "apply/apply.h"
+#include "basic/json-util.h"
 #include "cli/cmd.h"
 #include "config/config.h"
 #include "hw.h"
@@ -40,11 +41,12 @@ int cmd_plan(int argc, char **argv, bool apply)
 	const char *config = NULL, *root = "/", *inv_file = NULL, *target = NULL;
 	out_format fmt = FMT_JSON;
 	bool dry_run = false;
-	na_config *cfg = NULL;
-	hw_inventory *inv = NULL;
-	plan_target tgt = {0};
-	na_plan *plan = NULL;
-	int c, r, ret = EXIT_FAILURE;
+	/* released in reverse order of declaration: the plan before what it was made from */
+	_cleanup_(na_config_freep) na_config *cfg = NULL;
+	_cleanup_(hw_inventory_freep) hw_inventory *inv = NULL;
+	_cleanup_(plan_target_done) plan_target tgt = {0};
+	_cleanup_(plan_freep) na_plan *plan = NULL;
+	int c, r, ret;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, apply ? "c:r:i:t:nh" : "c:r:i:t:f:h",
@@ -85,34 +87,30 @@ int cmd_plan(int argc, char **argv, bool apply)
 		return r == -ENOMEM ? EXIT_FAILURE : EXIT_USAGE;
 	}
 	r = cmd_get_inventory(inv_file, root, &inv);
-	if (r < 0) {
-		ret = r == -EINVAL ? EXIT_USAGE : EXIT_FAILURE;
-		goto out;
-	}
+	if (r < 0)
+		return r == -EINVAL ? EXIT_USAGE : EXIT_FAILURE;
 	r = plan_target_probe(target, &tgt);
 	if (r < 0) {
 		fprintf(stderr, "%s: cannot open target %s: %s\n", CMD_PROGRAM, target,
 			strerror(-r));
-		ret = r == -ENOMEM ? EXIT_FAILURE : EXIT_USAGE;
-		goto out;
+		return r == -ENOMEM ? EXIT_FAILURE : EXIT_USAGE;
 	}
 	r = plan_compute(cfg, inv, &tgt, &plan);
 	if (r < 0) {
 		fprintf(stderr, "%s: cannot make a plan: %s\n", CMD_PROGRAM, strerror(-r));
-		goto out;
+		return EXIT_FAILURE;
 	}
 	for (char **w = plan->warnings; w && *w; w++)
 		fprintf(stderr, "%s: plan warning: %s\n", CMD_PROGRAM, *w);
 	if (!apply) {
-		json_object *j = plan_to_json(plan);
+		_cleanup_json_ json_object *j = plan_to_json(plan);
 
 		if (!j) {
 			fprintf(stderr, "%s: cannot print the plan: %s\n", CMD_PROGRAM,
 				strerror(ENOMEM));
-			goto out;
+			return EXIT_FAILURE;
 		}
 		r = fmt == FMT_YAML ? output_yaml(stdout, j) : output_json(stdout, j);
-		json_object_put(j);
 		ret = r < 0 || fflush(stdout) != 0 ? EXIT_FAILURE : 0;
 		if (ret != 0)
 			fprintf(stderr, "%s: cannot write the plan: %s\n", CMD_PROGRAM,
@@ -129,10 +127,5 @@ int cmd_plan(int argc, char **argv, bool apply)
 		       res.failed);
 		ret = r < 0 || res.failed ? EXIT_FAILURE : 0;
 	}
-out:
-	plan_free(plan);
-	plan_target_done(&tgt);
-	hw_inventory_free(inv);
-	na_config_free(cfg);
 	return ret;
 }

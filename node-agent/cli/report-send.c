@@ -18,11 +18,6 @@ typedef struct send_args {
 	const char *config, *state_dir, *inventory, *url, *ca_file;
 } send_args;
 
-static void config_freep(na_config **c)
-{
-	na_config_free(*c);
-}
-
 static void log_stderr(void *userdata, int prio, const char *msg)
 {
 	fprintf(stderr, "node-agent: %sreport: %s\n", prio <= LOG_WARNING ? "warning: " : "", msg);
@@ -74,7 +69,7 @@ static int parse_args(int argc, char **argv, send_args *a)
 /* The collector and its CA: --url and --ca-file over the config's report.* */
 static int collector_opts(const send_args *a, deliver_opts *o, na_config **ret_cfg)
 {
-	_cleanup_(config_freep) na_config *cfg = NULL;
+	_cleanup_(na_config_freep) na_config *cfg = NULL;
 	int r;
 
 	if (a->config) {
@@ -103,7 +98,7 @@ static int collector_opts(const send_args *a, deliver_opts *o, na_config **ret_c
 int cmd_report_send(int argc, char **argv)
 {
 	send_args a = {0};
-	_cleanup_(config_freep) na_config *cfg = NULL;
+	_cleanup_(na_config_freep) na_config *cfg = NULL;
 	_cleanup_free_ char *inv = NULL, *spool = NULL;
 	const char *bad = NULL;
 	deliver_opts o;
