@@ -27,3 +27,7 @@ static inline int read_full_file(const char *path, size_t max, char **ret, size_
 
 /* Free a secret (key, token) after overwriting it; NULL is fine. Returns NULL. */
 char *erase_and_free(char *s);
+static inline void erase_and_freep(char **s)
+{
+	erase_and_free(*s);
+}

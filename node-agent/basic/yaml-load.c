@@ -165,3 +165,11 @@ const char *yaml_scalar(const yaml_node_t *n)
 {
 	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
+
+void yaml_document_erase(yaml_document_t *d)
+{
+	for (yaml_node_t *n = d->nodes.start; n && n < d->nodes.top; n++)
+		if (n->type == YAML_SCALAR_NODE)
+			explicit_bzero(n->data.scalar.value, n->data.scalar.length);
+	yaml_document_delete(d);
+}

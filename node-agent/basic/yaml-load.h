@@ -58,6 +58,9 @@ yaml_node_t *yaml_map_get(yaml_document_t *d, yaml_node_t *map, const char *key)
 /* A scalar's text, NULL for other nodes and NULL. */
 const char *yaml_scalar(const yaml_node_t *n);
 
+/* yaml_document_delete() after overwriting every scalar: for documents holding secrets. */
+void yaml_document_erase(yaml_document_t *d);
+
 static inline void yaml_document_deletep(yaml_document_t *d)
 {
 	yaml_document_delete(d);

@@ -24,15 +24,6 @@ void gitops_creds_done(gitops_creds *c)
 	c->known_hosts = erase_and_free(c->known_hosts);
 }
 
-/* The parsed copy holds the secrets too. */
-static void secret_document_delete(yaml_document_t *d)
-{
-	for (yaml_node_t *n = d->nodes.start; n && n < d->nodes.top; n++)
-		if (n->type == YAML_SCALAR_NODE)
-			explicit_bzero(n->data.scalar.value, n->data.scalar.length);
-	yaml_document_delete(d);
-}
-
 int gitops_creds_parse(const char *path, const char *data, size_t len, gitops_creds *ret,
 		       char **ret_err)
 {
@@ -42,7 +33,7 @@ int gitops_creds_parse(const char *path, const char *data, size_t len, gitops_cr
 	char **slots[] = {&c.username, &c.password,	&c.bearer_token,
 			  &c.identity, &c.identity_pub, &c.known_hosts};
 	_cleanup_yaml_loader_ yaml_loader l = {0};
-	_cleanup_(secret_document_delete) yaml_document_t d = {0};
+	_cleanup_(yaml_document_erase) yaml_document_t d = {0};
 	yaml_problem at;
 	yaml_node_t *root;
 	int r;

@@ -14,6 +14,7 @@
 #include <yaml.h>
 
 #include "basic/fileio.h"
+#include "basic/yaml-load.h"
 #include "basic/macro.h"
 #include "kube/kubeconfig.h"
 
@@ -81,8 +82,9 @@ typedef struct kparser {
 
 static void kparser_done(kparser *p)
 {
-	/* a document that was never loaded (or failed to load) is all zeroes: nothing to free */
-	yaml_document_delete(&p->doc);
+	/* a document that was never loaded (or failed to load) is all zeroes: nothing to free;
+	 * a loaded one may hold client-key-data or a token */
+	yaml_document_erase(&p->doc);
 	free(p->dir);
 	free(p->err);
 }
@@ -105,15 +107,7 @@ __attribute__((format(printf, 2, 3))) static int kerr(kparser *p, const char *fm
 
 static yaml_node_t *get(kparser *p, yaml_node_t *map, const char *key)
 {
-	if (!map || map->type != YAML_MAPPING_NODE)
-		return NULL;
-	for (yaml_node_pair_t *a = map->data.mapping.pairs.start; a < map->data.mapping.pairs.top;
-	     a++) {
-		yaml_node_t *k = yaml_document_get_node(&p->doc, a->key);
-		if (k && k->type == YAML_SCALAR_NODE && !strcmp((char *)k->data.scalar.value, key))
-			return yaml_document_get_node(&p->doc, a->value);
-	}
-	return NULL;
+	return yaml_map_get(&p->doc, map, key);
 }
 
 static const char *scalar(yaml_node_t *n)
@@ -146,7 +140,8 @@ static yaml_node_t *named(kparser *p, const char *list, const char *field, const
 /* `key-data` (base64) or `key` (a file): the PEM text, or NULL when neither is given. */
 static int pem_of(kparser *p, yaml_node_t *map, const char *key, const char *what, char **ret)
 {
-	_cleanup_free_ char *dk = NULL, *full = NULL, *pem = NULL;
+	_cleanup_free_ char *dk = NULL, *full = NULL;
+	_cleanup_(erase_and_freep) char *pem = NULL; /* may be a private key */
 	const char *data, *file;
 	int r;
 
@@ -160,8 +155,10 @@ static int pem_of(kparser *p, yaml_node_t *map, const char *key, const char *wha
 		pem = base64_decode(data, &len);
 		if (!pem)
 			return kerr(p, "%s-data of %s is not valid base64", key, what);
-		if (len == 0 || strlen(pem) != len || !strstr(pem, "-----BEGIN "))
+		if (len == 0 || strlen(pem) != len || !strstr(pem, "-----BEGIN ")) {
+			explicit_bzero(pem, len); /* all of it, past a NUL too */
 			return kerr(p, "%s-data of %s is not PEM", key, what);
+		}
 		*ret = TAKE_PTR(pem);
 		return 0;
 	}
@@ -183,16 +180,20 @@ static int pem_of(kparser *p, yaml_node_t *map, const char *key, const char *wha
 }
 
 /* The YAML document of data into p->doc; -EINVAL with a message when there is none. */
-static int load_document(kparser *p, yaml_parser_t *yp, const char *data, size_t len)
+static int load_document(kparser *p, const char *data, size_t len)
 {
-	yaml_parser_set_input_string(yp, (const unsigned char *)data, len);
+	_cleanup_yaml_loader_ yaml_loader l = {0};
+	yaml_problem at;
+	int r;
+
 	if (len > KUBECONFIG_MAX || memchr(data, '\0', len))
 		return kerr(p, "not a kubeconfig (binary or larger than %d bytes)", KUBECONFIG_MAX);
-	if (!yaml_parser_load(yp, &p->doc))
-		return kerr(p, "%zu:%zu: %s", yp->problem_mark.line + 1,
-			    yp->problem_mark.column + 1,
-			    yp->problem ? yp->problem : "invalid YAML");
-	return 0;
+	if (yaml_loader_open(&l, data, len) < 0)
+		return -ENOMEM;
+	r = yaml_loader_next(&l, &p->doc, &at);
+	if (r == -EBADMSG)
+		return kerr(p, "%zu:%zu: %s", at.line, at.column, at.problem);
+	return r < 0 ? r : 0;
 }
 
 /* The current context's server and credentials from the loaded document into k. */
@@ -283,7 +284,6 @@ static int fill_kubeconfig(kparser *p, const char *path, kubeconfig *k)
 int kubeconfig_parse(const char *prefix, const char *path, const char *data, size_t len,
 		     kubeconfig **ret, char **ret_err)
 {
-	yaml_parser_t yp;
 	_cleanup_(kparser_done) kparser p = {
 	    .path = path,
 	    .prefix = prefix && strcmp(prefix, "/") ? prefix : NULL,
@@ -296,10 +296,9 @@ int kubeconfig_parse(const char *prefix, const char *path, const char *data, siz
 	if (!k || !pathcopy)
 		return -ENOMEM;
 	p.dir = strdup(dirname(pathcopy));
-	if (!yaml_parser_initialize(&yp))
+	if (!p.dir)
 		return -ENOMEM;
-	r = load_document(&p, &yp, data, len);
-	yaml_parser_delete(&yp);
+	r = load_document(&p, data, len);
 	if (r >= 0)
 		r = fill_kubeconfig(&p, path, k);
 	if (r < 0) {
@@ -325,7 +324,9 @@ int kubeconfig_load(const char *prefix, const char *path, kubeconfig **ret, char
 			*ret_err = NULL;
 		return r;
 	}
-	return kubeconfig_parse(prefix, full, data, len, ret, ret_err);
+	r = kubeconfig_parse(prefix, full, data, len, ret, ret_err);
+	explicit_bzero(data, len); /* client-key-data, token */
+	return r;
 }
 
 kubeconfig *kubeconfig_free(kubeconfig *k)
