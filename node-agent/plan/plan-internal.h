@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* What the files of plan/ share with each other and with their unit tests; the module's
+ * API is plan.h. */
+
+#include "plan/plan.h"
+
+#define CONTAINERD_CONFIG "/etc/containerd/config.toml"
+/* the first line of every file node-agent writes: a file that starts with it is ours */
+#define MANAGED_MARK "# Written by node-agent"
+/* in our containerd config.toml: Debian's packaged settings are carried on in it */
+#define DEBIAN_KEPT "# Debian's packaged default, kept"
