@@ -61,40 +61,6 @@ static int memstream_close(FILE *f, char **buf)
 	return 0;
 }
 
-/* O[KEY] = V, taking V (NULL: its allocation failed); -ENOMEM when anything failed. */
-static int json_add(json_object *o, const char *key, json_object *v)
-{
-	if (!v || json_object_object_add(o, key, v) < 0) {
-		json_object_put(v);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-/* O[KEY] = the string S, or null when S is NULL. */
-static int json_add_str(json_object *o, const char *key, const char *s)
-{
-	json_object *v = NULL;
-
-	if (s && !(v = json_object_new_string(s)))
-		return -ENOMEM;
-	if (json_object_object_add(o, key, v) < 0) {
-		json_object_put(v);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-/* Append V to the array A, taking V (NULL: its allocation failed). */
-static int json_append(json_object *a, json_object *v)
-{
-	if (!v || json_object_array_add(a, v) < 0) {
-		json_object_put(v);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
 /* --- rules --- */
 
 static bool is_workload_gpu(const hw_gpu *g)
@@ -551,7 +517,7 @@ static json_object *k3s_config_json(const na_plan *p, const na_config *c)
 	if (!o)
 		return NULL;
 	if (p->role != ROLE_SERVER_INIT && c->server)
-		r = json_add_str(o, "server", c->server);
+		r = plan_json_add_str(o, "server", c->server);
 	if (r >= 0 && c->token_file) {
 		/* node-agent's credential directory exists only while node-agent.service is
 		 * active; K3s gets the same system credential through its own unit
@@ -561,14 +527,14 @@ static json_object *k3s_config_json(const na_plan *p, const na_config *c)
 		if (!strcmp(tf, ours))
 			tf = p->role == ROLE_AGENT ? "/run/credentials/k3s-agent.service/k3s-token"
 						   : "/run/credentials/k3s.service/k3s-token";
-		r = json_add_str(o, "token-file", tf);
+		r = plan_json_add_str(o, "token-file", tf);
 	}
 	if (r >= 0 && p->role == ROLE_SERVER_INIT)
-		r = json_add(o, "cluster-init", json_object_new_boolean(1));
+		r = plan_json_add(o, "cluster-init", json_object_new_boolean(1));
 	if (r >= 0)
-		r = json_add_str(o, "node-name", p->node_name);
+		r = plan_json_add_str(o, "node-name", p->node_name);
 	if (r >= 0 && p->node_ip)
-		r = json_add_str(o, "node-ip", p->node_ip);
+		r = plan_json_add_str(o, "node-ip", p->node_ip);
 	if (r >= 0 && p->labels.n) {
 		a = json_object_new_array();
 		for (size_t i = 0; a && i < p->labels.n && r >= 0; i++) {
@@ -576,25 +542,25 @@ static json_object *k3s_config_json(const na_plan *p, const na_config *c)
 			if (asprintf(&kv, "%s=%s", p->labels.v[i].key, p->labels.v[i].value) < 0)
 				r = -ENOMEM;
 			else
-				r = json_append(a, json_object_new_string(kv));
+				r = plan_json_append(a, json_object_new_string(kv));
 			free(kv);
 		}
 		if (r < 0)
 			json_object_put(a);
 		else
-			r = json_add(o, "node-label", a);
+			r = plan_json_add(o, "node-label", a);
 	}
 	if (r >= 0 && p->taints && p->taints[0]) {
 		a = json_object_new_array();
 		for (char **t = p->taints; a && *t && r >= 0; t++)
-			r = json_append(a, json_object_new_string(*t));
+			r = plan_json_append(a, json_object_new_string(*t));
 		if (r < 0)
 			json_object_put(a);
 		else
-			r = json_add(o, "node-taint", a);
+			r = plan_json_add(o, "node-taint", a);
 	}
 	if (r >= 0 && p->default_runtime)
-		r = json_add_str(o, "default-runtime", p->default_runtime);
+		r = plan_json_add_str(o, "default-runtime", p->default_runtime);
 	if (r < 0) {
 		json_object_put(o);
 		return NULL;
@@ -925,128 +891,4 @@ na_plan *plan_free(na_plan *p)
 	strv_free(p->warnings);
 	free(p);
 	return NULL;
-}
-
-static json_object *jstrv(char *const *v)
-{
-	json_object *a = json_object_new_array();
-
-	for (; a && v && *v; v++)
-		if (json_append(a, json_object_new_string(*v)) < 0) {
-			json_object_put(a);
-			return NULL;
-		}
-	return a;
-}
-
-static json_object *jkv(const na_kv_list *l)
-{
-	json_object *o = json_object_new_object();
-
-	for (size_t i = 0; o && i < l->n; i++)
-		if (json_add_str(o, l->v[i].key, l->v[i].value) < 0) {
-			json_object_put(o);
-			return NULL;
-		}
-	return o;
-}
-
-static json_object *runtime_to_json(const na_plan *p)
-{
-	json_object *x = json_object_new_object();
-
-	if (x && (json_add(x, "nvidia", json_object_new_boolean(p->nvidia)) < 0 ||
-		  json_add_str(x, "default_runtime", p->default_runtime) < 0)) {
-		json_object_put(x);
-		return NULL;
-	}
-	return x;
-}
-
-static json_object *files_to_json(const na_plan *p)
-{
-	json_object *a = json_object_new_array();
-
-	for (size_t i = 0; a && i < p->n_files; i++) {
-		char mode[8];
-		json_object *f = json_object_new_object();
-
-		snprintf(mode, sizeof(mode), "%04o", p->files[i].mode);
-		if (!f || json_add_str(f, "path", p->files[i].path) < 0 ||
-		    json_add_str(f, "mode", mode) < 0 ||
-		    json_add_str(f, "content", p->files[i].content) < 0) {
-			json_object_put(f);
-			json_object_put(a);
-			return NULL;
-		}
-		if (json_append(a, f) < 0) {
-			json_object_put(a);
-			return NULL;
-		}
-	}
-	return a;
-}
-
-static json_object *disk_to_json(const plan_disk *d)
-{
-	json_object *x = json_object_new_object();
-
-	if (x &&
-	    (json_add_str(x, "device", d->device) < 0 || json_add_str(x, "action", d->action) < 0 ||
-	     json_add_str(x, "reason", d->reason) < 0 || json_add_str(x, "serial", d->serial) < 0 ||
-	     json_add_str(x, "filesystem_label", d->fs_label) < 0 ||
-	     json_add_str(x, "filesystem_uuid", d->fs_uuid) < 0 ||
-	     json_add_str(x, "mount", d->mount) < 0 || json_add_str(x, "unit", d->unit) < 0)) {
-		json_object_put(x);
-		return NULL;
-	}
-	return x;
-}
-
-static json_object *gitops_to_json(const na_plan *p)
-{
-	const na_gitops *g = p->gitops;
-	json_object *x = json_object_new_object();
-
-	if (x &&
-	    (json_add_str(x, "engine", g->engine) < 0 ||
-	     json_add_str(x, "install_url", g->install_url) < 0 ||
-	     json_add_str(x, "install_sha256", g->install_sha256) < 0 ||
-	     json_add_str(x, "repository", g->repository) < 0 ||
-	     json_add_str(x, "branch", g->branch) < 0 || json_add_str(x, "tag", g->tag) < 0 ||
-	     json_add_str(x, "path", g->path) < 0 ||
-	     json_add(x, "applies", json_object_new_boolean(p->role == ROLE_SERVER_INIT)) < 0)) {
-		json_object_put(x);
-		return NULL;
-	}
-	return x;
-}
-
-json_object *plan_to_json(const na_plan *p)
-{
-	json_object *o = json_object_new_object();
-
-	if (!o)
-		return NULL;
-	if (json_add_str(o, "schema", PLAN_SCHEMA) < 0 ||
-	    json_add_str(o, "node_name", p->node_name) < 0 ||
-	    json_add_str(o, "role", na_role_name(p->role)) < 0 ||
-	    json_add(o, "matched_rules", jstrv(p->matched_rules)) < 0 ||
-	    json_add(o, "labels", jkv(&p->labels)) < 0 ||
-	    json_add(o, "api_labels", jkv(&p->api_labels)) < 0 ||
-	    json_add(o, "taints", jstrv(p->taints)) < 0 ||
-	    json_add_str(o, "node_ip", p->node_ip) < 0 ||
-	    json_add(o, "container_runtime", runtime_to_json(p)) < 0 ||
-	    json_add(o, "files", files_to_json(p)) < 0 ||
-	    json_add(o, "units", jstrv(p->units)) < 0 ||
-	    (p->disk ? json_add(o, "data_disk", disk_to_json(p->disk))
-		     : json_add_str(o, "data_disk", NULL)) < 0 ||
-	    json_add(o, "disk_decisions", jstrv(p->disk_decisions)) < 0 ||
-	    (p->gitops ? json_add(o, "gitops", gitops_to_json(p))
-		       : json_add_str(o, "gitops", NULL)) < 0 ||
-	    json_add(o, "warnings", jstrv(p->warnings)) < 0) {
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
 }
