@@ -4,6 +4,10 @@
 /* What the files of plan/ share with each other and with their unit tests; the module's
  * API is plan.h. */
 
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "basic/macro.h"
 #include "plan/plan.h"
 
 #define CONTAINERD_CONFIG "/etc/containerd/config.toml"
@@ -18,3 +22,20 @@ int plan_json_add(json_object *o, const char *key, json_object *v);
 int plan_json_add_str(json_object *o, const char *key, const char *s);
 /* append V to the array A, taking V (NULL: its allocation failed) */
 int plan_json_append(json_object *a, json_object *v);
+
+/* plan.c: the small containers the parts of the plan share */
+/* a warning for the plan's warnings, once however often it is given; 0 or -ENOMEM */
+_printf_(2, 3) int plan_warnf(na_plan *p, const char *fmt, ...);
+/* close an open_memstream() stream: 0 with *buf its whole text, or -ENOMEM and *buf NULL */
+int plan_memstream_close(FILE *f, char **buf);
+/* S (NULL: false) is in LIST, ignoring case */
+bool plan_in_list_ci(char *const *list, const char *s);
+
+/* rules.c: the matching rules' role, labels (split by NodeRestriction), taints into P;
+ * *ret_ip_glob the node_ip_interface of the last rule that names one, or NULL */
+int plan_rules(na_plan *p, const na_config *c, const hw_inventory *inv, const char **ret_ip_glob);
+/* P's node name from the template TMPL, falling back to the MAC or the machine-id */
+int plan_node_name(na_plan *p, const char *tmpl, const hw_inventory *inv, char **ret);
+/* P's node IP: the first IPv4 address of the first interface IFACE_GLOB matches, or of the
+ * one with the default route when IFACE_GLOB is NULL */
+int plan_node_ip(na_plan *p, const char *iface_glob, const hw_inventory *inv);

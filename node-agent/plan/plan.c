@@ -28,7 +28,7 @@
 
 /* --- small containers --- */
 
-__attribute__((format(printf, 2, 3))) static int warnf(na_plan *p, const char *fmt, ...)
+int plan_warnf(na_plan *p, const char *fmt, ...)
 {
 	char *s = NULL;
 	va_list ap;
@@ -47,7 +47,7 @@ __attribute__((format(printf, 2, 3))) static int warnf(na_plan *p, const char *f
 
 /* Close an open_memstream() stream: 0 with *buf its text, or -ENOMEM with *buf NULL when a
  * write to it could not grow the buffer (the text would be cut short) or closing failed. */
-static int memstream_close(FILE *f, char **buf)
+int plan_memstream_close(FILE *f, char **buf)
 {
 	bool failed = ferror(f);
 
@@ -61,212 +61,12 @@ static int memstream_close(FILE *f, char **buf)
 	return 0;
 }
 
-/* --- rules --- */
-
-static bool is_workload_gpu(const hw_gpu *g)
-{
-	return g->vendor && (!strcmp(g->vendor, "nvidia") || !strcmp(g->vendor, "amd") ||
-			     !strcmp(g->vendor, "intel"));
-}
-
-static bool in_list_ci(char *const *list, const char *s)
+bool plan_in_list_ci(char *const *list, const char *s)
 {
 	for (; s && list && *list; list++)
 		if (!strcasecmp(*list, s))
 			return true;
 	return false;
-}
-
-static int64_t memory_bytes(const hw_inventory *inv)
-{
-	/* installed RAM when known: "16 GiB" machines report ~15.5 GiB MemTotal */
-	return inv->memory.physical_bytes >= 0 ? inv->memory.physical_bytes
-					       : inv->memory.total_bytes;
-}
-
-static bool glob_any(const char *glob, const char *s)
-{
-	return s && fnmatch(glob, s, FNM_CASEFOLD) == 0;
-}
-
-static bool rule_matches(const na_rule *r, const hw_inventory *inv)
-{
-	const na_match *m = &r->match;
-	int64_t n_gpus = 0;
-	bool any;
-
-	if (!r->has_match)
-		return true;
-	for (size_t i = 0; i < inv->n_gpus; i++)
-		if (m->gpu_vendor
-			? (inv->gpus[i].vendor && !strcmp(inv->gpus[i].vendor, m->gpu_vendor))
-			: is_workload_gpu(&inv->gpus[i]))
-			n_gpus++;
-	if (m->gpu_vendor && n_gpus == 0)
-		return false;
-	if (m->min_gpus >= 0 && n_gpus < m->min_gpus)
-		return false;
-	if (m->gpu_model) {
-		any = false;
-		for (size_t i = 0; i < inv->n_gpus; i++)
-			any = any || (inv->gpus[i].model &&
-				      fnmatch(m->gpu_model, inv->gpus[i].model, FNM_CASEFOLD) == 0);
-		if (!any)
-			return false;
-	}
-	if (m->min_memory_gib >= 0 &&
-	    (memory_bytes(inv) < 0 || memory_bytes(inv) < m->min_memory_gib * (INT64_C(1) << 30)))
-		return false;
-	if (m->min_cpu_threads >= 0 &&
-	    (inv->cpu.threads < 0 || inv->cpu.threads < m->min_cpu_threads))
-		return false;
-	/* Lenovo's product_name is a type code (20L5CTO1WW); the model is in version and family */
-	if (m->dmi_product && !glob_any(m->dmi_product, inv->system.product) &&
-	    !glob_any(m->dmi_product, inv->system.version) &&
-	    !glob_any(m->dmi_product, inv->system.family))
-		return false;
-	if (m->serial && !in_list_ci(m->serial, inv->system.serial))
-		return false;
-	if (m->mac) {
-		any = in_list_ci(m->mac, inv->boot.pxe_mac);
-		for (size_t i = 0; i < inv->n_nics; i++)
-			any = any || in_list_ci(m->mac, inv->nics[i].mac);
-		if (!any)
-			return false;
-	}
-	return true;
-}
-
-/* --- node name --- */
-
-/* The MAC that names a machine: the PXE interface, else the first physical NIC. */
-static const char *primary_mac(const hw_inventory *inv)
-{
-	if (inv->boot.pxe_mac)
-		return inv->boot.pxe_mac;
-	for (size_t i = 0; i < inv->n_nics; i++)
-		if (!inv->nics[i].is_virtual && inv->nics[i].mac)
-			return inv->nics[i].mac;
-	for (size_t i = 0; i < inv->n_nics; i++)
-		if (inv->nics[i].mac)
-			return inv->nics[i].mac;
-	return NULL;
-}
-
-/* The node name TMPL makes on this machine, as a DNS-1123 label; when a value it uses is
- * unknown, or nothing usable remains, named after the MAC or the machine-id (with a
- * warning). -EINVAL when there is nothing to name the node after, -ENOMEM. */
-static int expand_name(na_plan *p, const char *tmpl, const hw_inventory *inv, char **ret)
-{
-	char *out = NULL, *name = NULL, *fb = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&out, &len);
-	const char *mac = primary_mac(inv);
-	bool missing = false;
-	int r;
-
-	if (!f)
-		return -ENOMEM;
-	for (const char *s = tmpl; *s;) {
-		if (s[0] == '$' && s[1] == '{') {
-			const char *e = strchr(s, '}');
-			size_t n = e ? (size_t)(e - s - 2) : 0;
-			const char *v = NULL;
-
-			if (!e)
-				break;
-			if (n == 8 && !strncmp(s + 2, "hostname", n))
-				v = inv->hostname && strcmp(inv->hostname, "localhost")
-					? inv->hostname
-					: NULL;
-			else if (n == 6 && !strncmp(s + 2, "serial", n))
-				v = inv->system.serial;
-			else if (n == 4 && !strncmp(s + 2, "uuid", n))
-				v = inv->system.uuid;
-			else if (n == 3 && !strncmp(s + 2, "mac", n))
-				v = mac;
-			else if (n == 7 && !strncmp(s + 2, "product", n))
-				v = inv->system.product;
-			if (!v)
-				missing = true;
-			else
-				fputs(v, f);
-			s = e + 1;
-		} else
-			fputc(*s++, f);
-	}
-	r = memstream_close(f, &out);
-	if (r < 0)
-		return r;
-	r = missing ? -EINVAL : k8s_dns1123_label(out, &name);
-	free(out);
-	if (r != -EINVAL) {
-		if (r >= 0)
-			*ret = name;
-		return r;
-	}
-	/* a name must be unique and stable: fall back to the machine's MAC */
-	if (mac) {
-		if (asprintf(&fb, "node-%s", mac) < 0)
-			return -ENOMEM;
-		r = warnf(p,
-			  "node_name \"%s\": a value it uses is unknown on this machine; named "
-			  "after the MAC instead",
-			  tmpl);
-	} else if (inv->machine_id) {
-		if (asprintf(&fb, "node-%.12s", inv->machine_id) < 0)
-			return -ENOMEM;
-		r = warnf(p,
-			  "node_name \"%s\": values unknown and no MAC; named after the "
-			  "machine-id",
-			  tmpl);
-	} else
-		return -EINVAL;
-	if (r >= 0)
-		r = k8s_dns1123_label(fb, &name);
-	free(fb);
-	if (r >= 0)
-		*ret = name;
-	return r;
-}
-
-/* --- node IP --- */
-
-/* The NIC's first IPv4 address without its prefix length; *ret NULL when it has none. */
-static int first_ipv4(const hw_nic *n, char **ret)
-{
-	for (char **a = n->addresses; a && *a; a++)
-		if (strchr(*a, '.') && !strchr(*a, ':')) {
-			char *ip = strndup(*a, strcspn(*a, "/"));
-			if (!ip)
-				return -ENOMEM;
-			*ret = ip;
-			return 0;
-		}
-	*ret = NULL;
-	return 0;
-}
-
-static int pick_node_ip(na_plan *p, const char *iface_glob, const hw_inventory *inv)
-{
-	const hw_nic *nic = NULL;
-	int r;
-
-	for (size_t i = 0; i < inv->n_nics && !nic; i++)
-		if (iface_glob ? fnmatch(iface_glob, inv->nics[i].name, 0) == 0
-			       : inv->nics[i].default_route == HW_TRI_TRUE)
-			nic = &inv->nics[i];
-	if (!nic)
-		return iface_glob ? warnf(p,
-					  "node_ip_interface \"%s\" matches no interface; K3s "
-					  "picks the node IP",
-					  iface_glob)
-				  : 0;
-	r = first_ipv4(nic, &p->node_ip);
-	if (r >= 0 && !p->node_ip && iface_glob)
-		r = warnf(p, "interface %s has no known IPv4 address; K3s picks the node IP",
-			  nic->name);
-	return r;
 }
 
 /* --- data disk --- */
@@ -297,7 +97,7 @@ char *plan_unit_name_from_path(const char *path, const char *suffix)
 			fprintf(f, "\\x%02x", (unsigned char)*s);
 	}
 	fputs(suffix, f);
-	return memstream_close(f, &out) < 0 ? NULL : out;
+	return plan_memstream_close(f, &out) < 0 ? NULL : out;
 }
 
 /* A stable filesystem UUID for a disk of this machine: the same plan every boot. */
@@ -341,7 +141,7 @@ static bool disk_matches(const na_data_disk *m, const hw_disk *d)
 		return false;
 	if (m->model && (!d->model || fnmatch(m->model, d->model, FNM_CASEFOLD)))
 		return false;
-	if (m->serial && !in_list_ci(m->serial, d->serial))
+	if (m->serial && !plan_in_list_ci(m->serial, d->serial))
 		return false;
 	return true;
 }
@@ -383,7 +183,7 @@ static char *signature_list(const hw_disk *d)
 		fprintf(f, "%s%s", s == d->signatures ? "" : ", ", *s);
 	if (!d->signatures)
 		fputs("unknown (the disk could not be read)", f);
-	return memstream_close(f, &out) < 0 ? NULL : out;
+	return plan_memstream_close(f, &out) < 0 ? NULL : out;
 }
 
 static plan_disk *plan_disk_free(plan_disk *d)
@@ -435,8 +235,8 @@ static int choose_disk(na_plan *p, const na_config *c, const hw_inventory *inv)
 			r = decision(p, "%s: format: %s", d->name, why);
 			break;
 		}
-		if (in_list_ci(m->allow_wipe_serials, d->serial) ||
-		    in_list_ci(m->allow_wipe_serials, d->wwn)) {
+		if (plan_in_list_ci(m->allow_wipe_serials, d->serial) ||
+		    plan_in_list_ci(m->allow_wipe_serials, d->wwn)) {
 			pick = d;
 			why = "has signatures, but its serial or WWN is in allow_wipe_serials";
 			r = decision(p, "%s: format: %s", d->name, why);
@@ -453,8 +253,9 @@ static int choose_disk(na_plan *p, const na_config *c, const hw_inventory *inv)
 	if (r < 0)
 		return r;
 	if (!pick)
-		return warnf(p, "data_disk: no disk can be used (see disk_decisions); nothing is "
-				"formatted or mounted");
+		return plan_warnf(p,
+				  "data_disk: no disk can be used (see disk_decisions); nothing is "
+				  "formatted or mounted");
 	pd = calloc(1, sizeof(*pd));
 	if (!pd)
 		return -ENOMEM;
@@ -590,7 +391,7 @@ static char *k3s_config(const na_plan *p, const na_config *c)
 		c->path, na_role_name(p->role), p->role == ROLE_AGENT ? "agent" : "server");
 	r = output_yaml(f, o);
 	json_object_put(o);
-	if (memstream_close(f, &out) < 0 || r < 0) {
+	if (plan_memstream_close(f, &out) < 0 || r < 0) {
 		free(out);
 		return NULL;
 	}
@@ -706,57 +507,6 @@ static char *mount_unit(const plan_disk *d)
 
 /* --- the plan --- */
 
-/* The rules' labels, taints and roles, and the hardware labels, into P. */
-static int plan_rules(na_plan *p, const na_config *c, const hw_inventory *inv,
-		      const char **ret_ip_glob)
-{
-	na_kv_list all = {0};
-	char **node_roles = NULL;
-	const char *ip_glob = NULL;
-	int r;
-
-	/* hardware labels first: a rule's label with the same key overrides */
-	r = labels_from_hardware(inv, &all);
-	for (size_t i = 0; i < c->n_rules && r >= 0; i++) {
-		const na_rule *rule = &c->rules[i];
-
-		if (!rule_matches(rule, inv))
-			continue;
-		r = strv_add(&p->matched_rules, rule->name);
-		if (rule->role != ROLE_UNSET)
-			p->role = rule->role;
-		if (r >= 0 && rule->node_role && !strv_has(node_roles, rule->node_role))
-			r = strv_add(&node_roles, rule->node_role);
-		for (size_t j = 0; j < rule->n_labels && r >= 0; j++)
-			r = kv_set(&all, rule->labels[j].key, rule->labels[j].value);
-		for (char **tn = rule->taints; tn && *tn && r >= 0; tn++)
-			if (!strv_has(p->taints, *tn))
-				r = strv_add(&p->taints, *tn);
-		if (rule->node_ip_interface)
-			ip_glob = rule->node_ip_interface;
-	}
-	for (char **nr = node_roles; nr && *nr && r >= 0; nr++) {
-		char *key = NULL;
-		if (asprintf(&key, "node-role.kubernetes.io/%s", *nr) < 0)
-			r = -ENOMEM;
-		else
-			r = kv_set(&all, key, "true");
-		free(key);
-	}
-	strv_free(node_roles);
-	/* NodeRestriction: what the kubelet may not set goes through the API instead */
-	for (size_t i = 0; i < all.n && r >= 0; i++)
-		r = kv_set(k8s_label_kubelet_settable(all.v[i].key) ? &p->labels : &p->api_labels,
-			   all.v[i].key, all.v[i].value);
-	kv_free(&all);
-	if (r < 0)
-		return r;
-	kv_sort(&p->labels);
-	kv_sort(&p->api_labels);
-	*ret_ip_glob = ip_glob;
-	return 0;
-}
-
 /* The container runtime's files: the NVIDIA runtime for a standalone containerd. */
 static int plan_containerd(na_plan *p, const na_config *c, const plan_target *t)
 {
@@ -774,12 +524,12 @@ static int plan_containerd(na_plan *p, const na_config *c, const plan_target *t)
 		r = add_file(p, CONTAINERD_CONFIG, 0644, containerd_main_config(version, debian),
 			     false);
 	else if (version == 2)
-		r = warnf(p,
-			  "%s is not node-agent's and containerd 1.x replaces a whole plugin "
-			  "section from an import: merge the runtimes of %s into it by hand",
-			  CONTAINERD_CONFIG, CONTAINERD_DROPIN);
+		r = plan_warnf(p,
+			       "%s is not node-agent's and containerd 1.x replaces a whole plugin "
+			       "section from an import: merge the runtimes of %s into it by hand",
+			       CONTAINERD_CONFIG, CONTAINERD_DROPIN);
 	else
-		r = warnf(
+		r = plan_warnf(
 		    p,
 		    "%s is not node-agent's: add imports = [\"/etc/containerd/conf.d/*.toml\"] "
 		    "to it so containerd reads %s",
@@ -814,13 +564,13 @@ int plan_compute(const na_config *c, const hw_inventory *inv, const plan_target 
 	r = plan_rules(p, c, inv, &ip_glob);
 	if (r < 0)
 		goto fail;
-	r = expand_name(p, c->node_name ? c->node_name : "${hostname}", inv, &p->node_name);
+	r = plan_node_name(p, c->node_name ? c->node_name : "${hostname}", inv, &p->node_name);
 	if (r < 0)
 		goto fail;
-	r = pick_node_ip(p, ip_glob, inv);
+	r = plan_node_ip(p, ip_glob, inv);
 	if (r >= 0 && p->role != ROLE_SERVER_INIT && !c->server)
-		r = warnf(p, "role %s needs cluster.server to join; the K3s config has none",
-			  na_role_name(p->role));
+		r = plan_warnf(p, "role %s needs cluster.server to join; the K3s config has none",
+			       na_role_name(p->role));
 	if (r < 0)
 		goto fail;
 
@@ -833,7 +583,7 @@ int plan_compute(const na_config *c, const hw_inventory *inv, const plan_target 
 			p->default_runtime = strdup("nvidia");
 			r = p->default_runtime ? 0 : -ENOMEM;
 		} else
-			r = warnf(
+			r = plan_warnf(
 			    p, "NVIDIA GPU present but nvidia-container-runtime is not installed "
 			       "where K3s looks (/usr/local/nvidia/toolkit or PATH): "
 			       "default-runtime is not set, because K3s refuses to start with a "
