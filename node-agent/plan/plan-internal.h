@@ -30,6 +30,8 @@ _printf_(2, 3) int plan_warnf(na_plan *p, const char *fmt, ...);
 int plan_memstream_close(FILE *f, char **buf);
 /* S (NULL: false) is in LIST, ignoring case */
 bool plan_in_list_ci(char *const *list, const char *s);
+/* add a file to the plan, taking CONTENT (NULL: making it ran out of memory: -ENOMEM) */
+int plan_add_file(na_plan *p, const char *path, unsigned mode, char *content, bool needs_disk);
 
 /* rules.c: the matching rules' role, labels (split by NodeRestriction), taints into P;
  * *ret_ip_glob the node_ip_interface of the last rule that names one, or NULL */
@@ -39,3 +41,9 @@ int plan_node_name(na_plan *p, const char *tmpl, const hw_inventory *inv, char *
 /* P's node IP: the first IPv4 address of the first interface IFACE_GLOB matches, or of the
  * one with the default route when IFACE_GLOB is NULL */
 int plan_node_ip(na_plan *p, const char *iface_glob, const hw_inventory *inv);
+
+/* render.c: K3s's config.yaml into P */
+int plan_k3s_config(na_plan *p, const na_config *c);
+/* render.c: the NVIDIA runtime for a standalone containerd: its drop-in, its main config
+ * (unless someone else's is there: then a warning) and the nvidia RuntimeClass */
+int plan_containerd(na_plan *p, const na_config *c, const plan_target *t);
