@@ -47,3 +47,18 @@ int plan_k3s_config(na_plan *p, const na_config *c);
 /* render.c: the NVIDIA runtime for a standalone containerd: its drop-in, its main config
  * (unless someone else's is there: then a warning) and the nvidia RuntimeClass */
 int plan_containerd(na_plan *p, const na_config *c, const plan_target *t);
+
+/*
+ * disk.c: the data disk of data_disk (C's config) among INV's disks, into p->disk, and why
+ * each disk looked at was taken or refused, into p->disk_decisions. Only disks that match
+ * data_disk.match are candidates. The first candidate, in INV's order, holding an ext4
+ * filesystem labelled data_disk.label is mounted as it is, in preference to any other.
+ * Else the first candidate that is blank (no signature, known) or whose serial or WWN is in
+ * allow_wipe_serials (case ignored) is to be formatted; a candidate with signatures, or
+ * that could not be read, is never formatted otherwise. No disk: p->disk stays NULL, with
+ * a warning. 0 or -ENOMEM.
+ */
+int plan_choose_disk(na_plan *p, const na_config *c, const hw_inventory *inv);
+/* disk.c: plan_choose_disk(), and the chosen disk's mount unit into P */
+int plan_data_disk(na_plan *p, const na_config *c, const hw_inventory *inv);
+plan_disk *plan_disk_free(plan_disk *d);
