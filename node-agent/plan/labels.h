@@ -17,5 +17,3 @@
  * Returns 0, or -ENOMEM when an allocation failed (OUT then holds only some labels).
  */
 int labels_from_hardware(const hw_inventory *inv, na_kv_list *out);
-
-/* Set key=value, replacing an earlier value (plan.c); 0 or -ENOMEM, L unchanged then. */

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/* Facts about the target root the plan is for: the NVIDIA runtime, the installed containerd
+ * and whose /etc/containerd/config.toml it has. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "basic/parse-util.h"
+#include "plan/plan-internal.h"
+
+/* Where K3s looks for the NVIDIA runtime: /usr/local/nvidia/toolkit first, then PATH
+ * (k3s pkg/agent/containerd/runtimes.go). */
+static const char *const nvidia_runtime_paths[] = {
+    "usr/local/nvidia/toolkit/nvidia-container-runtime",
+    "usr/local/sbin/nvidia-container-runtime",
+    "usr/local/bin/nvidia-container-runtime",
+    "usr/sbin/nvidia-container-runtime",
+    "usr/bin/nvidia-container-runtime",
+    "sbin/nvidia-container-runtime",
+    "bin/nvidia-container-runtime",
+};
+
+/* /etc/containerd/config.toml as Debian 12's containerd package ships it (a conffile). */
+static const char debian_containerd_config[] = "version = 2\n"
+					       "\n"
+					       "[plugins]\n"
+					       "  [plugins.\"io.containerd.grpc.v1.cri\"]\n"
+					       "    [plugins.\"io.containerd.grpc.v1.cri\".cni]\n"
+					       "      bin_dir = \"/usr/lib/cni\"\n"
+					       "      conf_dir = \"/etc/cni/net.d\"\n"
+					       "  [plugins.\"io.containerd.internal.v1.opt\"]\n"
+					       "    path = \"/var/lib/containerd/opt\"\n";
+
+/* The installed containerd's major version from dpkg's status file: 0 when none, -errno when
+ * the file cannot be read. */
+static int containerd_major_from_dpkg(int root_fd)
+{
+	FILE *f;
+	char line[512];
+	bool in = false, installed = false;
+	int major = 0;
+	int fd = openat(root_fd, "var/lib/dpkg/status", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	f = fdopen(fd, "r");
+	if (!f) {
+		int r = -errno;
+		close(fd);
+		return r;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "Package: ", 9)) {
+			if (in && installed && major)
+				break;
+			in = !strcmp(line + 9, "containerd\n") ||
+			     !strcmp(line + 9, "containerd.io\n");
+			installed = false;
+			major = 0;
+		} else if (in && !strncmp(line, "Status: ", 8))
+			installed = strstr(line, " installed") != NULL;
+		else if (in && !strncmp(line, "Version: ", 9)) {
+			const char *v = line + 9;
+			char digits[3];
+			size_t n;
+			int64_t m;
+
+			if (strchr(v, ':'))
+				v = strchr(v, ':') + 1; /* epoch */
+			/* "1.6.20~ds1-1+b1": the digits before the first dot, 1 to 99 */
+			n = strspn(v, "0123456789");
+			major = 0;
+			if (n > 0 && n < sizeof(digits) && v[n] == '.') {
+				memcpy(digits, v, n);
+				digits[n] = '\0';
+				if (parse_int64(digits, 1, 99, &m) == 0)
+					major = (int)m;
+			}
+		}
+	}
+	fclose(f);
+	return in && installed ? major : 0;
+}
+
+int plan_target_probe(const char *root, plan_target *ret)
+{
+	plan_target t = {0};
+	int fd = open(root && *root ? root : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	for (size_t i = 0; i < sizeof(nvidia_runtime_paths) / sizeof(nvidia_runtime_paths[0]); i++)
+		if (faccessat(fd, nvidia_runtime_paths[i], X_OK, 0) == 0) {
+			if (asprintf(&t.nvidia_runtime, "/%s", nvidia_runtime_paths[i]) < 0) {
+				close(fd);
+				return -ENOMEM;
+			}
+			break;
+		}
+	t.containerd_major = containerd_major_from_dpkg(fd);
+	if (t.containerd_major < 0) {
+		int r = t.containerd_major;
+		free(t.nvidia_runtime);
+		close(fd);
+		return r;
+	}
+	int cfd = openat(fd, &CONTAINERD_CONFIG[1], O_RDONLY | O_CLOEXEC);
+	if (cfd >= 0) {
+		char buf[4096];
+		ssize_t k = read(cfd, buf, sizeof(buf) - 1);
+		buf[k > 0 ? k : 0] = '\0';
+		t.containerd_config =
+		    !strncmp(buf, MANAGED_MARK, strlen(MANAGED_MARK)) ? CONTAINERD_CONFIG_OURS
+		    : !strcmp(buf, debian_containerd_config) ? CONTAINERD_CONFIG_DEBIAN_DEFAULT
+							     : CONTAINERD_CONFIG_FOREIGN;
+		t.containerd_debian_settings =
+		    t.containerd_config == CONTAINERD_CONFIG_DEBIAN_DEFAULT ||
+		    (t.containerd_config == CONTAINERD_CONFIG_OURS && strstr(buf, DEBIAN_KEPT));
+		close(cfd);
+	}
+	close(fd);
+	*ret = t;
+	return 0;
+}
+
+void plan_target_done(plan_target *t)
+{
+	free(t->nvidia_runtime);
+}
