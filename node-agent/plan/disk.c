@@ -33,7 +33,7 @@ char *plan_unit_name_from_path(const char *path, const char *suffix)
 			if (s[1])
 				fputc('-', f);
 		} else if (isalnum((unsigned char)*s) || *s == ':' || *s == '_' ||
-			   (*s == '.' && s != path && s[-1] != '/'))
+			   (*s == '.' && ftell(f) > 0)) /* only a leading '.' is escaped */
 			fputc(*s, f);
 		else
 			fprintf(f, "\\x%02x", (unsigned char)*s);

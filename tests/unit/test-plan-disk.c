@@ -647,6 +647,9 @@ static void test_unit_name(void)
 	    {"/srv/k8s data", "srv-k8s\\x20data.mount"},
 	    {"/a.b/c:d_e", "a.b-c:d_e.mount"},
 	    {"/.hidden", "\\x2ehidden.mount"},
+	    /* only the first character's '.' is escaped (systemd's unit_name_escape) */
+	    {"/mnt/.hidden", "mnt-.hidden.mount"},
+	    {"/mnt/a b/-c", "mnt-a\\x20b-\\x2dc.mount"},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
