@@ -19,9 +19,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <yaml.h>
 
+#include "basic/log.h"
 #include "basic/macro.h"
 #include "config/config.h"
 
@@ -31,7 +31,7 @@
 
 typedef struct config_parser {
 	const char *path;
-	FILE *errors;
+	const na_log *log; /* each problem, one LOG_ERR line */
 	unsigned n_errors;
 	size_t n_values;
 	yaml_document_t *doc;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 #include <yaml.h>
 
@@ -110,11 +111,12 @@ static void check_whole(config_parser *p)
 	}
 }
 
-int na_config_parse(const char *path, const char *data, size_t len, FILE *errors, na_config **ret)
+int na_config_parse(const char *path, const char *data, size_t len, const na_log *log,
+		    na_config **ret)
 {
 	yaml_parser_t yp;
 	yaml_document_t doc;
-	config_parser p = {.path = path, .errors = errors, .doc = &doc};
+	config_parser p = {.path = path, .log = log, .doc = &doc};
 	na_config *c;
 	yaml_node_t *root;
 	bool have_schema = false;
@@ -182,8 +184,8 @@ int na_config_parse(const char *path, const char *data, size_t len, FILE *errors
 		na_config_free(c);
 		return -ENOMEM;
 	}
-	if (p.n_errors > CONFIG_MAX_ERRORS && errors)
-		fprintf(errors, "%s: %u more errors not shown\n", path,
+	if (p.n_errors > CONFIG_MAX_ERRORS)
+		na_logf(log, LOG_ERR, "%s: %u more errors not shown", path,
 			p.n_errors - CONFIG_MAX_ERRORS);
 	if (p.n_errors > 0) {
 		na_config_free(c);
@@ -201,7 +203,7 @@ int na_config_parse(const char *path, const char *data, size_t len, FILE *errors
 	return 0;
 }
 
-int na_config_load(const char *path, FILE *errors, na_config **ret)
+int na_config_load(const char *path, const na_log *log, na_config **ret)
 {
 	char *buf;
 	ssize_t k;
@@ -221,8 +223,7 @@ int na_config_load(const char *path, FILE *errors, na_config **ret)
 		close(fd);
 		if (S_ISDIR(st.st_mode))
 			return -EISDIR; /* the caller says so, as for ENOENT */
-		if (errors)
-			fprintf(errors, "%s: not a regular file\n", path);
+		na_logf(log, LOG_ERR, "%s: not a regular file", path);
 		return -EINVAL;
 	}
 	buf = malloc(CONFIG_MAX_BYTES + 1);
@@ -236,12 +237,11 @@ int na_config_load(const char *path, FILE *errors, na_config **ret)
 	r = k < 0 ? -errno : 0;
 	close(fd);
 	if (r == 0 && k > 0) {
-		if (errors)
-			fprintf(errors, "%s:1:1: larger than %d bytes\n", path, CONFIG_MAX_BYTES);
+		na_logf(log, LOG_ERR, "%s:1:1: larger than %d bytes", path, CONFIG_MAX_BYTES);
 		r = -EINVAL;
 	}
 	if (r == 0)
-		r = na_config_parse(path, buf, len, errors, ret);
+		r = na_config_parse(path, buf, len, log, ret);
 	free(buf);
 	return r;
 }

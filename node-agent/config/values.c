@@ -9,35 +9,54 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "basic/parse-util.h"
 #include "config/config-internal.h"
 
+/* Messages quote values from the file: one line per problem, no terminal controls. */
+static char *escape_controls(const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *e = malloc(strlen(s) * 4 + 1), *o = e;
+
+	if (!e)
+		return NULL;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f) {
+			*o++ = '\\';
+			*o++ = 'x';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 0xf];
+		} else
+			*o++ = (char)c;
+	}
+	*o = '\0';
+	return e;
+}
+
 void config_err(config_parser *p, const yaml_node_t *n, const char *fmt, ...)
 {
+	_cleanup_free_ char *msg = NULL, *text = NULL;
 	va_list ap;
-	char *msg;
 	int r;
 
 	p->n_errors++;
-	if (p->n_errors > CONFIG_MAX_ERRORS || !p->errors)
+	if (p->n_errors > CONFIG_MAX_ERRORS || !p->log)
 		return;
-	fprintf(p->errors, "%s:%zu:%zu: ", p->path, n ? n->start_mark.line + 1 : 1,
-		n ? n->start_mark.column + 1 : 1);
 	va_start(ap, fmt);
 	r = vasprintf(&msg, fmt, ap);
 	va_end(ap);
 	if (r < 0)
+		msg = NULL; /* undefined after a failure */
+	if (msg)
+		text = escape_controls(msg);
+	if (!text)
 		p->oom = true;
-	/* messages quote values from the file: one line per problem, no terminal controls */
-	for (const char *c = r >= 0 ? msg : "out of memory"; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			fprintf(p->errors, "\\x%02x", (unsigned char)*c);
-		else
-			fputc(*c, p->errors);
-	if (r >= 0)
-		free(msg);
-	fputc('\n', p->errors);
+	na_logf(p->log, LOG_ERR, "%s:%zu:%zu: %s", p->path, n ? n->start_mark.line + 1 : 1,
+		n ? n->start_mark.column + 1 : 1, text ? text : "out of memory");
 }
 
 /*
@@ -66,10 +85,9 @@ void config_yaml_error(config_parser *p, const yaml_parser_t *yp, const char *da
 		at = yp->context_mark;
 	}
 	p->n_errors++;
-	if (p->errors)
-		fprintf(p->errors, "%s:%zu:%zu: invalid YAML: %s%s%s\n", p->path, at.line + 1,
-			at.column + 1, yp->problem ? yp->problem : "syntax error",
-			yp->context ? " " : "", yp->context ? yp->context : "");
+	na_logf(p->log, LOG_ERR, "%s:%zu:%zu: invalid YAML: %s%s%s", p->path, at.line + 1,
+		at.column + 1, yp->problem ? yp->problem : "syntax error", yp->context ? " " : "",
+		yp->context ? yp->context : "");
 }
 
 yaml_node_t *config_node(config_parser *p, int id)

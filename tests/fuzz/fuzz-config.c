@@ -46,12 +46,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *msgs = NULL;
 	size_t msgs_len = 0;
 	FILE *errors = open_memstream(&msgs, &msgs_len);
+	na_log sink = na_log_stream(errors);
 	na_config *c = NULL;
 	int r;
 
 	if (!errors)
 		return 0;
-	r = na_config_parse(PATH, (const char *)data, size, errors, &c);
+	r = na_config_parse(PATH, (const char *)data, size, &sink, &c);
 	fclose(errors);
 
 	if (r == 0) {
