@@ -14,7 +14,8 @@
 
 static int load_config(const char *path, na_config **ret)
 {
-	int r = na_config_load(path, stderr, ret);
+	na_log l = na_log_stream(stderr);
+	int r = na_config_load(path, &l, ret);
 
 	if (r < 0 && r != -EINVAL)
 		fprintf(stderr, "node-agent: %s: %s\n", path, strerror(-r));

@@ -24,6 +24,7 @@ int cmd_gitops(int argc, char **argv)
 	};
 	const char *config = NULL, *target = "/";
 	gitops_opts go = {0};
+	na_log l = na_log_stream(stderr);
 	na_config *cfg = NULL;
 	char *summary = NULL;
 	int c, r;
@@ -45,14 +46,12 @@ int cmd_gitops(int argc, char **argv)
 			CMD_PROGRAM);
 		return EXIT_USAGE;
 	}
-	r = na_config_load(config, stderr, &cfg);
+	r = na_config_load(config, &l, &cfg);
 	if (r < 0) {
 		if (r != -EINVAL)
 			fprintf(stderr, "%s: %s: %s\n", CMD_PROGRAM, config, strerror(-r));
 		return EXIT_USAGE;
 	}
-	na_log l = na_log_stream(stderr);
-
 	r = gitops_run(cfg, target, &go, &l, &summary);
 	na_config_free(cfg);
 	if (r == 1) {

@@ -110,6 +110,7 @@ int cmd_inventory(int argc, char **argv)
 
 int cmd_config(int argc, char **argv)
 {
+	na_log l = na_log_stream(stderr);
 	na_config *c = NULL;
 	int r;
 
@@ -117,7 +118,7 @@ int cmd_config(int argc, char **argv)
 		fprintf(stderr, "usage: %s config check FILE\n", CMD_PROGRAM);
 		return EXIT_USAGE;
 	}
-	r = na_config_load(argv[2], stderr, &c);
+	r = na_config_load(argv[2], &l, &c);
 	if (r == -EINVAL)
 		return EXIT_USAGE;
 	if (r < 0) {

@@ -41,6 +41,7 @@ int cmd_plan(int argc, char **argv, bool apply)
 	const char *config = NULL, *root = "/", *inv_file = NULL, *target = NULL;
 	out_format fmt = FMT_JSON;
 	bool dry_run = false;
+	na_log to_stderr = na_log_stream(stderr);
 	/* released in reverse order of declaration: the plan before what it was made from */
 	_cleanup_(na_config_freep) na_config *cfg = NULL;
 	_cleanup_(hw_inventory_freep) hw_inventory *inv = NULL;
@@ -79,7 +80,7 @@ int cmd_plan(int argc, char **argv, bool apply)
 	if (!target)
 		target = apply ? "/" : root;
 
-	r = na_config_load(config, stderr, &cfg);
+	r = na_config_load(config, &to_stderr, &cfg);
 	if (r < 0) {
 		if (r != -EINVAL)
 			fprintf(stderr, "%s: %s: %s\n", CMD_PROGRAM, config, strerror(-r));

@@ -70,10 +70,11 @@ static int parse_args(int argc, char **argv, send_args *a)
 static int collector_opts(const send_args *a, deliver_opts *o, na_config **ret_cfg)
 {
 	_cleanup_(na_config_freep) na_config *cfg = NULL;
+	na_log l = na_log_stream(stderr);
 	int r;
 
 	if (a->config) {
-		r = na_config_load(a->config, stderr, &cfg);
+		r = na_config_load(a->config, &l, &cfg);
 		if (r < 0) {
 			if (r != -EINVAL)
 				fprintf(stderr, "node-agent: %s: %s\n", a->config, strerror(-r));

@@ -5,8 +5,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 
+#include "basic/log.h"
 #include "basic/strv.h"
 #include "hw.h"
 
@@ -90,10 +90,11 @@ typedef struct na_config {
 } na_config;
 
 /*
- * Parse and validate FILE. On invalid input returns -EINVAL and writes every problem to
- * `errors` as "FILE:LINE:COLUMN: message" lines (at most a few dozen). -errno when the
- * file cannot be read.
+ * Parse and validate FILE. On invalid input returns -EINVAL and hands every problem to
+ * `log` as one LOG_ERR line "FILE:LINE:COLUMN: message" (at most a few dozen, then
+ * "FILE: N more errors not shown"). -errno when the file cannot be read.
  */
-int na_config_load(const char *path, FILE *errors, na_config **ret);
-int na_config_parse(const char *path, const char *data, size_t len, FILE *errors, na_config **ret);
+int na_config_load(const char *path, const na_log *log, na_config **ret);
+int na_config_parse(const char *path, const char *data, size_t len, const na_log *log,
+		    na_config **ret);
 na_config *na_config_free(na_config *c);

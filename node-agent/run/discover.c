@@ -169,13 +169,15 @@ static int config_fetch_loop(const char *url, int timeout_s, na_config **ret)
 		char *errs = NULL;
 		size_t errs_len = 0;
 		FILE *ef;
+		na_log el;
 		int r;
 
 		run_notify("config: fetching %s (attempt %u)", url, attempt);
 		r = fetch_url(url, NULL, 0, NULL, &fr);
 		if (r == 0) {
 			ef = open_memstream(&errs, &errs_len);
-			r = na_config_parse(url, fr.body, fr.len, ef, ret);
+			el = na_log_stream(ef);
+			r = na_config_parse(url, fr.body, fr.len, &el, ret);
 			if (ef)
 				fclose(ef);
 			if (r == 0) {
@@ -217,6 +219,7 @@ int run_discover_config(const run_opts *o, const hw_inventory *inv, bool live, n
 {
 	char *cmdline = NULL, *path = NULL, *url = NULL;
 	_cleanup_free_ char *err = NULL;
+	na_log to_stderr = na_log_stream(stderr);
 	fetch_result fr;
 	int r = 0;
 
@@ -224,7 +227,7 @@ int run_discover_config(const run_opts *o, const hw_inventory *inv, bool live, n
 		*ret_source = strdup(o->config);
 		if (strstr(o->config, "://"))
 			return config_fetch_loop(o->config, o->config_timeout_s, ret);
-		return na_config_load(o->config, stderr, ret);
+		return na_config_load(o->config, &to_stderr, ret);
 	}
 	/* 1. the kernel command line */
 	if (asprintf(&path, "file://%s/proc/cmdline", strcmp(o->root, "/") ? o->root : "") >= 0 &&
@@ -247,9 +250,8 @@ int run_discover_config(const run_opts *o, const hw_inventory *inv, bool live, n
 	if (live) {
 		char *body = NULL, *where = NULL;
 		if (config_from_labelled_fs(&body, &where) == 0) {
-			FILE *ef = stderr;
-			r = na_config_parse(where ? where : NODEAGENT_LABEL, body, strlen(body), ef,
-					    ret);
+			r = na_config_parse(where ? where : NODEAGENT_LABEL, body, strlen(body),
+					    &to_stderr, ret);
 			free(body);
 			*ret_source = where;
 			return r;
@@ -261,7 +263,7 @@ int run_discover_config(const run_opts *o, const hw_inventory *inv, bool live, n
 		return -ENOMEM;
 	if (access(path, F_OK) == 0) {
 		*ret_source = path;
-		return na_config_load(path, stderr, ret);
+		return na_config_load(path, &to_stderr, ret);
 	}
 	free(path);
 	run_log(LOG_ERR, "config",

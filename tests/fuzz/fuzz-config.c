@@ -3,14 +3,17 @@
  * libFuzzer target for the node config parser (`make fuzz`): arbitrary bytes into
  * na_config_parse(). Besides what ASan/UBSan/LeakSanitizer catch, it checks the contract
  * the CLI relies on: a config is accepted with no message, or rejected with -EINVAL and
- * one "FILE:LINE:COLUMN: message" line per problem, never a line break inside a message.
+ * one LOG_ERR line "FILE:LINE:COLUMN: message" per problem handed to the log sink, never
+ * a line break or another control character inside a line.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "config/config.h"
 
@@ -41,39 +44,39 @@ static int line_ok(const char *line)
 	return *s == ' ' && s[1] != '\0';
 }
 
+/* The log sink: counts the lines, and stops at the first that breaks the contract. */
+static void check_line(void *userdata, int prio, const char *msg)
+{
+	size_t *n_lines = userdata;
+	bool controls = false;
+
+	for (const char *c = msg; *c; c++)
+		controls = controls || (unsigned char)*c < 0x20 || *c == 0x7f;
+	if (prio != LOG_ERR || controls || !line_ok(msg)) {
+		fprintf(stderr, "malformed error line (priority %d): %s\n", prio, msg);
+		abort();
+	}
+	(*n_lines)++;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *msgs = NULL;
-	size_t msgs_len = 0;
-	FILE *errors = open_memstream(&msgs, &msgs_len);
+	size_t n_lines = 0;
+	const na_log sink = {.fn = check_line, .userdata = &n_lines};
 	na_config *c = NULL;
 	int r;
 
-	if (!errors)
-		return 0;
-	r = na_config_parse(PATH, (const char *)data, size, errors, &c);
-	fclose(errors);
+	r = na_config_parse(PATH, (const char *)data, size, &sink, &c);
 
 	if (r == 0) {
-		if (!c || msgs_len != 0)
-			abort(); /* accepted, yet a config is missing or problems were printed */
+		if (!c || n_lines != 0)
+			abort(); /* accepted, yet a config is missing or problems were reported */
 		na_config_free(c);
 	} else {
 		if (r != -EINVAL && r != -ENOMEM)
 			abort();
-		if (r == -EINVAL && msgs_len == 0)
+		if (r == -EINVAL && n_lines == 0)
 			abort(); /* rejected without saying why */
-		if (msgs_len > 0 && msgs[msgs_len - 1] != '\n')
-			abort();
-		for (char *line = msgs, *nl; line < msgs + msgs_len; line = nl + 1) {
-			nl = strchr(line, '\n');
-			*nl = '\0';
-			if (!line_ok(line)) {
-				fprintf(stderr, "malformed error line: %s\n", line);
-				abort();
-			}
-		}
 	}
-	free(msgs);
 	return 0;
 }

@@ -183,6 +183,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			 .server = (char *)"https://fuzz.invalid:6443/",
 			 .token = (char *)"fuzz-token"};
 	char *err = NULL;
+	na_log to_stderr = na_log_stream(stderr);
 
 	snprintf(scratch, sizeof(scratch), "%s/fuzz-kubeconfig.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(scratch))
@@ -214,7 +215,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	put("etc/rancher/k3s/client.key", key);
 	put("etc/rancher/k3s/token", TOKEN_SECRET "\n");
 
-	if (na_config_parse("fuzz-config.yaml", cfg_yaml, strlen(cfg_yaml), stderr, &cfg) < 0)
+	if (na_config_parse("fuzz-config.yaml", cfg_yaml, strlen(cfg_yaml), &to_stderr, &cfg) < 0)
 		abort();
 	if (kube_client_new(&kc, 5, &client, &err) < 0)
 		abort();
