@@ -23,6 +23,7 @@
 
 #include "basic/log.h"
 #include "basic/macro.h"
+#include "basic/yaml-load.h"
 #include "config/config.h"
 
 #define CONFIG_MAX_ERRORS  50
@@ -47,7 +48,7 @@ typedef struct config_parser {
 /* One problem, at node n (NULL: the start of the file). */
 _printf_(3, 4) void config_err(config_parser *p, const yaml_node_t *n, const char *fmt, ...);
 /* A syntax error from libyaml, where the mistake most likely is. */
-void config_yaml_error(config_parser *p, const yaml_parser_t *yp, const char *data, size_t len);
+void config_yaml_error(config_parser *p, const yaml_problem *at);
 
 yaml_node_t *config_node(config_parser *p, int id);
 /* The value of `key` in mapping `map`, or NULL. */

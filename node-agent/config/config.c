@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "basic/fileio.h"
+#include "basic/yaml-load.h"
 #include "config/config-internal.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
@@ -111,11 +113,38 @@ static void check_whole(config_parser *p)
 	}
 }
 
+/* The one document of the stream into *doc: 0 (its root may be NULL: an empty file), or
+ * -ENOMEM; syntax errors are counted and logged. */
+static int load_document(config_parser *p, yaml_loader *l, yaml_document_t *doc)
+{
+	yaml_problem at;
+	int r = yaml_loader_next(l, doc, &at);
+
+	if (r == -EBADMSG)
+		config_yaml_error(p, &at);
+	return r == -ENOMEM ? r : 0;
+}
+
+/* Anything after the first document: a second one would be silently ignored otherwise. */
+static int check_no_more(config_parser *p, yaml_loader *l)
+{
+	_cleanup_yaml_document_ yaml_document_t more = {0};
+	yaml_problem at;
+	int r = yaml_loader_next(l, &more, &at);
+
+	if (r == -EBADMSG)
+		config_yaml_error(p, &at);
+	else if (r > 0)
+		config_err(p, yaml_document_get_root_node(&more),
+			   "only one YAML document is allowed");
+	return r == -ENOMEM ? r : 0;
+}
+
 int na_config_parse(const char *path, const char *data, size_t len, const na_log *log,
 		    na_config **ret)
 {
-	yaml_parser_t yp;
-	yaml_document_t doc;
+	_cleanup_yaml_loader_ yaml_loader l = {0};
+	_cleanup_yaml_document_ yaml_document_t doc = {0};
 	config_parser p = {.path = path, .log = log, .doc = &doc};
 	na_config *c;
 	yaml_node_t *root;
@@ -134,24 +163,14 @@ int na_config_parse(const char *path, const char *data, size_t len, const na_log
 	c->data_disk.rotational = HW_TRI_UNKNOWN;
 	p.cfg = c;
 
-	if (!yaml_parser_initialize(&yp)) {
+	if (yaml_loader_open(&l, data, len) < 0 || load_document(&p, &l, &doc) < 0) {
 		na_config_free(c);
 		return -ENOMEM;
 	}
-	yaml_parser_set_input_string(&yp, (const unsigned char *)data, len);
-	if (!yaml_parser_load(&yp, &doc)) {
-		/* libyaml leaves error unset when its copy of a default tag fails to allocate */
-		int r =
-		    yp.error == YAML_MEMORY_ERROR || yp.error == YAML_NO_ERROR ? -ENOMEM : -EINVAL;
-
-		if (r == -EINVAL)
-			config_yaml_error(&p, &yp, data, len);
-		yaml_parser_delete(&yp);
-		na_config_free(c);
-		return r;
-	}
 	root = yaml_document_get_root_node(&doc);
-	if (!root) {
+	if (p.n_errors > 0) {
+		/* a syntax error: nothing to walk */
+	} else if (!root) {
 		config_err(&p, NULL, "empty file: expected a mapping with schema: %s",
 			   CONFIG_SCHEMA);
 	} else {
@@ -164,22 +183,8 @@ int na_config_parse(const char *path, const char *data, size_t len, const na_log
 		if (root->type == YAML_MAPPING_NODE)
 			check_whole(&p);
 	}
-	yaml_document_delete(&doc);
-	/* one document only: a second one would be silently ignored otherwise */
-	if (p.n_errors == 0 && !p.oom) {
-		yaml_document_t more;
-		if (yaml_parser_load(&yp, &more)) {
-			yaml_node_t *r2 = yaml_document_get_root_node(&more);
-			if (r2)
-				config_err(&p, r2, "only one YAML document is allowed");
-			yaml_document_delete(&more);
-		} else if (yp.error == YAML_MEMORY_ERROR || yp.error == YAML_NO_ERROR) {
-			p.oom = true;
-		} else {
-			config_yaml_error(&p, &yp, data, len);
-		}
-	}
-	yaml_parser_delete(&yp);
+	if (p.n_errors == 0 && !p.oom && check_no_more(&p, &l) < 0)
+		p.oom = true;
 	if (p.oom) {
 		na_config_free(c);
 		return -ENOMEM;
@@ -205,45 +210,21 @@ int na_config_parse(const char *path, const char *data, size_t len, const na_log
 
 int na_config_load(const char *path, const na_log *log, na_config **ret)
 {
-	char *buf;
-	ssize_t k;
+	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
-	int fd, r;
-	struct stat st;
+	int r = read_full_file(path, CONFIG_MAX_BYTES, &buf, &len);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
+	if (r == -EFBIG) {
+		na_logf(log, LOG_ERR, "%s:1:1: larger than %d bytes", path, CONFIG_MAX_BYTES);
+		return -EINVAL;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		if (S_ISDIR(st.st_mode))
-			return -EISDIR; /* the caller says so, as for ENOENT */
+	if (r == -EINVAL) {
 		na_logf(log, LOG_ERR, "%s: not a regular file", path);
 		return -EINVAL;
 	}
-	buf = malloc(CONFIG_MAX_BYTES + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while ((k = read(fd, buf + len, CONFIG_MAX_BYTES + 1 - len)) > 0 &&
-	       len + (size_t)k <= CONFIG_MAX_BYTES)
-		len += (size_t)k;
-	r = k < 0 ? -errno : 0;
-	close(fd);
-	if (r == 0 && k > 0) {
-		na_logf(log, LOG_ERR, "%s:1:1: larger than %d bytes", path, CONFIG_MAX_BYTES);
-		r = -EINVAL;
-	}
-	if (r == 0)
-		r = na_config_parse(path, buf, len, log, ret);
-	free(buf);
-	return r;
+	if (r < 0)
+		return r; /* -EISDIR, -ENOENT, ...: the caller says so */
+	return na_config_parse(path, buf, len, log, ret);
 }
 
 static void match_done(na_match *m)

@@ -59,35 +59,11 @@ void config_err(config_parser *p, const yaml_node_t *n, const char *fmt, ...)
 		n ? n->start_mark.column + 1 : 1, text ? text : "out of memory");
 }
 
-/*
- * Reader errors (bad UTF-8, control characters) carry only a byte offset, not a mark; an
- * input that ends inside a token (an unclosed quote) is shown where that token starts,
- * because the end of the file is never where the mistake is.
- */
-void config_yaml_error(config_parser *p, const yaml_parser_t *yp, const char *data, size_t len)
+void config_yaml_error(config_parser *p, const yaml_problem *at)
 {
-	yaml_mark_t at = yp->problem_mark;
-
-	if (yp->error == YAML_READER_ERROR) {
-		size_t bom = len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3) ? 3 : 0;
-
-		at.line = at.column = 0;
-		for (size_t i = bom; i < yp->problem_offset && i < len; i++) {
-			if (data[i] == '\n') {
-				at.line++;
-				at.column = 0;
-			} else if (((unsigned char)data[i] & 0xc0) != 0x80) {
-				at.column++; /* libyaml counts characters, not bytes */
-			}
-		}
-	} else if (yp->error == YAML_SCANNER_ERROR && yp->context && yp->problem &&
-		   !strcmp(yp->problem, "found unexpected end of stream")) {
-		at = yp->context_mark;
-	}
 	p->n_errors++;
-	na_logf(p->log, LOG_ERR, "%s:%zu:%zu: invalid YAML: %s%s%s", p->path, at.line + 1,
-		at.column + 1, yp->problem ? yp->problem : "syntax error", yp->context ? " " : "",
-		yp->context ? yp->context : "");
+	na_logf(p->log, LOG_ERR, "%s:%zu:%zu: invalid YAML: %s%s%s", p->path, at->line, at->column,
+		at->problem, *at->context ? " " : "", at->context);
 }
 
 yaml_node_t *config_node(config_parser *p, int id)
