@@ -14,14 +14,11 @@
 #include <unistd.h>
 
 #include "inventory/inventory-json.h"
+#include "inventory/inventory-schema.h"
 
 #define INVENTORY_MAX_BYTES (16 * 1024 * 1024)
 /* Sizes and counts above 2^60 (1 EiB) are junk, and would overflow fleet totals. */
 #define INVENTORY_MAX_INT (INT64_C(1) << 60)
-/* Far above any machine (a PCI domain holds 65536 functions), and it keeps what reads
- * inventories (diff matches parts pairwise) fast on hostile input. */
-#define INVENTORY_MAX_PARTS 4096
-#define INVENTORY_MAX_PCI   65536
 
 typedef struct reader {
 	const char *file;
@@ -155,167 +152,210 @@ static char **rstrv(reader *r, json_object *o, const char *key, const char *wher
 	return out;
 }
 
-/* An array of objects at o[key]; returns its length, 0 with an error for other types or
- * more than max entries. */
-static size_t rarray(reader *r, json_object *o, const char *key, size_t max, json_object **ret)
+static bool is_lower_hex(const char *s, size_t digits)
+{
+	return strlen(s) == digits && strspn(s, "0123456789abcdef") == digits;
+}
+
+static uint32_t rpci_class(reader *r, json_object *o, const char *key, const char *where)
+{
+	json_object *v = get(o, key);
+	const char *s =
+	    v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+
+	if (s && is_lower_hex(s, 4))
+		return (uint32_t)strtoul(s, NULL, 16) << 8;
+	if (v)
+		rerr(r, where, "\"%s\" must be 4 hex digits", key);
+	return 0;
+}
+
+static int16_t rrev2(reader *r, json_object *o, const char *key, const char *where)
 {
 	json_object *v = get(o, key);
 
-	*ret = NULL;
 	if (!v)
-		return 0;
-	if (!json_object_is_type(v, json_type_array)) {
-		rerr(r, key, "must be a list");
-		return 0;
-	}
-	if (json_object_array_length(v) > max) {
-		rerr(r, key, "more than %zu entries", max);
-		return 0;
-	}
-	*ret = v;
-	return json_object_array_length(v);
+		return -1;
+	if (json_object_is_type(v, json_type_string) && is_lower_hex(json_object_get_string(v), 2))
+		return (int16_t)strtoul(json_object_get_string(v), NULL, 16);
+	rerr(r, where, "\"%s\" must be 2 lower-case hex digits or null", key);
+	return -1;
 }
 
-static void read_gpu(reader *r, json_object *o, hw_gpu *g, const char *w)
+/* Whether s or v is one of the field's allowed values (any, when it has no list). */
+static bool string_allowed(const schema_field *f, const char *s)
 {
-	g->pci_address = rstr(r, o, "pci_address", w);
-	g->vendor = rstr(r, o, "vendor", w);
-	g->vendor_id = rhex4(r, o, "vendor_id", w);
-	g->device_id = rhex4(r, o, "device_id", w);
-	g->model = rstr(r, o, "model", w);
-	g->model_source = rstr(r, o, "model_source", w);
-	g->chip = rstr(r, o, "chip", w);
-	g->memory_bytes = rint64(r, o, "memory_bytes", w);
-	g->driver = rstr(r, o, "driver", w);
-	g->boot_vga = rtri(r, o, "boot_vga", w);
+	for (const char *const *x = f->values; x && *x; x++)
+		if (strcmp(*x, s) == 0)
+			return true;
+	return !f->values;
 }
 
-static void read_disk(reader *r, json_object *o, hw_disk *d, const char *w)
+static bool int_allowed(const schema_field *f, int64_t v)
 {
-	json_object *fs = get(o, "filesystems");
-
-	d->name = rstr(r, o, "name", w);
-	d->size_bytes = rint64(r, o, "size_bytes", w);
-	d->rotational = rtri(r, o, "rotational", w);
-	d->removable = rtri(r, o, "removable", w);
-	d->transport = rstr(r, o, "transport", w);
-	d->model = rstr(r, o, "model", w);
-	d->serial = rstr(r, o, "serial", w);
-	d->wwn = rstr(r, o, "wwn", w);
-	d->firmware_rev = rstr(r, o, "firmware_rev", w);
-	d->logical_block_size = rint64(r, o, "logical_block_size", w);
-	d->physical_block_size = rint64(r, o, "physical_block_size", w);
-	d->pci_address = rstr(r, o, "pci_address", w);
-	d->partition_table = rstr(r, o, "partition_table", w);
-	d->signatures = rstrv(r, o, "signatures", w);
-	d->has_signatures = rtri(r, o, "has_signatures", w);
-	if (fs && json_object_is_type(fs, json_type_array)) {
-		size_t n = json_object_array_length(fs);
-		d->filesystems = calloc(n + 1, sizeof(*d->filesystems));
-		for (size_t i = 0; d->filesystems && i < n; i++) {
-			json_object *f = json_object_array_get_idx(fs, i);
-			hw_filesystem *x;
-
-			if (!json_object_is_type(f, json_type_object)) {
-				rerr(r, w, "\"filesystems\"[%zu] must be an object", i);
-				continue;
-			}
-			x = &d->filesystems[d->n_filesystems++];
-			x->device = rstr(r, f, "device", w);
-			x->type = rstr(r, f, "type", w);
-			x->label = rstr(r, f, "label", w);
-			x->uuid = rstr(r, f, "uuid", w);
-		}
-	} else if (fs)
-		rerr(r, w, "\"filesystems\" must be a list or null");
+	for (const int64_t *x = f->ints; x && *x != HW_UNKNOWN; x++)
+		if (*x == v)
+			return true;
+	return !f->ints;
 }
 
-static void read_nic(reader *r, json_object *o, hw_nic *n, const char *w)
+/*
+ * Where problems are reported: a field's at the path of its object ("$", "cpu",
+ * "disks[2]"), the message naming the key. A section or list of the document has a path
+ * of its own ("boot", "gpus", "gpus[3]"); one within a part (a disk's filesystems) is named
+ * in the message at the part's path, and so are the fields of its objects.
+ */
+static void container_err(reader *r, const char *where, bool root, const char *key, size_t idx,
+			  const char *what)
 {
-	n->name = rstr(r, o, "name", w);
-	n->mac = rstr(r, o, "mac", w);
-	n->driver = rstr(r, o, "driver", w);
-	n->speed_mbps = rint64(r, o, "speed_mbps", w);
-	n->duplex = rstr(r, o, "duplex", w);
-	if (n->duplex && strcmp(n->duplex, "full") != 0 && strcmp(n->duplex, "half") != 0) {
-		rerr(r, w, "\"duplex\" must be \"full\", \"half\" or null");
-		free(n->duplex);
-		n->duplex = NULL;
-	}
-	n->link = rstr(r, o, "link", w);
-	n->carrier = rtri(r, o, "carrier", w);
-	n->mtu = rint64(r, o, "mtu", w);
-	n->pci_address = rstr(r, o, "pci_address", w);
-	n->wireless = rtri(r, o, "wireless", w) == HW_TRI_TRUE;
-	n->is_virtual = rtri(r, o, "virtual", w) == HW_TRI_TRUE;
-	n->default_route = rtri(r, o, "default_route", w);
-	n->addresses = rstrv(r, o, "addresses", w);
+	char path[64];
+
+	if (root && idx == SIZE_MAX)
+		rerr(r, key, "%s", what);
+	else if (root) {
+		snprintf(path, sizeof(path), "%s[%zu]", key, idx);
+		rerr(r, path, "%s", what);
+	} else if (idx == SIZE_MAX)
+		rerr(r, where, "\"%s\" %s", key, what);
+	else
+		rerr(r, where, "\"%s\"[%zu] %s", key, idx, what);
 }
 
-static void read_pci(reader *r, json_object *o, hw_pci_device *d, const char *w)
+static int read_fields(reader *r, const schema_table *t, json_object *o, void *obj,
+		       const char *where, bool root);
+
+/* A section: an object, or absent/null (unknown: its fields read as absent). */
+static int read_object(reader *r, const schema_field *f, json_object *o, void *p, const char *where,
+		       bool root)
 {
-	const char *cls;
-	json_object *c = get(o, "class"), *rev = get(o, "revision");
-
-	d->address = rstr(r, o, "address", w);
-	d->vendor_id = rhex4(r, o, "vendor_id", w);
-	d->device_id = rhex4(r, o, "device_id", w);
-	d->subsystem_vendor_id = rhex4(r, o, "subsystem_vendor_id", w);
-	d->subsystem_device_id = rhex4(r, o, "subsystem_device_id", w);
-	d->revision = -1;
-	if (rev && json_object_is_type(rev, json_type_string) &&
-	    strlen(json_object_get_string(rev)) == 2 &&
-	    strspn(json_object_get_string(rev), "0123456789abcdef") == 2)
-		d->revision = (int16_t)strtoul(json_object_get_string(rev), NULL, 16);
-	else if (rev)
-		rerr(r, w, "\"revision\" must be 2 lower-case hex digits or null");
-	d->vendor_name = rstr(r, o, "vendor_name", w);
-	d->device_name = rstr(r, o, "device_name", w);
-	d->driver = rstr(r, o, "driver", w);
-	d->has_ids = true;
-	cls = c && json_object_is_type(c, json_type_string) ? json_object_get_string(c) : NULL;
-	if (cls && strlen(cls) == 4 && strspn(cls, "0123456789abcdef") == 4)
-		d->class_code = (uint32_t)strtoul(cls, NULL, 16) << 8;
-	else if (c)
-		rerr(r, w, "\"class\" must be 4 hex digits");
-}
-
-#define READ_ARRAY(key, field, count, fn, max)                                                     \
-	do {                                                                                       \
-		json_object *a;                                                                    \
-		size_t n = rarray(&r, root, key, max, &a);                                         \
-		inv->field = calloc(n + 1, sizeof(*inv->field));                                   \
-		if (!inv->field)                                                                   \
-			goto oom;                                                                  \
-		for (size_t i = 0; i < n; i++) {                                                   \
-			char w[64];                                                                \
-			json_object *e = json_object_array_get_idx(a, i);                          \
-			snprintf(w, sizeof(w), "%s[%zu]", key, i);                                 \
-			if (!json_object_is_type(e, json_type_object)) {                           \
-				rerr(&r, w, "must be an object");                                  \
-				continue;                                                          \
-			}                                                                          \
-			fn(&r, e, &inv->field[inv->count++], w);                                   \
-		}                                                                                  \
-	} while (0)
-
-/* A section such as "system": an object, or absent/null (unknown). */
-static json_object *rsection(reader *r, json_object *root, const char *key)
-{
-	json_object *v = get(root, key);
+	json_object *v = get(o, f->key);
 
 	if (v && !json_object_is_type(v, json_type_object)) {
-		rerr(r, key, "must be an object or null");
-		return NULL;
+		container_err(r, where, root, f->key, SIZE_MAX, "must be an object or null");
+		v = NULL;
 	}
-	return v;
+	return read_fields(r, f->object, v, p, root ? f->key : where, false);
+}
+
+/* A list of objects into the array at f's offset in holder and its count; entries that are
+ * not objects are left out. */
+static int read_list(reader *r, const schema_field *f, json_object *o, void *holder,
+		     const char *where, bool root)
+{
+	const schema_list *l = f->list;
+	json_object *v = get(o, f->key);
+	char **array = (char **)((char *)holder + f->offset); /* where the array pointer is */
+	size_t *count = (size_t *)((char *)holder + l->count_offset), n = 0;
+
+	if (v && !json_object_is_type(v, json_type_array)) {
+		container_err(r, where, root, f->key, SIZE_MAX,
+			      l->nullable ? "must be a list or null" : "must be a list");
+		v = NULL;
+	} else if (v && json_object_array_length(v) > l->max) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "more than %zu entries", l->max);
+		container_err(r, where, root, f->key, SIZE_MAX, what);
+		v = NULL;
+	}
+	if (v)
+		n = json_object_array_length(v);
+	else if (l->nullable)
+		return 0;
+	*array = calloc(n + 1, l->elem_size);
+	if (!*array)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(v, i);
+		char path[64];
+		int k;
+
+		if (!json_object_is_type(e, json_type_object)) {
+			container_err(r, where, root, f->key, i, "must be an object");
+			continue;
+		}
+		if (root)
+			snprintf(path, sizeof(path), "%s[%zu]", f->key, i);
+		k = read_fields(r, l->table, e, *array + (*count)++ * l->elem_size,
+				root ? path : where, false);
+		if (k < 0)
+			return k;
+	}
+	return 0;
+}
+
+static int read_field(reader *r, const schema_field *f, json_object *o, void *obj,
+		      const char *where, bool root)
+{
+	void *p = (char *)obj + f->offset;
+
+	switch (f->kind) {
+	case SCHEMA_STRING: {
+		char *s = rstr(r, o, f->key, where);
+
+		if (s && !string_allowed(f, s)) {
+			rerr(r, where, "\"%s\" must be %s or null", f->key, f->allowed);
+			free(s);
+			s = NULL;
+		}
+		*(char **)p = s;
+		break;
+	}
+	case SCHEMA_INT: {
+		int64_t v = rint64(r, o, f->key, where);
+
+		if (v != HW_UNKNOWN && !int_allowed(f, v)) {
+			rerr(r, where, "\"%s\" must be %s or null", f->key, f->allowed);
+			v = HW_UNKNOWN;
+		}
+		*(int64_t *)p = v;
+		break;
+	}
+	case SCHEMA_TRI:
+		*(hw_tri *)p = rtri(r, o, f->key, where);
+		break;
+	case SCHEMA_BOOL:
+		*(bool *)p = rtri(r, o, f->key, where) == HW_TRI_TRUE;
+		break;
+	case SCHEMA_HEX4:
+		*(uint16_t *)p = rhex4(r, o, f->key, where);
+		break;
+	case SCHEMA_STRV:
+		*(char ***)p = rstrv(r, o, f->key, where);
+		break;
+	case SCHEMA_PCI_CLASS:
+		*(uint32_t *)p = rpci_class(r, o, f->key, where);
+		break;
+	case SCHEMA_REV2:
+		*(int16_t *)p = rrev2(r, o, f->key, where);
+		break;
+	case SCHEMA_OBJECT:
+		return read_object(r, f, o, p, where, root);
+	case SCHEMA_LIST:
+		return read_list(r, f, o, obj, where, root);
+	}
+	return 0;
+}
+
+/* The fields of table t from the object o (NULL: all absent) into the struct at obj. */
+static int read_fields(reader *r, const schema_table *t, json_object *o, void *obj,
+		       const char *where, bool root)
+{
+	for (size_t i = 0; i < t->n_fields; i++) {
+		int k = read_field(r, &t->fields[i], o, obj, where, root);
+
+		if (k < 0)
+			return k;
+	}
+	return 0;
 }
 
 int inventory_from_json(json_object *root, const char *file, const na_log *log, hw_inventory **ret)
 {
 	reader r = {.file = file, .log = log};
 	hw_inventory *inv;
-	json_object *x, *schema = get(root, "schema");
+	json_object *schema = get(root, "schema");
+	int k;
 
 	if (!root || !json_object_is_type(root, json_type_object)) {
 		rerr(&r, "$", "not a JSON object");
@@ -329,63 +369,20 @@ int inventory_from_json(json_object *root, const char *file, const na_log *log, 
 	inv = calloc(1, sizeof(*inv));
 	if (!inv)
 		return -ENOMEM;
-	inv->collected_at = rstr(&r, root, "collected_at", "$");
-	inv->hostname = rstr(&r, root, "hostname", "$");
-	inv->machine_id = rstr(&r, root, "machine_id", "$");
-	x = rsection(&r, root, "boot");
-	inv->boot.mode = rstr(&r, x, "mode", "boot");
-	inv->boot.pxe_mac = rstr(&r, x, "pxe_mac", "boot");
-	inv->boot.uefi_bitness = rint64(&r, x, "uefi_bitness", "boot");
-	if (inv->boot.uefi_bitness != HW_UNKNOWN && inv->boot.uefi_bitness != 32 &&
-	    inv->boot.uefi_bitness != 64) {
-		rerr(&r, "boot", "\"uefi_bitness\" must be 32, 64 or null");
-		inv->boot.uefi_bitness = HW_UNKNOWN;
+	k = read_fields(&r, &inventory_schema, root, inv, "$", true);
+	if (k < 0) {
+		hw_inventory_free(inv);
+		return k;
 	}
-	x = rsection(&r, root, "system");
-	inv->system.vendor = rstr(&r, x, "vendor", "system");
-	inv->system.product = rstr(&r, x, "product", "system");
-	inv->system.version = rstr(&r, x, "version", "system");
-	inv->system.family = rstr(&r, x, "family", "system");
-	inv->system.sku = rstr(&r, x, "sku", "system");
-	inv->system.serial = rstr(&r, x, "serial", "system");
-	inv->system.uuid = rstr(&r, x, "uuid", "system");
-	inv->system.board_vendor = rstr(&r, x, "board_vendor", "system");
-	inv->system.board_name = rstr(&r, x, "board_name", "system");
-	inv->system.bios_version = rstr(&r, x, "bios_version", "system");
-	inv->system.bios_date = rstr(&r, x, "bios_date", "system");
-	inv->system.bios_release = rstr(&r, x, "bios_release", "system");
-	inv->system.chassis = rstr(&r, x, "chassis", "system");
-	inv->system.is_virtual = rtri(&r, x, "virtual", "system");
-	x = rsection(&r, root, "cpu");
-	inv->cpu.vendor = rstr(&r, x, "vendor", "cpu");
-	inv->cpu.model = rstr(&r, x, "model", "cpu");
-	inv->cpu.family = rint64(&r, x, "family", "cpu");
-	inv->cpu.model_id = rint64(&r, x, "model_id", "cpu");
-	inv->cpu.stepping = rint64(&r, x, "stepping", "cpu");
-	inv->cpu.microcode = rstr(&r, x, "microcode", "cpu");
-	inv->cpu.arch = rstr(&r, x, "arch", "cpu");
-	inv->cpu.microarch_level = rstr(&r, x, "microarch_level", "cpu");
-	inv->cpu.sockets = rint64(&r, x, "sockets", "cpu");
-	inv->cpu.cores = rint64(&r, x, "cores", "cpu");
-	inv->cpu.threads = rint64(&r, x, "threads", "cpu");
-	inv->cpu.flags = rstrv(&r, x, "flags_of_interest", "cpu");
-	x = rsection(&r, root, "memory");
-	inv->memory.total_bytes = rint64(&r, x, "total_bytes", "memory");
-	inv->memory.physical_bytes = rint64(&r, x, "physical_bytes", "memory");
-	READ_ARRAY("gpus", gpus, n_gpus, read_gpu, INVENTORY_MAX_PARTS);
-	READ_ARRAY("disks", disks, n_disks, read_disk, INVENTORY_MAX_PARTS);
-	READ_ARRAY("nics", nics, n_nics, read_nic, INVENTORY_MAX_PARTS);
-	READ_ARRAY("pci_devices", pci_devices, n_pci_devices, read_pci, INVENTORY_MAX_PCI);
-	inv->warnings = rstrv(&r, root, "warnings", "$");
+	/* v1 always carries the PCI ids */
+	for (size_t i = 0; i < inv->n_pci_devices; i++)
+		inv->pci_devices[i].has_ids = true;
 	if (r.n_errors > 0) {
 		hw_inventory_free(inv);
 		return -EINVAL;
 	}
 	*ret = inv;
 	return 0;
-oom:
-	hw_inventory_free(inv);
-	return -ENOMEM;
 }
 
 /* *ret may be NULL: the text was the JSON literal null. */
