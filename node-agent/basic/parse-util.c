@@ -75,3 +75,26 @@ int parse_int64(const char *s, int64_t min, int64_t max, int64_t *ret_value)
 	*ret_value = v;
 	return 0;
 }
+
+int parse_hex_digits(const char *s, size_t digits, bool lower, uint32_t *ret_value)
+{
+	uint32_t v = 0;
+	size_t i;
+
+	if (!s || digits == 0 || digits > 8)
+		return -EINVAL;
+	for (i = 0; i < digits && s[i]; i++) {
+		char c = s[i];
+		unsigned d = c >= '0' && c <= '9'	      ? (unsigned)(c - '0')
+			     : c >= 'a' && c <= 'f'	      ? (unsigned)(c - 'a' + 10)
+			     : !lower && c >= 'A' && c <= 'F' ? (unsigned)(c - 'A' + 10)
+							      : 16;
+		if (d == 16)
+			return -EINVAL;
+		v = v << 4 | d;
+	}
+	if (i != digits || s[i])
+		return -EINVAL;
+	*ret_value = v;
+	return 0;
+}

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "basic/fileio.h"
+#include "basic/parse-util.h"
 #include "inventory/inventory-json.h"
 #include "inventory/inventory-schema.h"
 
@@ -102,20 +104,13 @@ static hw_tri rtri(reader *r, json_object *o, const char *key, const char *where
 static uint16_t rhex4(reader *r, json_object *o, const char *key, const char *where)
 {
 	json_object *v = get(o, key);
-	const char *s;
-	char *end;
-	unsigned long x;
+	uint32_t x;
 
 	if (!v)
 		return 0;
-	s = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "";
-	/* strtoul alone would take "+fff" or " fff" */
-	if (strlen(s) != 4 || strspn(s, "0123456789abcdefABCDEF") != 4) {
-		rerr(r, where, "\"%s\" must be 4 hex digits", key);
-		return 0;
-	}
-	x = strtoul(s, &end, 16);
-	if (*end || x > 0xffff) {
+	if (parse_hex_digits(json_object_is_type(v, json_type_string) ? json_object_get_string(v)
+								      : "",
+			     4, false, &x) < 0) {
 		rerr(r, where, "\"%s\" must be 4 hex digits", key);
 		return 0;
 	}
@@ -152,19 +147,16 @@ static char **rstrv(reader *r, json_object *o, const char *key, const char *wher
 	return out;
 }
 
-static bool is_lower_hex(const char *s, size_t digits)
-{
-	return strlen(s) == digits && strspn(s, "0123456789abcdef") == digits;
-}
-
 static uint32_t rpci_class(reader *r, json_object *o, const char *key, const char *where)
 {
 	json_object *v = get(o, key);
 	const char *s =
 	    v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 
-	if (s && is_lower_hex(s, 4))
-		return (uint32_t)strtoul(s, NULL, 16) << 8;
+	uint32_t x;
+
+	if (s && parse_hex_digits(s, 4, true, &x) == 0)
+		return x << 8;
 	if (v)
 		rerr(r, where, "\"%s\" must be 4 hex digits", key);
 	return 0;
@@ -173,11 +165,13 @@ static uint32_t rpci_class(reader *r, json_object *o, const char *key, const cha
 static int16_t rrev2(reader *r, json_object *o, const char *key, const char *where)
 {
 	json_object *v = get(o, key);
+	uint32_t x;
 
 	if (!v)
 		return -1;
-	if (json_object_is_type(v, json_type_string) && is_lower_hex(json_object_get_string(v), 2))
-		return (int16_t)strtoul(json_object_get_string(v), NULL, 16);
+	if (json_object_is_type(v, json_type_string) &&
+	    parse_hex_digits(json_object_get_string(v), 2, true, &x) == 0)
+		return (int16_t)x;
 	rerr(r, where, "\"%s\" must be 2 lower-case hex digits or null", key);
 	return -1;
 }
@@ -454,46 +448,28 @@ int inventory_parse_json(const char *file, const char *buf, size_t len, const na
 
 int inventory_read_json(const char *file, const na_log *log, json_object **ret)
 {
+	_cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_free_ char *buf = NULL;
 	struct stat st;
-	char *buf;
 	size_t len = 0;
-	ssize_t k;
-	int fd, r;
+	int r;
 
-	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* any readable file, a pipe or /dev/stdin too, but no directory */
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		close(fd);
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISDIR(st.st_mode))
 		return -EISDIR;
-	}
-	buf = malloc(INVENTORY_MAX_BYTES + 1);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
 	/* bounded: a larger file (or /dev/zero) stops one byte past the limit */
-	while ((k = read(fd, buf + len, INVENTORY_MAX_BYTES + 1 - len)) != 0) {
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		len += (size_t)k;
-		if (len > INVENTORY_MAX_BYTES)
-			break;
+	r = read_full_fd(fd, INVENTORY_MAX_BYTES, &buf, &len);
+	if (r == -EFBIG) {
+		na_logf(log, LOG_ERR, "%s: larger than %d bytes", file, INVENTORY_MAX_BYTES);
+		return -EINVAL;
 	}
-	r = k < 0 ? -errno : 0;
-	close(fd);
-	if (r == 0)
-		r = inventory_parse_json(file, buf, len, log, ret);
-	free(buf);
-	return r;
+	if (r < 0)
+		return r;
+	return inventory_parse_json(file, buf, len, log, ret);
 }
 
 int inventory_load(const char *file, const na_log *log, hw_inventory **ret)

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,8 +48,11 @@ static void u(const char *s, uint64_t min, uint64_t max, int want_r, uint64_t wa
 	int r = parse_uint64(s, min, max, &v);
 	char what[200];
 
-	snprintf(what, sizeof(what), "parse_uint64(%s, %" PRIu64 ", %" PRIu64 ") = %s", shown(s), min,
-		 max, want_r == 0 ? "ok" : want_r == -EINVAL ? "-EINVAL" : "-ERANGE");
+	snprintf(what, sizeof(what), "parse_uint64(%s, %" PRIu64 ", %" PRIu64 ") = %s", shown(s),
+		 min, max,
+		 want_r == 0	     ? "ok"
+		 : want_r == -EINVAL ? "-EINVAL"
+				     : "-ERANGE");
 	ok(r == want_r && v == (want_r == 0 ? want : 4242), what);
 	if (r != want_r || v != (want_r == 0 ? want : 4242))
 		printf("#   got r=%d value=%" PRIu64 "\n", r, v);
@@ -60,11 +64,25 @@ static void i(const char *s, int64_t min, int64_t max, int want_r, int64_t want)
 	int r = parse_int64(s, min, max, &v);
 	char what[200];
 
-	snprintf(what, sizeof(what), "parse_int64(%s, %" PRId64 ", %" PRId64 ") = %s", shown(s), min,
-		 max, want_r == 0 ? "ok" : want_r == -EINVAL ? "-EINVAL" : "-ERANGE");
+	snprintf(what, sizeof(what), "parse_int64(%s, %" PRId64 ", %" PRId64 ") = %s", shown(s),
+		 min, max,
+		 want_r == 0	     ? "ok"
+		 : want_r == -EINVAL ? "-EINVAL"
+				     : "-ERANGE");
 	ok(r == want_r && v == (want_r == 0 ? want : 4242), what);
 	if (r != want_r || v != (want_r == 0 ? want : 4242))
 		printf("#   got r=%d value=%" PRId64 "\n", r, v);
+}
+
+static void hex(const char *s, size_t digits, bool lower, int want_r, uint32_t want)
+{
+	uint32_t v = 12345;
+	int r = parse_hex_digits(s, digits, lower, &v);
+	char what[200];
+
+	snprintf(what, sizeof(what), "parse_hex_digits(%s, %zu, %s) = %d, 0x%x", shown(s), digits,
+		 lower ? "lower" : "any case", want_r, want);
+	ok(r == want_r && (r < 0 ? v == 12345 : v == want), what);
 }
 
 int main(void)
@@ -131,6 +149,22 @@ int main(void)
 	i("86401", 0, 86400, -ERANGE, 0);
 	i("4294967296", 0, INT32_MAX, -ERANGE, 0);
 	i("2147483647", 0, INT32_MAX, 0, INT32_MAX);
+
+	hex("10de", 4, false, 0, 0x10de);
+	hex("10DE", 4, false, 0, 0x10de);
+	hex("10DE", 4, true, -EINVAL, 0);
+	hex("0300", 4, true, 0, 0x300);
+	hex("a1", 2, true, 0, 0xa1);
+	hex("ffffffff", 8, false, 0, 0xffffffffu);
+	hex("fff", 4, false, -EINVAL, 0);
+	hex("10de0", 4, false, -EINVAL, 0);
+	hex("+fff", 4, false, -EINVAL, 0);
+	hex(" fff", 4, false, -EINVAL, 0);
+	hex("0x1f", 4, false, -EINVAL, 0);
+	hex("", 1, false, -EINVAL, 0);
+	hex("1", 0, false, -EINVAL, 0);
+	hex("123456789", 9, false, -EINVAL, 0);
+	hex(NULL, 4, false, -EINVAL, 0);
 
 	printf("1..%d\n", n_tests);
 	return n_failed ? 1 : 0;
