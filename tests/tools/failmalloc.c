@@ -8,7 +8,8 @@
  *                          strdup or strndup returns NULL with errno ENOMEM; the others
  *                          succeed. Unset or 0: none fails.
  *   FAILMALLOC_AFTER_OPEN=PATH
- *                          count only the calls made after the program's first open() of
+ *                          count only the calls made after the program's first open() (or
+ *                          openat() from the working directory) of
  *                          PATH, to aim at one stage of it (node-agent plan opens its
  *                          --target directory between reading its inputs and planning).
  *   FAILMALLOC_REPORT=FILE at exit, FILE gets the number of calls counted.
@@ -37,6 +38,7 @@ static void *(*real_realloc)(void *, size_t);
 static void (*real_free)(void *);
 
 static int (*real_open)(const char *, int, ...);
+static int (*real_openat)(int, const char *, int, ...);
 
 extern char **environ;
 
@@ -86,6 +88,7 @@ static void resolve(void)
 	real_realloc = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
 	real_free = (void (*)(void *))dlsym(RTLD_NEXT, "free");
 	real_open = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
+	real_openat = (int (*)(int, const char *, int, ...))dlsym(RTLD_NEXT, "openat");
 	resolving = 0;
 }
 
@@ -138,9 +141,10 @@ void *realloc(void *p, size_t n)
 	if (from_bootstrap(p)) {
 		void *q = malloc(n);
 		if (q)
-			memcpy(q, p, n < sizeof(bootstrap) - (size_t)((unsigned char *)p - bootstrap)
-					     ? n
-					     : sizeof(bootstrap) - (size_t)((unsigned char *)p - bootstrap));
+			memcpy(q, p,
+			       n < sizeof(bootstrap) - (size_t)((unsigned char *)p - bootstrap)
+				   ? n
+				   : sizeof(bootstrap) - (size_t)((unsigned char *)p - bootstrap));
 		return q;
 	}
 	if (!real_realloc)
@@ -166,18 +170,75 @@ void free(void *p)
 		real_free(p);
 }
 
-static int open_and_arm(const char *path, int flags, mode_t mode)
+static void arm_on(const char *path)
 {
 	const char *after = getenv("FAILMALLOC_AFTER_OPEN");
 
+	if (!armed && after && path && !strcmp(path, after))
+		armed = 1;
+}
+
+static int open_and_arm(const char *path, int flags, mode_t mode)
+{
 	resolve();
 	if (!real_open) {
 		errno = ENOSYS;
 		return -1;
 	}
-	if (!armed && after && path && !strcmp(path, after))
-		armed = 1;
+	arm_on(path);
 	return real_open(path, flags, mode);
+}
+
+/* openat(AT_FDCWD, PATH) as the program's bounded file reads do it */
+static int openat_and_arm(int dirfd, const char *path, int flags, mode_t mode)
+{
+	resolve();
+	if (!real_openat) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (dirfd == AT_FDCWD || (path && path[0] == '/'))
+		arm_on(path);
+	return real_openat(dirfd, path, flags, mode);
+}
+
+int openat(int dirfd, const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+
+	if (flags & (O_CREAT | O_TMPFILE)) {
+		va_list ap;
+		va_start(ap, flags);
+		mode = va_arg(ap, mode_t);
+		va_end(ap);
+	}
+	return openat_and_arm(dirfd, path, flags, mode);
+}
+
+/* what _FORTIFY_SOURCE makes of open()/openat() whose flags are not a constant */
+int __open_2(const char *path, int flags);
+int __open_2(const char *path, int flags)
+{
+	return open_and_arm(path, flags, 0);
+}
+
+int __openat_2(int dirfd, const char *path, int flags);
+int __openat_2(int dirfd, const char *path, int flags)
+{
+	return openat_and_arm(dirfd, path, flags, 0);
+}
+
+int openat64(int dirfd, const char *path, int flags, ...)
+{
+	mode_t mode = 0;
+
+	if (flags & (O_CREAT | O_TMPFILE)) {
+		va_list ap;
+		va_start(ap, flags);
+		mode = va_arg(ap, mode_t);
+		va_end(ap);
+	}
+	return openat_and_arm(dirfd, path, flags, mode);
 }
 
 int open(const char *path, int flags, ...)
