@@ -268,7 +268,7 @@ fuzz-gitops: build/fuzz/fuzz-gitops
 # --- fuzz-kubeconfig: libFuzzer over the join stage's parsers (tests/fuzz/fuzz-kubeconfig.c):
 # kubeconfigs (file references resolve in a scratch directory), base64, the API server's node
 # list through roles_reconcile() and join_label_patch() (a canned API server as fetch_url()'s
-# transport), token files.
+# transport), token files, /cacerts bundles (K3s's CA hash).
 # Seeds: kubeconfigs made by tests/tools/mk-k3s-pki.sh and tests/fuzz/kubeconfig-seeds/, with
 # the selector byte in front (see the target's comment).
 #   make fuzz-kubeconfig FUZZ_SECONDS=300
@@ -282,6 +282,10 @@ fuzz-kubeconfig: build/fuzz/fuzz-kubeconfig
 	done; \
 	{ printf '\001'; base64 -w0 "$$pki/server-ca.crt"; } > build/fuzz/kubeconfig-seed/pki-b64; \
 	{ printf '\003'; cat "$$pki/token"; } > build/fuzz/kubeconfig-seed/pki-token; \
+	{ printf '\007'; cat "$$pki/server-ca.crt"; } > build/fuzz/kubeconfig-seed/pki-cacerts; \
+	rm -rf "$$pki"
+	@pki=$$(mktemp -d) && sh tests/tools/mk-k3s-pki.sh -c -n node1 "$$pki" >/dev/null 2>&1 && \
+	{ printf '\007'; cat "$$pki/server-ca.crt"; } > build/fuzz/kubeconfig-seed/pki-cacerts-custom; \
 	rm -rf "$$pki"
 	@for f in tests/fuzz/kubeconfig-seeds/*; do b=$${f##*/}; case $$b in \
 		kc-*) s='\000' ;; b64-*) s='\001' ;; nodes-*) s='\002' ;; token-*) s='\003' ;; \

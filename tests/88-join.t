@@ -32,7 +32,7 @@ sh tests/tools/mk-k3s-pki.sh -n node1 -n gpu1 -n srv1 -n "$name" "$w/pki" >/dev/
 start_double() { # start_double NAME [ARGS]: the port in $w/NAME.port
 	n=$1
 	shift
-	python3 tests/tools/k3s-double.py --pki "$w/pki" --port 0 --portfile "$w/$n.port" "$@" \
+	python3 tests/tools/k3s-double.py --pki "${PKI:-$w/pki}" --port 0 --portfile "$w/$n.port" "$@" \
 		2>"$w/$n.log" &
 	pids="$pids $!"
 	for i in $(seq 100); do [ -s "$w/$n.port" ] && break; sleep 0.1; done
@@ -93,6 +93,49 @@ is "$rc" 1 "preflight: self-signed server and a token without a hash -> refused"
 cfg "$w/ss-pinned.yaml" "https://127.0.0.1:$S" "$w/token.plain" "  ca_file: $w/pki/self-signed.crt"
 out=$(pf "$w/ss-pinned.yaml"); rc=$?
 is "$rc" 0 "preflight: self-signed server whose certificate the config pins -> ok"
+
+# A custom CA (K3s contrib/util/generate-custom-ca-certs.sh): /cacerts serves the server CA
+# followed by its root, and K3s's hashCA (pkg/clientaccess/token.go) hashes the DER of the
+# root the first certificate chains to, not the bytes.
+sh tests/tools/mk-k3s-pki.sh -c -n node1 "$w/pkic" >/dev/null 2>&1
+PKI=$w/pkic start_double custom
+C=$(cat "$w/custom.port")
+install -m 0600 "$w/pkic/token" "$w/token.custom"
+install -m 0600 "$w/pkic/token.bytes-hash" "$w/token.custom-bytes"
+root_hash=$(openssl x509 -in "$w/pkic/root-ca.crt" -outform DER | sha256sum | cut -d' ' -f1)
+bytes_hash=$(sha256sum "$w/pkic/server-ca.crt" | cut -d' ' -f1)
+cfg "$w/custom.yaml" "https://127.0.0.1:$C" "$w/token.custom"
+out=$(pf "$w/custom.yaml"); rc=$?
+is "$rc" 0 "preflight: custom CA bundle (server CA + root), token with the root's DER hash -> ok"
+like "$out" "CA sha256 $root_hash \\(the bundle's root\\) matches the token" "says the root's hash matched"
+cfg "$w/custom-bytes.yaml" "https://127.0.0.1:$C" "$w/token.custom-bytes"
+out=$(pf "$w/custom-bytes.yaml"); rc=$?
+is "$rc" 1 "preflight: custom CA bundle, token with the hash of the bundle's bytes -> refused (as K3s)"
+like "$out" "expects a cluster CA with sha256 $bytes_hash, but .* serves one with sha256 $root_hash \\(its root certificate's DER" \
+	"the mismatch says the root's DER is what counts"
+# Two certificates that do not chain (the server CA and an unrelated CA): K3s falls back to
+# the bundle's bytes.
+mkdir -p "$w/pkiu"
+cp -p "$w/pki/"* "$w/pkiu/" 2>/dev/null
+cat "$w/pki/server-ca.crt" "$w/pki/untrusted-ca.crt" >"$w/pkiu/server-ca.crt"
+unchained=$(sha256sum "$w/pkiu/server-ca.crt" | cut -d' ' -f1)
+printf 'K10%s::server:x\n' "$unchained" >"$w/token.unchained" && chmod 600 "$w/token.unchained"
+PKI=$w/pkiu start_double unchained
+U=$(cat "$w/unchained.port")
+cfg "$w/unchained.yaml" "https://127.0.0.1:$U" "$w/token.unchained"
+out=$(pf "$w/unchained.yaml"); rc=$?
+is "$rc" 0 "preflight: a bundle whose first CA chains to none of the others -> the bytes' hash, as K3s"
+cfg "$w/unchained-first.yaml" "https://127.0.0.1:$U" "$w/token"
+out=$(pf "$w/unchained-first.yaml"); rc=$?
+is "$rc" 1 "preflight: ... and the first certificate's own hash does not match it"
+# a bundle with a certificate that does not parse matches no token in K3s
+{ cat "$w/pki/server-ca.crt"; printf -- '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n'; } >"$w/broken-cacerts"
+start_double broken --cacerts "$w/broken-cacerts"
+B=$(cat "$w/broken.port")
+cfg "$w/broken.yaml" "https://127.0.0.1:$B" "$w/token"
+out=$(pf "$w/broken.yaml"); rc=$?
+is "$rc" 1 "preflight: a CA bundle with a certificate that does not parse -> refused"
+like "$out" "serves a CA bundle with a certificate that does not parse" "and says so"
 
 # a port nothing listens on: bind one and close it
 down=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

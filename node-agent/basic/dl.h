@@ -13,7 +13,12 @@
  */
 
 #include <curl/curl.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-journal.h>
@@ -47,10 +52,36 @@
 	X(curl_slist_append)                                                                       \
 	X(curl_slist_free_all)
 
-/* libcrypto (OpenSSL 3, a dependency of libcurl): SHA-256 of downloads */
+/* libcrypto (OpenSSL 3, a dependency of libcurl): SHA-256 of downloads, and the chain
+ * building K3s's CA hash needs */
 #define DL_CRYPTO_SYMBOLS(X)                                                                       \
 	X(EVP_Digest)                                                                              \
-	X(EVP_sha256)
+	X(EVP_sha256)                                                                              \
+	X(BIO_new_mem_buf)                                                                         \
+	X(BIO_free)                                                                                \
+	X(PEM_read_bio_X509)                                                                       \
+	X(X509_free)                                                                               \
+	X(i2d_X509)                                                                                \
+	X(X509_get0_authority_key_id)                                                              \
+	X(X509_get0_subject_key_id)                                                                \
+	X(ASN1_STRING_length)                                                                      \
+	X(ASN1_STRING_get0_data)                                                                   \
+	X(X509_STORE_new)                                                                          \
+	X(X509_STORE_free)                                                                         \
+	X(X509_STORE_add_cert)                                                                     \
+	X(X509_STORE_set_flags)                                                                    \
+	X(X509_STORE_CTX_new)                                                                      \
+	X(X509_STORE_CTX_free)                                                                     \
+	X(X509_STORE_CTX_init)                                                                     \
+	X(X509_STORE_CTX_get0_chain)                                                               \
+	X(X509_STORE_CTX_set_purpose)                                                              \
+	X(X509_verify_cert)                                                                        \
+	X(OPENSSL_sk_new_null)                                                                     \
+	X(OPENSSL_sk_push)                                                                         \
+	X(OPENSSL_sk_free)                                                                         \
+	X(OPENSSL_sk_num)                                                                          \
+	X(OPENSSL_sk_value)                                                                        \
+	X(ERR_clear_error)
 
 #define DL_DECLARE(f) extern __typeof__(f) *sym_##f;
 

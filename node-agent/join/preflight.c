@@ -132,6 +132,7 @@ int preflight_check(const na_config *cfg, long timeout_s, preflight_result *ret)
 	_cleanup_(fetch_result_done) fetch_result fr = {0};
 	_cleanup_free_ char *pinned = NULL, *cacerts = NULL, *ping = NULL, *ca_pem = NULL;
 	char hash[65];
+	bool rooted = false;
 	int r;
 
 	memset(ret, 0, sizeof(*ret));
@@ -178,17 +179,27 @@ int preflight_check(const na_config *cfg, long timeout_s, preflight_result *ret)
 		set_msg(ret, "%s did not answer with a PEM CA bundle: not a K3s server?", cacerts);
 		return -EBADMSG;
 	}
-	r = sha256_hex(fr.body, fr.len, hash);
+	/* as K3s hashes it: the bytes of a single CA, the chain root of a custom CA bundle */
+	r = k3s_ca_hash(fr.body, fr.len, hash, &rooted);
+	if (r == -EBADMSG || r == -E2BIG) {
+		set_msg(ret,
+			"%s serves a CA bundle with a certificate that does not parse (or more "
+			"than 64): K3s would match no token against it; refusing to join",
+			cacerts);
+		return r;
+	}
 	if (r < 0) {
-		set_msg(ret, "cannot compute SHA-256: libcrypto: %s", strerror(-r));
+		set_msg(ret, "cannot compute the CA hash: libcrypto: %s", strerror(-r));
 		return r;
 	}
 	if (tok.ca_hash[0] && strcmp(tok.ca_hash, hash)) {
 		set_msg(ret,
 			"CA hash mismatch: the token in %s expects a cluster CA with sha256 %s, "
-			"but %s serves one with sha256 %s; refusing to send the token to this "
+			"but %s serves one with sha256 %s%s; refusing to send the token to this "
 			"server",
-			cfg->token_file, tok.ca_hash, cacerts, hash);
+			cfg->token_file, tok.ca_hash, cacerts, hash,
+			rooted ? " (its root certificate's DER, as K3s hashes a bundle of several)"
+			       : "");
 		return -EPERM;
 	}
 	/* from here on the cluster's CA is what the token named, or what the config pinned */
@@ -215,7 +226,8 @@ int preflight_check(const na_config *cfg, long timeout_s, preflight_result *ret)
 	}
 	ret->ca_pem = TAKE_PTR(ca_pem);
 	ret->ca_sha256 = strdup(hash);
-	set_msg(ret, "%s: CA sha256 %s %s; server certificate verified", cfg->server, hash,
+	set_msg(ret, "%s: CA sha256 %s%s %s; server certificate verified", cfg->server, hash,
+		rooted ? " (the bundle's root)" : "",
 		tok.ca_hash[0]	      ? "matches the token"
 		: cfg->server_ca_file ? "is the pinned cluster.ca_file"
 				      : "is trusted by the system");

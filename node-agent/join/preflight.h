@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdbool.h>
+
 #include "config/config.h"
 
 /*
@@ -24,6 +26,12 @@ typedef struct token_info {
 /* 0: the node may join; -errno otherwise, with ret->message. */
 int preflight_check(const na_config *cfg, long timeout_s, preflight_result *ret);
 void preflight_result_done(preflight_result *r);
+
+/* The CA hash a K10 token carries for the bundle PEM served at /cacerts, computed as K3s
+ * does (cahash.c): the bytes for one certificate, the chain root's DER for several.
+ * *ret_root (optional) says which. -EBADMSG when the bundle holds no certificate or one
+ * that does not parse. */
+int k3s_ca_hash(const char *pem, size_t len, char ret[65], bool *ret_root);
 
 /* Read and parse a token file: refuses files others can read or that are not ours.
  * -errno with *ret_err (the caller frees it). */

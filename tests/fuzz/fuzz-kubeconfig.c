@@ -8,7 +8,9 @@
  *   2  a node list as the API server would answer GET /api/v1/nodes: roles_reconcile()
  *      (which parses every node's node-agent.io/api-labels annotation), and for every item
  *      join_label_patch(), kube_node_ready(); bits 2-3 of the first byte pick the status;
- *   3  token_read() on a 0600 file holding the bytes.
+ *   3  token_read() on a 0600 file holding the bytes; with bit 2 of the first byte set,
+ *      k3s_ca_hash() on the bytes as a /cacerts answer instead (one certificate: the hash
+ *      of the bytes; several: the chain root's or the bytes'; junk: -EBADMSG).
  * Besides what ASan/UBSan/LeakSanitizer catch, it checks the contracts the join relies on:
  * an accepted kubeconfig has an https server and usable credentials, a rejected one says
  * why, naming the file, and no message carries the key or token it read from a file; a
@@ -42,6 +44,7 @@
 #include "kube/kube.h"
 #include "kube/kubeconfig.h"
 #include "plan/plan.h"
+#include "basic/dl.h"
 #include "join/preflight.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -535,6 +538,21 @@ static void fuzz_token(const uint8_t *d, size_t n)
 	token_info_done(&t);
 }
 
+static void fuzz_cacerts(const char *d, size_t n)
+{
+	char hash[65] = "", bytes[65];
+	bool rooted = true;
+	int r = k3s_ca_hash(d, n, hash, &rooted);
+
+	if (r == -EBADMSG || r == -E2BIG || r == -ENOMEM || r == -EOPNOTSUPP || r == -ELIBBAD)
+		return;
+	if (r < 0 || strlen(hash) != 64 || strspn(hash, "0123456789abcdef") != 64)
+		abort();
+	/* not a chain root: exactly the bytes' hash, as K3s falls back to */
+	if (!rooted && (sha256_hex(d, n, bytes) < 0 || strcmp(hash, bytes)))
+		abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
@@ -550,7 +568,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_nodes(data + 1, size - 1, data[0] >> 2);
 		break;
 	case 3:
-		fuzz_token(data + 1, size - 1);
+		if (data[0] & 4)
+			fuzz_cacerts((const char *)data + 1, size - 1);
+		else
+			fuzz_token(data + 1, size - 1);
 		break;
 	}
 	return 0;

@@ -1235,12 +1235,14 @@ def main():
     ap.add_argument("--node-read", choices=("own", "any"), default="own",
                     help="own: a kubelet may read only its own Node (Kubernetes >= 1.32, "
                     "AuthorizeNodeWithSelectors); any: every node (before 1.32)")
+    ap.add_argument("--cacerts", help="serve this file at /cacerts instead of PKI/server-ca.crt "
+                    "(a bundle K3s could not parse, for clients' checks)")
     ap.add_argument("--verbose", action="store_true")
     OPTS = ap.parse_args()
     pki = OPTS.pki
     STATE = Cluster()
 
-    with open(os.path.join(pki, "server-ca.crt"), "rb") as f:
+    with open(OPTS.cacerts or os.path.join(pki, "server-ca.crt"), "rb") as f:
         cacerts = f.read()
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2

@@ -2,7 +2,7 @@
 # Generate the certificates, tokens and kubeconfigs a K3s server would have, for the K3s /
 # Kubernetes API test double (tests/tools/k3s-double.py). See tests/k3s-double/README.md.
 #
-# usage: mk-k3s-pki.sh [-s URL] [-a URL] [-n NODE]... [-k] DIR
+# usage: mk-k3s-pki.sh [-s URL] [-a URL] [-n NODE]... [-k] [-c] DIR
 #   -s URL   server URL written into k3s.yaml and bearer.kubeconfig (default https://127.0.0.1:6443)
 #   -a URL   server URL written into the kubelet kubeconfigs (default: the -s URL if given, else
 #            https://127.0.0.1:6444, the agent's local load balancer as in K3s)
@@ -11,6 +11,11 @@
 #            Default: one node named "node1".
 #   -k       only rewrite the kubeconfigs (for a new URL, e.g. once the double's port is known);
 #            keys, certificates and tokens are kept.
+#   -c       a custom CA, as K3s's contrib/util/generate-custom-ca-certs.sh makes one: a root CA
+#            (root-ca.crt) signs the server CA, and server-ca.crt (what /cacerts serves) holds
+#            the server CA followed by the root. The token's hash is then the SHA-256 of the
+#            root's DER (K3s's hashCA for a bundle of several); token.bytes-hash carries the
+#            hash of the bundle's bytes instead, which K3s refuses for such a cluster.
 #
 # Like K3s (pkg/daemons/control/deps/deps.go): ECDSA P-256 keys; a server CA "k3s-server-ca@<unix
 # time>" that signs the serving certificate (CN k3s, O k3s); a client CA "k3s-client-ca@<unix time>"
@@ -22,17 +27,19 @@ server_url=""
 agent_url=""
 nodes=""
 only_kubeconfigs=0
-while getopts s:a:n:k opt; do
+custom_ca=0
+while getopts s:a:n:kc opt; do
 	case $opt in
 	s) server_url=$OPTARG ;;
 	a) agent_url=$OPTARG ;;
 	n) nodes="$nodes $OPTARG" ;;
 	k) only_kubeconfigs=1 ;;
-	*) echo "usage: $0 [-s URL] [-a URL] [-n NODE]... [-k] DIR" >&2; exit 2 ;;
+	c) custom_ca=1 ;;
+	*) echo "usage: $0 [-s URL] [-a URL] [-n NODE]... [-k] [-c] DIR" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
-[ $# -eq 1 ] || { echo "usage: $0 [-s URL] [-a URL] [-n NODE]... [-k] DIR" >&2; exit 2; }
+[ $# -eq 1 ] || { echo "usage: $0 [-s URL] [-a URL] [-n NODE]... [-k] [-c] DIR" >&2; exit 2; }
 [ -n "$agent_url" ] || agent_url=${server_url:-https://127.0.0.1:6444}
 [ -n "$server_url" ] || server_url=https://127.0.0.1:6443
 [ -n "$nodes" ] || nodes=node1
@@ -74,8 +81,26 @@ signed() { # signed NAME CA SUBJECT EXTKEYUSAGE [SAN]
 
 b64() { base64 -w0 <"$1"; }
 
+intermediate() { # intermediate NAME ROOT CN: a CA signed by ROOT, with key identifiers
+	key "$d/$1.key"
+	openssl req -new -key "$d/$1.key" -subj "/CN=$3" -out "$d/$1.csr" 2>/dev/null
+	printf '%s\n' "basicConstraints=critical,CA:TRUE" \
+		"keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign" \
+		"subjectKeyIdentifier=hash" "authorityKeyIdentifier=keyid:always" >"$d/$1.ext"
+	openssl x509 -req -in "$d/$1.csr" -CA "$d/$2.crt" -CAkey "$d/$2.key" \
+		-set_serial "0x$(openssl rand -hex 8)" -days 3650 -sha256 -extfile "$d/$1.ext" \
+		-out "$d/$1.only" 2>/dev/null
+	cat "$d/$1.only" "$d/$2.crt" >"$d/$1.crt"
+	rm -f "$d/$1.csr" "$d/$1.ext"
+}
+
 if [ "$only_kubeconfigs" -eq 0 ]; then
-	ca server-ca "k3s-server-ca@$now"
+	if [ "$custom_ca" -eq 1 ]; then
+		ca root-ca "k3s-root-ca@$now"
+		intermediate server-ca root-ca "k3s-server-ca@$now"
+	else
+		ca server-ca "k3s-server-ca@$now"
+	fi
 	ca client-ca "k3s-client-ca@$now"
 	# A CA the double does not trust for identities: certificates from it must get 401.
 	ca untrusted-ca "untrusted-ca@$now"
@@ -96,6 +121,10 @@ if [ "$only_kubeconfigs" -eq 0 ]; then
 	signed client-untrusted untrusted-ca "/O=system:masters/CN=system:admin" clientAuth
 	pw=$(openssl rand -hex 16)
 	hash=$(sha256sum "$d/server-ca.crt" | cut -d' ' -f1)
+	if [ "$custom_ca" -eq 1 ]; then
+		printf 'K10%s::server:%s\n' "$hash" "$pw" >"$d/token.bytes-hash"
+		hash=$(openssl x509 -in "$d/root-ca.crt" -outform DER | sha256sum | cut -d' ' -f1)
+	fi
 	printf 'K10%s::server:%s\n' "$hash" "$pw" >"$d/token"
 	ln -sf token "$d/node-token"
 	printf '%s\n' "$hash" >"$d/token.hash"
