@@ -41,7 +41,7 @@ void cmd_usage(FILE *f)
 	    "  diff OLD NEW [--format text|json]\n"
 	    "            Hardware changes between two inventories of one machine;\n"
 	    "            exit 0 no changes, 1 changes, 2 invalid input.\n"
-	    "  preflight --config FILE [--timeout SECONDS]\n"
+	    "  preflight --config FILE [--role agent|server] [--timeout SECONDS]\n"
 	    "            Verify cluster.server against the token's CA hash (K10 token) or\n"
 	    "            cluster.ca_file before anything is sent to it; exit 0 when the\n"
 	    "            node may join.\n"

@@ -50,4 +50,17 @@ for plan in tests/plans/*.json; do
 			"$name: no default-runtime without the NVIDIA runtime binary"
 	fi
 done
+
+# Tokens by role (tests/configs/good/agent-token.yaml): a server joins with the server token,
+# an agent with the agent token, each read from its own K3s unit's credentials.
+for c in vm-firecracker:server:k3s.service/k3s-token qemu-q35:agent:k3s-agent.service/k3s-agent-token; do
+	fx=${c%%:*} rest=${c#*:}
+	want_role=${rest%%:*} want_file=/run/credentials/${rest#*:}
+	out=$("$NODE_AGENT" plan --config tests/configs/good/agent-token.yaml \
+		--inventory "tests/fixtures/$fx.expected.json" 2>/dev/null)
+	is "$(printf '%s\n' "$out" | jq -r .role)" "$want_role" "tokens by role: $fx is a $want_role"
+	tf=$(printf '%s\n' "$out" | jq -r '.files[] | select(.path == "/etc/rancher/k3s/config.yaml") | .content' |
+		"$y2j" | jq -r '."token-file"')
+	is "$tf" "$want_file" "tokens by role: the $want_role's token-file is $want_file"
+done
 done_testing

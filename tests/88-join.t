@@ -137,6 +137,23 @@ out=$(pf "$w/broken.yaml"); rc=$?
 is "$rc" 1 "preflight: a CA bundle with a certificate that does not parse -> refused"
 like "$out" "serves a CA bundle with a certificate that does not parse" "and says so"
 
+# Tokens by role: an agent with the agent token (user "node") is quiet; an agent holding the
+# server token (user "server", administrator-equivalent) is warned; --role agent reads
+# cluster.agent_token_file.
+sed 's/::server:/::node:/' "$w/pki/token" >"$w/token.agent" && chmod 600 "$w/token.agent"
+cfg "$w/roles.yaml" "$api" "$w/token" "  agent_token_file: $w/token.agent"
+out=$("$NODE_AGENT" preflight --config "$w/roles.yaml" --role agent 2>&1); rc=$?
+is "$rc" 0 "preflight --role agent: the agent token verifies"
+unlike "$out" "holds the server token" "... and no warning for the agent token"
+out=$("$NODE_AGENT" preflight --config "$w/ok.yaml" --role agent 2>&1); rc=$?
+is "$rc" 0 "preflight --role agent with only the server token: still verifies"
+like "$out" "warning: this agent holds the server token, which is administrator-equivalent" \
+	"... and warns that an agent holds the server token"
+out=$("$NODE_AGENT" preflight --config "$w/ok.yaml" --role server 2>&1)
+unlike "$out" "holds the server token" "a server with the server token: no warning"
+out=$("$NODE_AGENT" preflight --config "$w/ok.yaml" --role worker 2>&1); rc=$?
+is "$rc" 2 "preflight --role worker: usage error"
+
 # a port nothing listens on: bind one and close it
 down=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cfg "$w/down.yaml" "https://127.0.0.1:$down" "$w/token"

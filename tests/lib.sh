@@ -37,6 +37,14 @@ like() { # like GOT PATTERN(grep -E) DESCRIPTION
 	fi
 }
 
+unlike() { # unlike GOT PATTERN(grep -E) DESCRIPTION
+	if printf '%s\n' "$1" | grep -qE -- "$2"; then
+		ok 1 "$3"
+		printf '#   got: %s\n#   want no match: %s\n' "$1" "$2"
+	else
+		ok 0 "$3"
+	fi
+}
 skip() { # skip DESCRIPTION REASON
 	_tap_n=$((_tap_n + 1))
 	echo "ok $_tap_n - $1 # SKIP $2"

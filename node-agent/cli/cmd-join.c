@@ -27,11 +27,13 @@ int cmd_preflight(int argc, char **argv)
 	static const struct option opts[] = {
 	    {"config", required_argument, NULL, 'c'},
 	    {"timeout", required_argument, NULL, 'T'},
+	    {"role", required_argument, NULL, 'R'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	const char *config = NULL;
 	long timeout_s = 15;
+	na_role role = ROLE_SERVER;
 	int64_t v;
 	na_config *cfg = NULL;
 	preflight_result pf;
@@ -49,25 +51,39 @@ int cmd_preflight(int argc, char **argv)
 				return EXIT_USAGE;
 			timeout_s = (long)v;
 			break;
+		case 'R':
+			if (strcmp(optarg, "agent") && strcmp(optarg, "server")) {
+				fprintf(
+				    stderr,
+				    "node-agent preflight: --role: \"%s\" is not agent or server\n",
+				    optarg);
+				return EXIT_USAGE;
+			}
+			role = !strcmp(optarg, "agent") ? ROLE_AGENT : ROLE_SERVER;
+			break;
 		case 'h':
-			printf("usage: node-agent preflight --config FILE [--timeout SECONDS]\n");
+			printf("usage: node-agent preflight --config FILE [--role agent|server] "
+			       "[--timeout SECONDS]\n");
 			return 0;
 		default:
 			return EXIT_USAGE;
 		}
 	}
 	if (!config || optind < argc) {
-		fprintf(stderr, "usage: node-agent preflight --config FILE [--timeout SECONDS]\n");
+		fprintf(stderr, "usage: node-agent preflight --config FILE [--role agent|server] "
+				"[--timeout SECONDS]\n");
 		return EXIT_USAGE;
 	}
 	if (load_config(config, &cfg) < 0)
 		return EXIT_USAGE;
-	r = preflight_check(cfg, timeout_s, &pf);
+	r = preflight_check(cfg, role, timeout_s, &pf);
 	if (r < 0)
 		fprintf(stderr, "node-agent: preflight failed: %s\n",
 			pf.message ? pf.message : strerror(-r));
 	else
 		printf("preflight: %s\n", pf.message ? pf.message : "verified");
+	if (r >= 0 && role == ROLE_AGENT && pf.server_token)
+		fprintf(stderr, "node-agent: warning: %s\n", PREFLIGHT_SERVER_TOKEN_WARNING);
 	preflight_result_done(&pf);
 	na_config_free(cfg);
 	return r < 0 ? EXIT_FAILURE : 0;

@@ -87,8 +87,20 @@ static void check_whole(config_parser *p)
 	for (size_t i = 0; i < c->n_rules; i++)
 		init = init || c->rules[i].role == ROLE_SERVER_INIT;
 	if (config_map_get(p, p->cluster, "server") &&
-	    config_map_lacks(p, p->cluster, "token_file"))
+	    config_map_lacks(p, p->cluster, "token_file") &&
+	    config_map_lacks(p, p->cluster, "agent_token_file"))
 		config_err(p, p->cluster_key, "cluster: a server needs a token_file to join it");
+	/* the agent token cannot join servers (K3s refuses it for user "server"): one message */
+	for (size_t i = 0; i < c->n_rules; i++)
+		if (c->rules[i].role == ROLE_SERVER && config_map_get(p, p->cluster, "server") &&
+		    config_map_lacks(p, p->cluster, "token_file")) {
+			config_err(
+			    p, p->cluster_key,
+			    "cluster: rule %s makes servers, which join with the server token: "
+			    "cluster.token_file is missing (agent_token_file is for agents)",
+			    c->rules[i].name ? c->rules[i].name : "(unnamed)");
+			break;
+		}
 	if (!config_map_get(p, p->cluster, "server") && !init && c->n_rules > 0)
 		config_err(
 		    p, p->cluster_key ? p->cluster_key : p->rules_key,
@@ -243,6 +255,7 @@ na_config *na_config_free(na_config *c)
 	free(c->path);
 	free(c->server);
 	free(c->token_file);
+	free(c->agent_token_file);
 	free(c->server_ca_file);
 	free(c->text);
 	free(c->node_name);
@@ -281,4 +294,9 @@ na_config *na_config_free(na_config *c)
 	free(c->report_ca_pem);
 	free(c);
 	return NULL;
+}
+
+const char *na_config_token_file(const na_config *c, na_role role)
+{
+	return role == ROLE_AGENT && c->agent_token_file ? c->agent_token_file : c->token_file;
 }

@@ -75,7 +75,8 @@ typedef struct na_config {
 	char *path;
 	char *text; /* the YAML it was parsed from */
 	char *server;
-	char *token_file;
+	char *token_file;	/* the server token: servers need it (it can fetch the CA keys) */
+	char *agent_token_file; /* the agent token, for agents; they use token_file without one */
 	char *server_ca_file; /* cluster.ca_file: pins the server's CA when the token has no hash */
 	char *node_name;
 	na_rule *rules;
@@ -98,3 +99,7 @@ int na_config_load(const char *path, const na_log *log, na_config **ret);
 int na_config_parse(const char *path, const char *data, size_t len, const na_log *log,
 		    na_config **ret);
 na_config *na_config_free(na_config *c);
+
+/* The token a node of ROLE joins with: agents the agent token when the config gives one,
+ * servers (and agents without one) cluster.token_file; NULL when there is none. */
+const char *na_config_token_file(const na_config *c, na_role role);

@@ -21,6 +21,8 @@ static bool cluster_key(config_parser *p, const char *key, yaml_node_t *k, yaml_
 		c->server = config_secure_url(p, v, "cluster.server");
 	else if (!strcmp(key, "token_file"))
 		c->token_file = config_abs_path(p, v, "cluster.token_file");
+	else if (!strcmp(key, "agent_token_file"))
+		c->agent_token_file = config_abs_path(p, v, "cluster.agent_token_file");
 	else if (!strcmp(key, "ca_file"))
 		c->server_ca_file = config_abs_path(p, v, "cluster.ca_file");
 	else
@@ -30,7 +32,8 @@ static bool cluster_key(config_parser *p, const char *key, yaml_node_t *k, yaml_
 
 void config_cluster_parse(config_parser *p, yaml_node_t *n)
 {
-	config_walk_map(p, n, "cluster", "server, token_file, ca_file", cluster_key, NULL);
+	config_walk_map(p, n, "cluster", "server, token_file, agent_token_file, ca_file",
+			cluster_key, NULL);
 }
 
 /* --- node_name --- */

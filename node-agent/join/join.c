@@ -432,13 +432,17 @@ int join_cluster(const na_config *cfg, const na_plan *plan, const join_opts *o, 
 		_cleanup_(preflight_result_done) preflight_result pf = {0};
 
 		progress(o, "preflight: verifying %s", cfg->server);
-		r = preflight_check(cfg, o->request_timeout_s > 0 ? o->request_timeout_s : 15, &pf);
+		r = preflight_check(cfg, plan->role,
+				    o->request_timeout_s > 0 ? o->request_timeout_s : 15, &pf);
 		if (r < 0) {
 			set_summary(ret_summary, "preflight: %s",
 				    pf.message ? pf.message : strerror(-r));
 			return r;
 		}
 		progress(o, "preflight: %s", pf.message ? pf.message : "verified");
+		if (plan->role == ROLE_AGENT && pf.server_token)
+			na_logf(&o->log, LOG_WARNING, "preflight: %s",
+				PREFLIGHT_SERVER_TOKEN_WARNING);
 	}
 
 	/* 2. K3s itself */

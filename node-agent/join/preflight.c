@@ -97,6 +97,7 @@ int token_read(const char *path, token_info *ret, char **ret_err)
 			ret->ca_hash[i] = (char)(c >= 'A' && c <= 'F' ? c - 'A' + 'a' : c);
 		}
 		ret->ca_hash[64] = '\0';
+		ret->server_user = !strncmp(hash + 2, "server:", 7);
 	}
 	return 0;
 }
@@ -122,7 +123,7 @@ static char *url_of(const char *server, const char *path)
 	return u;
 }
 
-int preflight_check(const na_config *cfg, long timeout_s, preflight_result *ret)
+int preflight_check(const na_config *cfg, na_role role, long timeout_s, preflight_result *ret)
 {
 	token_info tok;
 	fetch_opts fo = {.connect_timeout_s = timeout_s < 5 ? timeout_s : 5,
@@ -141,9 +142,11 @@ int preflight_check(const na_config *cfg, long timeout_s, preflight_result *ret)
 			"no cluster.server: nothing to verify (this node creates the cluster)");
 		return 0;
 	}
-	r = token_read(cfg->token_file, &tok, &ret->message);
+	ret->token_file = na_config_token_file(cfg, role);
+	r = token_read(ret->token_file, &tok, &ret->message);
 	if (r < 0)
 		return r;
+	ret->server_token = tok.server_user;
 	token_info_done(&tok); /* only its hash is needed here: the token is never sent */
 	cacerts = url_of(cfg->server, "/cacerts");
 	ping = url_of(cfg->server, "/ping");
@@ -170,7 +173,7 @@ int preflight_check(const na_config *cfg, long timeout_s, preflight_result *ret)
 				"is not a secure K10 token carrying the CA hash; refusing to join. "
 				"Use the server's secure token (K10...), or pin the CA with "
 				"cluster.ca_file",
-				cfg->server, cfg->token_file);
+				cfg->server, ret->token_file);
 		else
 			set_msg(ret, "%s", fr.error);
 		return r;
@@ -197,7 +200,7 @@ int preflight_check(const na_config *cfg, long timeout_s, preflight_result *ret)
 			"CA hash mismatch: the token in %s expects a cluster CA with sha256 %s, "
 			"but %s serves one with sha256 %s%s; refusing to send the token to this "
 			"server",
-			cfg->token_file, tok.ca_hash, cacerts, hash,
+			ret->token_file, tok.ca_hash, cacerts, hash,
 			rooted ? " (its root certificate's DER, as K3s hashes a bundle of several)"
 			       : "");
 		return -EPERM;

@@ -13,18 +13,28 @@
  * pinned with cluster.ca_file. Nothing here sends the token.
  */
 typedef struct preflight_result {
-	char *ca_pem;	 /* the verified CA bundle, for later connections */
-	char *ca_sha256; /* its hash */
-	char *message;	 /* what was checked, or exactly what failed (NULL: out of memory) */
+	char *ca_pem;		/* the verified CA bundle, for later connections */
+	char *ca_sha256;	/* its hash */
+	char *message;		/* what was checked, or exactly what failed (NULL: out of memory) */
+	const char *token_file; /* the token checked (the config's, for the role) */
+	bool server_token;	/* it is a server token (K10...::server:...) */
 } preflight_result;
 
 typedef struct token_info {
 	char *token;	  /* the whole token (secret) */
 	char ca_hash[65]; /* lower-case hex from a K10 token, "" when the token has none */
+	bool server_user; /* K10<hash>::server:<password>: the server token, administrator-
+			   * equivalent (it can fetch the cluster's CA keys) */
 } token_info;
 
-/* 0: the node may join; -errno otherwise, with ret->message. */
-int preflight_check(const na_config *cfg, long timeout_s, preflight_result *ret);
+#define PREFLIGHT_SERVER_TOKEN_WARNING                                                             \
+	"this agent holds the server token, which is administrator-equivalent (it can fetch "      \
+	"the cluster's CA keys); give agents the agent token (cluster.agent_token_file, from "     \
+	"the server's /var/lib/rancher/k3s/server/agent-token)"
+
+/* Whether a node of ROLE may send its token (na_config_token_file()) to cluster.server:
+ * 0, or -errno with ret->message. ret->server_token tells an agent holding the server token. */
+int preflight_check(const na_config *cfg, na_role role, long timeout_s, preflight_result *ret);
 void preflight_result_done(preflight_result *r);
 
 /* The CA hash a K10 token carries for the bundle PEM served at /cacerts, computed as K3s

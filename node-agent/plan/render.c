@@ -24,16 +24,22 @@ static json_object *k3s_config_json(const na_plan *p, const na_config *c)
 		return NULL;
 	if (p->role != ROLE_SERVER_INIT && c->server)
 		r = plan_json_add_str(o, "server", c->server);
-	if (r >= 0 && c->token_file) {
+	if (r >= 0 && na_config_token_file(c, p->role)) {
 		/* node-agent's credential directory exists only while node-agent.service is
 		 * active; K3s gets the same system credential through its own unit
-		 * (LoadCredential=k3s-token in init/k3s*.service), so it can restart alone */
-		static const char ours[] = "/run/credentials/node-agent.service/k3s-token";
-		const char *tf = c->token_file;
-		if (!strcmp(tf, ours))
-			tf = p->role == ROLE_AGENT ? "/run/credentials/k3s-agent.service/k3s-token"
-						   : "/run/credentials/k3s.service/k3s-token";
-		r = plan_json_add_str(o, "token-file", tf);
+		 * (LoadCredential=k3s-token, k3s-agent-token in init/k3s*.service), so it can
+		 * restart alone */
+		static const char ours[] = "/run/credentials/node-agent.service/";
+		const char *tf = na_config_token_file(c, p->role);
+		_cleanup_free_ char *theirs = NULL;
+
+		if (!strncmp(tf, ours, strlen(ours)) &&
+		    asprintf(&theirs, "/run/credentials/%s/%s",
+			     p->role == ROLE_AGENT ? "k3s-agent.service" : "k3s.service",
+			     tf + strlen(ours)) < 0)
+			r = -ENOMEM, theirs = NULL;
+		if (r >= 0)
+			r = plan_json_add_str(o, "token-file", theirs ? theirs : tf);
 	}
 	if (r >= 0 && p->role == ROLE_SERVER_INIT)
 		r = plan_json_add(o, "cluster-init", json_object_new_boolean(1));
