@@ -262,6 +262,20 @@ is "$(printf '%s' "$log" | jq -r '[.[] | select(.method == "PATCH")] | .[0] | .a
 	"labels were patched with the kubelet's own certificate, as a JSON merge patch"
 is "$(printf '%s' "$log" | jq '[.[] | select(.code >= 400)] | length')" 0 "no request was refused"
 
+# Ready means this boot: after a reboot the Node keeps the last boot's Ready=True and bootID
+# until this boot's kubelet posts (kubelet nodestatus MachineInfo: BootID); the join waits.
+mkdir -p "$w/gpu1/proc/sys/kernel/random"
+echo 7d1c0b52-2f4e-4a55-9b3a-000000000002 >"$w/gpu1/proc/sys/kernel/random/boot_id"
+ctl -X POST "$api/_double/nodes/gpu1/ready" -d '{"status": "True", "boot_id": "7d1c0b52-2f4e-4a55-9b3a-000000000001"}' >/dev/null
+out=$(join "$w/gpu1.json" 3); rc=$?
+is "$rc" 1 "join after a reboot: Ready=True of the earlier boot is not Ready -> exit 1 at the timeout"
+like "$(cat "$w/join.err")" "Ready from an earlier boot \\(bootID 7d1c0b52-2f4e-4a55-9b3a-000000000001, this boot is 7d1c0b52-2f4e-4a55-9b3a-000000000002\\)" \
+	"... and says it waits for this boot's kubelet"
+( sleep 2; ctl -X POST "$api/_double/nodes/gpu1/ready" -d '{"status": "True", "boot_id": "7d1c0b52-2f4e-4a55-9b3a-000000000002"}' >/dev/null ) &
+out=$(join "$w/gpu1.json"); rc=$?
+is "$rc" 0 "join after a reboot: done once this boot's kubelet posts Ready"
+rm -r "$w/gpu1/proc"
+
 out=$("$NODE_AGENT" roles --config "$w/cluster.yaml" --target "$w/gpu1" 2>&1); rc=$?
 is "$rc" 0 "roles (server, admin kubeconfig) exit 0"
 like "$out" "node gpu1: label node-role.kubernetes.io/gpu-worker=true" "roles says what it applied"

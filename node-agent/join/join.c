@@ -13,6 +13,7 @@
 #include "basic/json-util.h"
 #include "basic/macro.h"
 #include "basic/unit-start.h"
+#include "basic/fileio.h"
 #include "join/join.h"
 #include "kube/k8s.h"
 #include "join/preflight.h"
@@ -348,9 +349,49 @@ static int client_from(const char *target, const char *path, long timeout_s, kub
 /* Until the Node exists and is Ready, or the deadline. The kubeconfig itself appears only
  * once K3s has its certificates, so it is (re)read on every attempt; the client that saw
  * the node Ready is handed back for the label patch. */
+/* This boot's ID as the kubelet reports it (/proc/sys/kernel/random/boot_id under TARGET),
+ * NULL when unknown: then a Ready condition is taken as it is. */
+static char *read_boot_id(const char *target)
+{
+	_cleanup_free_ char *path = NULL;
+	char *id = NULL;
+	size_t len = 0;
+
+	if (asprintf(&path, "%s/proc/sys/kernel/random/boot_id",
+		     strcmp(target, "/") ? target : "") < 0 ||
+	    read_full_file(path, 64, &id, &len) < 0)
+		return NULL;
+	id[strcspn(id, "\n")] = '\0';
+	if (!*id) {
+		free(id);
+		return NULL;
+	}
+	return id;
+}
+
+/* Ready, and posted by this boot's kubelet: after a reboot the Node keeps the last boot's
+ * Ready=True until the new kubelet posts its status with the new bootID. */
+static int ready_this_boot(json_object *node, const char *boot_id, char **ret_why)
+{
+	const char *why, *theirs = kube_node_boot_id(node);
+
+	*ret_why = NULL;
+	if (kube_node_ready(node, &why) != 1)
+		return asprintf(ret_why, "not Ready yet: %s", why) < 0 ? -ENOMEM : 0;
+	if (boot_id && theirs && strcmp(boot_id, theirs))
+		return asprintf(ret_why,
+				"Ready from an earlier boot (bootID %s, this boot is %s): waiting "
+				"for this boot's kubelet",
+				theirs, boot_id) < 0
+			   ? -ENOMEM
+			   : 0;
+	return 1;
+}
+
 static int wait_ready(const join_opts *o, const char *kcpath, const char *name, char **msg,
 		      json_object **ret_node, kube_client **ret_client)
 {
+	_cleanup_free_ char *boot_id = read_boot_id(o->target);
 	uint64_t deadline =
 	    now_ms() + (uint64_t)(o->ready_timeout_s > 0 ? o->ready_timeout_s : 600) * 1000;
 	_cleanup_free_ char *last = NULL;
@@ -359,20 +400,19 @@ static int wait_ready(const join_opts *o, const char *kcpath, const char *name, 
 	for (unsigned attempt = 0;; attempt++) {
 		_cleanup_(kube_client_freep) kube_client *c = NULL;
 		_cleanup_json_ json_object *node = NULL;
-		_cleanup_free_ char *err = NULL;
+		_cleanup_free_ char *err = NULL, *why = NULL;
 		char *now = NULL;
-		const char *why;
 
 		r = client_from(o->target, kcpath, o->request_timeout_s, &c, &err);
 		if (r >= 0) {
 			r = kube_get_node(c, name, &node, &err);
-			if (r == 0 && kube_node_ready(node, &why) == 1) {
+			if (r == 0 && ready_this_boot(node, boot_id, &why) == 1) {
 				*ret_node = TAKE_PTR(node);
 				*ret_client = TAKE_PTR(c);
 				return 0;
 			}
-			if (r == 0 &&
-			    asprintf(&now, "node %s registered, not Ready yet: %s", name, why) < 0)
+			if (r == 0 && asprintf(&now, "node %s registered, %s", name,
+					       why ? why : "not Ready yet") < 0)
 				now = NULL;
 			else if (r == -ENOENT &&
 				 asprintf(&now, "waiting for node %s to register", name) < 0)

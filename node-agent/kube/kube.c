@@ -240,6 +240,18 @@ int kube_node_ready(json_object *node, const char **ret_why)
 	return 0;
 }
 
+const char *kube_node_boot_id(json_object *node)
+{
+	json_object *st, *info, *v;
+
+	if (!json_object_object_get_ex(node, "status", &st) ||
+	    !json_object_object_get_ex(st, "nodeInfo", &info) ||
+	    !json_object_object_get_ex(info, "bootID", &v) ||
+	    !json_object_is_type(v, json_type_string) || !*json_object_get_string(v))
+		return NULL;
+	return json_object_get_string(v);
+}
+
 static const char *meta_value(json_object *node, const char *field, const char *key)
 {
 	json_object *m, *f, *v;

@@ -40,6 +40,9 @@ int kube_list_nodes(kube_client *c, json_object **ret, char **ret_err);
 
 /* The Ready condition of a Node object: 1 True, 0 False/Unknown/absent; *ret_why says why. */
 int kube_node_ready(json_object *node, const char **ret_why);
+/* status.nodeInfo.bootID, which the kubelet posts with its status (it changes with every
+ * boot of the machine), or NULL. */
+const char *kube_node_boot_id(json_object *node);
 /* metadata.labels / metadata.annotations value or NULL. */
 const char *kube_node_label(json_object *node, const char *key);
 const char *kube_node_annotation(json_object *node, const char *key);

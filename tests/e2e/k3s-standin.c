@@ -327,14 +327,24 @@ int main(int argc, char **argv)
 	}
 	free(r.p);
 	{
-		char ts[32];
+		/* the kubelet posts this boot's ID with its status (nodestatus MachineInfo) */
+		char ts[32], boot_id[64] = "";
 		time_t now = time(NULL);
+		FILE *bf = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+		if (bf) {
+			if (!fgets(boot_id, sizeof(boot_id), bf))
+				boot_id[0] = '\0';
+			boot_id[strcspn(boot_id, "\n")] = '\0';
+			fclose(bf);
+		}
 		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 		asprintf(&body,
-			 "{\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\","
-			 "\"reason\":\"KubeletReady\",\"message\":\"kubelet is posting ready status "
-			 "(test stand-in)\",\"lastHeartbeatTime\":\"%s\",\"lastTransitionTime\":\"%s\"}]}}",
-			 ts, ts);
+			 "{\"status\":{\"nodeInfo\":{\"bootID\":\"%s\"},\"conditions\":[{\"type\":"
+			 "\"Ready\",\"status\":\"True\",\"reason\":\"KubeletReady\",\"message\":"
+			 "\"kubelet is posting ready status (test stand-in)\",\"lastHeartbeatTime\":\"%s\","
+			 "\"lastTransitionTime\":\"%s\"}]}}",
+			 boot_id, ts, ts);
 	}
 	asprintf(&url, "%s/api/v1/nodes/%s/status", c.server, c.node_name);
 	code = request("PATCH", url, AGENT_DIR "/server-ca.crt", AGENT_DIR "/client-kubelet.crt",

@@ -1119,6 +1119,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if node is None:
                     return self.send_obj(404, {"error": "no such node"})
                 Cluster.set_ready(node, status)
+                # the kubelet of a new boot posts its boot's ID with its status
+                # (kubelet_node_status.go: MachineInfo -> status.nodeInfo.bootID)
+                if isinstance(req.get("boot_id"), str):
+                    node.setdefault("status", {}).setdefault("nodeInfo", {})["bootID"] = req["boot_id"]
                 node["metadata"]["resourceVersion"] = STATE.next_rv()
                 return self.send_obj(200, output_node(node))
         m = re.fullmatch(r"/_double/nodes/([^/]+)", path)
@@ -1139,7 +1143,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 def node_from_spec(spec):
-    """Create a node from {"name", "labels", "annotations", "ready", "server", "ip", "taints", "as"}.
+    """Create a node from {"name", "labels", "annotations", "ready", "server", "ip", "taints", "as",
+    "boot_id"}.
     "as": "kubelet" (default) registers it as system:node:<name> would, so NodeRestriction's create
     rule applies; "admin" skips that. A full Node object (has "metadata") is stored as given."""
     if "metadata" in spec:
@@ -1156,6 +1161,8 @@ def node_from_spec(spec):
         with STATE.lock:
             node = STATE.make_node(name, spec.get("labels"), spec.get("annotations"), spec.get("ready", "True"),
                                    bool(spec.get("server")), spec.get("ip"), spec.get("taints"))
+            if isinstance(spec.get("boot_id"), str):
+                node["status"]["nodeInfo"]["bootID"] = spec["boot_id"]
     if spec.get("as", "kubelet") == "kubelet" and "metadata" not in spec:
         # The kubelet registers with its own labels; K3s adds a server's role labels afterwards
         # with its own privileged identity.
