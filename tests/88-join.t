@@ -230,7 +230,8 @@ cfg "$w/cluster.yaml" "$api" "$w/token" \
 	'  - name: gpu' \
 	'    match: {gpu_vendor: nvidia}' \
 	'    node_role: gpu-worker' \
-	'    labels: {workload: gpu}'
+	'    labels: {workload: gpu}' \
+	'    taints: ["nvidia.com/gpu=present:NoSchedule"]'
 # the inventory of a GPU machine called gpu1, and the same machine with the GPU taken out
 jq '.hostname = "gpu1"' tests/fixtures/gpu-nvidia-driver.expected.json > "$w/gpu1.json"
 jq '.hostname = "gpu1" | .gpus = [] | .pci_devices |= map(select(.vendor_id != "10de"))' \
@@ -281,6 +282,14 @@ is "$rc" 0 "roles (server, admin kubeconfig) exit 0"
 like "$out" "node gpu1: label node-role.kubernetes.io/gpu-worker=true" "roles says what it applied"
 is "$(node gpu1 '.metadata.labels["node-role.kubernetes.io/gpu-worker"]')" '"true"' \
 	"the role label is on the Node: kubectl get nodes shows ROLES gpu-worker"
+# taints: the Node was registered without one (a GPU added later, K3s's node-taint applies
+# only at registration) and the kubelet may not add it (NodeRestriction); the node asks,
+# the server applies what a rule gives
+is "$(node gpu1 '.metadata.annotations["node-agent.io/api-taints"]')" '"nvidia.com/gpu=present:NoSchedule"' \
+	"the node asks for its taint by annotation"
+like "$out" "node gpu1: taint nvidia.com/gpu=present:NoSchedule" "roles says it applied the taint"
+is "$(node gpu1 ' | [.spec.taints[] | select(.key == "nvidia.com/gpu")] | .[0] | [.value, .effect] | join(":")')" \
+	'"present:NoSchedule"' "the taint is on the Node"
 
 # a node asking for a role the config never gives is refused
 ctl -X POST "$api/_double/nodes" -d '{"name": "rogue", "annotations": {"node-agent.io/api-labels": "{\"node-role.kubernetes.io/control-plane\":\"true\",\"kubernetes.io/evil\":\"x\"}"}}' >/dev/null
@@ -288,6 +297,14 @@ out=$("$NODE_AGENT" roles --config "$w/cluster.yaml" --target "$w/gpu1" 2>&1)
 like "$out" "node rogue: refusing label node-role.kubernetes.io/control-plane=true: no rule of the config gives it" \
 	"a role no rule gives is refused"
 is "$(node rogue '.metadata.labels["node-role.kubernetes.io/control-plane"]')" null "and not applied"
+ctl -X POST "$api/_double/nodes" -d '{"name": "rogue2", "annotations": {"node-agent.io/api-taints": "evil=x:NoExecute"}}' >/dev/null
+out=$("$NODE_AGENT" roles --config "$w/cluster.yaml" --target "$w/gpu1" 2>&1)
+like "$out" "node rogue2: refusing taint evil=x:NoExecute: no rule of the config gives it" \
+	"a taint no rule gives is refused"
+is "$(node rogue2 ' | .spec.taints // [] | map(select(.key == "evil")) | length')" 0 "and not applied"
+# an administrator's own taint on gpu1 (kubectl taint) is never touched by node-agent
+ctl -X PATCH -H 'Content-Type: application/merge-patch+json' --cert "$w/pki/client-admin.crt" --key "$w/pki/client-admin.key" \
+	"$api/api/v1/nodes/gpu1" -d "$(node gpu1 ' | {spec: {taints: (.spec.taints + [{key: "maintenance", value: "true", effect: "NoSchedule"}])}}')" >/dev/null
 
 ctl -X DELETE "$api/_double/log" >/dev/null
 out=$(join "$w/gpu1.json"); rc=$?
@@ -302,6 +319,10 @@ out=$(join "$w/gpu1-nogpu.json"); rc=$?
 is "$rc" 0 "join after the GPU was taken out: exit 0"
 is "$(node gpu1 '.metadata.labels | [has("nvidia.com/gpu.present"), has("workload"), has("node-role.kubernetes.io/gpu-worker"), .site] | map(tostring) | join(",")')" \
 	'"false,false,false,lab"' "GPU labels, workload label and the role are gone; site stays"
+is "$(node gpu1 ' | [.spec.taints // [] | .[].key] | join(",")')" '"maintenance"' \
+	"the GPU taint is gone; the administrator's taint stays"
+is "$(node gpu1 '.metadata.annotations | [has("node-agent.io/api-taints"), has("node-agent.io/applied-api-taints")] | map(tostring) | join(",")')" \
+	'"false,false"' "and the taint annotations with it"
 
 # the kubelet's certificate of another node must not be able to change gpu1
 mktarget "$w/imposter" node1

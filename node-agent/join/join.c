@@ -14,7 +14,7 @@
 #include "basic/macro.h"
 #include "basic/unit-start.h"
 #include "basic/fileio.h"
-#include "join/join.h"
+#include "join/join-internal.h"
 #include "kube/k8s.h"
 #include "join/preflight.h"
 
@@ -49,7 +49,7 @@ __attribute__((format(printf, 2, 3))) static void set_summary(char **s, const ch
 
 /* --- labels --- */
 
-static const char *map_get_string(json_object *map, const char *key)
+const char *join_map_get_string(json_object *map, const char *key)
 {
 	json_object *v;
 
@@ -59,7 +59,7 @@ static const char *map_get_string(json_object *map, const char *key)
 	return json_object_get_string(v);
 }
 
-static json_object *meta_map(json_object *node, const char *field)
+json_object *join_meta_map(json_object *node, const char *field)
 {
 	json_object *m, *f;
 
@@ -70,7 +70,7 @@ static json_object *meta_map(json_object *node, const char *field)
 }
 
 /* "a,b,c" contains "b"? */
-static bool list_has(const char *list, const char *key)
+bool join_list_has(const char *list, const char *key)
 {
 	size_t n = strlen(key);
 
@@ -100,15 +100,16 @@ static char *keys_joined(const na_kv_list *l)
 
 json_object *join_label_patch(json_object *node, const na_plan *plan)
 {
-	json_object *labels = meta_map(node, "labels"), *annots = meta_map(node, "annotations");
+	json_object *labels = join_meta_map(node, "labels"),
+		    *annots = join_meta_map(node, "annotations");
 	_cleanup_json_ json_object *pl = json_object_new_object(), *pa = json_object_new_object();
 	json_object *patch, *meta;
-	const char *managed = map_get_string(annots, ANNOT_MANAGED_LABELS);
-	const char *req = map_get_string(annots, ANNOT_API_LABELS);
+	const char *managed = join_map_get_string(annots, ANNOT_MANAGED_LABELS);
+	const char *req = join_map_get_string(annots, ANNOT_API_LABELS);
 	_cleanup_free_ char *want_managed = keys_joined(&plan->labels), *want_req = NULL;
 
 	for (size_t i = 0; i < plan->labels.n; i++) {
-		const char *have = map_get_string(labels, plan->labels.v[i].key);
+		const char *have = join_map_get_string(labels, plan->labels.v[i].key);
 		if (!have || strcmp(have, plan->labels.v[i].value))
 			json_object_object_add(pl, plan->labels.v[i].key,
 					       json_object_new_string(plan->labels.v[i].value));
@@ -117,7 +118,7 @@ json_object *join_label_patch(json_object *node, const na_plan *plan)
 	for (const char *p = managed; p && *p;) {
 		const char *c = strchr(p, ',');
 		_cleanup_free_ char *k = strndup(p, c ? (size_t)(c - p) : strlen(p));
-		if (k && *k && !kv_get(&plan->labels, k) && map_get_string(labels, k))
+		if (k && *k && !kv_get(&plan->labels, k) && join_map_get_string(labels, k))
 			json_object_object_add(pl, k, NULL);
 		p = c ? c + 1 : NULL;
 	}
@@ -136,6 +137,16 @@ json_object *join_label_patch(json_object *node, const na_plan *plan)
 					       json_object_new_string(want_req));
 	} else if (req)
 		json_object_object_add(pa, ANNOT_API_LABELS, NULL);
+	/* the taints it needs and may not set itself (NodeRestriction) */
+	{
+		const char *have = join_map_get_string(annots, ANNOT_API_TAINTS);
+		_cleanup_free_ char *want = join_wanted_taints(plan);
+
+		if (want && *want && (!have || strcmp(have, want)))
+			json_object_object_add(pa, ANNOT_API_TAINTS, json_object_new_string(want));
+		else if (want && !*want && have)
+			json_object_object_add(pa, ANNOT_API_TAINTS, NULL);
+	}
 	if (!json_object_object_length(pl) && !json_object_object_length(pa))
 		return NULL;
 	patch = json_object_new_object();
@@ -215,7 +226,7 @@ static json_object *parse_request(const char *s, const char **why)
 
 /* The annotation is written by the node: what it asks for goes to the journal only if it
  * cannot forge lines there. */
-static bool log_safe(const char *s)
+bool join_log_safe(const char *s)
 {
 	for (; *s; s++)
 		if (*s < 0x20 || *s > 0x7e)
@@ -226,8 +237,8 @@ static bool log_safe(const char *s)
 static int reconcile_node(const na_config *cfg, kube_client *admin, json_object *node,
 			  const na_log *log)
 {
-	json_object *m, *n, *labels = meta_map(node, "labels"),
-			    *annots = meta_map(node, "annotations");
+	json_object *m, *n, *labels = join_meta_map(node, "labels"),
+			    *annots = join_meta_map(node, "annotations");
 	const char *name = NULL, *reqs, *applied, *why = NULL;
 	_cleanup_json_ json_object *req = NULL, *pl = json_object_new_object(), *patch = NULL;
 	_cleanup_free_ char *new_applied = NULL, *err = NULL;
@@ -238,9 +249,9 @@ static int reconcile_node(const na_config *cfg, kube_client *admin, json_object 
 	if (json_object_object_get_ex(node, "metadata", &m) &&
 	    json_object_object_get_ex(m, "name", &n))
 		name = json_object_get_string(n);
-	reqs = map_get_string(annots, ANNOT_API_LABELS);
-	applied = map_get_string(annots, ANNOT_APPLIED_API_LABELS);
-	if (!name || !log_safe(name) || (!reqs && !applied))
+	reqs = join_map_get_string(annots, ANNOT_API_LABELS);
+	applied = join_map_get_string(annots, ANNOT_APPLIED_API_LABELS);
+	if (!name || !join_log_safe(name) || (!reqs && !applied))
 		return 0;
 	if (reqs && !(req = parse_request(reqs, &why)))
 		na_logf(log, LOG_WARNING, "node %s: ignoring %s: %s", name, ANNOT_API_LABELS,
@@ -257,7 +268,7 @@ static int reconcile_node(const na_config *cfg, kube_client *admin, json_object 
 		const char *have;
 		if (!val || !k8s_label_key_valid(k, &why) || !k8s_label_value_valid(val, &why)) {
 			na_logf(log, LOG_WARNING, "node %s: refusing label %s: not a valid label",
-				name, log_safe(k) ? k : "(with unprintable characters)");
+				name, join_log_safe(k) ? k : "(with unprintable characters)");
 			continue;
 		}
 		if (!config_allows(cfg, k, val)) {
@@ -267,7 +278,7 @@ static int reconcile_node(const na_config *cfg, kube_client *admin, json_object 
 			continue;
 		}
 		fprintf(f, "%s%s", n_keys++ ? "," : "", k);
-		have = map_get_string(labels, k);
+		have = join_map_get_string(labels, k);
 		if (!have || strcmp(have, val)) {
 			json_object_object_add(pl, k, json_object_new_string(val));
 			na_logf(log, LOG_INFO, "node %s: label %s=%s", name, k, val);
@@ -278,8 +289,8 @@ static int reconcile_node(const na_config *cfg, kube_client *admin, json_object 
 	for (const char *p = applied; p && *p;) {
 		const char *c = strchr(p, ',');
 		_cleanup_free_ char *key = strndup(p, c ? (size_t)(c - p) : strlen(p));
-		if (key && *key && !list_has(new_applied, key) && map_get_string(labels, key) &&
-		    config_gives_key(cfg, key)) {
+		if (key && *key && !join_list_has(new_applied, key) &&
+		    join_map_get_string(labels, key) && config_gives_key(cfg, key)) {
 			json_object_object_add(pl, key, NULL);
 			na_logf(log, LOG_INFO, "node %s: removing label %s (no longer requested)",
 				name, key);
@@ -323,10 +334,22 @@ int roles_reconcile(const na_config *cfg, kube_client *admin, const na_log *log)
 	if (json_object_object_get_ex(list, "items", &items) &&
 	    json_object_is_type(items, json_type_array))
 		for (size_t i = 0; i < json_object_array_length(items); i++) {
-			r = reconcile_node(cfg, admin, json_object_array_get_idx(items, i), log);
-			if (r > 0)
+			json_object *node = json_object_array_get_idx(items, i), *m, *n;
+			_cleanup_json_ json_object *updated = NULL;
+			const char *name = NULL;
+			int rt = 0;
+
+			if (json_object_object_get_ex(node, "metadata", &m) &&
+			    json_object_object_get_ex(m, "name", &n) &&
+			    json_object_is_type(n, json_type_string))
+				name = json_object_get_string(n);
+			/* taints first: their patch carries the resourceVersion it saw */
+			if (name && join_log_safe(name))
+				rt = join_reconcile_taints(cfg, admin, node, name, log, &updated);
+			r = reconcile_node(cfg, admin, updated ? updated : node, log);
+			if (r > 0 || rt > 0)
 				changed++;
-			else if (r < 0)
+			if (r < 0 || rt < 0)
 				failed++;
 		}
 	return failed ? -EIO : changed;

@@ -27,6 +27,10 @@
 #define ANNOT_MANAGED_LABELS	 "node-agent.io/managed-labels"
 #define ANNOT_API_LABELS	 "node-agent.io/api-labels"
 #define ANNOT_APPLIED_API_LABELS "node-agent.io/applied-api-labels"
+/* The same for taints (NodeRestriction forbids a kubelet to change its taints): the plan's
+ * taints the node asks for, comma-joined, and what a server applied. */
+#define ANNOT_API_TAINTS	 "node-agent.io/api-taints"
+#define ANNOT_APPLIED_API_TAINTS "node-agent.io/applied-api-taints"
 
 typedef struct join_opts {
 	const char *target;   /* where K3s's files are ("/") */
@@ -48,8 +52,8 @@ int join_cluster(const na_config *cfg, const na_plan *plan, const join_opts *o, 
 json_object *join_label_patch(json_object *node, const na_plan *plan);
 
 /*
- * Server side: for every node asking for api-labels, apply what the config allows, remove
- * what it no longer asks for. Logs one line per change or refusal.
+ * Server side: for every node asking for api-labels or api-taints, apply what the config
+ * allows, remove what it no longer asks for. Logs one line per change or refusal.
  * Returns the number of nodes changed, or -errno.
  */
 int roles_reconcile(const na_config *cfg, kube_client *admin, const na_log *log);
