@@ -74,90 +74,6 @@ static int read_existing(const char *path, char **ret, unsigned *ret_mode)
 	return 0;
 }
 
-static int mkdir_parents(const char *path)
-{
-	_cleanup_free_ char *p = strdup(path);
-
-	if (!p)
-		return -ENOMEM;
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	return 0;
-}
-
-static int fsync_dir_of(const char *path)
-{
-	_cleanup_free_ char *d = strdup(path);
-	_cleanup_close_ int fd = -1;
-	char *slash;
-
-	if (!d)
-		return -ENOMEM;
-	slash = strrchr(d, '/');
-	if (slash == d)
-		slash[1] = '\0';
-	else if (slash)
-		*slash = '\0';
-	fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0)
-		return -errno;
-	return 0;
-}
-
-/* temp file beside the target, fsync, rename over it, fsync the directory */
-int write_atomic(const char *path, const char *content, unsigned mode)
-{
-	_cleanup_free_ char *tmp = NULL;
-	const char *base = strrchr(path, '/');
-	size_t len = strlen(content), off = 0;
-	int fd, r = 0;
-
-	if (asprintf(&tmp, "%.*s.%s.node-agent-tmp", (int)(base - path + 1), path, base + 1) < 0)
-		return -ENOMEM;
-	r = mkdir_parents(path);
-	if (r < 0)
-		return r;
-	unlink(tmp); /* left over from an interrupted run */
-	/* not _cleanup_close_: close() can report a failed write-back, which must fail us */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode & 0777);
-	if (fd < 0)
-		return -errno;
-	while (off < len) {
-		ssize_t k = write(fd, content + off, len - off);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			break;
-		}
-		off += (size_t)k;
-	}
-	if (r == 0 && fchmod(fd, mode) < 0)
-		r = -errno;
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r < 0) {
-		unlink(tmp);
-		return r;
-	}
-	fault_point("before-rename");
-	if (rename(tmp, path) < 0) {
-		r = -errno;
-		unlink(tmp);
-		return r;
-	}
-	fault_point("after-rename");
-	return fsync_dir_of(path);
-}
-
 /* --- diff for --dry-run --- */
 
 static char **split_lines(const char *s, size_t *ret_n)
@@ -410,7 +326,7 @@ int apply_plan(const na_plan *plan, const char *target, bool dry_run, const na_l
 			print_diff(log, f->path, r == 0 ? old : NULL, f->content);
 			res.changed++;
 		} else {
-			r = write_atomic(path, f->content, f->mode);
+			r = write_atomic_hooked(path, f->content, f->mode, fault_point);
 			fault_count++;
 			if (r < 0) {
 				na_logf(log, LOG_ERR, "  failed %s: %s", f->path, strerror(-r));

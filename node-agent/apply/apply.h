@@ -23,7 +23,3 @@ typedef struct apply_result {
  */
 int apply_plan(const na_plan *plan, const char *target, bool dry_run, const na_log *log,
 	       apply_result *ret);
-
-/* Write PATH atomically with MODE (parents created): temporary file in the same
- * directory, fsync, rename, fsync of the directory. */
-int write_atomic(const char *path, const char *content, unsigned mode);

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,4 +74,91 @@ char *erase_and_free(char *s)
 		free(s);
 	}
 	return NULL;
+}
+
+int mkdir_parents(const char *path)
+{
+	_cleanup_free_ char *p = strdup(path);
+
+	if (!p)
+		return -ENOMEM;
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	return 0;
+}
+
+static int fsync_dir_of(const char *path)
+{
+	_cleanup_free_ char *d = strdup(path);
+	_cleanup_close_ int fd = -1;
+	char *slash;
+
+	if (!d)
+		return -ENOMEM;
+	slash = strrchr(d, '/');
+	if (slash == d)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) < 0)
+		return -errno;
+	return 0;
+}
+
+/* temp file beside the target, fsync, rename over it, fsync the directory */
+int write_atomic_hooked(const char *path, const char *content, unsigned mode,
+			void (*hook)(const char *when))
+{
+	_cleanup_free_ char *tmp = NULL;
+	const char *base = strrchr(path, '/');
+	size_t len = strlen(content), off = 0;
+	int fd, r = 0;
+
+	if (asprintf(&tmp, "%.*s.%s.node-agent-tmp", (int)(base - path + 1), path, base + 1) < 0)
+		return -ENOMEM;
+	r = mkdir_parents(path);
+	if (r < 0)
+		return r;
+	unlink(tmp); /* left over from an interrupted run */
+	/* not _cleanup_close_: close() can report a failed write-back, which must fail us */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode & 0777);
+	if (fd < 0)
+		return -errno;
+	while (off < len) {
+		ssize_t k = write(fd, content + off, len - off);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		off += (size_t)k;
+	}
+	if (r == 0 && fchmod(fd, mode) < 0)
+		r = -errno;
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		return r;
+	}
+	if (hook)
+		hook("before-rename");
+	if (rename(tmp, path) < 0) {
+		r = -errno;
+		unlink(tmp);
+		return r;
+	}
+	if (hook)
+		hook("after-rename");
+	return fsync_dir_of(path);
 }

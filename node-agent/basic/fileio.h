@@ -31,3 +31,16 @@ static inline void erase_and_freep(char **s)
 {
 	erase_and_free(*s);
 }
+
+/* mkdir -p of PATH's parent directories (0755). */
+int mkdir_parents(const char *path);
+
+/* Write PATH atomically with MODE (parents created): a temporary file beside it, fsync,
+ * rename over it, fsync of the directory; a reader sees the old file or the new one. The
+ * optional HOOK is called with "before-rename" and "after-rename" (crash-safety tests). */
+int write_atomic_hooked(const char *path, const char *content, unsigned mode,
+			void (*hook)(const char *when));
+static inline int write_atomic(const char *path, const char *content, unsigned mode)
+{
+	return write_atomic_hooked(path, content, mode, NULL);
+}

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apply/apply.h"
+#include "basic/fileio.h"
 #include "cli/cmd.h"
 #include "config/config.h"
 #include "gitops/gitops.h"

@@ -15,7 +15,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "apply/apply.h"
 #include "basic/fileio.h"
 #include "gitops/gitops-internal.h"
 #include "gitops/gitops.h"

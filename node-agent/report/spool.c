@@ -20,7 +20,6 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "apply/apply.h"
 #include "basic/fileio.h"
 #include "report/report-internal.h"
 

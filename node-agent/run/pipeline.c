@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "apply/apply.h"
+#include "basic/fileio.h"
 #include "basic/dl.h"
 #include "config/config.h"
 #include "fleet/diff.h"

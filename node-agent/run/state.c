@@ -9,7 +9,6 @@
 #include <syslog.h>
 #include <time.h>
 
-#include "apply/apply.h"
 #include "basic/fileio.h"
 #include "basic/macro.h"
 #include "run/run-internal.h"
