@@ -97,7 +97,7 @@ $(BUILD)/node-agent: $(CLI_OBJ) $(BUILD)/libagent.a $(BUILD)/libhw.a
 	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(BUILD)/libagent.a $(BUILD)/libhw.a $(ALL_LDFLAGS) \
 		$(PKG_LIBS) -ldl
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libagent.a $(BUILD)/libhw.a
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libagent.a $(BUILD)/libhw.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libagent.a $(BUILD)/libhw.a $(ALL_LDFLAGS) $(PKG_LIBS) -ldl
 

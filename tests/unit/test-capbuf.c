@@ -10,16 +10,7 @@
 
 #include "basic/capbuf.h"
 #include "basic/fileio.h"
-
-static int n_tests, n_failed;
-
-static void ok(int cond, const char *what)
-{
-	n_tests++;
-	if (!cond)
-		n_failed++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", n_tests, what);
-}
+#include "tap.h"
 
 /* A pipe holding N bytes of 'x', read end returned (the writer is closed). */
 static int pipe_of(size_t n)

@@ -13,16 +13,7 @@
 #include <unistd.h>
 
 #include "basic/fetch.h"
-
-static int n_tests, n_failed;
-
-static void ok(int cond, const char *what)
-{
-	n_tests++;
-	if (!cond)
-		n_failed++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", n_tests, what);
-}
+#include "tap.h"
 
 typedef struct canned {
 	long status;

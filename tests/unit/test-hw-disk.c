@@ -13,27 +13,9 @@
 #include <sys/stat.h>
 
 #include "hw-internal.h"
+#include "tap.h"
 
-static int n_tests, n_failed;
 static char root[] = "/tmp/test-hw-disk.XXXXXX";
-
-static void ok(int cond, const char *what)
-{
-	n_tests++;
-	if (!cond)
-		n_failed++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", n_tests, what);
-}
-
-static void is_str(const char *got, const char *want, const char *what)
-{
-	int same = (!got && !want) || (got && want && strcmp(got, want) == 0);
-
-	ok(same, what);
-	if (!same)
-		printf("#   got: %s\n#   expected: %s\n", got ? got : "(null)",
-		       want ? want : "(null)");
-}
 
 /* mkdir -p of PATH's parent, under the root */
 static void mkparents(const char *path)

@@ -6,25 +6,7 @@
 #include <string.h>
 
 #include "hw-internal.h"
-
-static int n_tests, n_failed;
-
-static void ok(int cond, const char *what)
-{
-	n_tests++;
-	if (!cond)
-		n_failed++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", n_tests, what);
-}
-
-static void is_str(const char *got, const char *want, const char *what)
-{
-	int same = (!got && !want) || (got && want && strcmp(got, want) == 0);
-
-	ok(same, what);
-	if (!same)
-		printf("#   got: %s\n#   expected: %s\n", got ? got : "(null)", want ? want : "(null)");
-}
+#include "tap.h"
 
 static void clean(const char *in, const char *want)
 {

@@ -14,16 +14,7 @@
 
 #include "inventory/inventory-json.h"
 #include "inventory/inventory-schema.h"
-
-static int n_tests, n_failed;
-
-static void ok(int cond, const char *what)
-{
-	n_tests++;
-	if (!cond)
-		n_failed++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", n_tests, what);
-}
+#include "tap.h"
 
 /* Problems of table t (and the ones below it), each printed as a TAP comment. */
 static int table_problems(const schema_table *t, const char *name)

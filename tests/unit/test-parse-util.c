@@ -8,16 +8,7 @@
 #include <string.h>
 
 #include "basic/parse-util.h"
-
-static int n_tests, n_failed;
-
-static void ok(int cond, const char *what)
-{
-	n_tests++;
-	if (!cond)
-		n_failed++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", n_tests, what);
-}
+#include "tap.h"
 
 /* s as a C string literal would show it, so a TAP line stays one line */
 static const char *shown(const char *s)

@@ -19,18 +19,9 @@
 
 #include "basic/macro.h"
 #include "plan/plan-internal.h"
+#include "tap.h"
 
 #define GIB INT64_C(1073741824)
-
-static int n_tests, n_failed;
-
-static void ok(int cond, const char *what)
-{
-	n_tests++;
-	if (!cond)
-		n_failed++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", n_tests, what);
-}
 
 /* opened (and not found) just before the decision: failmalloc counts from there on */
 #define ARM_PATH "/nonexistent/test-plan-disk-oom/arm-failmalloc"

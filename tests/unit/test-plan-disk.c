@@ -15,6 +15,7 @@
 
 #include "basic/macro.h"
 #include "plan/plan-internal.h"
+#include "tap.h"
 
 #define GIB INT64_C(1073741824)
 #define NO_DISK_WARN                                                                               \
@@ -27,26 +28,6 @@
 #define T480_MACHINE "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 #define T480_SERIAL  "S41GNX0M123456"
 #define T480_UUID    "8cda0a37-be54-86ea-add4-ce77ec47fccc"
-
-static int n_tests, n_failed;
-
-static void ok(int cond, const char *what)
-{
-	n_tests++;
-	if (!cond)
-		n_failed++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", n_tests, what);
-}
-
-static void is_str(const char *got, const char *want, const char *what)
-{
-	int same = (!got && !want) || (got && want && strcmp(got, want) == 0);
-
-	ok(same, what);
-	if (!same)
-		printf("#   got: %s\n#   expected: %s\n", got ? got : "(null)",
-		       want ? want : "(null)");
-}
 
 /* "WHAT: FIELD" for a test's name */
 static const char *named(const char *what, const char *field)

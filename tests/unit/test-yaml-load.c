@@ -9,16 +9,7 @@
 #include <string.h>
 
 #include "basic/yaml-load.h"
-
-static int n_tests, n_failed;
-
-static void ok(int cond, const char *what)
-{
-	n_tests++;
-	if (!cond)
-		n_failed++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", n_tests, what);
-}
+#include "tap.h"
 
 /* The first document of TEXT: its loader result; *problem on a syntax error. */
 static int first(const char *text, yaml_document_t *doc, yaml_problem *problem)
