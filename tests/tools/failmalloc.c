@@ -170,6 +170,19 @@ void free(void *p)
 		real_free(p);
 }
 
+/* open()'s mode argument, there only when FLAGS create a file */
+#define MODE_ARG(flags)                                                                            \
+	({                                                                                         \
+		mode_t _mode = 0;                                                                  \
+		if ((flags) & (O_CREAT | O_TMPFILE)) {                                             \
+			va_list _ap;                                                               \
+			va_start(_ap, flags);                                                      \
+			_mode = va_arg(_ap, mode_t);                                               \
+			va_end(_ap);                                                               \
+		}                                                                                  \
+		_mode;                                                                             \
+	})
+
 static void arm_on(const char *path)
 {
 	const char *after = getenv("FAILMALLOC_AFTER_OPEN");
@@ -204,15 +217,7 @@ static int openat_and_arm(int dirfd, const char *path, int flags, mode_t mode)
 
 int openat(int dirfd, const char *path, int flags, ...)
 {
-	mode_t mode = 0;
-
-	if (flags & (O_CREAT | O_TMPFILE)) {
-		va_list ap;
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	return openat_and_arm(dirfd, path, flags, mode);
+	return openat_and_arm(dirfd, path, flags, MODE_ARG(flags));
 }
 
 /* what _FORTIFY_SOURCE makes of open()/openat() whose flags are not a constant */
@@ -230,41 +235,17 @@ int __openat_2(int dirfd, const char *path, int flags)
 
 int openat64(int dirfd, const char *path, int flags, ...)
 {
-	mode_t mode = 0;
-
-	if (flags & (O_CREAT | O_TMPFILE)) {
-		va_list ap;
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	return openat_and_arm(dirfd, path, flags, mode);
+	return openat_and_arm(dirfd, path, flags, MODE_ARG(flags));
 }
 
 int open(const char *path, int flags, ...)
 {
-	mode_t mode = 0;
-
-	if (flags & (O_CREAT | O_TMPFILE)) {
-		va_list ap;
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	return open_and_arm(path, flags, mode);
+	return open_and_arm(path, flags, MODE_ARG(flags));
 }
 
 int open64(const char *path, int flags, ...)
 {
-	mode_t mode = 0;
-
-	if (flags & (O_CREAT | O_TMPFILE)) {
-		va_list ap;
-		va_start(ap, flags);
-		mode = va_arg(ap, mode_t);
-		va_end(ap);
-	}
-	return open_and_arm(path, flags, mode);
+	return open_and_arm(path, flags, MODE_ARG(flags));
 }
 
 char *strdup(const char *s)
