@@ -6,7 +6,8 @@
  *      directory (the prefix), then kube_client_new() on what was accepted;
  *   1  base64_decode() on the bytes, and a round trip of the bytes through an encoder;
  *   2  a node list as the API server would answer GET /api/v1/nodes: roles_reconcile()
- *      (which parses every node's node-agent.io/api-labels annotation), and for every item
+ *      (which parses every node's node-agent.io/api-labels and api-taints annotations,
+ *      and patches taints then labels), and for every item
  *      join_label_patch(), kube_node_ready(); bits 2-3 of the first byte pick the status;
  *   3  token_read() on a 0600 file holding the bytes; with bit 2 of the first byte set,
  *      k3s_ca_hash() on the bytes as a /cacerts answer instead (one certificate: the hash
@@ -15,8 +16,9 @@
  * an accepted kubeconfig has an https server and usable credentials, a rejected one says
  * why, naming the file, and no message carries the key or token it read from a file; a
  * label patch applied to the node gives a node that needs no further patch (the same for
- * what a server applies); a server never applies a label the config does not give, and
- * never removes one it could not have applied.
+ * what a server applies); a server never applies a label or taint the config does not
+ * give, and never removes one it could not have applied (the canned server answers a
+ * patch with the node patched, as the API does).
  *
  * No request leaves the process: the client's transport (api_server()) answers.
  *
@@ -83,14 +85,121 @@ static int allowed_key(const char *k)
 	return !strcmp(k, role_key) || !strcmp(k, "workload") || !strcmp(k, "site");
 }
 
-static void check_server_patch(const char *url, const char *body)
-{
-	json_object *p = json_tokener_parse(body), *meta, *labels, *annots;
-	const char *name = strrchr(url, '/');
+static json_object *cur_list;	/* the node list being served, parsed; NULL if it is not one */
+static bool cur_names_unique; /* its node names are unique: a patch names one node */
 
-	if (!p || !json_object_is_type(p, json_type_object) || json_object_object_length(p) != 1 ||
-	    !json_object_object_get_ex(p, "metadata", &meta))
+static const char *str_at(json_object *o, const char *k)
+{
+	json_object *v;
+	return json_object_is_type(o, json_type_object) && json_object_object_get_ex(o, k, &v) &&
+		       json_object_is_type(v, json_type_string)
+		   ? json_object_get_string(v)
+		   : NULL;
+}
+
+static json_object *find_node(const char *name)
+{
+	json_object *items, *m;
+
+	if (!cur_list || !json_object_object_get_ex(cur_list, "items", &items) ||
+	    !json_object_is_type(items, json_type_array))
+		return NULL;
+	for (size_t i = 0; i < json_object_array_length(items); i++) {
+		json_object *n = json_object_array_get_idx(items, i);
+		const char *nm;
+		if (json_object_is_type(n, json_type_object) &&
+		    json_object_object_get_ex(n, "metadata", &m) && (nm = str_at(m, "name")) &&
+		    !strcmp(nm, name))
+			return n;
+	}
+	return NULL;
+}
+
+/* The one taint the config below gives (rule gpu); with ANY_VALUE, a taint that is the
+ * same taint to Kubernetes (key and effect), which the server may replace by it. */
+static bool taint_allowed(json_object *t, bool any_value)
+{
+	const char *k = str_at(t, "key"), *v = str_at(t, "value"), *e = str_at(t, "effect");
+	return k && e && !strcmp(k, "nvidia.com/gpu") && !strcmp(e, "NoSchedule") &&
+	       (any_value || (v && !strcmp(v, "present")));
+}
+
+/* T (same key, value and effect) in the taint array LIST */
+static bool taint_in(json_object *list, json_object *t)
+{
+	if (!json_object_is_type(list, json_type_array))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(list); i++) {
+		json_object *u = json_object_array_get_idx(list, i);
+		const char *a, *b;
+		if (!json_object_equal(u, t) &&
+		    !((a = str_at(u, "key")) && (b = str_at(t, "key")) && !strcmp(a, b) &&
+		      (a = str_at(u, "effect")) && (b = str_at(t, "effect")) && !strcmp(a, b) &&
+		      json_object_equal(json_object_object_get(u, "value"),
+					json_object_object_get(t, "value"))))
+			continue;
+		return true;
+	}
+	return false;
+}
+
+/* A taint patch: it adds only the taint the config gives and removes only that one. */
+static void check_taints(const char *name, json_object *spec)
+{
+	json_object *want, *node, *nspec = NULL, *have = NULL;
+
+	if (!json_object_is_type(spec, json_type_object) || json_object_object_length(spec) != 1 ||
+	    !json_object_object_get_ex(spec, "taints", &want))
 		abort();
+	if (want && !json_object_is_type(want, json_type_array))
+		abort();
+	node = find_node(name);
+	if (!node || !cur_names_unique)
+		return; /* nothing to compare with */
+	if (json_object_object_get_ex(node, "spec", &nspec))
+		json_object_object_get_ex(nspec, "taints", &have);
+	for (size_t i = 0; want && i < json_object_array_length(want); i++) {
+		json_object *t = json_object_array_get_idx(want, i);
+		if (!taint_allowed(t, false) && !taint_in(have, t)) {
+			fprintf(stderr, "server applied taint %s\n", json_object_to_json_string(t));
+			abort();
+		}
+	}
+	for (size_t i = 0; json_object_is_type(have, json_type_array) &&
+			   i < json_object_array_length(have);
+	     i++) {
+		json_object *t = json_object_array_get_idx(have, i);
+		if (!taint_allowed(t, true) && !taint_in(want, t)) {
+			fprintf(stderr, "server removed taint %s\n", json_object_to_json_string(t));
+			abort();
+		}
+	}
+}
+
+static json_object *merge(json_object *target, json_object *patch);
+
+/* Check a server's patch; return the node as it is once patched (as the API answers). */
+static json_object *check_server_patch(const char *url, const char *body)
+{
+	json_object *p = json_tokener_parse(body), *meta, *labels, *annots, *spec, *node,
+		    *prev = NULL, *after = NULL;
+	const char *name = strrchr(url, '/') + 1;
+
+	if (!p || !json_object_is_type(p, json_type_object) ||
+	    !json_object_object_get_ex(p, "metadata", &meta) ||
+	    !json_object_is_type(meta, json_type_object))
+		abort();
+	json_object_object_foreach (p, pk, pv) {
+		(void)pv;
+		if (strcmp(pk, "metadata") && strcmp(pk, "spec"))
+			abort();
+	}
+	json_object_object_foreach (meta, mk, mv) {
+		(void)mv;
+		if (strcmp(mk, "labels") && strcmp(mk, "annotations") &&
+		    strcmp(mk, "resourceVersion"))
+			abort();
+	}
 	if (json_object_object_get_ex(meta, "labels", &labels)) {
 		json_object_object_foreach (labels, k, v) {
 			if (v && !allowed(k, json_object_get_string(v))) {
@@ -107,12 +216,25 @@ static void check_server_patch(const char *url, const char *body)
 	if (json_object_object_get_ex(meta, "annotations", &annots)) {
 		json_object_object_foreach (annots, k, v) {
 			(void)v;
-			if (strcmp(k, ANNOT_APPLIED_API_LABELS))
+			if (strcmp(k, ANNOT_APPLIED_API_LABELS) && strcmp(k, ANNOT_APPLIED_API_TAINTS))
 				abort();
 		}
 	}
-	n_patches++;
-	json_object_object_add(patches, name + 1, p);
+	if (json_object_object_get_ex(p, "spec", &spec))
+		check_taints(name, spec);
+	/* one entry per node patched: a node's taint and label patches merged */
+	if (json_object_object_get_ex(patches, name, &prev)) {
+		json_object_object_add(patches, name, merge(json_object_get(prev), p));
+		json_object_put(p);
+	} else {
+		n_patches++;
+		json_object_object_add(patches, name, p);
+	}
+	node = find_node(name);
+	if (node && json_object_deep_copy(node, &after, NULL) == 0 &&
+	    json_object_object_get_ex(patches, name, &prev))
+		after = merge(after, prev);
+	return after;
 }
 
 /* The API server: fetch_url()'s transport for the client (kube_client_set_transport()). */
@@ -122,10 +244,12 @@ static int api_server(const char *url, const char *post_body, size_t post_len, c
 	if (o->method && !strcmp(o->method, "PATCH")) {
 		if (!post_body || strlen(post_body) != post_len)
 			abort();
-		check_server_patch(url, post_body);
+		json_object *after = check_server_patch(url, post_body);
 		res->status = 200;
-		res->body = strdup("{}");
-		res->len = 2;
+		res->body = strdup(after ? json_object_to_json_string_ext(after, JSON_C_TO_STRING_PLAIN)
+					 : "{}");
+		res->len = res->body ? strlen(res->body) : 0;
+		json_object_put(after);
 		return 0;
 	}
 	if (!strstr(url, "/api/v1/nodes") || post_body)
@@ -177,7 +301,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 				       "  - name: gpu\n"
 				       "    match: {gpu_vendor: nvidia}\n"
 				       "    node_role: gpu-worker\n"
-				       "    labels: {workload: gpu}\n";
+				       "    labels: {workload: gpu}\n"
+				       "    taints: [\"nvidia.com/gpu=present:NoSchedule\"]\n";
 	static const char pem[] = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 	static const char key[] =
 	    "-----BEGIN EC PRIVATE KEY-----\n" KEY_SECRET "\n-----END EC PRIVATE KEY-----\n";
@@ -392,6 +517,28 @@ static int roles(const char *body, size_t len, char **ret_log)
 	return r;
 }
 
+static bool names_unique(json_object *list)
+{
+	json_object *items, *seen, *m;
+	bool unique = true;
+
+	if (!list || !json_object_object_get_ex(list, "items", &items) ||
+	    !json_object_is_type(items, json_type_array))
+		return true;
+	seen = json_object_new_object();
+	for (size_t i = 0; unique && i < json_object_array_length(items); i++) {
+		json_object *n = json_object_array_get_idx(items, i);
+		const char *nm = json_object_object_get_ex(n, "metadata", &m) ? str_at(m, "name")
+									    : NULL;
+		if (!nm)
+			continue;
+		unique = !json_object_object_get_ex(seen, nm, NULL);
+		json_object_object_add(seen, nm, NULL);
+	}
+	json_object_put(seen);
+	return unique;
+}
+
 static void fuzz_nodes(const uint8_t *d, size_t n, unsigned variant)
 {
 	static const long statuses[] = {200, 200, 403, 500};
@@ -404,6 +551,9 @@ static void fuzz_nodes(const uint8_t *d, size_t n, unsigned variant)
 	list_status = statuses[variant & 3];
 	patches = json_object_new_object();
 	n_patches = 0;
+	list = list_status == 200 ? parse_object(s, strlen(s)) : NULL;
+	cur_list = list;
+	cur_names_unique = names_unique(list);
 	r = roles(s, strlen(s), &log);
 	if (r < 0 && r != -EIO && r != -EACCES && r != -EPROTO && r != -EBADMSG && r != -ENOMEM)
 		abort();
@@ -420,7 +570,6 @@ static void fuzz_nodes(const uint8_t *d, size_t n, unsigned variant)
 	}
 	free(log);
 
-	list = list_status == 200 ? parse_object(s, strlen(s)) : NULL;
 	if (list && json_object_object_get_ex(list, "items", &items) &&
 	    json_object_is_type(items, json_type_array)) {
 		json_object *again = json_object_new_array(), *names = json_object_new_object();
@@ -478,6 +627,7 @@ static void fuzz_nodes(const uint8_t *d, size_t n, unsigned variant)
 			json_object_put(patches);
 			patches = json_object_new_object();
 			n_patches = 0;
+			cur_list = l2;
 			r = roles(s2, strlen(s2), &log);
 			free(log);
 			if (n_patches) {
@@ -489,6 +639,7 @@ static void fuzz_nodes(const uint8_t *d, size_t n, unsigned variant)
 		json_object_put(again);
 		json_object_put(names);
 	}
+	cur_list = NULL;
 	json_object_put(list);
 	json_object_put(patches);
 	patches = NULL;
