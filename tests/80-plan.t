@@ -20,7 +20,13 @@ while read -r config input target; do
 	before=$(find "tests/targets/$target" -type f -exec sha256sum {} + | sort)
 	# shellcheck disable=SC2086
 	out=$("$NODE_AGENT" plan --config "$config" $src --target "tests/targets/$target" 2>/dev/null)
-	ok $? "$name: plan exits 0"
+	rc=$?
+	# a refused plan (errors[], e.g. a server without a data disk) is printed, and exits 1
+	if [ "$(jq '.errors | length' "$exp" 2>/dev/null)" = 0 ]; then
+		is "$rc" 0 "$name: plan exits 0"
+	else
+		is "$rc" 1 "$name: plan is refused (exit 1): $(jq -r '.errors[0]' "$exp" | cut -c1-60)..."
+	fi
 	if [ "$out" = "$(cat "$exp" 2>/dev/null)" ]; then
 		ok 0 "$name: plan matches $exp"
 	else
@@ -43,4 +49,24 @@ while read -r config input target; do
 		grep -Ev '^(([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?=([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$')
 	is "$badsyntax" "" "$name: every label key and value has Kubernetes syntax"
 done < "$cases"
+
+# A refused plan (a server without a data disk: its next boot would make a second cluster)
+# names the rule and what is missing; apply writes nothing for it; persistent_root lifts it.
+t=$(mktemp -d)
+cleanup_dirs="$cleanup_dirs $t"
+out=$("$NODE_AGENT" plan --config node-agent/examples/homelab.yaml --root tests/fixtures/gpu-amd-apu \
+	--target "$t" 2>&1 >/dev/null)
+like "$out" "plan refused: role server \\(rule apu-control-plane\\) needs a data disk" \
+	"a server without a data disk: the refusal names the role and the rule"
+like "$out" "no disk matched data_disk" "... and says what is missing"
+"$NODE_AGENT" apply --config node-agent/examples/homelab.yaml --root tests/fixtures/gpu-amd-apu \
+	--target "$t" >/dev/null 2>"$t.err"
+is "$?" 1 "apply of a refused plan exits 1"
+is "$(find "$t" -mindepth 1 | wc -l)" 0 "apply of a refused plan writes nothing"
+like "$(cat "$t.err")" "nothing was applied" "apply says it applied nothing"
+rm -f "$t.err"
+sed 's/^containerd:/persistent_root: true\ncontainerd:/' node-agent/examples/homelab.yaml > "$t.yaml"
+"$NODE_AGENT" plan --config "$t.yaml" --root tests/fixtures/gpu-amd-apu --target "$t" >/dev/null 2>&1
+is "$?" 0 "with persistent_root: true (an installed root) the same server is planned"
+rm -f "$t.yaml"
 done_testing

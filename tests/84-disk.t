@@ -73,6 +73,25 @@ like "$(cat "$unit" 2>/dev/null)" "^What=/dev/disk/by-uuid/$uuid$" "the mount un
 like "$(cat "$unit" 2>/dev/null)" '^Where=/var/lib/rancher$' "the mount unit mounts it on /var/lib/rancher"
 is "$(readlink "$root/etc/systemd/system/local-fs.target.wants/var-lib-rancher.mount")" \
 	"../var-lib-rancher.mount" "the mount unit is enabled for local-fs.target"
+# What K3s must find again after a reboot is kept on the data disk: its data dir under the
+# mount point as it is, /etc/rancher/node (the node password) by a bind mount from the disk;
+# K3s's unit requires both mounts, so it never starts on the RAM root instead.
+bind=$root/etc/systemd/system/etc-rancher-node.mount
+like "$(cat "$bind" 2>/dev/null)" '^What=/var/lib/rancher/node-agent/etc/rancher/node$' \
+	"/etc/rancher/node is bind-mounted from the data disk"
+like "$(cat "$bind" 2>/dev/null)" '^RequiresMountsFor=/var/lib/rancher$' \
+	"the bind mount comes after the data disk's mount and needs it"
+like "$(cat "$bind" 2>/dev/null)" '^Options=bind$' "it is a bind mount"
+is "$(readlink "$root/etc/systemd/system/local-fs.target.wants/etc-rancher-node.mount")" \
+	"../etc-rancher-node.mount" "the bind mount is enabled for local-fs.target"
+[ -d "$root/var/lib/rancher/node-agent/etc/rancher/node" ]
+ok $? "apply made the bind mount's source directory on the data disk (a bind of a missing directory fails)"
+like "$(cat "$root/etc/systemd/system/k3s-agent.service.d/10-node-agent-state.conf" 2>/dev/null)" \
+	'^RequiresMountsFor=/etc/rancher/node /var/lib/rancher/k3s$' \
+	"K3s's unit requires its node password and data dir to be mounted"
+is "$("$NODE_AGENT" plan --config "$cfg" --root "$root" --target "$root" 2>/dev/null | jq -c '[.data_disk.persists, .units]')" \
+	'[["/etc/rancher/node","/var/lib/rancher/k3s"],["var-lib-rancher.mount","etc-rancher-node.mount"]]' \
+	"the plan says what the disk keeps, and the bind mount starts after the disk's mount"
 out=$(run)
 like "$out" 'nothing to change' "next boot: the data disk is recognised by its label, nothing changes"
 like "$("$NODE_AGENT" plan --config "$cfg" --root "$root" --target "$root" 2>/dev/null | jq -r .data_disk.action)" \

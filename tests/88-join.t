@@ -376,6 +376,8 @@ for i in $(seq 50); do [ -s "$w/www.port" ] && break; sleep 0.1; done
 cat > "$w/first.yaml" <<EOC
 schema: node-agent/config/v1
 node_name: srv1
+# the target is a directory of this machine's disk, not a RAM root
+persistent_root: true
 rules:
   - name: first
     role: server-init
@@ -411,5 +413,29 @@ like "$(grep -E '^kind:' "$w/srv/var/lib/rancher/k3s/server/manifests/node-agent
 # an agent of the same cluster skips GitOps
 is "$("$NODE_AGENT" status --target "$t" --json | jq -r '.stages[-1].message')" \
 	"only the server-init node bootstraps GitOps" "other nodes skip the gitops stage"
+
+# --- the first server with its state gone must not create a second cluster ---
+# The token carries the CA hash of the running cluster; the target has no server CA (a
+# RAM root, or a data disk that was replaced): join stops before starting K3s.
+cat > "$w/init-lost.yaml" <<EOC
+schema: node-agent/config/v1
+cluster: {token_file: $w/token}
+node_name: srv1
+persistent_root: true
+rules:
+  - name: first
+    role: server-init
+EOC
+mkdir -p "$w/lost"
+"$NODE_AGENT" join --root tests/fixtures/qemu-q35 --target "$w/lost" --config "$w/init-lost.yaml" \
+	--no-start --timeout 5 >"$w/lost.out" 2>"$w/lost.err"
+is "$?" 1 "server-init without its state and a token of an existing cluster: join exits 1"
+like "$(cat "$w/lost.err")" "no /var/lib/rancher/k3s/server/tls/server-ca.crt.*CA hash of an existing cluster.*second cluster" \
+	"it says the state is gone and that starting K3s would create a second cluster"
+mkdir -p "$w/lost/var/lib/rancher/k3s/server/tls" "$w/lost/etc/rancher/k3s"
+cp "$w/pki/server-ca.crt" "$w/lost/var/lib/rancher/k3s/server/tls/server-ca.crt"
+"$NODE_AGENT" join --root tests/fixtures/qemu-q35 --target "$w/lost" --config "$w/init-lost.yaml" \
+	--no-start --timeout 5 >"$w/lost.out" 2>"$w/lost.err"
+unlike "$(cat "$w/lost.err")" "second cluster" "with its server CA in place, the same node goes on to start K3s"
 
 done_testing

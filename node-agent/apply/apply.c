@@ -288,12 +288,48 @@ static int apply_disk(const plan_disk *d, const char *target, bool dry_run, cons
 	return 0;
 }
 
+/* The directories on the data disk that bind mounts take as their source (a bind mount of
+ * a missing directory fails): made once, kept on the disk for later boots. */
+static int make_bind_dirs(const plan_disk *d, const char *target, bool dry_run, const na_log *log,
+			  apply_result *res)
+{
+	for (char **b = d->bind_dirs; b && *b; b++) {
+		_cleanup_free_ char *path = join(target, *b), *child = NULL;
+		struct stat st;
+
+		if (!path || asprintf(&child, "%s/.", path) < 0)
+			return -ENOMEM;
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			na_logf(log, LOG_INFO, "  unchanged %s (directory)", *b);
+			res->unchanged++;
+			continue;
+		}
+		na_logf(log, LOG_INFO, "  %s %s (directory)", dry_run ? "would create" : "create",
+			*b);
+		res->changed++;
+		if (dry_run)
+			continue;
+		if (mkdir_parents(child) < 0 || (mkdir(path, 0700) < 0 && errno != EEXIST)) {
+			int r = -errno;
+			na_logf(log, LOG_ERR, "  failed %s: %s", *b, strerror(errno));
+			res->failed++;
+			return r;
+		}
+	}
+	return 0;
+}
+
 int apply_plan(const na_plan *plan, const char *target, bool dry_run, const na_log *log,
 	       apply_result *ret)
 {
 	apply_result res = {0};
 	int r, first_error = 0;
 	bool live = !strcmp(target, "/"), disk_ready = true;
+
+	*ret = res;
+	r = plan_check(plan, log);
+	if (r < 0)
+		return r; /* nothing is written for a refused plan */
 
 	fault_count = 0;
 	/* the disk first: a mount unit must not point at a disk that was not prepared */
@@ -345,6 +381,12 @@ int apply_plan(const na_plan *plan, const char *target, bool dry_run, const na_l
 			first_error = r;
 		if (r >= 0 && live && !dry_run)
 			start_unit_live(*u, log);
+		/* the data disk is mounted now: the sources of the bind mounts that follow */
+		if (r >= 0 && plan->disk && !strcmp(*u, plan->disk->unit)) {
+			r = make_bind_dirs(plan->disk, target, dry_run, log, &res);
+			if (r < 0 && !first_error)
+				first_error = r;
+		}
 	}
 	if (res.changed == 0 && res.failed == 0)
 		na_logf(log, LOG_INFO, "nothing to change: %s already matches the plan", target);

@@ -28,6 +28,13 @@
 	X(sd_notify)                                                                               \
 	X(sd_booted)                                                                               \
 	X(sd_journal_sendv)                                                                        \
+	X(sd_journal_open)                                                                         \
+	X(sd_journal_close)                                                                        \
+	X(sd_journal_add_match)                                                                    \
+	X(sd_journal_seek_tail)                                                                    \
+	X(sd_journal_previous)                                                                     \
+	X(sd_journal_get_data)                                                                     \
+	X(sd_journal_get_realtime_usec)                                                            \
 	X(sd_bus_open_system)                                                                      \
 	X(sd_bus_set_method_call_timeout)                                                          \
 	X(sd_bus_call_method)                                                                      \

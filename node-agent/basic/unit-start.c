@@ -60,6 +60,7 @@ static void bus_error_freep(sd_bus_error *e)
 typedef struct job_wait {
 	const char *path;
 	char *result;
+	bool stopped; /* the caller's poll stopped the wait */
 } job_wait;
 
 static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *e)
@@ -93,10 +94,12 @@ static char *unit_property(sd_bus *bus, const char *unit, const char *prop)
 /* Process the bus until the JobRemoved signal of w->path arrived or the deadline passed:
  * checked before looking for more, so a busy bus (every unit's signals, after Subscribe)
  * cannot keep us past it. */
-static int wait_job(sd_bus *bus, job_wait *w, uint64_t deadline)
+static int wait_job(sd_bus *bus, job_wait *w, uint64_t deadline, const unit_start_opts *o)
 {
+	uint64_t next_poll = now_ms() + 2000;
+
 	for (;;) {
-		uint64_t now = now_ms();
+		uint64_t now = now_ms(), until = deadline;
 		int r = sym_sd_bus_process(bus, NULL);
 
 		if (r < 0)
@@ -105,9 +108,19 @@ static int wait_job(sd_bus *bus, job_wait *w, uint64_t deadline)
 			return 0;
 		if (now >= deadline)
 			return -ETIMEDOUT;
+		if (o->poll && now >= next_poll) {
+			r = o->poll(o->userdata);
+			if (r < 0) {
+				w->stopped = true;
+				return r;
+			}
+			next_poll = now + 2000;
+		}
 		if (r > 0)
 			continue;
-		r = sym_sd_bus_wait(bus, (deadline - now) * 1000);
+		if (o->poll && next_poll < until)
+			until = next_poll;
+		r = sym_sd_bus_wait(bus, (until > now ? until - now : 0) * 1000);
 		if (r < 0 && r != -EINTR)
 			return r;
 	}
@@ -165,10 +178,12 @@ int unit_start(const char *unit, const unit_start_opts *o, char **ret_msg)
 		set_msg(ret_msg, "StartUnit %s: unexpected reply", unit);
 		return r;
 	}
-	r = wait_job(bus, &w, deadline);
+	r = wait_job(bus, &w, deadline, o);
 	if (r == -ETIMEDOUT)
 		set_msg(ret_msg, "%s did not finish starting within %ld s; see journalctl -u %s",
 			unit, o->timeout_s, unit);
+	else if (r < 0 && w.stopped)
+		set_msg(ret_msg, "%s: stopped waiting for its start job", unit);
 	else if (r < 0)
 		set_msg(ret_msg, "D-Bus: %s", strerror(-r));
 	if (r < 0) {

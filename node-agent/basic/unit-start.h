@@ -13,6 +13,10 @@ typedef struct unit_start_opts {
 	long timeout_s; /* > 0: wait for the start job to finish and require ActiveState
 			 * "active" (a Type=notify unit is active once it said READY=1);
 			 * 0: queue the job and return */
+	/* optional, while waiting for the job: called every 2 s; a negative return stops the
+	 * wait and unit_start() returns it (the job stays queued) */
+	int (*poll)(void *userdata);
+	void *userdata;
 } unit_start_opts;
 
 /* -EOPNOTSUPP when the system was not booted with systemd; dl_systemd()'s error without libsystemd;

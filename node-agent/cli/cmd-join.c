@@ -159,6 +159,8 @@ int cmd_join(int argc, char **argv)
 		fprintf(stderr, "node-agent: cannot make a plan: %s\n", strerror(-r));
 		goto out;
 	}
+	if (cmd_plan_refused(plan))
+		goto out;
 	r = join_cluster(cfg, plan, &jo, &summary);
 	if (r < 0)
 		fprintf(stderr, "node-agent: join failed: %s\n", summary ? summary : strerror(-r));

@@ -56,6 +56,8 @@ int cmd_parse_format(const char *s, out_format *ret);
 /* The inventory a plan is made from: FILE, or detected under ROOT; says why on stderr
  * when it fails (-EINVAL: the input is at fault). */
 int cmd_get_inventory(const char *file, const char *root, hw_inventory **ret);
+/* The plan's errors on stderr ("node-agent: plan refused: ..."); true when it has any. */
+bool cmd_plan_refused(const na_plan *plan);
 
 /* A number given to OPTION of VERB (parse-util.h), from MIN to MAX; says on stderr what is
  * wrong with it, naming the option, the value and the UNIT, when it is not one. */

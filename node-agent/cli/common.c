@@ -97,3 +97,10 @@ bool cmd_path_option(int c, const char **config, const char **root, const char *
 	*slot = optarg;
 	return true;
 }
+
+bool cmd_plan_refused(const na_plan *plan)
+{
+	for (char **e = plan->errors; e && *e; e++)
+		fprintf(stderr, "%s: plan refused: %s\n", CMD_PROGRAM, *e);
+	return plan->errors && plan->errors[0];
+}

@@ -103,6 +103,10 @@ int cmd_plan(int argc, char **argv, bool apply)
 	}
 	for (char **w = plan->warnings; w && *w; w++)
 		fprintf(stderr, "%s: plan warning: %s\n", CMD_PROGRAM, *w);
+	if (apply && cmd_plan_refused(plan)) {
+		fprintf(stderr, "%s: nothing was applied\n", CMD_PROGRAM);
+		return EXIT_FAILURE;
+	}
 	if (!apply) {
 		_cleanup_json_ json_object *j = plan_to_json(plan);
 
@@ -116,6 +120,9 @@ int cmd_plan(int argc, char **argv, bool apply)
 		if (ret != 0)
 			fprintf(stderr, "%s: cannot write the plan: %s\n", CMD_PROGRAM,
 				strerror(r < 0 ? -r : errno));
+		/* printed whole, so its reasons can be read, but refused */
+		else if (cmd_plan_refused(plan))
+			ret = EXIT_FAILURE;
 	} else {
 		apply_result res;
 

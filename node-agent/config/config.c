@@ -69,6 +69,8 @@ static bool top_key(config_parser *p, const char *key, yaml_node_t *k, yaml_node
 		config_gitops_parse(p, v);
 	} else if (!strcmp(key, "report"))
 		config_report_parse(p, v);
+	else if (!strcmp(key, "persistent_root"))
+		config_get_bool(p, v, "persistent_root", &c->persistent_root);
 	else
 		return false;
 	return true;
@@ -188,7 +190,8 @@ int na_config_parse(const char *path, const char *data, size_t len, const na_log
 	} else {
 		config_walk_map(
 		    &p, root, "config",
-		    "schema, cluster, node_name, rules, containerd, data_disk, gitops, report",
+		    "schema, cluster, node_name, rules, containerd, data_disk, gitops, report, "
+		    "persistent_root",
 		    top_key, &have_schema);
 		if (root->type == YAML_MAPPING_NODE && !have_schema)
 			config_err(&p, root, "config: schema: %s is required", CONFIG_SCHEMA);

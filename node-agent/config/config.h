@@ -84,6 +84,9 @@ typedef struct na_config {
 	bool containerd_nvidia;	       /* auto (true) | off */
 	int containerd_config_version; /* 0 = detect, 2, 3 */
 	na_data_disk data_disk;
+	/* the node's root survives a reboot (installed, not booted from RAM): K3s's state and
+	 * node password may stay there without a data disk */
+	bool persistent_root;
 	na_gitops gitops;
 	char *report_url;
 	char *report_ca_file; /* trust only this CA for report.url */

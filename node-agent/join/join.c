@@ -411,9 +411,35 @@ static int ready_this_boot(json_object *node, const char *boot_id, char **ret_wh
 	return 1;
 }
 
-static int wait_ready(const join_opts *o, const char *kcpath, const char *name, char **msg,
-		      json_object **ret_node, kube_client **ret_client)
+/* Now, CLOCK_REALTIME in µs: the journal's timestamps. */
+static uint64_t realtime_usec(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* While the K3s unit starts: its journal since SINCE, for what waiting cannot cure. */
+typedef struct k3s_watch {
+	const char *unit;
+	uint64_t since;
+	char *diag;
+} k3s_watch;
+
+static int k3s_watch_poll(void *userdata)
+{
+	k3s_watch *w = userdata;
+
+	return join_k3s_journal_scan(w->unit, w->since, &w->diag) > 0 ? -EPERM : 0;
+}
+
+/* UNIT: the K3s unit started for this join (its journal is read for failures that waiting
+ * cannot cure), or NULL. */
+static int wait_ready(const join_opts *o, const char *unit, const char *kcpath, const char *name,
+		      char **msg, json_object **ret_node, kube_client **ret_client)
+{
+	const uint64_t since = realtime_usec();
 	_cleanup_free_ char *boot_id = read_boot_id(o->target);
 	uint64_t deadline =
 	    now_ms() + (uint64_t)(o->ready_timeout_s > 0 ? o->ready_timeout_s : 600) * 1000;
@@ -452,6 +478,16 @@ static int wait_ready(const join_opts *o, const char *kcpath, const char *name, 
 			set_summary(msg, "%s", last ? last : "access denied");
 			break;
 		}
+		/* so is what K3s retries for ever (a node password the server refuses) */
+		if (unit && attempt % 3 == 2) {
+			_cleanup_free_ char *diag = NULL;
+
+			if (join_k3s_journal_scan(unit, since, &diag) > 0) {
+				set_summary(msg, "node %s cannot join: %s", name, diag);
+				r = -EPERM;
+				break;
+			}
+		}
 		if (now_ms() + 2000 > deadline) {
 			set_summary(msg, "node %s not Ready within %ld s: %s", name,
 				    o->ready_timeout_s > 0 ? o->ready_timeout_s : 600L,
@@ -463,6 +499,33 @@ static int wait_ready(const join_opts *o, const char *kcpath, const char *name, 
 		usleep(attempt < 10 ? 500000 : 2000000);
 	}
 	return r;
+}
+
+/*
+ * The node that creates the cluster, when K3s's server state is not on it: if the token
+ * carries a CA hash, the cluster exists already (the hash is of its CA), and K3s started
+ * now would create a second cluster with a new CA that no token matches. Custom CAs are
+ * put in place before K3s first starts, so they count as state. 0: go on; -ESTALE: stop.
+ */
+static int server_init_state(const na_config *cfg, const join_opts *o, char **ret_summary)
+{
+	const char *tf = na_config_token_file(cfg, ROLE_SERVER_INIT);
+	_cleanup_(token_info_done) token_info tok = {0};
+	_cleanup_free_ char *ca = NULL, *err = NULL;
+
+	if (asprintf(&ca, "%s%s", o->target && strcmp(o->target, "/") ? o->target : "",
+		     K3S_SERVER_CA) < 0)
+		return -ENOMEM;
+	if (access(ca, F_OK) == 0 || !tf || token_read(tf, &tok, &err) < 0 || !tok.ca_hash[0])
+		return 0;
+	set_summary(ret_summary,
+		    "server-init: K3s's server state is not on this machine (no %s) but the token "
+		    "carries the CA hash of an existing cluster (%.12s...): starting K3s would "
+		    "create a second cluster with a new CA. Restore the data disk that held "
+		    "/var/lib/rancher/k3s, or, to start a new cluster on purpose, give it a "
+		    "token without a CA hash",
+		    K3S_SERVER_CA, tok.ca_hash);
+	return -ESTALE;
 }
 
 int join_cluster(const na_config *cfg, const na_plan *plan, const join_opts *o, char **ret_summary)
@@ -490,8 +553,13 @@ int join_cluster(const na_config *cfg, const na_plan *plan, const join_opts *o, 
 		return 1;
 	}
 
-	/* 1. the server must be the cluster the token belongs to; nothing is sent before */
-	if (plan->role != ROLE_SERVER_INIT) {
+	/* 1. the server must be the cluster the token belongs to; nothing is sent before.
+	 * The first server checks it is not about to create the cluster a second time. */
+	if (plan->role == ROLE_SERVER_INIT) {
+		r = server_init_state(cfg, o, ret_summary);
+		if (r < 0)
+			return r;
+	} else {
 		_cleanup_(preflight_result_done) preflight_result pf = {0};
 
 		progress(o, "preflight: verifying %s", cfg->server);
@@ -508,15 +576,28 @@ int join_cluster(const na_config *cfg, const na_plan *plan, const join_opts *o, 
 				PREFLIGHT_SERVER_TOKEN_WARNING);
 	}
 
-	/* 2. K3s itself */
+	/* 2. K3s itself: a Type=notify unit, so the job waits for READY=1, which K3s never
+	 * sends when it cannot get its certificates: its journal says why meanwhile */
 	if (o->start_units) {
 		_cleanup_free_ char *unit_msg = NULL;
+		k3s_watch watch = {.unit = unit, .since = realtime_usec()};
 
 		progress(o, "starting %s", unit);
-		r = unit_start(unit,
-			       &(unit_start_opts){
-				   .timeout_s = o->unit_timeout_s > 0 ? o->unit_timeout_s : 300},
-			       &unit_msg);
+		r = unit_start(
+		    unit,
+		    &(unit_start_opts){.timeout_s = o->unit_timeout_s > 0 ? o->unit_timeout_s : 300,
+				       .poll = k3s_watch_poll,
+				       .userdata = &watch},
+		    &unit_msg);
+		/* a K3s that exits (etcd refusing it) fails the job before a poll saw why */
+		if (r < 0 && !watch.diag)
+			(void)join_k3s_journal_scan(unit, watch.since, &watch.diag);
+		if (r < 0 && watch.diag) {
+			set_summary(ret_summary, "node %s cannot join: %s", plan->node_name,
+				    watch.diag);
+			free(watch.diag);
+			return -EPERM;
+		}
 		if (r < 0) {
 			set_summary(ret_summary, "%s", unit_msg ? unit_msg : strerror(-r));
 			return r;
@@ -525,7 +606,8 @@ int join_cluster(const na_config *cfg, const na_plan *plan, const join_opts *o, 
 	}
 
 	/* 3. Ready, seen with the node's own credentials */
-	r = wait_ready(o, K3S_KUBELET_KUBECONFIG, plan->node_name, &msg, &node, &c);
+	r = wait_ready(o, o->start_units ? unit : NULL, K3S_KUBELET_KUBECONFIG, plan->node_name,
+		       &msg, &node, &c);
 	if (r < 0) {
 		set_summary(ret_summary, "%s", msg ? msg : strerror(-r));
 		return r;

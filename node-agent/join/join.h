@@ -13,6 +13,8 @@
 #define K3S_ADMIN_KUBECONFIG   "/etc/rancher/k3s/k3s.yaml"
 #define K3S_KUBELET_KUBECONFIG "/var/lib/rancher/k3s/agent/kubelet.kubeconfig"
 #define K3S_BINARY	       "/usr/local/bin/k3s"
+/* the server's CA: present once K3s created (or was given) the cluster's CA */
+#define K3S_SERVER_CA "/var/lib/rancher/k3s/server/tls/server-ca.crt"
 
 /*
  * Annotations a node sets on its own Node object (NodeRestriction lets a kubelet change

@@ -140,6 +140,8 @@ plan_disk *plan_disk_free(plan_disk *d)
 	free(d->fs_label);
 	free(d->mount);
 	free(d->unit);
+	strv_free(d->persists);
+	strv_free(d->bind_dirs);
 	free(d);
 	return NULL;
 }
@@ -221,28 +223,44 @@ int plan_choose_disk(na_plan *p, const na_config *c, const hw_inventory *inv)
 	return 0;
 }
 
-static char *mount_unit(const plan_disk *d)
+/* A mount unit that K3s's units come after; REQUIRES: the mount it needs first, or NULL. */
+static char *mount_unit_text(const char *head, const char *desc, const char *requires,
+			     const char *what, const char *where, const char *type,
+			     const char *options)
 {
 	char *out = NULL;
 
 	if (asprintf(&out,
-		     MANAGED_MARK ": the node's data disk (%s, serial %s).\n"
+		     MANAGED_MARK ": %s.\n"
 				  "[Unit]\n"
-				  "Description=node-agent data disk for %s\n"
+				  "Description=%s\n"
+				  "%s%s%s"
 				  "Before=k3s.service k3s-agent.service\n"
 				  "\n"
 				  "[Mount]\n"
-				  "What=/dev/disk/by-uuid/%s\n"
+				  "What=%s\n"
 				  "Where=%s\n"
-				  "Type=ext4\n"
-				  "Options=defaults,noatime\n"
+				  "Type=%s\n"
+				  "Options=%s\n"
 				  "\n"
 				  "[Install]\n"
 				  "WantedBy=local-fs.target\n",
-		     d->device, d->serial ? d->serial : "unknown", d->mount, d->fs_uuid,
-		     d->mount) < 0)
+		     head, desc, requires ? "RequiresMountsFor=" : "", requires ? requires : "",
+		     requires ? "\n" : "", what, where, type, options) < 0)
 		return NULL;
 	return out;
+}
+
+static char *mount_unit(const plan_disk *d)
+{
+	_cleanup_free_ char *head = NULL, *desc = NULL, *what = NULL;
+
+	if (asprintf(&head, "the node's data disk (%s, serial %s)", d->device,
+		     d->serial ? d->serial : "unknown") < 0 ||
+	    asprintf(&desc, "node-agent data disk for %s", d->mount) < 0 ||
+	    asprintf(&what, "/dev/disk/by-uuid/%s", d->fs_uuid) < 0)
+		return NULL;
+	return mount_unit_text(head, desc, NULL, what, d->mount, "ext4", "defaults,noatime");
 }
 
 int plan_data_disk(na_plan *p, const na_config *c, const hw_inventory *inv)
@@ -261,4 +279,97 @@ int plan_data_disk(na_plan *p, const na_config *c, const hw_inventory *inv)
 	if (r < 0)
 		return r;
 	return strv_add(&p->units, p->disk->unit);
+}
+
+/* --- what survives a reboot --- */
+
+static bool path_under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/' || n == 1);
+}
+
+/* A bind mount of SOURCE (on the data disk) onto WHERE, once the disk is mounted. */
+static char *bind_unit(const plan_disk *d, const char *source, const char *where)
+{
+	_cleanup_free_ char *head = NULL, *desc = NULL;
+
+	if (asprintf(&head, "%s kept on the data disk (%s)", where, d->device) < 0 ||
+	    asprintf(&desc, "node-agent: %s on the data disk", where) < 0)
+		return NULL;
+	return mount_unit_text(head, desc, d->mount, source, where, "none", "bind");
+}
+
+static int persist_on_disk(na_plan *p, plan_disk *d)
+{
+	static const char *const paths[] = {PLAN_PERSIST_PATHS};
+	const char *unit = p->role == ROLE_AGENT ? "k3s-agent.service" : "k3s.service";
+	_cleanup_free_ char *dropin = NULL, *content = NULL, *requires = NULL;
+	int r = 0;
+
+	for (size_t i = 0; i < ELEMENTSOF(paths) && r >= 0; i++) {
+		_cleanup_free_ char *source = NULL, *unit_name = NULL, *unit_path = NULL;
+
+		r = strv_add(&d->persists, paths[i]);
+		if (r < 0 || path_under(paths[i], d->mount))
+			continue; /* on the disk as it is */
+		/* <mount>/node-agent/<path>: one tree for what node-agent keeps there */
+		if (asprintf(&source, "%s%snode-agent%s", d->mount,
+			     d->mount[strlen(d->mount) - 1] == '/' ? "" : "/", paths[i]) < 0)
+			return -ENOMEM;
+		unit_name = plan_unit_name_from_path(paths[i], ".mount");
+		if (!unit_name || asprintf(&unit_path, "/etc/systemd/system/%s", unit_name) < 0)
+			return -ENOMEM;
+		r = strv_add(&d->bind_dirs, source);
+		if (r >= 0)
+			r = plan_add_file(p, unit_path, 0644, bind_unit(d, source, paths[i]), true);
+		if (r >= 0)
+			r = strv_add(&p->units, unit_name);
+	}
+	if (r < 0)
+		return r;
+	/* K3s starts only with its state in place: RequiresMountsFor= pulls in the mounts
+	 * and orders it after them, and a failed mount keeps it from starting on RAM */
+	if (asprintf(&dropin, "/etc/systemd/system/%s.d/10-node-agent-state.conf", unit) < 0 ||
+	    asprintf(&content,
+		     MANAGED_MARK ": K3s's state is on the data disk (%s).\n"
+				  "[Unit]\n"
+				  "RequiresMountsFor=%s %s\n",
+		     d->device, paths[0], paths[1]) < 0)
+		return -ENOMEM;
+	return plan_add_file(p, dropin, 0644, TAKE_PTR(content), true);
+}
+
+int plan_persistence(na_plan *p, const na_config *c)
+{
+	const char *why;
+
+	if (p->disk)
+		return persist_on_disk(p, p->disk);
+	if (c->persistent_root)
+		return 0;
+	why = c->data_disk.present ? "no disk matched data_disk (see disk_decisions)"
+				   : "the config has no data_disk";
+	if (p->role != ROLE_AGENT)
+		return plan_errorf(
+		    p,
+		    "role %s (rule %s) needs a data disk that keeps K3s's server state "
+		    "(/var/lib/rancher/k3s/server: etcd, CA keys, token) and node password "
+		    "(/etc/rancher/node) across reboots, but %s: without one, the next boot %s. "
+		    "Give this machine a data disk, or set persistent_root: true if its root "
+		    "is installed on disk",
+		    na_role_name(p->role), p->role_rule ? p->role_rule : "?", why,
+		    p->role == ROLE_SERVER_INIT
+			? "creates a second cluster with a new CA"
+			: "rejoins etcd under a name it already holds and is refused");
+	return plan_warnf(
+	    p,
+	    "%s: nothing keeps K3s's node password (/etc/rancher/node) across reboots; after a "
+	    "reboot the server refuses this node under the same name (\"Node password "
+	    "rejected\") until its Node is deleted. Give it a data disk, or delete the Node "
+	    "(kubectl delete node %s) before it boots again",
+	    why, p->node_name);
 }

@@ -111,7 +111,9 @@ static json_object *disk_to_json(const plan_disk *d)
 		  plan_json_add_str(x, "filesystem_label", d->fs_label) < 0 ||
 		  plan_json_add_str(x, "filesystem_uuid", d->fs_uuid) < 0 ||
 		  plan_json_add_str(x, "mount", d->mount) < 0 ||
-		  plan_json_add_str(x, "unit", d->unit) < 0)) {
+		  plan_json_add_str(x, "unit", d->unit) < 0 ||
+		  plan_json_add(x, "persists", jstrv(d->persists)) < 0 ||
+		  plan_json_add(x, "bind_dirs", jstrv(d->bind_dirs)) < 0)) {
 		json_object_put(x);
 		return NULL;
 	}
@@ -160,7 +162,8 @@ json_object *plan_to_json(const na_plan *p)
 	    plan_json_add(o, "disk_decisions", jstrv(p->disk_decisions)) < 0 ||
 	    (p->gitops ? plan_json_add(o, "gitops", gitops_to_json(p))
 		       : plan_json_add_str(o, "gitops", NULL)) < 0 ||
-	    plan_json_add(o, "warnings", jstrv(p->warnings)) < 0) {
+	    plan_json_add(o, "warnings", jstrv(p->warnings)) < 0 ||
+	    plan_json_add(o, "errors", jstrv(p->errors)) < 0) {
 		json_object_put(o);
 		return NULL;
 	}

@@ -61,4 +61,10 @@ int plan_containerd(na_plan *p, const na_config *c, const plan_target *t);
 int plan_choose_disk(na_plan *p, const na_config *c, const hw_inventory *inv);
 /* disk.c: plan_choose_disk(), and the chosen disk's mount unit into P */
 int plan_data_disk(na_plan *p, const na_config *c, const hw_inventory *inv);
+/* disk.c: what keeps K3s's node password and data dir across reboots: the data disk (bind
+ * mounts for what is not under its mount point, K3s's unit requiring them), else an error
+ * for servers and a warning for agents, unless the config says the root persists */
+int plan_persistence(na_plan *p, const na_config *c);
+/* plan.c: an error that makes the plan unusable (see na_plan.errors) */
+_printf_(2, 3) int plan_errorf(na_plan *p, const char *fmt, ...);
 plan_disk *plan_disk_free(plan_disk *d);

@@ -15,26 +15,48 @@
 #include <string.h>
 #include <strings.h>
 
+#include "basic/log.h"
 #include "basic/strv.h"
 #include "plan/plan-internal.h"
 
 /* --- small containers --- */
 
+static int add_once(char ***list, const char *fmt, va_list ap)
+{
+	_cleanup_free_ char *s = NULL;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		return -ENOMEM;
+	return strv_has(*list, s) ? 0 : strv_add(list, s);
+}
+
 int plan_warnf(na_plan *p, const char *fmt, ...)
 {
-	char *s = NULL;
 	va_list ap;
-	int r = 0, n;
+	int r;
 
 	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
+	r = add_once(&p->warnings, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return -ENOMEM;
-	if (!strv_has(p->warnings, s))
-		r = strv_add(&p->warnings, s);
-	free(s);
 	return r;
+}
+
+int plan_errorf(na_plan *p, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = add_once(&p->errors, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int plan_check(const na_plan *p, const na_log *log)
+{
+	for (char **e = p->errors; e && *e; e++)
+		na_logf(log, LOG_ERR, "plan refused: %s", *e);
+	return p->errors && p->errors[0] ? -EPERM : 0;
 }
 
 /* Close an open_memstream() stream: 0 with *buf its text, or -ENOMEM with *buf NULL when a
@@ -110,8 +132,9 @@ int plan_compute(const na_config *c, const hw_inventory *inv, const plan_target 
 	p->taints = calloc(1, sizeof(char *));
 	p->units = calloc(1, sizeof(char *));
 	p->warnings = calloc(1, sizeof(char *));
+	p->errors = calloc(1, sizeof(char *));
 	p->gitops = c->gitops.present ? &c->gitops : NULL;
-	if (!p->matched_rules || !p->taints || !p->units || !p->warnings) {
+	if (!p->matched_rules || !p->taints || !p->units || !p->warnings || !p->errors) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -153,6 +176,8 @@ int plan_compute(const na_config *c, const hw_inventory *inv, const plan_target 
 		r = plan_containerd(p, c, t);
 	if (r >= 0 && c->data_disk.present)
 		r = plan_data_disk(p, c, inv);
+	if (r >= 0)
+		r = plan_persistence(p, c);
 	if (r < 0)
 		goto fail;
 	*ret = p;
@@ -182,6 +207,8 @@ na_plan *plan_free(na_plan *p)
 	plan_disk_free(p->disk);
 	strv_free(p->disk_decisions);
 	strv_free(p->warnings);
+	strv_free(p->errors);
+	free(p->role_rule);
 	free(p);
 	return NULL;
 }

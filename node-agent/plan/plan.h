@@ -48,7 +48,14 @@ typedef struct plan_disk {
 	char *mount;
 	char *unit;
 	bool wipe_allowed; /* format although it has signatures: allow_wipe_serials names it */
+	char **persists;   /* what it keeps across reboots: PLAN_PERSIST_PATHS */
+	char **bind_dirs;  /* on the disk, the sources of bind mounts: apply creates them */
 } plan_disk;
+
+/* What K3s needs to find again after a reboot to be the same node (RAM roots lose them):
+ * its node password (written outside the data dir) and its data dir (the agent's
+ * certificates; a server's etcd, CA keys and token). */
+#define PLAN_PERSIST_PATHS "/etc/rancher/node", "/var/lib/rancher/k3s"
 
 typedef struct na_plan {
 	char *node_name;
@@ -66,8 +73,15 @@ typedef struct na_plan {
 	plan_disk *disk;
 	char **disk_decisions; /* why each candidate disk was taken or refused */
 	char **warnings;
+	/* why this plan must not be applied (a server without persistent state): `plan`
+	 * prints it and exits 1; apply, join and run refuse it */
+	char **errors;
+	char *role_rule;	 /* the rule that gave the role; NULL: no rule did (agent) */
 	const na_gitops *gitops; /* borrowed from the config */
 } na_plan;
+
+/* The plan's errors: 0, or -EPERM with each written to LOG (one LOG_ERR line each). */
+int plan_check(const na_plan *p, const na_log *log);
 
 /* Facts about the target root (DIR/usr/bin/..., DIR/var/lib/dpkg/status, ...). */
 int plan_target_probe(const char *root, plan_target *ret);

@@ -97,8 +97,13 @@ int plan_rules(na_plan *p, const na_config *c, const hw_inventory *inv, const ch
 		if (!rule_matches(rule, inv))
 			continue;
 		r = strv_add(&p->matched_rules, rule->name);
-		if (rule->role != ROLE_UNSET)
+		if (r >= 0 && rule->role != ROLE_UNSET) {
 			p->role = rule->role;
+			free(p->role_rule);
+			p->role_rule = strdup(rule->name);
+			if (!p->role_rule)
+				r = -ENOMEM;
+		}
 		if (r >= 0 && rule->node_role && !strv_has(node_roles, rule->node_role))
 			r = strv_add(&node_roles, rule->node_role);
 		for (size_t j = 0; j < rule->n_labels && r >= 0; j++)

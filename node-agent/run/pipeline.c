@@ -188,6 +188,12 @@ int run_pipeline(const run_opts *o)
 	}
 	for (char **w = plan->warnings; w && *w; w++)
 		run_log(LOG_WARNING, "plan", "%s", *w);
+	if (plan->errors && plan->errors[0]) {
+		for (char **e = plan->errors; *e; e++)
+			run_log(LOG_ERR, "plan", "refused: %s", *e);
+		run_stage_result(&st, "plan", "failed", "refused: %s", plan->errors[0]);
+		goto out;
+	}
 	run_stage_result(&st, "plan", "ok", "node %s, role %s, %zu labels, %zu files",
 			 plan->node_name, na_role_name(plan->role), plan->labels.n, plan->n_files);
 	run_notify("apply: writing the node's files");

@@ -21,6 +21,7 @@
 #include "basic/fileio.h"
 #include "kube/kube.h"
 #include "kube/kubeconfig.h"
+#include "join/join-internal.h"
 #include "join/preflight.h"
 
 #define CA_PEM	 "-----BEGIN CERTIFICATE-----\nMIIBca\n-----END CERTIFICATE-----\n"
@@ -723,6 +724,32 @@ static void test_kube(void)
 	kube_client_free(c);
 }
 
+/* K3s's own lines (k3s-io/k3s pkg/agent/config/config.go, pkg/etcd/etcd.go) as they reach
+ * the journal through logrus, and lines that must not be taken for them. */
+static void test_k3s_diagnose(void)
+{
+	static const char pw[] =
+	    "time=\"2026-12-02T10:00:00Z\" level=error msg=\"Node password rejected, "
+	    "duplicate hostname or contents of '/etc/rancher/node/password' may not match "
+	    "server node-passwd entry, try enabling a unique node name with the --with-node-id "
+	    "flag\"";
+	static const char etcd[] = "time=\"2026-12-02T10:00:00Z\" level=fatal msg=\"ETCD join "
+				   "failed: duplicate node name found, please use a unique name "
+				   "for this node\"";
+	static const char other[] = "time=\"2026-12-02T10:00:00Z\" level=info msg=\"Waiting to "
+				    "retrieve agent configuration; server is not ready\"";
+	const char *r;
+
+	r = join_k3s_diagnose(pw, strlen(pw));
+	ok(r && strstr(r, "data disk") && strstr(r, "kubectl delete node"),
+	   "a refused node password is recognised, with both remedies");
+	r = join_k3s_diagnose(etcd, strlen(etcd));
+	ok(r && strstr(r, "etcd") && strstr(r, "/var/lib/rancher/k3s/server/db"),
+	   "etcd's duplicate node name is recognised, naming the lost state");
+	ok(!join_k3s_diagnose(other, strlen(other)), "a line of a K3s still waiting is not final");
+	ok(!join_k3s_diagnose(pw, 20), "only the bytes given are read (a line cut short)");
+}
+
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 {
 	return remove(p);
@@ -742,6 +769,7 @@ int main(void)
 	test_kubeconfig();
 	test_read_full_file();
 	test_kube();
+	test_k3s_diagnose();
 	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	printf("1..%d\n", n_tests);
 	return n_failed ? 1 : 0;
