@@ -307,7 +307,7 @@ static int persist_on_disk(na_plan *p, plan_disk *d)
 {
 	static const char *const paths[] = {PLAN_PERSIST_PATHS};
 	const char *unit = p->role == ROLE_AGENT ? "k3s-agent.service" : "k3s.service";
-	_cleanup_free_ char *dropin = NULL, *content = NULL, *requires = NULL;
+	_cleanup_free_ char *dropin = NULL, *content = NULL;
 	int r = 0;
 
 	for (size_t i = 0; i < ELEMENTSOF(paths) && r >= 0; i++) {

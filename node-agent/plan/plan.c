@@ -21,7 +21,7 @@
 
 /* --- small containers --- */
 
-static int add_once(char ***list, const char *fmt, va_list ap)
+_printf_(2, 0) static int add_once(char ***list, const char *fmt, va_list ap)
 {
 	_cleanup_free_ char *s = NULL;
 

@@ -557,7 +557,8 @@ static void fuzz_nodes(const uint8_t *d, size_t n, unsigned variant)
 	r = roles(s, strlen(s), &log);
 	if (r < 0 && r != -EIO && r != -EACCES && r != -EPROTO && r != -EBADMSG && r != -ENOMEM)
 		abort();
-	if (r > 0 && (unsigned)r != n_patches)
+	/* one change per node patched (two nodes of one name count once in n_patches) */
+	if (r > 0 && (cur_names_unique ? (unsigned)r != n_patches : (unsigned)r < n_patches))
 		abort();
 	/* one line per change or refusal */
 	for (char *l = log; l && *l; l = strchr(l, '\n') + 1) {
