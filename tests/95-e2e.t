@@ -1,5 +1,6 @@
 #!/bin/sh
-# End-to-end: the built image booted in QEMU over PXE and from a USB disk, and with a
+# End-to-end: the built image booted in QEMU over PXE (twice: a reboot that rejoins), diskless
+# (a refused node password), from a USB disk, and with a
 # broken config URL (tests/e2e/e2e.sh; `make test` builds the image first). Skipped only
 # when there is no image or no QEMU. First, without QEMU: the machine-id logic of /init.
 . "$(dirname "$0")/lib.sh"
@@ -51,15 +52,16 @@ if [ ! -s build/image/pxe/initrd ] || ! command -v qemu-system-x86_64 >/dev/null
 	done_testing
 	exit 0
 fi
-# The three boots run side by side, E2E_JOBS at a time (default 2, one per core: TCG guests spend much
-# of a boot waiting on timers and the loopback servers, and the slowest boot, pxe with its
-# join, bounds the whole); each keeps its own scratch directory and ports.
+# The four runs (five boots: pxe boots twice) go side by side, E2E_JOBS at a time (default 2,
+# one per core: TCG guests spend much of a boot waiting on timers and the loopback servers,
+# and the slowest run, pxe with its join and reboot, bounds the whole); each keeps its own
+# scratch directory and ports.
 jobs=${E2E_JOBS:-2}
 res=$(mktemp -d)
 cleanup_dirs="$cleanup_dirs $res"
 t0=$(date +%s)
 running=0
-for mode in pxe broken usb; do
+for mode in pxe diskless broken usb; do
 	if [ "$running" -ge "$jobs" ]; then
 		wait
 		running=0
@@ -68,8 +70,8 @@ for mode in pxe broken usb; do
 	running=$((running + 1))
 done
 wait
-diag "e2e: three boots in $(($(date +%s) - t0)) s with E2E_JOBS=$jobs"
-for mode in pxe usb broken; do
+diag "e2e: four runs (five boots) in $(($(date +%s) - t0)) s with E2E_JOBS=$jobs"
+for mode in pxe diskless usb broken; do
 	out=$(cat "$res/$mode")
 	printf '%s\n' "$out" | grep -v '^ok \|^not ok \|^1\.\.' | sed 's/^/# /'
 	lines=$(mktemp)

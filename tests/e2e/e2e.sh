@@ -6,6 +6,11 @@
 #                  which joins the K3s test double through a stand-in k3s (join.sh)
 #   e2e.sh usb     OVMF boots build/image/usb/disk.raw attached as a USB disk
 #   e2e.sh broken  PXE with a config URL that answers 404: retried, reported, not joined
+#   e2e.sh diskless  PXE, no data disk, a node name whose password the server already holds
+#                  (as after a reboot that lost /etc/rancher/node): the join stops with K3s's
+#                  refusal and the remedy, not a timeout
+#   (pxe boots the same machine twice: the second boot rejoins under the same name with the
+#   node password and K3s's data dir kept on the data disk)
 #
 # The guest reaches the host only through QEMU user networking with restrict=on and
 # guestfwd rules to 10.0.2.100, each relayed by socat to a server on 127.0.0.1. Prints TAP,
@@ -16,7 +21,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-mode=${1:?usage: e2e.sh pxe|usb|broken}
+mode=${1:?usage: e2e.sh pxe|usb|broken|diskless}
 img=${IMAGE_DIR:-$top/build/image}
 limit=${E2E_TIMEOUT:-240}
 w=$(mktemp -d "${TMPDIR:-/tmp}/na-e2e.XXXXXX")
@@ -52,18 +57,28 @@ http=$(cat "$w/http.port") https=$(cat "$w/https.port")
 
 # PXE: a "cluster" to join (tests/e2e/join.sh). USB: no K3s, the join stage says so.
 cluster="cluster: {server: https://10.0.0.10:6443, token_file: /run/credentials/node-agent.service/k3s-token}"
-if [ "$mode" = pxe ]; then
+if [ "$mode" = pxe ] || [ "$mode" = diskless ]; then
 	. "$here/join.sh"
 	join_setup "$w" "$top"
 	cluster=$join_config
 fi
+# pxe: the data disk (nvme1, pre-formatted with our label: mounted, never formatted) keeps
+# the node password and K3s's data dir across the reboot. diskless: none, and a name whose
+# password the server holds from an "earlier boot".
+node_name='"\${product}-\${serial}"'
+disk=""
+case $mode in
+pxe) disk="data_disk: {match: {serial: [E2ENVME0002]}, allow_wipe_serials: [], mount: /var/lib/rancher, label: k8s-data}" ;;
+diskless) node_name=diskless1 && join_hold_password diskless1 ;;
+esac
 
 # The node config every machine gets (the URL carries its MAC, as a fleet would serve it).
 pxe_mac=52:54:00:e2:e0:01
 cat > "$w/www/config/$pxe_mac.yaml" <<EOF
 schema: node-agent/config/v1
 $cluster
-node_name: "\${product}-\${serial}"
+node_name: $node_name
+$disk
 rules:
   - name: e2e
     labels: {lab: e2e}
@@ -87,7 +102,7 @@ config_url="http://10.0.2.100:8080/config/\${mac}.yaml"
 cmdline="systemd.journald.forward_to_console=1 nodeagent.selftest"
 [ "$mode" = broken ] && cmdline="$cmdline nodeagent.ramroot_size=64k"
 extra=""
-if [ "$mode" = pxe ]; then
+if [ "$mode" = pxe ] || [ "$mode" = diskless ]; then
 	cmdline="$cmdline $join_cmdline"
 	extra="set nodeagent-initrd http://10.0.2.100:8080/$join_initrd\n"
 fi
@@ -104,7 +119,7 @@ smbios="type=1,manufacturer=LENOVO,product=ThinkCentre M720q,version=ThinkCentre
 relay_http="cmd:socat - TCP:127.0.0.1:$http"
 relay_https="cmd:socat - TCP:127.0.0.1:$https"
 net="user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:8080-$relay_http,guestfwd=tcp:10.0.2.100:8443-$relay_https"
-[ "$mode" = pxe ] && net="$net,$join_fwd"
+{ [ "$mode" = pxe ] || [ "$mode" = diskless ]; } && net="$net,$join_fwd"
 # -cpu: E2E_CPU=max,-erms,-fsrm hides ERMS, which TCG runs a byte at a time: the kernel
 # then copies with its unrolled loop (initramfs unpack ~1-2 s faster; a harness setting).
 set -- qemu-system-x86_64 -machine q35 -accel tcg -cpu "${E2E_CPU:-max}" -smp 2 -m 2048 \
@@ -117,7 +132,7 @@ set -- qemu-system-x86_64 -machine q35 -accel tcg -cpu "${E2E_CPU:-max}" -smp 2 
 	-device "ide-hd,bus=ahci.0,drive=sata0,model=WDC WD5000AAKX-08U6AA0,serial=WD-E2E0SATA01" \
 	-netdev user,id=n1,restrict=on,net=10.0.3.0/24 -device virtio-net-pci,netdev=n1,mac=52:54:00:e2:e0:02,romfile=
 case $mode in
-pxe | broken)
+pxe | broken | diskless)
 	set -- "$@" -boot n -netdev "$net,tftp=$w/tftp,bootfile=start.ipxe" \
 		-device "e1000,netdev=n0,mac=$pxe_mac,bootindex=1" ;;
 usb)
@@ -135,38 +150,43 @@ usb)
 		-netdev "$net" -device "e1000,netdev=n0,mac=$pxe_mac,romfile=" ;;
 esac
 
-mkfifo "$w/serial.fifo"
-start=$(date +%s.%N)
-python3 "$here/tsconsole.py" "$w/serial.fifo" "$w/console.log" "$start" & tspid=$!
-timeout "$limit" "$@" >"$w/qemu.out" 2>&1 & qpid=$!
-pids="$pids $qpid $tspid"
-
-# --- wait for the report (or, with a broken URL, for the retries) ---
-arrived=""
-for i in $(seq $((limit * 5))); do
-	if [ "$mode" != broken ] && [ -e "$w/reports/0000.json" ]; then
-		arrived=$(date +%s.%N)
-		break
+# boot TAG REPORT QEMU...: one boot of the machine, console in $w/console$TAG.log; waits for
+# the report file REPORT (or, broken, the retries), the self-test and the join; sets con,
+# start, arrived.
+boot() {
+	tag=$1 want=$2
+	shift 2
+	rm -f "$w/serial.fifo"
+	mkfifo "$w/serial.fifo"
+	start=$(date +%s.%N)
+	python3 "$here/tsconsole.py" "$w/serial.fifo" "$w/console$tag.log" "$start" & tspid=$!
+	timeout "$limit" "$@" >"$w/qemu$tag.out" 2>&1 & qpid=$!
+	pids="$pids $qpid $tspid"
+	con=$w/console$tag.log
+	arrived=""
+	for i in $(seq $((limit * 5))); do
+		if [ "$mode" != broken ] && [ -e "$w/reports/$want.json" ]; then
+			arrived=$(date +%s.%N)
+			break
+		fi
+		if [ "$mode" = broken ] && [ "$(cat "$con" 2>/dev/null | grep -ac 'config: .*HTTP status 404.*retrying in')" -ge 3 ]; then
+			break
+		fi
+		kill -0 $qpid 2>/dev/null || break
+		sleep 0.2
+	done
+	# the self-test prints systemd-analyze's timings once the boot is over (bounded wait)
+	if [ -n "$arrived" ]; then
+		for i in $(seq 150); do grep -aq 'nodeagent-selftest: done' "$con" && break; sleep 0.2; done
+		case $mode in pxe | diskless) join_wait "$con" ;; esac
 	fi
-	if [ "$mode" = broken ] && [ "$(cat "$w/console.log" 2>/dev/null | grep -ac 'config: .*HTTP status 404.*retrying in')" -ge 3 ]; then
-		break
-	fi
-	kill -0 $qpid 2>/dev/null || break
-	sleep 0.2
-done
-con=$w/console.log
-# the self-test prints systemd-analyze's timings once the boot is over (bounded wait)
-if [ -n "$arrived" ]; then
-	for i in $(seq 150); do grep -aq 'nodeagent-selftest: done' "$con" && break; sleep 0.2; done
-	if [ "$mode" = pxe ]; then
-		join_wait "$con"
-	fi
-fi
-sleep 1 # let the console catch up
-kill $qpid 2>/dev/null
-wait $qpid 2>/dev/null
-for i in $(seq 25); do kill -0 $tspid 2>/dev/null || break; sleep 0.2; done
-kill $tspid 2>/dev/null
+	sleep 1 # let the console catch up
+	kill $qpid 2>/dev/null
+	wait $qpid 2>/dev/null
+	for i in $(seq 25); do kill -0 $tspid 2>/dev/null || break; sleep 0.2; done
+	kill $tspid 2>/dev/null
+}
+boot "" 0000 "$@"
 
 grep -aq 'systemd\[1\]: .*running in system mode\|systemd 252 running in system mode' "$con"
 ok $? "$mode: systemd runs as PID 1"
@@ -205,7 +225,7 @@ fi
 mid=$(echo "$uuid" | tr -d - | tr A-F a-f)
 grep -aq "node-agent init: machine-id $mid from the DMI product UUID" "$con"
 ok $? "$mode: /init set the machine-id from the DMI product UUID"
-if [ "$mode" = pxe ]; then
+if [ "$mode" = pxe ] || [ "$mode" = diskless ]; then
 	grep -aq 'iPXE' "$w/qemu.out" "$con" 2>/dev/null || grep -aq 'http://10.0.2.100:8080/vmlinuz\|node-agent: booting with config' "$con"
 	ok $? "pxe: iPXE loaded boot.ipxe, kernel and initrd over HTTP"
 fi
@@ -262,10 +282,19 @@ mac_re=$pxe_mac
 grep -aq "node-agent\[[0-9]*\]: config: ok: http://10.0.2.100:8080/config/$mac_re.yaml" "$con"
 ok $? "$mode: the config came from the URL on the kernel command line, \${mac} filled in"
 for i in $(seq 50); do grep -aq 'Started node-agent.service\|node-agent.service.*Finished\|join: skipped' "$con" && break; sleep 0.2; done
-grep -aq 'Started .*node-agent.service' "$con"
-ok $? "$mode: node-agent.service started (READY=1) and succeeded"
+if [ "$mode" != diskless ]; then
+	grep -aq 'Started .*node-agent.service' "$con"
+	ok $? "$mode: node-agent.service started (READY=1) and succeeded"
+fi
 if [ "$mode" = pxe ]; then
 	join_check
+	# --- the same machine again: reboot (same disks, SMBIOS UUID and MACs) ---
+	boot_id1=$(jnode '.status.nodeInfo.bootID')
+	secret1=$(jsecret '.metadata.uid')
+	boot 2 0001 "$@"
+	join_check_reboot "$w/console.log" "$con"
+elif [ "$mode" = diskless ]; then
+	join_check_refused diskless1
 else
 	grep -aq 'node-agent\[[0-9]*\]: join: skipped: K3s is not in this image' "$con"
 	ok $? "$mode: the join stage says plainly that K3s is not in the image"

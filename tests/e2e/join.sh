@@ -41,9 +41,23 @@ join_wait() { # CONSOLE_LOG: at most 60 s for node-agent's join stage to end
 	return 1
 }
 
+# The double, from the host; the Node and its password secret as the double holds them.
+jdouble() { curl -sS --max-time 5 --cacert "$jw/pki/server-ca.crt" "https://127.0.0.1:$join_port$1"; }
+jnode() { jdouble /_double/nodes | jq -r --arg n "$node" ".[\$n] | $1"; }
+jsecret() { jdouble /_double/secrets | jq -r --arg n "$node.node-password.k3s" ".[\$n] | $1"; }
+
+# join_hold_password NAME: the server holds a node password for NAME already, as after an
+# earlier boot of a node that has since lost /etc/rancher/node (K3s's legacy GET form of the
+# kubelet certificate request: the token's credentials, the name and a password).
+join_hold_password() {
+	curl -sS --max-time 10 --cacert "$jw/pki/server-ca.crt" -o /dev/null -w '%{http_code}' \
+		-u "$(sed 's/^K10[0-9a-f]*:://' "$jw/pki/token")" -H "K3s-Node-Name: $1" \
+		-H "K3s-Node-Password: password-of-an-earlier-boot" \
+		"https://127.0.0.1:$join_port/v1-k3s/client-kubelet.crt" > "$jw/held.code"
+}
+
 # TAP checks once the boot is over; $con is the console log, $jw the work directory.
 join_check() {
-	jdouble() { curl -sS --max-time 5 --cacert "$jw/pki/server-ca.crt" "https://127.0.0.1:$join_port$1"; }
 	t=$(awk 'index($0, "node-agent[") && index($0, "]: join: ok") { print $1; exit }' "$con.ts" 2>/dev/null)
 	[ -n "$t" ] && echo "# pxe: QEMU start to the end of the join stage (node Ready, labels patched): $t s (TCG)"
 	node=$(jdouble /_double/nodes | jq -r 'keys[0] // ""')
@@ -67,4 +81,48 @@ join_check() {
 		true "join: the labels node-agent manages are recorded on the Node"
 	grep -aq 'node-agent\[[0-9]*\]: gitops: skipped: only the server-init node' "$con"
 	ok $? "join: an agent skips the gitops stage"
+}
+
+# join_check_reboot CONSOLE1 CONSOLE2: the second boot of the same machine rejoined under
+# the same name, with the node password and K3s's data dir from the data disk.
+join_check_reboot() {
+	t=$(awk 'index($0, "node-agent[") && index($0, "]: join: ok") { print $1; exit }' "$2.ts" 2>/dev/null)
+	[ -n "$t" ] && echo "# pxe: reboot: QEMU start to the end of the join stage (node Ready again): $t s (TCG)"
+	grep -aq "create /var/lib/rancher/node-agent/etc/rancher/node (directory)" "$1"
+	ok $? "reboot: first boot: apply made /etc/rancher/node's home on the data disk"
+	grep -aq "unchanged /var/lib/rancher/node-agent/etc/rancher/node (directory)" "$2"
+	ok $? "reboot: second boot: it is still there (the data disk was mounted, not formatted)"
+	grep -aq 'Mounted .*/etc/rancher/node\|etc-rancher-node.mount' "$2"
+	ok $? "reboot: systemd bind-mounted /etc/rancher/node from the data disk"
+	grep -aq "node-agent\[[0-9]*\]: join: ok: node $node Ready as agent" "$2"
+	ok $? "reboot: node-agent saw node $node Ready again"
+	is "$(jdouble /_double/nodes | jq -r 'keys | join(",")')" "$node" \
+		"reboot: it rejoined under the same name (one Node in the cluster)"
+	boot_id2=$(jnode '.status.nodeInfo.bootID')
+	[ -n "$boot_id2" ] && [ "$boot_id2" != null ] && [ "$boot_id2" != "$boot_id1" ]
+	ok $? "reboot: the Node carries the new boot's bootID ($boot_id1 -> $boot_id2)"
+	is "$(jsecret '.metadata.uid')" "$secret1" \
+		"reboot: the server kept the node password secret of the first boot (same password sent)"
+	is "$(jdouble /_double/log | jq '[.[] | select((.path | startswith("/v1-k3s/")) and .status != 200)] | length')" 0 \
+		"reboot: no kubelet certificate request was refused (no 400/403)"
+	is "$(jnode '.metadata.labels.lab')" e2e "reboot: the config's label is still on the Node"
+	is "$(jnode '.metadata.annotations["node-agent.io/managed-labels"] | split(",") | index("lab") != null')" \
+		true "reboot: node-agent's annotations are still on the Node"
+}
+
+# join_check_refused NAME: a node without a data disk whose name's password the server holds
+# (as after its reboot) stops with K3s's refusal and the remedy, not a timeout.
+join_check_refused() {
+	is "$(cat "$jw/held.code" 2>/dev/null)" 200 "diskless: the server holds a password for $1 (an earlier boot)"
+	grep -aq "node-agent\[[0-9]*\]: plan: .*nothing keeps K3s's node password" "$con"
+	ok $? "diskless: the plan warned that nothing keeps the node password across reboots"
+	grep -aq 'k3s\[[0-9]*\]: .*Node password rejected' "$con"
+	ok $? "diskless: the stand-in k3s agent logged K3s's refusal"
+	is "$(jdouble /_double/log | jq -r --arg n "$1" '[.[] | select(.path | startswith("/v1-k3s/")) | .status] | unique | join(",")')" \
+		"200,403" "diskless: the server refused its certificate requests with 403"
+	grep -aq "node-agent\[[0-9]*\]: join: failed: node $1 cannot join: K3s: .*Node password rejected.*data disk" "$con"
+	ok $? "diskless: the join stopped with K3s's refusal and the remedy"
+	t=$(awk 'index($0, "node-agent[") && index($0, "]: join: failed") { print $1; exit }' "$con.ts" 2>/dev/null)
+	[ -n "$t" ] && echo "# diskless: QEMU start to the join's diagnosis: $t s (TCG)"
+	is "$(jdouble /_double/nodes | jq -r --arg n "$1" 'has($n)')" false "diskless: no Node $1 was registered"
 }
