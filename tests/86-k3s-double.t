@@ -21,6 +21,7 @@ start() {
 	shift
 	python3 "$tools/k3s-double.py" --pki "$d" --port 0 --portfile "$w/$n.port" "$@" 2>"$w/$n.err" &
 	pids="$pids $!"
+	eval "${n}_pid=$!"
 	i=0
 	while [ ! -s "$w/$n.port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 	url=https://127.0.0.1:$(cat "$w/$n.port" 2>/dev/null)
@@ -329,6 +330,146 @@ is "$code:$(out '[.items[].metadata.name]|join(",")')" 200:cp1,gpu1,node1 "--nod
 call node1 GET /api/v1/nodes/cp1
 is "$code:$(out '.metadata.labels["node-role.kubernetes.io/control-plane"]'):$(out '.status.conditions[]|select(.type=="Ready").status')" \
 	"200:true:False" "a server node from the nodes file, NotReady"
+
+# K3s node passwords on the kubelet certificate routes (pkg/nodepassword, pkg/server/handlers),
+# the secrets they leave, DELETE of nodes with garbage collection, the orphan sweep and --state.
+start np --state "$w/np.state"
+npw=$(sed 's/^.*::server://' "$d/token")
+openssl ecparam -name prime256v1 -genkey -noout -out "$w/np1.key" 2>/dev/null
+openssl req -new -key "$w/np1.key" -subj / -outform DER -out "$w/np1.csr" 2>/dev/null
+# kcert ROUTE NAME PASSWORD [curl args...]: the agent's certificate request (POST with the DER CSR
+# unless other curl args say otherwise); status in $code, body in $w/out, headers in $w/hdr.
+kcert() {
+	r=$1 n=$2 p=$3
+	shift 3
+	[ $# -gt 0 ] || set -- --data-binary @"$w/np1.csr"
+	[ -z "$n" ] || set -- "$@" -H "K3s-Node-Name: $n"
+	[ -z "$p" ] || set -- "$@" -H "K3s-Node-Password: $p"
+	code=$(curl -sS --max-time 10 --cacert "$d/server-ca.crt" -u "node:$npw" "$@" -D "$w/hdr" -o "$w/out" \
+		-w '%{http_code}' "$url/v1-k3s/$r-kubelet.crt")
+}
+kcert client np1 ""
+is "$code:$(out .reason):$(out .message)" "400:BadRequest:node password not set" \
+	"no K3s-Node-Password: 400 BadRequest 'node password not set' (validate.go getNodeInfo)"
+is "$(hdr Connection)" close "... with Connection: close (K3s SendError)"
+kcert client "" pw1
+is "$code:$(out .message)" "400:node name not set" "no K3s-Node-Name: 400 'node name not set'"
+kcert client np1 0123456789abcdef0123456789abcdef
+is "$code" 200 "first request for np1: 200, the password is stored"
+cp "$w/out" "$w/np1.crt"
+is "$(grep -c 'BEGIN CERTIFICATE' "$w/np1.crt"):$(grep -c 'PRIVATE KEY' "$w/np1.crt")" 2:0 \
+	"a CSR POST is answered with leaf + CA, no key"
+is "$(openssl x509 -in "$w/np1.crt" -noout -subject)" "subject=O = system:nodes, CN = system:node:np1" \
+	"... subject system:node:np1 / system:nodes"
+openssl verify -CAfile "$d/client-ca.crt" "$w/np1.crt" >/dev/null 2>&1
+ok $? "... signed by the client CA"
+is "$(openssl x509 -in "$w/np1.crt" -noout -pubkey)" "$(openssl pkey -in "$w/np1.key" -pubout 2>/dev/null)" \
+	"... for the CSR's public key"
+kcert client np1 0123456789abcdef0123456789abcdef
+is "$code" 200 "the same password again: 200"
+kcert client NP1 0123456789abcdef0123456789abcdef
+is "$code" 200 "the node name is lower-cased (same secret)"
+kcert client np1 ffffffffffffffffffffffffffffffff
+is "$code:$(out .reason):$(out .message)" "403:Forbidden:unable to verify password for node np1: hash does not match" \
+	"another password: 403 with K3s's passwordError message"
+is "$(out -c 'del(.message)')" '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","reason":"Forbidden","code":403}' \
+	"... a Status without details (apierrors.go newForbidden)"
+kcert serving np1 ffffffffffffffffffffffffffffffff
+is "$code" 403 "the serving certificate route checks the password too"
+kcert serving np1 0123456789abcdef0123456789abcdef --data-binary @"$w/np1.csr" -H "K3s-Node-IP: 10.0.2.15"
+is "$code:$(openssl x509 -in "$w/out" -noout -subject)" "200:subject=CN = np1" "serving certificate: CN = node name"
+like "$(openssl x509 -in "$w/out" -noout -ext subjectAltName)" 'DNS:np1, DNS:localhost, IP Address:127\.0\.0\.1, IP Address:10\.0\.2\.15' \
+	"... SANs name, localhost, 127.0.0.1 and K3s-Node-IP"
+openssl verify -CAfile "$d/server-ca.crt" "$w/out" >/dev/null 2>&1
+ok $? "... signed by the server CA"
+kcert client np1 0123456789abcdef0123456789abcdef -X GET
+is "$code:$(grep -c 'PRIVATE KEY-----' "$w/out")" 200:2 "the legacy GET form: 200 with certificate and key"
+kcert client np1 "" -X GET
+is "$code" 400 "... and 400 without the password"
+call admin GET /api/v1/namespaces/kube-system/secrets/np1.node-password.k3s
+is "$code:$(out .type):$(out .immutable):$(out .metadata.namespace)" "200:k3s.cattle.io/node-password:true:kube-system" \
+	"the secret np1.node-password.k3s: type k3s.cattle.io/node-password, immutable"
+h=$(out -r '.data.hash' | base64 -d)
+like "$h" '^\$1:[0-9a-f]{16}:15:8:1:[A-Za-z0-9+/]{86}$' "data.hash is K3s's scrypt hash, not the password"
+unlike "$h" 0123456789abcdef0123456789abcdef "... the plain password is nowhere in it"
+python3 -c 'import base64, hashlib, sys
+v, salt, n, r, p, enc = sys.argv[1][1:].split(":")
+dk = hashlib.scrypt(sys.argv[2].encode(), salt=bytes.fromhex(salt), n=1 << int(n), r=int(r), p=int(p),
+                    dklen=64, maxmem=1 << 28)
+sys.exit(base64.b64encode(dk).decode().rstrip("=") != enc)' "$h" 0123456789abcdef0123456789abcdef
+ok $? "... and it verifies the password (scrypt N=2^15 r=8 p=1, 64 bytes)"
+call node1 GET /api/v1/namespaces/kube-system/secrets/np1.node-password.k3s
+is "$code:$(out .message)" "403:secrets \"np1.node-password.k3s\" is forbidden: User \"system:node:node1\" cannot get resource \"secrets\" in API group \"\" in the namespace \"kube-system\": no relationship found between node 'node1' and this object" \
+	"a kubelet may not read it (Node authorizer)"
+call admin GET /api/v1/namespaces/kube-system/secrets/nosuch
+is "$code:$(out .message)" '404:secrets "nosuch" not found' "a missing secret: 404"
+is "$(curl -sS --cacert "$d/server-ca.crt" "$url/_double/secrets" | jq -r 'keys|join(",")')" np1.node-password.k3s \
+	"GET /_double/secrets lists it"
+is "$(curl -sS --cacert "$d/server-ca.crt" "$url/_double/secrets" | jq -r '.[].metadata.ownerReferences|length')" 0 \
+	"no ownerReference while the Node does not exist"
+curl -sS --cacert "$d/server-ca.crt" -o "$w/out" -X POST "$url/_double/nodes" -d '{"name":"np1"}'
+np1uid=$(out .metadata.uid)
+call admin GET /api/v1/namespaces/kube-system/secrets/np1.node-password.k3s
+is "$(out -c '.metadata.ownerReferences')" "[{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"name\":\"np1\",\"uid\":\"$np1uid\"}]" \
+	"once the Node exists the secret is owned by it (controller.go onChangeNode)"
+code=$(curl -sS --cacert "$d/server-ca.crt" --cert "$w/np1.crt" --key "$w/np1.key" -X DELETE -o "$w/out" -w '%{http_code}' \
+	"$url/api/v1/nodes/np1")
+is "$code:$(out .message)" '403:nodes "np1" is forbidden: User "system:node:np1" cannot delete resource "nodes" in API group "" at the cluster scope' \
+	"the kubelet (its certificate from the CSR) may not delete its own Node (authorizer, system:node role)"
+call node1 DELETE /api/v1/nodes/np1
+is "$code" 403 "... nor another node's"
+call admin DELETE /api/v1/nodes/np1
+is "$code:$(out -c .)" "200:{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":\"Success\",\"details\":{\"name\":\"np1\",\"kind\":\"nodes\",\"uid\":\"$np1uid\"}}" \
+	"the admin deletes it: 200 Status Success (registry Store.finalizeDelete)"
+call admin GET /api/v1/nodes/np1
+is "$code" 404 "... the Node is gone"
+call admin GET /api/v1/namespaces/kube-system/secrets/np1.node-password.k3s
+is "$code" 404 "... and the garbage collector removed its password secret"
+call admin DELETE /api/v1/nodes/np1
+is "$code:$(out .reason)" 404:NotFound "deleting it again: 404"
+kcert client np1 ffffffffffffffffffffffffffffffff
+is "$code" 200 "with the Node and secret gone a new password is accepted (a reinstalled machine rejoins)"
+# Orphans: a secret whose Node never appears is removed after --orphan-seconds (own double, so
+# the slower checks above cannot race with the sweep).
+np_url=$url
+start orphans --orphan-seconds 2
+kcert client np2 22222222222222222222222222222222
+t0=$(date +%s%N)
+call admin GET /api/v1/namespaces/kube-system/secrets/np2.node-password.k3s
+is "$code" 200 "np2 asked for a certificate: its secret exists"
+i=0
+while [ $i -lt 100 ]; do
+	call admin GET /api/v1/namespaces/kube-system/secrets/np2.node-password.k3s
+	[ "$code" = 404 ] && break
+	sleep 0.1
+	i=$((i + 1))
+done
+t1=$(date +%s%N)
+is "$code" 404 "no Node np2: the orphaned secret is removed after --orphan-seconds 2 (controller.go sync)"
+[ $(((t1 - t0) / 1000000)) -ge 1800 ]
+ok $? "... not before it is 2 s old (gone after $(((t1 - t0) / 1000000)) ms)"
+# --state: nodes, secrets and the resourceVersion counter survive a restart of the double.
+url=$np_url
+curl -sS --cacert "$d/server-ca.crt" -o "$w/out" -X POST "$url/_double/nodes" -d '{"name":"np3"}'
+np3uid=$(out .metadata.uid)
+kcert client np3 33333333333333333333333333333333
+call admin GET /api/v1/nodes
+rv_before=$(out .metadata.resourceVersion)
+is "$(jq -r '.nodes.np3.metadata.uid' "$w/np.state")" "$np3uid" "--state is written on every change"
+kill "$np_pid"
+wait "$np_pid" 2>/dev/null
+start np2 --state "$w/np.state"
+call admin GET /api/v1/nodes/np3
+is "$code:$(out .metadata.uid)" "200:$np3uid" "after a restart with the same --state the Node is there, same uid"
+call admin GET /api/v1/nodes
+[ "$(out .metadata.resourceVersion)" -ge "$rv_before" ]
+ok $? "... the resourceVersion counter did not go back ($rv_before -> $(out .metadata.resourceVersion))"
+kcert client np3 44444444444444444444444444444444
+is "$code" 403 "... and its password secret: another password is still refused"
+kcert client np3 33333333333333333333333333333333
+is "$code" 200 "... the stored one accepted"
+ls "$w"/np.state.tmp.* >/dev/null 2>&1
+is "$?" 2 "no temporary state file left behind (written by rename)"
 
 # Failure modes
 start selfsigned --self-signed

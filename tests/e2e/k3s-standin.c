@@ -6,13 +6,25 @@
  * what a K3s agent does on the wire before its kubelet is Ready, against the K3s double
  * (tests/tools/k3s-double.py) on the host:
  *
- *   1. reads /etc/rancher/k3s/config.yaml (server, token-file, node-name, node-label);
+ *   1. reads /etc/rancher/k3s/config.yaml (server, token-file, node-name, node-ip, node-label);
  *   2. GET /cacerts without verification and checks its sha256 against the K10 token;
- *   3. GET /v1-k3s/client-kubelet.crt with the token's credentials (basic auth) and the
- *      K3s-Node-Name header: the kubelet's client certificate and key;
- *   4. writes server-ca.crt, client-kubelet.crt/.key and kubelet.kubeconfig under
- *      /var/lib/rancher/k3s/agent/ (the kubeconfig points at the server directly: there is
- *      no local load balancer on 127.0.0.1:6444 here);
+ *   3. like K3s's agent (pkg/agent/config/config.go get, getNodeNamedCrt, ensureNodePassword):
+ *      creates /etc/rancher/node (0755) and /etc/rancher/node/password if missing (16 random
+ *      bytes as 32 hex digits and a newline, mode 0600), then POSTs a DER certificate request
+ *      for a key of its own to /v1-k3s/serving-kubelet.crt and /v1-k3s/client-kubelet.crt with
+ *      the token's credentials (basic auth) and the headers K3s-Node-Name, K3s-Node-Password
+ *      (the file's contents, trimmed) and K3s-Node-IP (when node-ip is configured). An answer
+ *      carrying a key (a server without CSR signing) replaces the local key, as K3s does.
+ *      On 403 (password rejected) it logs K3s's line
+ *        level=info msg="Waiting to retrieve agent configuration; server is not ready:
+ *        <cert file>: Node password rejected, duplicate hostname or contents of
+ *        '/etc/rancher/node/password' may not match server node-passwd entry, try enabling
+ *        a unique node name with the --with-node-id flag"
+ *      to stderr and tries again after 5 to 10 s (K3s: wait.JitterUntilWithContext, period
+ *      5 s, jitter 1.0) until it is stopped; READY=1 is never sent meanwhile;
+ *   4. writes server-ca.crt, client-kubelet.crt/.key, serving-kubelet.crt/.key and
+ *      kubelet.kubeconfig under /var/lib/rancher/k3s/agent/ (the kubeconfig points at the
+ *      server directly: there is no local load balancer on 127.0.0.1:6444 here);
  *   5. registers the Node as system:node:<name> (POST /api/v1/nodes, labels from
  *      node-label) and reports it Ready (PATCH /api/v1/nodes/<name>/status);
  *   6. READY=1 to systemd (Type=notify, like K3s), then waits to be stopped.
@@ -22,7 +34,11 @@
 #define _GNU_SOURCE
 #include <curl/curl.h>
 #include <errno.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -35,6 +51,8 @@
 #include <yaml.h>
 
 #define AGENT_DIR "/var/lib/rancher/k3s/agent"
+#define NODE_DIR "/etc/rancher/node"
+#define NODE_PASSWORD_FILE NODE_DIR "/password"
 
 typedef struct buf {
 	char *p;
@@ -58,14 +76,17 @@ static size_t sink(char *d, size_t s, size_t n, void *u)
 	return s * n;
 }
 
-/* One HTTPS request; returns the HTTP status (0 on transport failure), body in *out. */
-static long request(const char *method, const char *url, const char *ca, const char *cert,
-		    const char *key, const char *userpwd, const char *node, const char *ctype,
-		    const char *body, buf *out)
+/* One HTTPS request; returns the HTTP status (0 on transport failure), body in *out. The
+ * K3s-Node-Password and K3s-Node-IP headers are sent when password / node_ip are set; a body of
+ * body_len bytes (0: strlen) is sent when body is set. */
+static long request_ex(const char *method, const char *url, const char *ca, const char *cert,
+		       const char *key, const char *userpwd, const char *node, const char *password,
+		       const char *node_ip, const char *ctype, const char *body, size_t body_len,
+		       buf *out)
 {
 	CURL *c = curl_easy_init();
 	struct curl_slist *h = NULL;
-	char *hdr = NULL;
+	char *hdr = NULL, *pw_hdr = NULL, *ip_hdr = NULL;
 	long code = 0;
 
 	out->p = NULL;
@@ -93,6 +114,10 @@ static long request(const char *method, const char *url, const char *ca, const c
 	}
 	if (node && asprintf(&hdr, "K3s-Node-Name: %s", node) >= 0)
 		h = curl_slist_append(h, hdr);
+	if (password && asprintf(&pw_hdr, "K3s-Node-Password: %s", password) >= 0)
+		h = curl_slist_append(h, pw_hdr);
+	if (node_ip && asprintf(&ip_hdr, "K3s-Node-IP: %s", node_ip) >= 0)
+		h = curl_slist_append(h, ip_hdr);
 	if (ctype) {
 		char *ct = NULL;
 		if (asprintf(&ct, "Content-Type: %s", ctype) >= 0)
@@ -101,14 +126,26 @@ static long request(const char *method, const char *url, const char *ca, const c
 	}
 	h = curl_slist_append(h, "Accept: application/json");
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	if (body)
+	if (body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)(body_len ? body_len : strlen(body)));
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	}
 	if (curl_easy_perform(c) == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
 	free(hdr);
+	free(pw_hdr);
+	free(ip_hdr);
 	return code;
+}
+
+static long request(const char *method, const char *url, const char *ca, const char *cert,
+		    const char *key, const char *userpwd, const char *node, const char *ctype,
+		    const char *body, buf *out)
+{
+	return request_ex(method, url, ca, cert, key, userpwd, node, NULL, NULL, ctype, body, 0,
+			  out);
 }
 
 static int write_file(const char *path, const char *data, size_t n, mode_t mode)
@@ -141,7 +178,7 @@ static char *read_all(const char *path)
 }
 
 typedef struct k3s_config {
-	char *server, *token_file, *node_name;
+	char *server, *token_file, *node_name, *node_ip;
 	char *labels_json; /* {"k":"v",...} */
 } k3s_config;
 
@@ -179,6 +216,8 @@ static int read_config(const char *path, k3s_config *c)
 				c->token_file = s;
 			else if (!strcmp(key, "node-name"))
 				c->node_name = s;
+			else if (!strcmp(key, "node-ip"))
+				c->node_ip = s;
 			else
 				free(s);
 		} else if (v->type == YAML_SEQUENCE_NODE && !strcmp(key, "node-label")) {
@@ -214,6 +253,130 @@ static void sha256_hex(const char *data, size_t n, char out[65])
 	EVP_Digest(data, n, md, &len, EVP_sha256(), NULL);
 	for (int i = 0; i < 32; i++)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* K3s pkg/agent/config/config.go ensureNodePassword: the existing file's contents, trimmed;
+ * else 16 random bytes as hex, written with a newline, mode 0600 (get() made the 0755
+ * directory). NULL on failure. */
+static char *ensure_node_password(void)
+{
+	unsigned char raw[16];
+	char *pw = read_all(NODE_PASSWORD_FILE), hex[33];
+	size_t n;
+
+	if (pw) {
+		n = strlen(pw);
+		while (n > 0 && strchr(" \t\r\n", pw[n - 1]))
+			pw[--n] = '\0';
+		return pw;
+	}
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		return NULL;
+	for (int i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+	if (asprintf(&pw, "%s\n", hex) < 0)
+		return NULL;
+	if (write_file(NODE_PASSWORD_FILE, pw, strlen(pw), 0600) < 0) {
+		free(pw);
+		return NULL;
+	}
+	pw[32] = '\0';
+	return pw;
+}
+
+/* K3s getCSRBytes: load the key file or make an ECDSA P-256 key (written PEM, 0600), and a DER
+ * certificate request with an empty subject for it. Returns the DER length, 0 on failure. */
+static size_t csr_for_key(const char *keyfile, unsigned char **der)
+{
+	EVP_PKEY *pk = NULL;
+	X509_REQ *req = NULL;
+	FILE *f = fopen(keyfile, "re");
+	int n = 0;
+
+	*der = NULL;
+	if (f) {
+		pk = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+		fclose(f);
+	}
+	if (!pk) {
+		pk = EVP_EC_gen("P-256");
+		f = pk ? fopen(keyfile, "we") : NULL;
+		if (!f || (fchmod(fileno(f), 0600), !PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL,
+									   NULL))) {
+			if (f)
+				fclose(f);
+			EVP_PKEY_free(pk);
+			return 0;
+		}
+		fclose(f);
+	}
+	req = X509_REQ_new();
+	if (req && X509_REQ_set_version(req, 0) && X509_REQ_set_pubkey(req, pk) &&
+	    X509_REQ_sign(req, pk, EVP_sha256()) > 0)
+		n = i2d_X509_REQ(req, der);
+	X509_REQ_free(req);
+	EVP_PKEY_free(pk);
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* K3s splitCertKeyPEM: certificates to certfile; a key in the answer (a server that did not
+ * sign the request) replaces keyfile. */
+static int save_cert_answer(const char *certfile, const char *keyfile, const buf *r)
+{
+	const char *k = strstr(r->p, "-----BEGIN EC PRIVATE KEY-----");
+
+	if (!k)
+		k = strstr(r->p, "-----BEGIN PRIVATE KEY-----");
+	if (write_file(certfile, r->p, k ? (size_t)(k - r->p) : r->n, 0600) < 0)
+		return -1;
+	return k ? write_file(keyfile, k, strlen(k), 0600) : 0;
+}
+
+/* K3s getKubeletServingCert / getKubeletClientCert via getNodeNamedCrt: POST the request with
+ * the node name, password and IP. Returns the HTTP status (200 done). */
+static long node_named_cert(const char *server, const char *which, const char *userpwd,
+			    const char *node, const char *node_ip)
+{
+	char *url = NULL, *certfile = NULL, *keyfile = NULL, *pw;
+	unsigned char *der = NULL;
+	size_t der_n;
+	long code = 0;
+	buf r = { 0 };
+
+	if (asprintf(&certfile, AGENT_DIR "/%s-kubelet.crt", which) < 0 ||
+	    asprintf(&keyfile, AGENT_DIR "/%s-kubelet.key", which) < 0 ||
+	    asprintf(&url, "%s/v1-k3s/%s-kubelet.crt", server, which) < 0)
+		goto out;
+	der_n = csr_for_key(keyfile, &der);
+	pw = ensure_node_password();
+	if (der_n && pw)
+		code = request_ex("POST", url, AGENT_DIR "/server-ca.crt", NULL, NULL, userpwd, node,
+				  pw, node_ip, NULL, (const char *)der, der_n, &r);
+	free(pw);
+	if (code == 200 && (!r.p || !strstr(r.p, "-----BEGIN CERTIFICATE-----") ||
+			    save_cert_answer(certfile, keyfile, &r) < 0))
+		code = 0;
+	if (code == 403) {
+		char ts[32];
+		time_t now = time(NULL);
+
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+		fprintf(stderr,
+			"time=\"%s\" level=info msg=\"Waiting to retrieve agent configuration; server is "
+			"not ready: %s: Node password rejected, duplicate hostname or contents of '%s' "
+			"may not match server node-passwd entry, try enabling a unique node name with "
+			"the --with-node-id flag\"\n",
+			ts, certfile, NODE_PASSWORD_FILE);
+	} else if (code != 200)
+		fprintf(stderr, "k3s (test stand-in): POST /v1-k3s/%s-kubelet.crt: HTTP %ld %s\n", which,
+			code, r.p ? r.p : "");
+out:
+	OPENSSL_free(der);
+	free(r.p);
+	free(url);
+	free(certfile);
+	free(keyfile);
+	return code;
 }
 
 static volatile sig_atomic_t stop;
@@ -273,30 +436,33 @@ int main(int argc, char **argv)
 	write_file(AGENT_DIR "/server-ca.crt", r.p, r.n, 0644);
 	free(r.p);
 
-	/* 3. the kubelet's client certificate, authenticated by the token's credentials */
+	/* 3. the kubelet's certificates: node password, CSR, retried while the password is refused */
 	asprintf(&userpwd, "%s", sep + 2);
 	if (!strchr(userpwd, ':')) { /* a bare password: K3s uses user "node" */
 		free(userpwd);
 		asprintf(&userpwd, "node:%s", sep + 2);
 	}
-	asprintf(&url, "%s/v1-k3s/client-kubelet.crt", c.server);
-	code = request("GET", url, AGENT_DIR "/server-ca.crt", NULL, NULL, userpwd, c.node_name, NULL,
-		       NULL, &r);
-	free(url);
-	if (code != 200 || !r.p || !strstr(r.p, "PRIVATE KEY-----")) {
-		fprintf(stderr, "k3s (test stand-in): GET /v1-k3s/client-kubelet.crt: HTTP %ld\n", code);
+	signal(SIGTERM, on_term);
+	signal(SIGINT, on_term);
+	mkdir("/etc/rancher", 0755);
+	if (mkdir(NODE_DIR, 0755) < 0 && errno != EEXIST) {
+		fprintf(stderr, "k3s (test stand-in): %s: %m\n", NODE_DIR);
 		return 1;
 	}
-	{
-		char *k = strstr(r.p, "-----BEGIN EC PRIVATE KEY-----");
-		if (!k)
-			k = strstr(r.p, "-----BEGIN PRIVATE KEY-----");
-		if (!k)
+	while (!stop) {
+		code = node_named_cert(c.server, "serving", userpwd, c.node_name, c.node_ip);
+		if (code == 200)
+			code = node_named_cert(c.server, "client", userpwd, c.node_name, c.node_ip);
+		if (code == 200)
+			break;
+		if (code != 403)
 			return 1;
-		write_file(AGENT_DIR "/client-kubelet.crt", r.p, (size_t)(k - r.p), 0644);
-		write_file(AGENT_DIR "/client-kubelet.key", k, strlen(k), 0600);
+		/* wait.JitterUntilWithContext(5 s, jitter 1.0): 5 to 10 s; a signal cuts it short */
+		for (int ms = 5000 + (int)(random() % 5000); ms > 0 && !stop; ms -= 100)
+			usleep(100 * 1000);
 	}
-	free(r.p);
+	if (stop)
+		return 0;
 
 	/* 4. the kubelet's kubeconfig, as K3s writes it (file references) */
 	asprintf(&kc,
@@ -363,8 +529,6 @@ int main(int argc, char **argv)
 
 	/* 6. */
 	sd_notify(0, "READY=1\nSTATUS=test stand-in: node registered");
-	signal(SIGTERM, on_term);
-	signal(SIGINT, on_term);
 	while (!stop)
 		pause();
 	return 0;

@@ -2,16 +2,19 @@
 """K3s server / Kubernetes API test double (loopback only, Python 3 standard library).
 
   k3s-double.py --pki DIR [--port N] [--portfile F] [--self-signed] [--delay S] [--hang]
-                [--hang-tls] [--nodes-file F] [--node-read own|any] [--log F]
+                [--hang-tls] [--nodes-file F] [--node-read own|any] [--state F]
+                [--orphan-seconds S] [--log F]
 
 DIR is what tests/tools/mk-k3s-pki.sh made. Serves, like K3s's supervisor port (6443):
   GET /cacerts, GET /ping                         no authentication (K3s pkg/server/handlers)
-  GET /v1-k3s/client-kubelet.crt                  the token's basic-auth credentials + K3s-Node-Name
+  POST|GET /v1-k3s/client-kubelet.crt,            the token's basic-auth credentials, K3s-Node-Name,
+           /v1-k3s/serving-kubelet.crt            K3s-Node-Password (node-password rule), K3s-Node-IP
   GET /version, /healthz, /livez, /readyz         authenticated
-  GET|POST /api/v1/nodes, GET|PATCH /api/v1/nodes/NAME
+  GET|POST /api/v1/nodes, GET|PATCH|DELETE /api/v1/nodes/NAME
                                                   Kubernetes API with x509/bearer authn, the Node
                                                   authorizer, RBAC-like system:masters and the
                                                   NodeRestriction admission plugin
+  GET /api/v1/namespaces/kube-system/secrets/NAME the node-password secrets
   /_double/...                                    test control, no authentication (see README)
 What it follows and where that comes from: tests/k3s-double/README.md.
 """
@@ -20,13 +23,17 @@ import base64
 import copy
 import datetime
 import hashlib
+import hmac
 import http.server
+import ipaddress
 import json
 import os
 import re
 import socket
 import ssl
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -41,6 +48,63 @@ PATCH_TYPES = [  # the order kube-apiserver lists them in (endpoints/installer.g
 ]
 BODY_TYPES = ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"]
 CONFLICT_MSG = "the object has been modified; please apply your changes to the latest version and try again"
+
+
+# ---- node passwords (K3s pkg/nodepassword, pkg/authenticator/hash) --------------------------------
+
+# nodepassword.go: SecretTypeNodePassword = version.Program + ".cattle.io/node-password".
+NODE_PASSWORD_SECRET_TYPE = "k3s.cattle.io/node-password"
+# controller.go: MinOrphanSecretAge = 10 * time.Minute (the --orphan-seconds default).
+MIN_ORPHAN_SECRET_AGE = 600
+# controller.go Register: the orphan sweep (nodePasswordController.sync) runs every minute.
+ORPHAN_SYNC_PERIOD = 60
+# hash/scrypt.go NewSCrypt: N=15 (cost 1<<15), R=8, P=1, KeyLen=64, SaltLen=8, format version 1.
+SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_KEYLEN, SCRYPT_SALTLEN, SCRYPT_VERSION = 15, 8, 1, 64, 8, 1
+
+
+def node_password_secret_name(node):
+    """nodepassword.go getSecretName: lower-case "<node>.node-password.k3s"."""
+    return (node + ".node-password.k3s").lower()
+
+
+def scrypt_create_hash(password):
+    """hash/scrypt.go SCrypt.CreateHash: "$<version>:<salt hex>:<N>:<R>:<P>:<key, base64 std, no padding>"
+    where the key is scrypt(password, 8 random salt bytes, 1<<N, R, P, 64)."""
+    salt = os.urandom(SCRYPT_SALTLEN)
+    dk = hashlib.scrypt(password.encode(), salt=salt, n=1 << SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
+                        dklen=SCRYPT_KEYLEN, maxmem=256 * 1024 * 1024)
+    enc = base64.b64encode(dk).decode().rstrip("=")
+    return "$%d:%s:%d:%d:%d:%s" % (SCRYPT_VERSION, salt.hex(), SCRYPT_N, SCRYPT_R, SCRYPT_P, enc)
+
+
+def scrypt_verify_hash(hashed, password):
+    """hash/scrypt.go SCrypt.VerifyHash: None when the password matches, else the error text."""
+    m = re.fullmatch(r"\$(\d+):([0-9a-f]*):(\d+):(-?\d+):(-?\d+):([A-Za-z0-9+/]*)", hashed)
+    if not m:
+        return "input does not match format"
+    if int(m.group(1)) != SCRYPT_VERSION:
+        return "hash version %s does not match package version %d" % (m.group(1), SCRYPT_VERSION)
+    n, r, p, enc = int(m.group(3)), int(m.group(4)), int(m.group(5)), m.group(6)
+    if not 1 <= n <= 20 or not 1 <= r <= 32 or not 1 <= p <= 16:  # keep a hostile hash bounded
+        return "scrypt: parameters are too large"
+    dk = base64.b64decode(enc + "=" * (-len(enc) % 4))
+    verify = hashlib.scrypt(password.encode(), salt=bytes.fromhex(m.group(2)), n=1 << n, r=r, p=p,
+                            dklen=len(dk), maxmem=256 * 1024 * 1024)
+    if not hmac.compare_digest(dk, verify):
+        return "hash does not match"
+    return None
+
+
+def output_secret(sec):
+    """A Secret as the apiserver encodes it: ObjectMeta fields in Go order, then immutable, data, type."""
+    md = sec["metadata"]
+    order = ["name", "namespace", "uid", "resourceVersion", "creationTimestamp", "ownerReferences"]
+    out = {"kind": "Secret", "apiVersion": "v1", "metadata": {k: copy.deepcopy(md[k]) for k in order if k in md}}
+    for k in ("immutable", "data", "type"):
+        if k in sec:
+            out[k] = copy.deepcopy(sec[k])
+    return out
+
 
 STATE = None  # the cluster, set in main()
 OPTS = None
@@ -548,10 +612,114 @@ class Cluster:
         self.pod_cidr = 0
         self.delay = OPTS.delay
         self.hang = OPTS.hang
+        self.secrets = {}  # kube-system Secrets by name (only node-password secrets exist here)
+        self.secret_created = {}  # name -> creation time (epoch seconds) for the orphan sweep
+        self.saved_rv = None  # resourceVersion last written to --state
 
     def next_rv(self):
         self.rv += 1
         return str(self.rv)
+
+    # -- node passwords; the caller holds self.lock
+
+    def ensure_node_password(self, node, password):
+        """K3s nodepassword.go ensure (called by validate.go GetNodeAuthValidator): verify the
+        password against the node's secret if it exists, else create the secret with its hash.
+        Returns None when accepted, else the error text of passwordError (403)."""
+        name = node_password_secret_name(node)
+        sec = self.secrets.get(name)
+        if sec is not None:
+            hashed = sec.get("data", {}).get("hash")
+            if hashed is None:
+                err = "password hash not found in node secret"
+            else:
+                err = scrypt_verify_hash(base64.b64decode(hashed).decode("utf-8", "replace"), password)
+            return None if err is None else "unable to verify password for node %s: %s" % (node, err)
+        # Immutable, type k3s.cattle.io/node-password, data {"hash": <scrypt hash>}.
+        self.secrets[name] = {
+            "kind": "Secret", "apiVersion": "v1",
+            "metadata": {"name": name, "namespace": "kube-system", "uid": str(uuid.uuid4()),
+                         "resourceVersion": self.next_rv(), "creationTimestamp": now_rfc3339()},
+            "immutable": True,
+            "data": {"hash": base64.b64encode(scrypt_create_hash(password).encode()).decode()},
+            "type": NODE_PASSWORD_SECRET_TYPE,
+        }
+        self.secret_created[name] = time.time()
+        self.link_owner(node)
+        return None
+
+    def link_owner(self, node):
+        """K3s controller.go onChangeNode: once the Node exists, its password secret gets an
+        OwnerReference {apiVersion v1, kind Node, name, uid} (no controller/blockOwnerDeletion),
+        so the garbage collector deletes the secret with the Node. Called on every stored
+        change of a Node (the controller's OnChange) and when the secret is created."""
+        n = self.nodes.get(node)
+        sec = self.secrets.get(node_password_secret_name(node))
+        if n is None or sec is None:
+            return
+        ref = {"apiVersion": "v1", "kind": "Node", "name": node, "uid": n["metadata"]["uid"]}
+        refs = sec["metadata"].setdefault("ownerReferences", [])
+        if ref not in refs:
+            refs.append(ref)
+            sec["metadata"]["resourceVersion"] = self.next_rv()
+
+    def collect_garbage(self, node_uid):
+        """The garbage collector (kube-controller-manager, pkg/controller/garbagecollector): with
+        the default background propagation, dependents whose ownerReferences name the deleted
+        owner's uid are deleted. Here at once, in the same request."""
+        for name in [n for n, sec in self.secrets.items()
+                     if any(r.get("uid") == node_uid for r in sec["metadata"].get("ownerReferences", []))]:
+            self.delete_secret(name)
+
+    def delete_secret(self, name):
+        self.secrets.pop(name, None)
+        self.secret_created.pop(name, None)
+        self.next_rv()
+
+    def delete_node(self, name):
+        gone = self.nodes.pop(name, None)
+        if gone is not None:
+            self.next_rv()
+            self.collect_garbage(gone["metadata"].get("uid"))
+        return gone
+
+    def sweep_orphans(self, now=None):
+        """K3s controller.go nodePasswordController.sync: delete node-password secrets older
+        than MinOrphanSecretAge (--orphan-seconds) whose name matches no existing Node's."""
+        now = time.time() if now is None else now
+        wanted = {node_password_secret_name(n) for n in self.nodes}
+        for name in [n for n, sec in self.secrets.items() if sec.get("type") == NODE_PASSWORD_SECRET_TYPE
+                     and n not in wanted and now - self.secret_created.get(n, now) >= OPTS.orphan_seconds]:
+            self.delete_secret(name)
+
+    # -- --state: the cluster on disk
+
+    def save(self):
+        """Write nodes, secrets and the resourceVersion counter to --state (atomically, by
+        rename) if anything changed since the last write (every change bumps self.rv)."""
+        if not OPTS.state or self.saved_rv == self.rv:
+            return
+        data = {"version": 1, "rv": self.rv, "pod_cidr": self.pod_cidr, "nodes": self.nodes,
+                "secrets": self.secrets, "secret_created": self.secret_created}
+        tmp = "%s.tmp.%d" % (OPTS.state, os.getpid())
+        with open(tmp, "w") as f:
+            json.dump(data, f, separators=(",", ":"), sort_keys=True)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, OPTS.state)
+        self.saved_rv = self.rv
+
+    def load(self, path):
+        with open(path) as f:
+            data = json.load(f)
+        if not isinstance(data, dict) or data.get("version") != 1:
+            raise ValueError("not a k3s-double state file (version 1)")
+        self.rv = int(data["rv"])
+        self.pod_cidr = int(data.get("pod_cidr", 0))
+        self.nodes = dict(data.get("nodes", {}))
+        self.secrets = dict(data.get("secrets", {}))
+        self.secret_created = {k: float(v) for k, v in data.get("secret_created", {}).items()}
+        self.saved_rv = self.rv
 
     def stamp_new(self, node):
         md = node.setdefault("metadata", {})
@@ -698,13 +866,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_response_only(code, message)
         self.send_header("Date", self.date_time_string())
 
-    def client_kubelet_cert(self):
-        """K3s's supervisor route an agent uses to get its kubelet's client certificate
-        (pkg/server/router.go: the node-authenticated /v1-k3s/client-kubelet.crt): HTTP basic
-        auth with the token's credentials (user "node", or "server" with the server token),
-        the node name in the K3s-Node-Name header; the answer is the certificate chain
-        followed by the private key, PEM. Certificates are made on first request with the
-        PKI's client CA (CN=system:node:NAME, O=system:nodes), as K3s does."""
+    def k3s_error(self, code, message):
+        """K3s pkg/util/apierrors.go SendError: a Status (400 BadRequest, 403 Forbidden with only
+        status/message/reason/code, 500 InternalError) and "Connection: close"."""
+        reason = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden"}.get(code, "InternalError")
+        if code == 500:
+            message = "Internal error occurred: " + message
+        self.close_connection = True
+        self.send(code, go_json(ApiError(code, reason, message).status()), extra={"Connection": "close"})
+
+    def kubelet_cert(self, kind):
+        """K3s supervisor routes /v1-k3s/client-kubelet.crt and /v1-k3s/serving-kubelet.crt
+        (pkg/server/handlers/router.go NewHandler; handlers.go ClientKubeletCert, ServingKubeletCert).
+        Authentication: HTTP basic auth with the token's credentials (user "node", or "server" with
+        the server token). Then the node-auth validator (pkg/nodepassword/validate.go
+        GetNodeAuthValidator, getNodeInfo): no K3s-Node-Name -> 400 "node name not set", no
+        K3s-Node-Password -> 400 "node password not set"; the name is lower-cased; the password
+        is checked against (or first stored in) the Secret kube-system/<node>.node-password.k3s
+        (nodepassword.go ensure): a mismatch is 403. Then signAndSend (handlers.go): a POST whose
+        body parses as a DER certificate request gets a certificate for the request's public key,
+        answered as the leaf followed by the CA bundle; anything else (GET, the legacy form) gets
+        a certificate for a key the server made, answered as leaf, CA bundle and that key."""
         auth = self.headers.get("Authorization", "")
         ok = False
         if auth.startswith("Basic "):
@@ -715,37 +897,34 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 ok = False
         if not ok:
             return self.send(401, b"Unauthorized\n", "text/plain; charset=utf-8")
-        name = self.headers.get("K3s-Node-Name", "")
+        name = (self.headers.get("K3s-Node-Name") or "").lower()
+        password = self.headers.get("K3s-Node-Password") or ""
+        if not name:
+            return self.k3s_error(400, "node name not set")
+        if not password:
+            return self.k3s_error(400, "node password not set")
         if not re.fullmatch(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?", name):
-            return self.send(400, b"invalid K3s-Node-Name\n", "text/plain; charset=utf-8")
-        pki = OPTS.pki
-        crt = os.path.join(pki, "client-kubelet-%s.crt" % name)
-        key = os.path.join(pki, "client-kubelet-%s.key" % name)
+            # Not a K3s rule: the double keeps node names safe for its file names.
+            return self.k3s_error(400, "invalid K3s-Node-Name")
         with STATE.lock:
-            if not os.path.exists(crt):
-                import subprocess
-                csr = crt + ".csr"
-                leaf = crt + ".leaf"
-                subprocess.run(["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout",
-                                "-out", key], check=True, capture_output=True)
-                subprocess.run(["openssl", "req", "-new", "-key", key, "-subj",
-                                "/O=system:nodes/CN=system:node:%s" % name, "-out", csr],
-                               check=True, capture_output=True)
-                ext = crt + ".ext"
-                with open(ext, "w") as f:
-                    f.write("basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,"
-                            "keyEncipherment\nextendedKeyUsage=clientAuth\n")
-                subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA",
-                                os.path.join(pki, "client-ca.crt"), "-CAkey",
-                                os.path.join(pki, "client-ca.key"), "-set_serial",
-                                "0x%s" % uuid.uuid4().hex[:16], "-days", "365", "-sha256",
-                                "-extfile", ext, "-out", leaf], check=True, capture_output=True)
-                with open(crt, "wb") as out:
-                    out.write(open(leaf, "rb").read() + open(os.path.join(pki, "client-ca.crt"), "rb").read())
-                for f in (csr, leaf, ext):
-                    os.unlink(f)
-            body = open(crt, "rb").read() + open(key, "rb").read()
-        return self.send(200, body, "text/plain")
+            err = STATE.ensure_node_password(name, password)
+        if err is not None:
+            return self.k3s_error(403, err)
+        ips = ["127.0.0.1"]
+        if kind == "serving":
+            # ServingKubeletCert: K3s-Node-IP is a comma-separated list; a bad one is a 500.
+            for v in filter(None, (self.headers.get("K3s-Node-IP") or "").split(",")):
+                try:
+                    ips.append(str(ipaddress.ip_address(v.strip())))
+                except ValueError:
+                    return self.k3s_error(500, "invalid node IP address %s" % v)
+        csr = self.csr_body if self.command == "POST" else None
+        try:
+            body = issue_kubelet_cert(kind, name, ips, csr)
+        except (OSError, subprocess.CalledProcessError) as e:
+            return self.k3s_error(500, "failed to sign certificate: %s" % e)
+        # The handler sets no Content-Type; Go's sniffing makes PEM text/plain; charset=utf-8.
+        return self.send(200, body, "text/plain; charset=utf-8")
 
     def send(self, code, body, ctype="application/json", extra=None):
         self.send_response(code)
@@ -860,7 +1039,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def dispatch(self):
         path = self.path.split("?", 1)[0]
         if path.startswith("/_double/"):
-            return self.control(path)
+            self.control(path)
+            return self.save_state()
         if STATE.hang:
             # Never answer: hold the connection until the client gives up (bounded at 1 hour).
             self.close_connection = True
@@ -879,8 +1059,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if path == "/ping" and self.command in ("GET", "HEAD"):
                 # Ping sets its headers after WriteHeader, so Go sniffs the type of "pong".
                 return self.send(200, b"pong", "text/plain; charset=utf-8")
-            if path == "/v1-k3s/client-kubelet.crt" and self.command == "GET":
-                return self.client_kubelet_cert()
+            if path in ("/v1-k3s/client-kubelet.crt", "/v1-k3s/serving-kubelet.crt") and \
+                    self.command in ("GET", "POST"):
+                self.csr_body = body
+                return self.kubelet_cert(path[len("/v1-k3s/"):].split("-", 1)[0])
             user = self.identity()
             if user is None:
                 # kube-apiserver with --anonymous-auth=false (K3s sets it).
@@ -897,6 +1079,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         finally:
             if not path.startswith("/_double/"):
                 self.record(user, body)
+            self.save_state()
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = lambda self: self.dispatch()
 
@@ -922,6 +1105,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 "gitVersion": "v1.32.5+k3s1", "gitCommit": "0" * 40, "gitTreeState": "clean",
                 "buildDate": "2025-05-23T00:00:00Z", "goVersion": "go1.23.8", "compiler": "gc",
                 "platform": "linux/amd64"})
+        m = re.fullmatch(r"/api/v1/namespaces/([^/]+)/secrets/([^/]+)", path)
+        if m:
+            return self.secret(m.group(1), m.group(2), user)
         m = re.fullmatch(r"/api/v1/nodes(?:/([^/]+))?(?:/(status))?", path)
         if not m:
             raise ApiError(404, "NotFound", "the server could not find the requested resource", {})
@@ -937,6 +1123,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.get_node(name, user, sub or "")
         if name is not None and self.command == "PATCH":
             return self.patch_node(name, body, user, sub or "")
+        if name is not None and not sub and self.command == "DELETE":
+            return self.delete_node(name, user)
         verb = {"PUT": "update", "DELETE": "delete", "POST": "create"}.get(self.command, self.command.lower())
         raise ApiError(405, "MethodNotAllowed", "%s is not supported on resources of kind \"nodes\"" % verb,
                        {"kind": "nodes"})
@@ -965,6 +1153,52 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if node is None:
                 raise not_found(name)
             out = output_node(node)
+        self.send_obj(200, out)
+
+    def delete_node(self, name, user):
+        """DELETE /api/v1/nodes/NAME. Authorization first: the Node authorizer's authorizeNode
+        has no rule for delete (NoOpinion, no reason) and the system:node role (bootstrappolicy
+        NodeRules) grants only create/get/list/watch/update/patch of nodes, so a kubelet gets 403
+        for any node, its own included; NodeRestriction is never reached. system:masters: the
+        generic registry Store.finalizeDelete answers 200 with a Status Success whose details
+        are name, kind "nodes" (the resource, sic) and uid, no code. The garbage collector then
+        deletes what the Node owned: its node-password secret (K3s controller.go onChangeNode)."""
+        reason = authorize(user, "delete", name)
+        if reason is not None:
+            raise deny(user, "delete", name, reason)
+        with STATE.lock:
+            gone = STATE.delete_node(name)
+            if gone is None:
+                raise not_found(name)
+        self.send_obj(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                            "details": {"name": name, "kind": "nodes", "uid": gone["metadata"].get("uid")}})
+
+    def secret(self, namespace, name, user):
+        """GET /api/v1/namespaces/NS/secrets/NAME. system:masters may; a node identity goes
+        through the Node authorizer's authorizeReadNamespacedObject -> authorize -> hasPathFrom:
+        a node-password secret is referenced by no pod of the node, so NoOpinion with "no
+        relationship found between node '<node>' and this object" and 403 (RBAC's system:node
+        role has no secrets rule); anyone else 403 without a reason."""
+        verb = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(self.command, "create")
+        if "system:masters" not in user["groups"]:
+            node = node_identity(user)
+            reason = ""
+            if node == "":
+                reason = 'unknown node for user "%s"' % user["name"]
+            elif node is not None:
+                reason = ("no relationship found between node '%s' and this object" % node
+                          if verb == "get" else "can only read resources of this type")
+            msg = 'User "%s" cannot %s resource "secrets" in API group "" in the namespace "%s"' % (
+                user["name"], verb, namespace)
+            raise ApiError(403, "Forbidden", 'secrets "%s" is forbidden: %s' % (name, msg + (": " + reason if reason else "")),
+                           details(name, "secrets"))
+        if self.command != "GET":
+            raise ApiError(405, "MethodNotAllowed", "the double serves secrets read-only", {"kind": "secrets"})
+        with STATE.lock:
+            sec = STATE.secrets.get(name) if namespace == "kube-system" else None
+            if sec is None:
+                raise ApiError(404, "NotFound", 'secrets "%s" not found' % name, details(name, "secrets"))
+            out = output_secret(sec)
         self.send_obj(200, out)
 
     def create_node(self, body, user):
@@ -999,6 +1233,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             obj.setdefault("status", {})
             node = STATE.stamp_new(obj)
             STATE.nodes[name] = node
+            STATE.link_owner(name)
             out = output_node(node)
         self.send_obj(201, out)
 
@@ -1068,6 +1303,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if json.dumps(output_node(new), sort_keys=True) != json.dumps(output_node(old_cmp), sort_keys=True):
                 md["resourceVersion"] = STATE.next_rv()
                 STATE.nodes[name] = new
+                STATE.link_owner(name)
             else:
                 md["resourceVersion"] = cur["metadata"]["resourceVersion"]  # a no-op write is not stored
             out = output_node(STATE.nodes[name])
@@ -1082,6 +1318,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except Exception as e:  # bad input to a control endpoint
             self.close_connection = True
             self.send_obj(400, {"error": repr(e)})
+
+    def save_state(self):
+        try:
+            with STATE.lock:
+                STATE.save()
+        except OSError as e:
+            sys.stderr.write("k3s-double: --state %s: %s\n" % (OPTS.state, e))
 
     def control_(self, path):
         try:
@@ -1124,14 +1367,20 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if isinstance(req.get("boot_id"), str):
                     node.setdefault("status", {}).setdefault("nodeInfo", {})["bootID"] = req["boot_id"]
                 node["metadata"]["resourceVersion"] = STATE.next_rv()
+                STATE.link_owner(m.group(1))
                 return self.send_obj(200, output_node(node))
         m = re.fullmatch(r"/_double/nodes/([^/]+)", path)
         if m and self.command == "DELETE":
             with STATE.lock:
-                gone = STATE.nodes.pop(m.group(1), None)
-                if gone:
-                    STATE.next_rv()
+                gone = STATE.delete_node(m.group(1))  # with garbage collection, as an admin's DELETE
             return self.send_obj(200 if gone else 404, {"deleted": bool(gone)})
+        if path == "/_double/secrets" and self.command == "GET":
+            with STATE.lock:
+                return self.send_obj(200, {n: output_secret(v) for n, v in sorted(STATE.secrets.items())})
+        if path == "/_double/orphan-sweep" and self.command == "POST":
+            with STATE.lock:
+                STATE.sweep_orphans()
+                return self.send_obj(200, sorted(STATE.secrets))
         if path == "/_double/config" and self.command in ("POST", "PUT"):
             with STATE.lock:
                 if "delay" in req:
@@ -1177,7 +1426,68 @@ def node_from_spec(spec):
             raise ApiError(409, "AlreadyExists", 'nodes "%s" already exists' % name, details(name))
         STATE.stamp_new(node)
         STATE.nodes[name] = node
+        STATE.link_owner(name)
         return output_node(node)
+
+
+def _openssl(*args):
+    subprocess.run(["openssl"] + list(args), check=True, capture_output=True, timeout=30)
+
+
+def issue_kubelet_cert(kind, name, ips, csr_der):
+    """handlers.go signAndSend with the certutil.Config of ClientKubeletCert (CN system:node:<name>,
+    O system:nodes, client auth, client CA) or ServingKubeletCert (CN <name>, server auth, SANs
+    DNS <name> and localhost, IP 127.0.0.1 and K3s-Node-IP, server CA). With a DER certificate
+    request (getCSR uses x509.ParseCertificateRequest) the answer is leaf + CA bundle; without one
+    (or one that does not parse) it is leaf + CA bundle + the server-made key, as for legacy
+    clients. The double makes one key per node and kind for the legacy form and keeps it (with
+    its certificate) in the PKI directory; mk-k3s-pki.sh's client-kubelet-<node> files are used
+    as they are."""
+    pki = OPTS.pki
+    if kind == "client":
+        ca, subj, eku, san = "client-ca", "/O=system:nodes/CN=system:node:%s" % name, "clientAuth", None
+    else:
+        ca, subj, eku = "server-ca", "/CN=%s" % name, "serverAuth"
+        san = ",".join(["DNS:%s" % name, "DNS:localhost"] + ["IP:%s" % ip for ip in ips])
+    ca_crt, ca_key = os.path.join(pki, ca + ".crt"), os.path.join(pki, ca + ".key")
+    with open(ca_crt, "rb") as f:
+        bundle = f.read()
+    tmp = tempfile.mkdtemp(prefix="k3s-double-", dir=pki)
+    try:
+        ext = os.path.join(tmp, "ext")
+        with open(ext, "w") as f:
+            f.write("basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
+                    "extendedKeyUsage=%s\n" % eku + ("subjectAltName=%s\n" % san if san else ""))
+        leaf = os.path.join(tmp, "leaf")
+        sign = ["-CA", ca_crt, "-CAkey", ca_key, "-set_serial", "0x%s" % uuid.uuid4().hex[:16],
+                "-days", "365", "-sha256", "-extfile", ext, "-out", leaf]
+        if csr_der:
+            req = os.path.join(tmp, "csr.der")
+            with open(req, "wb") as f:
+                f.write(csr_der)
+            try:
+                _openssl("x509", "-req", "-inform", "DER", "-in", req, "-subj", subj, *sign)
+                with open(leaf, "rb") as f:
+                    return f.read() + bundle
+            except subprocess.CalledProcessError:
+                pass  # not a certificate request: the legacy answer below
+        crt = os.path.join(pki, "%s-kubelet-%s.crt" % (kind, name))
+        key = os.path.join(pki, "%s-kubelet-%s.key" % (kind, name))
+        with STATE.lock:
+            if not os.path.exists(crt) or not os.path.exists(key):
+                _openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", key)
+                csr = os.path.join(tmp, "csr.pem")
+                _openssl("req", "-new", "-key", key, "-subj", subj, "-out", csr)
+                _openssl("x509", "-req", "-in", csr, *sign)
+                with open(leaf, "rb") as f, open(crt + ".tmp", "wb") as out:
+                    out.write(f.read() + bundle)
+                os.replace(crt + ".tmp", crt)
+            with open(crt, "rb") as f, open(key, "rb") as k:
+                return f.read() + k.read()
+    finally:
+        for fn in os.listdir(tmp):
+            os.unlink(os.path.join(tmp, fn))
+        os.rmdir(tmp)
 
 
 class Server(http.server.ThreadingHTTPServer):
@@ -1227,6 +1537,21 @@ def load_tokens(path):
     return tokens
 
 
+def orphan_sweeper():
+    """K3s controller.go Register runs the orphan sweep every minute; the double sweeps every
+    min(60 s, --orphan-seconds / 4) (at least 0.1 s) so that short test ages act promptly.
+    Bounded: stops after a week of sweeps (the double is killed long before)."""
+    period = max(0.1, min(float(ORPHAN_SYNC_PERIOD), OPTS.orphan_seconds / 4))
+    for _ in range(int(7 * 24 * 3600 / period)):
+        time.sleep(period)
+        with STATE.lock:
+            STATE.sweep_orphans()
+            try:
+                STATE.save()
+            except OSError as e:
+                sys.stderr.write("k3s-double: --state %s: %s\n" % (OPTS.state, e))
+
+
 def main():
     global STATE, OPTS
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -1244,6 +1569,11 @@ def main():
                     "AuthorizeNodeWithSelectors); any: every node (before 1.32)")
     ap.add_argument("--cacerts", help="serve this file at /cacerts instead of PKI/server-ca.crt "
                     "(a bundle K3s could not parse, for clients' checks)")
+    ap.add_argument("--state", help="keep nodes, secrets and the resourceVersion counter in this file: "
+                    "loaded at start if it exists, rewritten (atomically) after every change")
+    ap.add_argument("--orphan-seconds", type=float, default=MIN_ORPHAN_SECRET_AGE,
+                    help="age after which a node-password secret without a Node is deleted "
+                    "(K3s MinOrphanSecretAge, 600)")
     ap.add_argument("--verbose", action="store_true")
     OPTS = ap.parse_args()
     pki = OPTS.pki
@@ -1283,13 +1613,24 @@ def main():
     srv.client_ca_cn = client_ca_cn
     srv.tokens = load_tokens(os.path.join(pki, "tokens.csv"))
 
+    if OPTS.state and os.path.exists(OPTS.state):
+        try:
+            STATE.load(OPTS.state)
+        except (OSError, ValueError, TypeError, KeyError) as e:
+            sys.exit("k3s-double: --state %s: %s" % (OPTS.state, e))
     if OPTS.nodes_file:
         try:
             with open(OPTS.nodes_file) as f:
                 for spec in json.load(f):
+                    name = spec.get("name") or (spec.get("metadata") or {}).get("name")
+                    if name in STATE.nodes:
+                        continue  # already in the --state cluster: the saved node wins
                     node_from_spec(spec)
         except (OSError, ValueError, TypeError, AttributeError, ApiError) as e:
             sys.exit("k3s-double: --nodes-file %s: %s" % (OPTS.nodes_file, e))
+    with STATE.lock:
+        STATE.save()
+    threading.Thread(target=orphan_sweeper, daemon=True).start()
 
     if OPTS.portfile:
         with open(OPTS.portfile + ".tmp", "w") as f:
