@@ -139,7 +139,7 @@ image: image-deps
 
 # Boot both images in QEMU (TCG) and check them from outside (tests/e2e/e2e.sh).
 e2e: image
-	@for m in pxe diskless usb broken; do sh tests/e2e/e2e.sh $$m || exit 1; done
+	@for m in pxe server diskless usb broken; do sh tests/e2e/e2e.sh $$m || exit 1; done
 
 demo: deps
 	@$(MAKE) --no-print-directory all

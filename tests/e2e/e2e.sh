@@ -9,6 +9,9 @@
 #   e2e.sh diskless  PXE, no data disk, a node name whose password the server already holds
 #                  (as after a reboot that lost /etc/rancher/node): the join stops with K3s's
 #                  refusal and the remedy, not a timeout
+#   e2e.sh server  PXE, the machine that creates the cluster (server-init), booted twice: the
+#                  stand-in k3s server keeps its CA on the data disk, and a second node's
+#                  K10 token from the first boot still passes preflight after the reboot
 #   (pxe boots the same machine twice: the second boot rejoins under the same name with the
 #   node password and K3s's data dir kept on the data disk)
 #
@@ -21,7 +24,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-mode=${1:?usage: e2e.sh pxe|usb|broken|diskless}
+mode=${1:?usage: e2e.sh pxe|usb|broken|diskless|server}
 img=${IMAGE_DIR:-$top/build/image}
 limit=${E2E_TIMEOUT:-240}
 w=$(mktemp -d "${TMPDIR:-/tmp}/na-e2e.XXXXXX")
@@ -57,18 +60,23 @@ http=$(cat "$w/http.port") https=$(cat "$w/https.port")
 
 # PXE: a "cluster" to join (tests/e2e/join.sh). USB: no K3s, the join stage says so.
 cluster="cluster: {server: https://10.0.0.10:6443, token_file: /run/credentials/node-agent.service/k3s-token}"
-if [ "$mode" = pxe ] || [ "$mode" = diskless ]; then
+joins=no
+case $mode in pxe | diskless | server) joins=yes ;; esac
+if [ $joins = yes ]; then
 	. "$here/join.sh"
-	join_setup "$w" "$top"
+	if [ "$mode" = server ]; then join_setup_server "$w" "$top"; else join_setup "$w" "$top"; fi
 	cluster=$join_config
 fi
 # pxe: the data disk (nvme1, pre-formatted with our label: mounted, never formatted) keeps
 # the node password and K3s's data dir across the reboot. diskless: none, and a name whose
 # password the server holds from an "earlier boot".
 node_name='"\${product}-\${serial}"'
-disk=""
+disk="" role=""
 case $mode in
-pxe) disk="data_disk: {match: {serial: [E2ENVME0002]}, allow_wipe_serials: [], mount: /var/lib/rancher, label: k8s-data}" ;;
+server) role="role: server-init" ;;
+esac
+case $mode in
+pxe | server) disk="data_disk: {match: {serial: [E2ENVME0002]}, allow_wipe_serials: [], mount: /var/lib/rancher, label: k8s-data}" ;;
 diskless) node_name=diskless1 && join_hold_password diskless1 ;;
 esac
 
@@ -82,6 +90,7 @@ $disk
 rules:
   - name: e2e
     labels: {lab: e2e}
+    $role
 report:
   url: https://10.0.2.100:8443/reports
   ca_pem: |
@@ -102,7 +111,7 @@ config_url="http://10.0.2.100:8080/config/\${mac}.yaml"
 cmdline="systemd.journald.forward_to_console=1 nodeagent.selftest"
 [ "$mode" = broken ] && cmdline="$cmdline nodeagent.ramroot_size=64k"
 extra=""
-if [ "$mode" = pxe ] || [ "$mode" = diskless ]; then
+if [ $joins = yes ]; then
 	cmdline="$cmdline $join_cmdline"
 	extra="set nodeagent-initrd http://10.0.2.100:8080/$join_initrd\n"
 fi
@@ -119,7 +128,7 @@ smbios="type=1,manufacturer=LENOVO,product=ThinkCentre M720q,version=ThinkCentre
 relay_http="cmd:socat - TCP:127.0.0.1:$http"
 relay_https="cmd:socat - TCP:127.0.0.1:$https"
 net="user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:8080-$relay_http,guestfwd=tcp:10.0.2.100:8443-$relay_https"
-{ [ "$mode" = pxe ] || [ "$mode" = diskless ]; } && net="$net,$join_fwd"
+[ $joins = yes ] && net="$net,$join_fwd"
 # -cpu: E2E_CPU=max,-erms,-fsrm hides ERMS, which TCG runs a byte at a time: the kernel
 # then copies with its unrolled loop (initramfs unpack ~1-2 s faster; a harness setting).
 set -- qemu-system-x86_64 -machine q35 -accel tcg -cpu "${E2E_CPU:-max}" -smp 2 -m 2048 \
@@ -132,7 +141,7 @@ set -- qemu-system-x86_64 -machine q35 -accel tcg -cpu "${E2E_CPU:-max}" -smp 2 
 	-device "ide-hd,bus=ahci.0,drive=sata0,model=WDC WD5000AAKX-08U6AA0,serial=WD-E2E0SATA01" \
 	-netdev user,id=n1,restrict=on,net=10.0.3.0/24 -device virtio-net-pci,netdev=n1,mac=52:54:00:e2:e0:02,romfile=
 case $mode in
-pxe | broken | diskless)
+pxe | broken | diskless | server)
 	set -- "$@" -boot n -netdev "$net,tftp=$w/tftp,bootfile=start.ipxe" \
 		-device "e1000,netdev=n0,mac=$pxe_mac,bootindex=1" ;;
 usb)
@@ -178,7 +187,8 @@ boot() {
 	# the self-test prints systemd-analyze's timings once the boot is over (bounded wait)
 	if [ -n "$arrived" ]; then
 		for i in $(seq 150); do grep -aq 'nodeagent-selftest: done' "$con" && break; sleep 0.2; done
-		case $mode in pxe | diskless) join_wait "$con" ;; esac
+		[ $joins = yes ] && join_wait "$con"
+		[ "$mode" = server ] && server_probe "${tag:-1}"
 	fi
 	sleep 1 # let the console catch up
 	kill $qpid 2>/dev/null
@@ -225,7 +235,7 @@ fi
 mid=$(echo "$uuid" | tr -d - | tr A-F a-f)
 grep -aq "node-agent init: machine-id $mid from the DMI product UUID" "$con"
 ok $? "$mode: /init set the machine-id from the DMI product UUID"
-if [ "$mode" = pxe ] || [ "$mode" = diskless ]; then
+if [ $joins = yes ]; then
 	grep -aq 'iPXE' "$w/qemu.out" "$con" 2>/dev/null || grep -aq 'http://10.0.2.100:8080/vmlinuz\|node-agent: booting with config' "$con"
 	ok $? "pxe: iPXE loaded boot.ipxe, kernel and initrd over HTTP"
 fi
@@ -295,6 +305,10 @@ if [ "$mode" = pxe ]; then
 	join_check_reboot "$w/console.log" "$con"
 elif [ "$mode" = diskless ]; then
 	join_check_refused diskless1
+elif [ "$mode" = server ]; then
+	node=$(jdouble /_double/nodes | jq -r 'keys[0] // ""')
+	boot 2 0001 "$@"
+	join_check_server "$w/console.log" "$con"
 else
 	grep -aq 'node-agent\[[0-9]*\]: join: skipped: K3s is not in this image' "$con"
 	ok $? "$mode: the join stage says plainly that K3s is not in the image"

@@ -33,6 +33,73 @@ join_setup() {
 	join_config="cluster: {server: \"https://10.0.2.100:6443\", token_file: /run/credentials/node-agent.service/k3s-token}"
 }
 
+# join_setup_server: as join_setup, for the machine that creates the cluster (server-init).
+# Its stand-in k3s runs as a server: its own CA in /var/lib/rancher/k3s/server/tls (kept when
+# there, created when not), /cacerts and /ping on 6443 (forwarded to the host port
+# $server_port); the cluster's API is still the double, given to the stand-in through
+# /etc/default/k3s (the unit's EnvironmentFile=) with the double's token and an admin
+# kubeconfig (k3s.yaml). The node's own token has no CA hash: there is no cluster yet.
+join_setup_server() {
+	join_setup "$@"
+	sh "$jtop/tests/tools/mk-k3s-pki.sh" -k -s https://10.0.2.100:6443 "$jw/pki" >/dev/null 2>&1
+	mkdir -p "$jw/overlay/etc/default" "$jw/overlay/etc/k3s-standin"
+	install -m 0600 "$jw/pki/token" "$jw/overlay/etc/k3s-standin/api-token"
+	install -m 0600 "$jw/pki/k3s.yaml" "$jw/overlay/etc/k3s-standin/admin.kubeconfig"
+	cat > "$jw/overlay/etc/default/k3s" <<EOD
+K3S_STANDIN_API=https://10.0.2.100:6443
+K3S_STANDIN_API_TOKEN_FILE=/etc/k3s-standin/api-token
+K3S_STANDIN_ADMIN_KUBECONFIG=/etc/k3s-standin/admin.kubeconfig
+EOD
+	(cd "$jw/overlay" && find . | LC_ALL=C sort | cpio -o -H newc --owner=0:0 --quiet) \
+		> "$jw/www/k3s-standin.cpio"
+	server_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	join_fwd="$join_fwd,hostfwd=tcp:127.0.0.1:$server_port-:6443"
+	join_cmdline="systemd.set_credential=k3s-token:e2e-first-server-password"
+	join_config="cluster: {token_file: /run/credentials/node-agent.service/k3s-token}"
+}
+
+# server_probe N: while boot N runs, what a second node sees of this server: the sha256 of
+# its /cacerts (as a K10 token carries it), saved in $jw/ca.N
+server_probe() {
+	for i in $(seq 50); do
+		curl -sk --max-time 3 "https://127.0.0.1:$server_port/cacerts" -o "$jw/cacerts.$1" && break
+		sleep 0.2
+	done
+	sha256sum < "$jw/cacerts.$1" 2>/dev/null | cut -d' ' -f1 > "$jw/ca.$1"
+	# the token a second node would be given after the first boot, checked by node-agent's
+	# own preflight against the server now (the server's CA must still be the one it names)
+	if [ "$1" = 2 ]; then
+		printf 'K10%s::server:e2e-first-server-password\n' "$(cat "$jw/ca.1")" > "$jw/second.token"
+		chmod 600 "$jw/second.token"
+		printf 'schema: node-agent/config/v1\ncluster: {server: "https://127.0.0.1:%s", token_file: %s}\n' \
+			"$server_port" "$jw/second.token" > "$jw/second.yaml"
+		"$jtop/build/node-agent" preflight --config "$jw/second.yaml" --role agent --timeout 10 \
+			> "$jw/preflight.out" 2>&1
+		echo $? > "$jw/preflight.rc"
+	fi
+}
+
+# join_check_server CONSOLE1 CONSOLE2: the server kept its cluster across the reboot.
+join_check_server() {
+	grep -aq "node-agent\[[0-9]*\]: join: ok: node $node Ready as server-init" "$1"
+	ok $? "server: the first boot created the cluster and saw its node Ready as server-init"
+	grep -aq 'k3s\[[0-9]*\]: .*server CA sha256 [0-9a-f]* created' "$1"
+	ok $? "server: first boot: K3s (stand-in) created the cluster CA on the data disk"
+	grep -aq "k3s\[[0-9]*\]: .*server CA sha256 $(cat "$jw/ca.1" 2>/dev/null) kept" "$2"
+	ok $? "server: second boot: the same CA was found on the data disk and kept"
+	like "$(cat "$jw/ca.1" 2>/dev/null)" '^[0-9a-f]{64}$' "server: a second node saw a CA at the first boot"
+	is "$(cat "$jw/ca.2" 2>/dev/null)" "$(cat "$jw/ca.1" 2>/dev/null)" \
+		"server: ... and the same CA after the reboot (the CA hash of every K10 token still matches)"
+	is "$(cat "$jw/preflight.rc" 2>/dev/null)" 0 \
+		"server: node-agent preflight with the first boot's K10 token passes against the rebooted server"
+	grep -aq "node-agent\[[0-9]*\]: join: ok: node $node Ready as server-init" "$2"
+	ok $? "server: the second boot rejoined as the same server-init node"
+	grep -aq 'second cluster' "$2"
+	ok $((! $?)) "server: no second cluster"
+	t=$(awk 'index($0, "node-agent[") && index($0, "]: join: ok") { print $1; exit }' "$2.ts" 2>/dev/null)
+	[ -n "$t" ] && echo "# server: reboot: QEMU start to the end of the join stage: $t s (TCG)"
+}
+
 join_wait() { # CONSOLE_LOG: at most 60 s for node-agent's join stage to end
 	for i in $(seq 300); do
 		grep -aq 'node-agent\[[0-9]*\]: join: \(ok\|failed\|skipped\)' "$1" && return 0
