@@ -104,7 +104,7 @@ int join_k3s_journal_scan(const char *unit, uint64_t since_usec, char **ret)
 		if (!remedy)
 			continue;
 		/* the line as K3s wrote it, bounded, then what to do */
-		if (asprintf(ret, "K3s: %.*s: %s", (int)(len - 8 > 300 ? 300 : len - 8),
+		if (asprintf(ret, "K3s: %.*s: %s", (int)(len - 8 > 500 ? 500 : len - 8),
 			     (const char *)data + 8, remedy) < 0) {
 			*ret = NULL;
 			r = -ENOMEM;

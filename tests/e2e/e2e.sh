@@ -70,7 +70,7 @@ fi
 # pxe: the data disk (nvme1, pre-formatted with our label: mounted, never formatted) keeps
 # the node password and K3s's data dir across the reboot. diskless: none, and a name whose
 # password the server holds from an "earlier boot".
-node_name='"\${product}-\${serial}"'
+node_name='"${product}-${serial}"'
 disk="" role=""
 case $mode in
 server) role="role: server-init" ;;
