@@ -50,8 +50,10 @@
 #include <unistd.h>
 #include <yaml.h>
 
-#define AGENT_DIR "/var/lib/rancher/k3s/agent"
-#define NODE_DIR "/etc/rancher/node"
+#define K3S_DIR		   "/var/lib/rancher/k3s"
+#define AGENT_DIR	   K3S_DIR "/agent"
+#define LOG_PREFIX	   "k3s (test stand-in): "
+#define NODE_DIR	   "/etc/rancher/node"
 #define NODE_PASSWORD_FILE NODE_DIR "/password"
 
 typedef struct buf {
@@ -76,76 +78,90 @@ static size_t sink(char *d, size_t s, size_t n, void *u)
 	return s * n;
 }
 
-/* One HTTPS request; returns the HTTP status (0 on transport failure), body in *out. The
- * K3s-Node-Password and K3s-Node-IP headers are sent when password / node_ip are set; a body of
- * body_len bytes (0: strlen) is sent when body is set. */
-static long request_ex(const char *method, const char *url, const char *ca, const char *cert,
-		       const char *key, const char *userpwd, const char *node, const char *password,
-		       const char *node_ip, const char *ctype, const char *body, size_t body_len,
-		       buf *out)
+/* One HTTPS request. Files or in-memory PEM for the CA (neither: no verification) and the
+ * client certificate; the K3s-Node-* headers are sent when node / password / node_ip are set;
+ * a body of body_len bytes (0: strlen) when body is set. */
+typedef struct http_req {
+	const char *method, *url;
+	const char *ca, *cert, *key;
+	const buf *ca_pem, *cert_pem, *key_pem;
+	const char *bearer, *userpwd, *node, *password, *node_ip, *ctype;
+	const char *body;
+	size_t body_len;
+} http_req;
+
+static struct curl_slist *add_header(struct curl_slist *h, const char *name, const char *value)
+{
+	char *line = NULL;
+
+	if (value && asprintf(&line, "%s: %s", name, value) >= 0)
+		h = curl_slist_append(h, line);
+	free(line);
+	return h;
+}
+
+static void set_blob(CURL *c, CURLoption opt, const buf *b)
+{
+	struct curl_blob blob = {.data = b->p, .len = b->n, .flags = CURL_BLOB_COPY};
+
+	curl_easy_setopt(c, opt, &blob);
+}
+
+/* Returns the HTTP status (0 on transport failure), the body in *out. */
+static long http(const http_req *q, buf *out)
 {
 	CURL *c = curl_easy_init();
 	struct curl_slist *h = NULL;
-	char *hdr = NULL, *pw_hdr = NULL, *ip_hdr = NULL;
+	char *auth = NULL;
 	long code = 0;
 
 	out->p = NULL;
 	out->n = 0;
 	if (!c)
 		return 0;
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_URL, q->url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-	if (ca)
-		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+	if (q->ca)
+		curl_easy_setopt(c, CURLOPT_CAINFO, q->ca);
+	else if (q->ca_pem)
+		set_blob(c, CURLOPT_CAINFO_BLOB, q->ca_pem);
 	else {
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
-	if (cert) {
-		curl_easy_setopt(c, CURLOPT_SSLCERT, cert);
-		curl_easy_setopt(c, CURLOPT_SSLKEY, key);
+	if (q->cert) {
+		curl_easy_setopt(c, CURLOPT_SSLCERT, q->cert);
+		curl_easy_setopt(c, CURLOPT_SSLKEY, q->key);
+	} else if (q->cert_pem && q->key_pem) {
+		set_blob(c, CURLOPT_SSLCERT_BLOB, q->cert_pem);
+		set_blob(c, CURLOPT_SSLKEY_BLOB, q->key_pem);
 	}
-	if (userpwd) {
+	if (q->userpwd) {
 		curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-		curl_easy_setopt(c, CURLOPT_USERPWD, userpwd);
+		curl_easy_setopt(c, CURLOPT_USERPWD, q->userpwd);
 	}
-	if (node && asprintf(&hdr, "K3s-Node-Name: %s", node) >= 0)
-		h = curl_slist_append(h, hdr);
-	if (password && asprintf(&pw_hdr, "K3s-Node-Password: %s", password) >= 0)
-		h = curl_slist_append(h, pw_hdr);
-	if (node_ip && asprintf(&ip_hdr, "K3s-Node-IP: %s", node_ip) >= 0)
-		h = curl_slist_append(h, ip_hdr);
-	if (ctype) {
-		char *ct = NULL;
-		if (asprintf(&ct, "Content-Type: %s", ctype) >= 0)
-			h = curl_slist_append(h, ct);
-		free(ct);
-	}
-	h = curl_slist_append(h, "Accept: application/json");
+	if (q->bearer && asprintf(&auth, "Bearer %s", q->bearer) >= 0)
+		h = add_header(h, "Authorization", auth);
+	h = add_header(h, "K3s-Node-Name", q->node);
+	h = add_header(h, "K3s-Node-Password", q->password);
+	h = add_header(h, "K3s-Node-IP", q->node_ip);
+	h = add_header(h, "Content-Type", q->ctype);
+	h = add_header(h, "Accept", "application/json");
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	if (body) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)(body_len ? body_len : strlen(body)));
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	if (q->body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE,
+				 (long)(q->body_len ? q->body_len : strlen(q->body)));
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, q->body);
 	}
 	if (curl_easy_perform(c) == CURLE_OK)
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
-	free(hdr);
-	free(pw_hdr);
-	free(ip_hdr);
+	free(auth);
 	return code;
-}
-
-static long request(const char *method, const char *url, const char *ca, const char *cert,
-		    const char *key, const char *userpwd, const char *node, const char *ctype,
-		    const char *body, buf *out)
-{
-	return request_ex(method, url, ca, cert, key, userpwd, node, NULL, NULL, ctype, body, 0,
-			  out);
 }
 
 static int write_file(const char *path, const char *data, size_t n, mode_t mode)
@@ -165,7 +181,7 @@ static int write_file(const char *path, const char *data, size_t n, mode_t mode)
 static char *read_all(const char *path)
 {
 	FILE *f = fopen(path, "re");
-	buf b = { 0 };
+	buf b = {0};
 	char tmp[4096];
 	size_t k;
 
@@ -188,7 +204,7 @@ static int read_config(const char *path, k3s_config *c)
 	yaml_parser_t p;
 	yaml_document_t d;
 	yaml_node_t *root;
-	buf lj = { 0 };
+	buf lj = {0};
 
 	if (!text)
 		return -errno;
@@ -201,9 +217,8 @@ static int read_config(const char *path, k3s_config *c)
 	}
 	sink("{", 1, 1, &lj);
 	root = yaml_document_get_root_node(&d);
-	for (yaml_node_pair_t *a = root && root->type == YAML_MAPPING_NODE
-					   ? root->data.mapping.pairs.start
-					   : NULL;
+	for (yaml_node_pair_t *a =
+		 root && root->type == YAML_MAPPING_NODE ? root->data.mapping.pairs.start : NULL;
 	     a && a < root->data.mapping.pairs.top; a++) {
 		yaml_node_t *k = yaml_document_get_node(&d, a->key);
 		yaml_node_t *v = yaml_document_get_node(&d, a->value);
@@ -223,8 +238,8 @@ static int read_config(const char *path, k3s_config *c)
 		} else if (v->type == YAML_SEQUENCE_NODE && !strcmp(key, "node-label")) {
 			for (yaml_node_item_t *i = v->data.sequence.items.start;
 			     i < v->data.sequence.items.top; i++) {
-				const char *kv = (const char *)yaml_document_get_node(&d, *i)
-							 ->data.scalar.value;
+				const char *kv =
+				    (const char *)yaml_document_get_node(&d, *i)->data.scalar.value;
 				const char *eq = strchr(kv, '=');
 				char *item = NULL;
 				if (!eq)
@@ -242,7 +257,7 @@ static int read_config(const char *path, k3s_config *c)
 	yaml_document_delete(&d);
 	yaml_parser_delete(&p);
 	free(text);
-	return c->server && c->token_file && c->node_name ? 0 : -EINVAL;
+	return 0;
 }
 
 static void sha256_hex(const char *data, size_t n, char out[65])
@@ -301,8 +316,8 @@ static size_t csr_for_key(const char *keyfile, unsigned char **der)
 	if (!pk) {
 		pk = EVP_EC_gen("P-256");
 		f = pk ? fopen(keyfile, "we") : NULL;
-		if (!f || (fchmod(fileno(f), 0600), !PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL,
-									   NULL))) {
+		if (!f || (fchmod(fileno(f), 0600),
+			   !PEM_write_PrivateKey(f, pk, NULL, NULL, 0, NULL, NULL))) {
 			if (f)
 				fclose(f);
 			EVP_PKEY_free(pk);
@@ -332,6 +347,19 @@ static int save_cert_answer(const char *certfile, const char *keyfile, const buf
 	return k ? write_file(keyfile, k, strlen(k), 0600) : 0;
 }
 
+static volatile sig_atomic_t stop;
+static void on_term(int sig)
+{
+	stop = 1;
+}
+
+static void log_time(char ts[32])
+{
+	time_t now = time(NULL);
+
+	strftime(ts, 32, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+}
+
 /* K3s getKubeletServingCert / getKubeletClientCert via getNodeNamedCrt: POST the request with
  * the node name, password and IP. Returns the HTTP status (200 done). */
 static long node_named_cert(const char *server, const char *which, const char *userpwd,
@@ -341,7 +369,7 @@ static long node_named_cert(const char *server, const char *which, const char *u
 	unsigned char *der = NULL;
 	size_t der_n;
 	long code = 0;
-	buf r = { 0 };
+	buf r = {0};
 
 	if (asprintf(&certfile, AGENT_DIR "/%s-kubelet.crt", which) < 0 ||
 	    asprintf(&keyfile, AGENT_DIR "/%s-kubelet.key", which) < 0 ||
@@ -350,25 +378,34 @@ static long node_named_cert(const char *server, const char *which, const char *u
 	der_n = csr_for_key(keyfile, &der);
 	pw = ensure_node_password();
 	if (der_n && pw)
-		code = request_ex("POST", url, AGENT_DIR "/server-ca.crt", NULL, NULL, userpwd, node,
-				  pw, node_ip, NULL, (const char *)der, der_n, &r);
+		code = http(&(http_req){.method = "POST",
+					.url = url,
+					.ca = AGENT_DIR "/server-ca.crt",
+					.userpwd = userpwd,
+					.node = node,
+					.password = pw,
+					.node_ip = node_ip,
+					.body = (const char *)der,
+					.body_len = der_n},
+			    &r);
 	free(pw);
 	if (code == 200 && (!r.p || !strstr(r.p, "-----BEGIN CERTIFICATE-----") ||
 			    save_cert_answer(certfile, keyfile, &r) < 0))
 		code = 0;
 	if (code == 403) {
 		char ts[32];
-		time_t now = time(NULL);
 
-		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-		fprintf(stderr,
-			"time=\"%s\" level=info msg=\"Waiting to retrieve agent configuration; server is "
-			"not ready: %s: Node password rejected, duplicate hostname or contents of '%s' "
-			"may not match server node-passwd entry, try enabling a unique node name with "
-			"the --with-node-id flag\"\n",
-			ts, certfile, NODE_PASSWORD_FILE);
+		log_time(ts);
+		fprintf(
+		    stderr,
+		    "time=\"%s\" level=info msg=\"Waiting to retrieve agent configuration; server "
+		    "is "
+		    "not ready: %s: Node password rejected, duplicate hostname or contents of '%s' "
+		    "may not match server node-passwd entry, try enabling a unique node name with "
+		    "the --with-node-id flag\"\n",
+		    ts, certfile, NODE_PASSWORD_FILE);
 	} else if (code != 200)
-		fprintf(stderr, "k3s (test stand-in): POST /v1-k3s/%s-kubelet.crt: HTTP %ld %s\n", which,
+		fprintf(stderr, LOG_PREFIX "POST /v1-k3s/%s-kubelet.crt: HTTP %ld %s\n", which,
 			code, r.p ? r.p : "");
 out:
 	OPENSSL_free(der);
@@ -379,157 +416,236 @@ out:
 	return code;
 }
 
-static volatile sig_atomic_t stop;
-static void on_term(int sig)
+/* A K10 token from PATH (first line): *ret_creds points after its "::". NULL on failure. */
+static char *read_k10_token(const char *path, const char **ret_creds)
 {
-	stop = 1;
+	char *token = read_all(path), *sep;
+
+	if (!token) {
+		fprintf(stderr, LOG_PREFIX "token file %s: %m\n", path);
+		return NULL;
+	}
+	token[strcspn(token, "\r\n")] = '\0';
+	sep = strstr(token, "::");
+	if (strncmp(token, "K10", 3) || !sep || sep - token != 67) {
+		fprintf(stderr, LOG_PREFIX "only K10 secure tokens are supported\n");
+		free(token);
+		return NULL;
+	}
+	*ret_creds = sep + 2;
+	return token;
+}
+
+/* pkg/clientaccess: GET /cacerts without verification, its sha256 must be the token's. The
+ * bundle is saved to SAVE_TO when set. 0 or -1. */
+static int check_cacerts(const char *server, const char *token, const char *save_to)
+{
+	char *url = NULL, hash[65];
+	buf r;
+	long code;
+	int ret = -1;
+
+	if (asprintf(&url, "%s/cacerts", server) < 0)
+		return -1;
+	code = http(&(http_req){.method = "GET", .url = url}, &r);
+	if (code != 200 || !r.p)
+		fprintf(stderr, LOG_PREFIX "GET %s: HTTP %ld\n", url, code);
+	else {
+		sha256_hex(r.p, r.n, hash);
+		if (strncmp(token + 3, hash, 64))
+			fprintf(stderr, LOG_PREFIX "CA hash %s of %s does not match the token\n",
+				hash, url);
+		else
+			ret = save_to ? write_file(save_to, r.p, r.n, 0644) : 0;
+	}
+	free(r.p);
+	free(url);
+	return ret < 0 ? -1 : 0;
+}
+
+/* 3. the kubelet's certificates: node password, CSR, retried while the password is refused.
+ * 0 done, 1 stopped, -1 failed. */
+static int kubelet_certs(const char *server, const char *creds, const k3s_config *c)
+{
+	char *userpwd = NULL;
+	long code = 0;
+
+	if (strchr(creds, ':') ? asprintf(&userpwd, "%s", creds) < 0
+			       : asprintf(&userpwd, "node:%s", creds) < 0) /* K3s's user "node" */
+		return -1;
+	mkdir("/etc/rancher", 0755);
+	if (mkdir(NODE_DIR, 0755) < 0 && errno != EEXIST) {
+		fprintf(stderr, LOG_PREFIX "%s: %m\n", NODE_DIR);
+		free(userpwd);
+		return -1;
+	}
+	while (!stop) {
+		code = node_named_cert(server, "serving", userpwd, c->node_name, c->node_ip);
+		if (code == 200)
+			code = node_named_cert(server, "client", userpwd, c->node_name, c->node_ip);
+		if (code != 403)
+			break;
+		/* wait.JitterUntilWithContext(5 s, jitter 1.0): 5 to 10 s; a signal cuts it short
+		 */
+		for (int ms = 5000 + (int)(random() % 5000); ms > 0 && !stop; ms -= 100)
+			usleep(100 * 1000);
+	}
+	free(userpwd);
+	return stop ? 1 : code == 200 ? 0 : -1;
+}
+
+/* 4. the kubelet's kubeconfig, as K3s writes it (file references) */
+static void write_kubelet_kubeconfig(const char *server)
+{
+	char *kc = NULL;
+
+	if (asprintf(&kc,
+		     "apiVersion: v1\nclusters:\n- cluster:\n    server: %s\n"
+		     "    certificate-authority: " AGENT_DIR "/server-ca.crt\n  name: local\n"
+		     "contexts:\n- context:\n    cluster: local\n    namespace: default\n"
+		     "    user: user\n  name: Default\ncurrent-context: Default\nkind: Config\n"
+		     "preferences: {}\nusers:\n- name: user\n  user:\n"
+		     "    client-certificate: " AGENT_DIR "/client-kubelet.crt\n"
+		     "    client-key: " AGENT_DIR "/client-kubelet.key\n",
+		     server) >= 0)
+		write_file(AGENT_DIR "/kubelet.kubeconfig", kc, strlen(kc), 0600);
+	free(kc);
+}
+
+/* A request to the API as the kubelet (system:node:<name>); 0 when the status is OK or OK2. */
+static int kubelet_call(const char *method, const char *url, const char *ctype, const char *body,
+			long ok, long ok2, const char *what)
+{
+	buf r;
+	long code = http(&(http_req){.method = method,
+				     .url = url,
+				     .ca = AGENT_DIR "/server-ca.crt",
+				     .cert = AGENT_DIR "/client-kubelet.crt",
+				     .key = AGENT_DIR "/client-kubelet.key",
+				     .ctype = ctype,
+				     .body = body},
+			 &r);
+
+	if (code != ok && code != ok2)
+		fprintf(stderr, LOG_PREFIX "%s: HTTP %ld %s\n", what, code, r.p ? r.p : "");
+	free(r.p);
+	return code == ok || code == ok2 ? 0 : -1;
+}
+
+/* 5. register and report Ready, as system:node:<name>. 0 or -1. */
+static int register_node(const char *server, const k3s_config *c)
+{
+	/* the kubelet posts this boot's ID with its status (nodestatus MachineInfo) */
+	char ts[32], boot_id[64] = "", *body = NULL, *url = NULL;
+	FILE *bf = fopen("/proc/sys/kernel/random/boot_id", "re");
+	int r = -1;
+
+	if (bf) {
+		if (!fgets(boot_id, sizeof(boot_id), bf))
+			boot_id[0] = '\0';
+		boot_id[strcspn(boot_id, "\n")] = '\0';
+		fclose(bf);
+	}
+	if (asprintf(&body,
+		     "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"%s\","
+		     "\"labels\":%s}}",
+		     c->node_name, c->labels_json) < 0 ||
+	    asprintf(&url, "%s/api/v1/nodes", server) < 0)
+		goto out;
+	if (kubelet_call("POST", url, "application/json", body, 201, 409, "register node") < 0)
+		goto out;
+	free(url);
+	free(body);
+	url = body = NULL;
+	log_time(ts);
+	if (asprintf(&body,
+		     "{\"status\":{\"nodeInfo\":{\"bootID\":\"%s\"},\"conditions\":[{\"type\":"
+		     "\"Ready\",\"status\":\"True\",\"reason\":\"KubeletReady\",\"message\":"
+		     "\"kubelet is posting ready status (test stand-in)\",\"lastHeartbeatTime\":"
+		     "\"%s\",\"lastTransitionTime\":\"%s\"}]}}",
+		     boot_id, ts, ts) < 0 ||
+	    asprintf(&url, "%s/api/v1/nodes/%s/status", server, c->node_name) < 0)
+		goto out;
+	r = kubelet_call("PATCH", url, "application/strategic-merge-patch+json", body, 200, 200,
+			 "node status");
+	if (r == 0)
+		fprintf(stderr, LOG_PREFIX "node %s registered and Ready at %s\n", c->node_name,
+			server);
+out:
+	free(url);
+	free(body);
+	return r;
+}
+
+/* Steps 2 to 5 against the cluster's API at SERVER with the token in TOKEN_FILE: what a K3s
+ * agent does, and a K3s server's embedded agent. 0 registered, 1 stopped, -1 failed. */
+static int join_as_kubelet(const char *server, const char *token_file, const k3s_config *c)
+{
+	const char *creds;
+	char *token = read_k10_token(token_file, &creds);
+	int r = -1;
+
+	if (!token)
+		return -1;
+	mkdir("/var/lib/rancher", 0755);
+	mkdir(K3S_DIR, 0755);
+	mkdir(AGENT_DIR, 0755);
+	if (check_cacerts(server, token, AGENT_DIR "/server-ca.crt") == 0)
+		r = kubelet_certs(server, creds, c);
+	free(token);
+	if (r != 0)
+		return r;
+	write_kubelet_kubeconfig(server);
+	return register_node(server, c);
+}
+
+/* 6. READY=1 to systemd (Type=notify, like K3s), then wait to be stopped. */
+static void notify_and_wait(const char *status)
+{
+	char *msg = NULL;
+
+	if (asprintf(&msg, "READY=1\nSTATUS=test stand-in: %s", status) >= 0)
+		sd_notify(0, msg);
+	free(msg);
+	while (!stop)
+		sleep(1);
+}
+
+static int cmd_agent(const k3s_config *c, const char *cfgpath)
+{
+	int r;
+
+	if (!c->server || !c->token_file || !c->node_name) {
+		fprintf(stderr, LOG_PREFIX "%s: need server, token-file, node-name\n", cfgpath);
+		return 1;
+	}
+	r = join_as_kubelet(c->server, c->token_file, c);
+	if (r != 0)
+		return r < 0 ? 1 : 0;
+	notify_and_wait("node registered");
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	const char *cfgpath = "/etc/rancher/k3s/config.yaml";
-	k3s_config c = { 0 };
-	char *token, *sep, *url = NULL, hash[65], *userpwd = NULL, *body = NULL, *kc = NULL;
-	buf r;
-	long code;
+	k3s_config c = {0};
+	int r;
 
 	if (argc < 2 || strcmp(argv[1], "agent")) {
-		fprintf(stderr, "k3s (test stand-in): only \"agent\" is implemented\n");
+		fprintf(stderr, LOG_PREFIX "only \"agent\" is implemented\n");
 		return 2;
 	}
 	for (int i = 2; i + 1 < argc; i++)
 		if (!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c"))
 			cfgpath = argv[i + 1];
-	if (read_config(cfgpath, &c) < 0) {
-		fprintf(stderr, "k3s (test stand-in): %s: need server, token-file, node-name\n", cfgpath);
+	r = read_config(cfgpath, &c);
+	if (r < 0) {
+		fprintf(stderr, LOG_PREFIX "%s: %s\n", cfgpath, strerror(-r));
 		return 1;
-	}
-	token = read_all(c.token_file);
-	if (!token) {
-		fprintf(stderr, "k3s (test stand-in): token file %s: %m\n", c.token_file);
-		return 1;
-	}
-	token[strcspn(token, "\r\n")] = '\0';
-	sep = strstr(token, "::");
-	if (strncmp(token, "K10", 3) || !sep || sep - token != 67) {
-		fprintf(stderr, "k3s (test stand-in): only K10 secure tokens are supported\n");
-		return 1;
-	}
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	mkdir("/var/lib/rancher", 0755);
-	mkdir("/var/lib/rancher/k3s", 0755);
-	mkdir(AGENT_DIR, 0755);
-
-	/* 2. the CA, checked against the token like pkg/clientaccess does */
-	asprintf(&url, "%s/cacerts", c.server);
-	code = request("GET", url, NULL, NULL, NULL, NULL, NULL, NULL, NULL, &r);
-	free(url);
-	if (code != 200 || !r.p) {
-		fprintf(stderr, "k3s (test stand-in): GET /cacerts: HTTP %ld\n", code);
-		return 1;
-	}
-	sha256_hex(r.p, r.n, hash);
-	if (strncmp(token + 3, hash, 64)) {
-		fprintf(stderr, "k3s (test stand-in): CA hash %s does not match the token\n", hash);
-		return 1;
-	}
-	write_file(AGENT_DIR "/server-ca.crt", r.p, r.n, 0644);
-	free(r.p);
-
-	/* 3. the kubelet's certificates: node password, CSR, retried while the password is refused */
-	asprintf(&userpwd, "%s", sep + 2);
-	if (!strchr(userpwd, ':')) { /* a bare password: K3s uses user "node" */
-		free(userpwd);
-		asprintf(&userpwd, "node:%s", sep + 2);
 	}
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
-	mkdir("/etc/rancher", 0755);
-	if (mkdir(NODE_DIR, 0755) < 0 && errno != EEXIST) {
-		fprintf(stderr, "k3s (test stand-in): %s: %m\n", NODE_DIR);
-		return 1;
-	}
-	while (!stop) {
-		code = node_named_cert(c.server, "serving", userpwd, c.node_name, c.node_ip);
-		if (code == 200)
-			code = node_named_cert(c.server, "client", userpwd, c.node_name, c.node_ip);
-		if (code == 200)
-			break;
-		if (code != 403)
-			return 1;
-		/* wait.JitterUntilWithContext(5 s, jitter 1.0): 5 to 10 s; a signal cuts it short */
-		for (int ms = 5000 + (int)(random() % 5000); ms > 0 && !stop; ms -= 100)
-			usleep(100 * 1000);
-	}
-	if (stop)
-		return 0;
-
-	/* 4. the kubelet's kubeconfig, as K3s writes it (file references) */
-	asprintf(&kc,
-		 "apiVersion: v1\nclusters:\n- cluster:\n    server: %s\n"
-		 "    certificate-authority: " AGENT_DIR "/server-ca.crt\n  name: local\n"
-		 "contexts:\n- context:\n    cluster: local\n    namespace: default\n"
-		 "    user: user\n  name: Default\ncurrent-context: Default\nkind: Config\n"
-		 "preferences: {}\nusers:\n- name: user\n  user:\n"
-		 "    client-certificate: " AGENT_DIR "/client-kubelet.crt\n"
-		 "    client-key: " AGENT_DIR "/client-kubelet.key\n",
-		 c.server);
-	write_file(AGENT_DIR "/kubelet.kubeconfig", kc, strlen(kc), 0600);
-
-	/* 5. register and report Ready, as system:node:<name> */
-	asprintf(&body,
-		 "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"%s\","
-		 "\"labels\":%s}}",
-		 c.node_name, c.labels_json);
-	asprintf(&url, "%s/api/v1/nodes", c.server);
-	code = request("POST", url, AGENT_DIR "/server-ca.crt", AGENT_DIR "/client-kubelet.crt",
-		       AGENT_DIR "/client-kubelet.key", NULL, NULL, "application/json", body, &r);
-	free(url);
-	free(body);
-	if (code != 201 && code != 409) {
-		fprintf(stderr, "k3s (test stand-in): register node: HTTP %ld %s\n", code,
-			r.p ? r.p : "");
-		return 1;
-	}
-	free(r.p);
-	{
-		/* the kubelet posts this boot's ID with its status (nodestatus MachineInfo) */
-		char ts[32], boot_id[64] = "";
-		time_t now = time(NULL);
-		FILE *bf = fopen("/proc/sys/kernel/random/boot_id", "re");
-
-		if (bf) {
-			if (!fgets(boot_id, sizeof(boot_id), bf))
-				boot_id[0] = '\0';
-			boot_id[strcspn(boot_id, "\n")] = '\0';
-			fclose(bf);
-		}
-		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-		asprintf(&body,
-			 "{\"status\":{\"nodeInfo\":{\"bootID\":\"%s\"},\"conditions\":[{\"type\":"
-			 "\"Ready\",\"status\":\"True\",\"reason\":\"KubeletReady\",\"message\":"
-			 "\"kubelet is posting ready status (test stand-in)\",\"lastHeartbeatTime\":\"%s\","
-			 "\"lastTransitionTime\":\"%s\"}]}}",
-			 boot_id, ts, ts);
-	}
-	asprintf(&url, "%s/api/v1/nodes/%s/status", c.server, c.node_name);
-	code = request("PATCH", url, AGENT_DIR "/server-ca.crt", AGENT_DIR "/client-kubelet.crt",
-		       AGENT_DIR "/client-kubelet.key", NULL, NULL,
-		       "application/strategic-merge-patch+json", body, &r);
-	free(url);
-	free(body);
-	if (code != 200) {
-		fprintf(stderr, "k3s (test stand-in): node status: HTTP %ld %s\n", code,
-			r.p ? r.p : "");
-		return 1;
-	}
-	free(r.p);
-	fprintf(stderr, "k3s (test stand-in): node %s registered and Ready at %s\n", c.node_name,
-		c.server);
-
-	/* 6. */
-	sd_notify(0, "READY=1\nSTATUS=test stand-in: node registered");
-	while (!stop)
-		pause();
-	return 0;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	return cmd_agent(&c, cfgpath);
 }
