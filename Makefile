@@ -109,7 +109,7 @@ $(BUILD)/tests/%: tests/tools/%.c
 $(BUILD)/tests/k3s-standin: tests/e2e/k3s-standin.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Wno-unused-result -o $@ $< $(ALL_LDFLAGS) \
-		$(shell $(PKG_CONFIG) --libs libcurl yaml-0.1 libsystemd 2>/dev/null) -lcrypto
+		$(shell $(PKG_CONFIG) --libs libcurl yaml-0.1 libsystemd 2>/dev/null) -lssl -lcrypto
 
 # TEST TOOL: an LD_PRELOAD library failing the Nth allocation (tests/tools/failmalloc.c). Never
 # built with the sanitizers: it sits in front of ASan's allocator, not inside it.
