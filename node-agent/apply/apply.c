@@ -182,22 +182,24 @@ static int enable_unit(const char *target, const char *unit, bool dry_run, const
 	return 0;
 }
 
-/* On the running system: reload systemd and start the mount, before K3s needs it. */
-static void start_unit_live(const char *unit, const na_log *log)
+/* On the running system: reload systemd and start the mount, before K3s needs it, waiting
+ * for it (what comes next may need it mounted). 0, or -errno when it did not start. */
+static int start_unit_live(const char *unit, const na_log *log)
 {
 	_cleanup_free_ char *msg = NULL;
 	int r;
 
 	/* not booted with systemd (a target root, a container): nothing to start */
 	if (dl_systemd() < 0 || sym_sd_booted() <= 0)
-		return;
-	r = unit_start(unit, &(unit_start_opts){.reload = true}, &msg);
+		return 0;
+	r = unit_start(unit, &(unit_start_opts){.reload = true, .timeout_s = 120}, &msg);
 	if (r < 0 && !msg)
-		return;
+		return r;
 	if (r < 0)
 		na_logf(log, LOG_WARNING, "  warning: %s", msg);
 	else
 		na_logf(log, LOG_INFO, "  %s", msg);
+	return r;
 }
 
 /* --- data disk --- */
@@ -380,13 +382,13 @@ int apply_plan(const na_plan *plan, const char *target, bool dry_run, const na_l
 		if (r < 0 && !first_error)
 			first_error = r;
 		if (r >= 0 && live && !dry_run)
-			start_unit_live(*u, log);
-		/* the data disk is mounted now: the sources of the bind mounts that follow */
-		if (r >= 0 && plan->disk && !strcmp(*u, plan->disk->unit)) {
+			r = start_unit_live(*u, log);
+		/* the data disk is mounted now: the sources of the bind mounts that follow (not
+		 * made when it is not: they would land on the RAM root under its mount point) */
+		if (r >= 0 && plan->disk && !strcmp(*u, plan->disk->unit))
 			r = make_bind_dirs(plan->disk, target, dry_run, log, &res);
-			if (r < 0 && !first_error)
-				first_error = r;
-		}
+		if (r < 0 && !first_error)
+			first_error = r;
 	}
 	if (res.changed == 0 && res.failed == 0)
 		na_logf(log, LOG_INFO, "nothing to change: %s already matches the plan", target);
