@@ -1,6 +1,6 @@
 #!/bin/sh
 # `k3s server` of the TEST STAND-IN (tests/e2e/k3s-standin.c) without QEMU; prints TAP.
-# Not part of the suite (it needs root): sh tests/e2e/standin-server-check.sh
+# Run by tests/94-k3s-standin.t (it needs root): sh tests/e2e/standin-server-check.sh
 #
 # The stand-in runs in a private mount namespace with scratch directories bind-mounted over
 # /etc/rancher and /var/lib/rancher (created empty on the host if missing, removed again),
