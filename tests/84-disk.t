@@ -92,6 +92,12 @@ like "$(cat "$root/etc/systemd/system/k3s-agent.service.d/10-node-agent-state.co
 is "$("$NODE_AGENT" plan --config "$cfg" --root "$root" --target "$root" 2>/dev/null | jq -c '[.data_disk.persists, .units]')" \
 	'[["/etc/rancher/node","/var/lib/rancher/k3s"],["var-lib-rancher.mount","etc-rancher-node.mount"]]' \
 	"the plan says what the disk keeps, and the bind mount starts after the disk's mount"
+# A data disk mounted elsewhere (/data) keeps K3s's data dir by a bind mount too.
+sed 's|mount: /var/lib/rancher|mount: /data|' "$cfg" > "$cfg.data"
+is "$("$NODE_AGENT" plan --config "$cfg.data" --root "$root" --target "$root" 2>/dev/null | jq -c '[.units, .data_disk.bind_dirs]')" \
+	'[["data.mount","etc-rancher-node.mount","var-lib-rancher-k3s.mount"],["/data/node-agent/etc/rancher/node","/data/node-agent/var/lib/rancher/k3s"]]' \
+	"data disk on /data: /etc/rancher/node and /var/lib/rancher/k3s are both bind-mounted from it"
+rm -f "$cfg.data"
 out=$(run)
 like "$out" 'nothing to change' "next boot: the data disk is recognised by its label, nothing changes"
 like "$("$NODE_AGENT" plan --config "$cfg" --root "$root" --target "$root" 2>/dev/null | jq -r .data_disk.action)" \

@@ -109,10 +109,11 @@ static int wait_job(sd_bus *bus, job_wait *w, uint64_t deadline, const unit_star
 		if (now >= deadline)
 			return -ETIMEDOUT;
 		if (o->poll && now >= next_poll) {
-			r = o->poll(o->userdata);
-			if (r < 0) {
+			int p = o->poll(o->userdata);
+
+			if (p < 0) {
 				w->stopped = true;
-				return r;
+				return p;
 			}
 			next_poll = now + 2000;
 		}

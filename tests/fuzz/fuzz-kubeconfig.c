@@ -67,7 +67,7 @@ static na_plan plan;
 static const char *list_body;
 static size_t list_len;
 static long list_status;
-static json_object *patches; /* node name -> the merge patch a server sent */
+static json_object *patches; /* node name -> the Node once the server's patches applied */
 static unsigned n_patches;
 
 static const char *const role_key = "node-role.kubernetes.io/gpu-worker";
@@ -222,18 +222,20 @@ static json_object *check_server_patch(const char *url, const char *body)
 	}
 	if (json_object_object_get_ex(p, "spec", &spec))
 		check_taints(name, spec);
-	/* one entry per node patched: a node's taint and label patches merged */
+	/* the node as the server holds it after this patch and the ones before it (patches
+	 * are applied one by one: composing them would lose a patch's null, its deletions) */
 	if (json_object_object_get_ex(patches, name, &prev)) {
-		json_object_object_add(patches, name, merge(json_object_get(prev), p));
-		json_object_put(p);
+		if (json_object_deep_copy(prev, &after, NULL) != 0)
+			after = NULL;
 	} else {
 		n_patches++;
-		json_object_object_add(patches, name, p);
+		node = find_node(name);
+		if (!node || json_object_deep_copy(node, &after, NULL) != 0)
+			after = NULL;
 	}
-	node = find_node(name);
-	if (node && json_object_deep_copy(node, &after, NULL) == 0 &&
-	    json_object_object_get_ex(patches, name, &prev))
-		after = merge(after, prev);
+	after = merge(after ? after : json_object_new_object(), p);
+	json_object_put(p);
+	json_object_object_add(patches, name, json_object_get(after));
 	return after;
 }
 
@@ -244,7 +246,11 @@ static int api_server(const char *url, const char *post_body, size_t post_len, c
 	if (o->method && !strcmp(o->method, "PATCH")) {
 		if (!post_body || strlen(post_body) != post_len)
 			abort();
-		json_object *after = check_server_patch(url, post_body);
+		json_object *after;
+
+		if (getenv("FUZZ_KUBECONFIG_TRACE")) /* to read a crash: every patch sent */
+			fprintf(stderr, "PATCH %s %s\n", url, post_body);
+		after = check_server_patch(url, post_body);
 		res->status = 200;
 		res->body = strdup(after ? json_object_to_json_string_ext(after, JSON_C_TO_STRING_PLAIN)
 					 : "{}");
@@ -612,9 +618,8 @@ static void fuzz_nodes(const uint8_t *d, size_t n, unsigned variant)
 				unique = unique && !json_object_object_get_ex(names, name, NULL);
 				json_object_object_add(names, name, NULL);
 			}
-			node = json_object_get(node);
-			if (name && json_object_object_get_ex(patches, name, &p))
-				node = merge(node, p);
+			node = json_object_get(
+			    name && json_object_object_get_ex(patches, name, &p) ? p : node);
 			json_object_array_add(again, node);
 		}
 		/* a second pass over the patched nodes changes nothing (unless two nodes share a
