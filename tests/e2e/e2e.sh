@@ -6,9 +6,9 @@
 #                  which joins the K3s test double through a stand-in k3s (join.sh)
 #   e2e.sh usb     OVMF boots build/image/usb/disk.raw attached as a USB disk
 #   e2e.sh broken  PXE with a config URL that answers 404: retried, reported, not joined
-#   e2e.sh diskless  PXE, no data disk, a node name whose password the server already holds
-#                  (as after a reboot that lost /etc/rancher/node): the join stops with K3s's
-#                  refusal and the remedy, not a timeout
+#   e2e.sh diskless  PXE without a data disk, booted twice: the first boot joins, the second
+#                  (a new node password under the same name: RAM kept nothing) stops with
+#                  K3s's refusal and the remedy, not a timeout
 #   e2e.sh server  PXE, the machine that creates the cluster (server-init), booted twice: the
 #                  stand-in k3s server keeps its CA on the data disk, and a second node's
 #                  K10 token from the first boot still passes preflight after the reboot
@@ -68,16 +68,17 @@ if [ $joins = yes ]; then
 	cluster=$join_config
 fi
 # pxe: the data disk (nvme1, pre-formatted with our label: mounted, never formatted) keeps
-# the node password and K3s's data dir across the reboot. diskless: none, and a name whose
-# password the server holds from an "earlier boot".
+# the node password and K3s's data dir across the reboot, and the Node keeps the taint its
+# kubelet registered with. diskless: none.
 node_name='"${product}-${serial}"'
 disk="" role=""
 case $mode in
 server) role="role: server-init" ;;
+pxe) role='taints: ["e2e.node-agent.io/reboot=kept:PreferNoSchedule"]' ;;
 esac
 case $mode in
 pxe | server) disk="data_disk: {match: {serial: [E2ENVME0002]}, allow_wipe_serials: [], mount: /var/lib/rancher, label: k8s-data}" ;;
-diskless) node_name=diskless1 && join_hold_password diskless1 ;;
+diskless) node_name=diskless1 ;;
 esac
 
 # The node config every machine gets (the URL carries its MAC, as a fleet would serve it).
@@ -304,6 +305,9 @@ if [ "$mode" = pxe ]; then
 	boot 2 0001 "$@"
 	join_check_reboot "$w/console.log" "$con"
 elif [ "$mode" = diskless ]; then
+	grep -aq "node-agent\[[0-9]*\]: join: ok: node diskless1 Ready as agent" "$con"
+	ok $? "diskless: the first boot joined as diskless1"
+	boot 2 0001 "$@"
 	join_check_refused diskless1
 elif [ "$mode" = server ]; then
 	node=$(jdouble /_double/nodes | jq -r 'keys[0] // ""')

@@ -114,16 +114,6 @@ jdouble() { curl -sS --max-time 5 --cacert "$jw/pki/server-ca.crt" "https://127.
 jnode() { jdouble /_double/nodes | jq -r --arg n "$node" ".[\$n] | $1"; }
 jsecret() { jdouble /_double/secrets | jq -r --arg n "$node.node-password.k3s" ".[\$n] | $1"; }
 
-# join_hold_password NAME: the server holds a node password for NAME already, as after an
-# earlier boot of a node that has since lost /etc/rancher/node (K3s's legacy GET form of the
-# kubelet certificate request: the token's credentials, the name and a password).
-join_hold_password() {
-	curl -sS --max-time 10 --cacert "$jw/pki/server-ca.crt" -o /dev/null -w '%{http_code}' \
-		-u "$(sed 's/^K10[0-9a-f]*:://' "$jw/pki/token")" -H "K3s-Node-Name: $1" \
-		-H "K3s-Node-Password: password-of-an-earlier-boot" \
-		"https://127.0.0.1:$join_port/v1-k3s/client-kubelet.crt" > "$jw/held.code"
-}
-
 # TAP checks once the boot is over; $con is the console log, $jw the work directory.
 join_check() {
 	t=$(awk 'index($0, "node-agent[") && index($0, "]: join: ok") { print $1; exit }' "$con.ts" 2>/dev/null)
@@ -174,23 +164,26 @@ join_check_reboot() {
 	is "$(jdouble /_double/log | jq '[.[] | select((.path | startswith("/v1-k3s/")) and .status != 200)] | length')" 0 \
 		"reboot: no kubelet certificate request was refused (no 400/403)"
 	is "$(jnode '.metadata.labels.lab')" e2e "reboot: the config's label is still on the Node"
+	is "$(jnode '[.spec.taints[]? | select(.key == "e2e.node-agent.io/reboot")] | .[0] | .value + ":" + .effect')" \
+		kept:PreferNoSchedule "reboot: the taint its kubelet registered with is still on the Node"
 	is "$(jnode '.metadata.annotations["node-agent.io/managed-labels"] | split(",") | index("lab") != null')" \
 		true "reboot: node-agent's annotations are still on the Node"
 }
 
-# join_check_refused NAME: a node without a data disk whose name's password the server holds
-# (as after its reboot) stops with K3s's refusal and the remedy, not a timeout.
+# join_check_refused NAME: a node without a data disk, booted again after it joined: its
+# new node password under the same name is refused, and the join says so, not a timeout.
 join_check_refused() {
-	is "$(cat "$jw/held.code" 2>/dev/null)" 200 "diskless: the server holds a password for $1 (an earlier boot)"
 	grep -aq "node-agent\[[0-9]*\]: plan: .*nothing keeps K3s's node password" "$con"
 	ok $? "diskless: the plan warned that nothing keeps the node password across reboots"
 	grep -aq 'k3s\[[0-9]*\]: .*Node password rejected' "$con"
-	ok $? "diskless: the stand-in k3s agent logged K3s's refusal"
-	is "$(jdouble /_double/log | jq -r --arg n "$1" '[.[] | select(.path | startswith("/v1-k3s/")) | .status] | unique | join(",")')" \
-		"200,403" "diskless: the server refused its certificate requests with 403"
+	ok $? "diskless: second boot: the stand-in k3s agent logged K3s's refusal"
+	is "$(jdouble /_double/log | jq -r '[.[] | select(.path | startswith("/v1-k3s/")) | .status] | unique | join(",")')" \
+		"200,403" "diskless: the server gave the first boot its certificates and refused the second (403)"
 	grep -aq "node-agent\[[0-9]*\]: join: failed: node $1 cannot join: K3s: .*Node password rejected.*data disk" "$con"
-	ok $? "diskless: the join stopped with K3s's refusal and the remedy"
+	ok $? "diskless: second boot: the join stopped with K3s's refusal and the remedy"
 	t=$(awk 'index($0, "node-agent[") && index($0, "]: join: failed") { print $1; exit }' "$con.ts" 2>/dev/null)
-	[ -n "$t" ] && echo "# diskless: QEMU start to the join's diagnosis: $t s (TCG)"
-	is "$(jdouble /_double/nodes | jq -r --arg n "$1" 'has($n)')" false "diskless: no Node $1 was registered"
+	r=$(awk 'index($0, "node-agent[") && index($0, "]: join: starting") { print $1; exit }' "$con.ts" 2>/dev/null)
+	[ -n "$t" ] && [ -n "$r" ] && echo "# diskless: second boot: QEMU start to the join's diagnosis: $t s, $(echo "$t $r" | awk '{ printf "%.1f", $1 - $2 }') s after K3s was started (TCG)"
+	is "$(jdouble /_double/nodes | jq -r --arg n "$1" '.[$n].metadata.name')" "$1" \
+		"diskless: the Node of the first boot is still there (its Ready from the first boot)"
 }

@@ -28,7 +28,8 @@
  *      kubelet.kubeconfig under /var/lib/rancher/k3s/agent/ (the kubeconfig points at the
  *      server directly: there is no local load balancer on 127.0.0.1:6444 here);
  *   5. registers the Node as system:node:<name> (POST /api/v1/nodes, labels from
- *      node-label) and reports it Ready (PATCH /api/v1/nodes/<name>/status);
+ *      node-label, taints from node-taint as the kubelet's --register-with-taints) and
+ *      reports it Ready (PATCH /api/v1/nodes/<name>/status);
  *   6. READY=1 to systemd (Type=notify, like K3s), then waits to be stopped.
  *
  * k3s server (k3s.service) does what a K3s server does for a node that joins it and for its
@@ -241,6 +242,7 @@ typedef struct k3s_config {
 	char *server, *token_file, *node_name, *node_ip;
 	bool cluster_init; /* read; the stand-in's server behaves the same either way */
 	char *labels_json; /* {"k":"v",...} */
+	char *taints_json; /* [{"key":"k","value":"v","effect":"E"},...] from node-taint */
 } k3s_config;
 
 /* PATH parsed into D (yaml_document_delete it). 0 or -errno. */
@@ -292,6 +294,29 @@ static int read_config(const char *path, k3s_config *c)
 					c->cluster_init = !strcasecmp(s, "true");
 				free(s);
 			}
+		} else if (v->type == YAML_SEQUENCE_NODE && !strcmp(key, "node-taint")) {
+			/* key[=value]:Effect, as the kubelet's --register-with-taints takes them */
+			buf tj = {0};
+			sink("[", 1, 1, &tj);
+			for (yaml_node_item_t *i = v->data.sequence.items.start;
+			     i < v->data.sequence.items.top; i++) {
+				const char *t =
+				    (const char *)yaml_document_get_node(&d, *i)->data.scalar.value;
+				const char *colon = strrchr(t, ':'), *eq;
+				char *item = NULL;
+				if (!colon)
+					continue;
+				eq = memchr(t, '=', (size_t)(colon - t));
+				if (asprintf(&item, "%s{\"key\":\"%.*s\",%s%.*s%s\"effect\":\"%s\"}",
+					     tj.n > 1 ? "," : "", (int)((eq ? eq : colon) - t), t,
+					     eq ? "\"value\":\"" : "", eq ? (int)(colon - eq - 1) : 0,
+					     eq ? eq + 1 : "", eq ? "\"," : "", colon + 1) >= 0)
+					sink(item, 1, strlen(item), &tj);
+				free(item);
+			}
+			sink("]", 1, 1, &tj);
+			free(c->taints_json);
+			c->taints_json = tj.p;
 		} else if (v->type == YAML_SEQUENCE_NODE && !strcmp(key, "node-label")) {
 			for (yaml_node_item_t *i = v->data.sequence.items.start;
 			     i < v->data.sequence.items.top; i++) {
@@ -618,8 +643,8 @@ static int register_node(const char *server, const k3s_config *c)
 	}
 	if (asprintf(&body,
 		     "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"%s\","
-		     "\"labels\":%s}}",
-		     c->node_name, c->labels_json) < 0 ||
+		     "\"labels\":%s},\"spec\":{\"taints\":%s}}",
+		     c->node_name, c->labels_json, c->taints_json ? c->taints_json : "[]") < 0 ||
 	    asprintf(&url, "%s/api/v1/nodes", server) < 0)
 		goto out;
 	if (kubelet_call("POST", url, "application/json", body, 201, 409, "register node") < 0)
@@ -1236,6 +1261,7 @@ int main(int argc, char **argv)
 	free(c.node_name);
 	free(c.node_ip);
 	free(c.labels_json);
+	free(c.taints_json);
 	curl_global_cleanup();
 	return r;
 }
