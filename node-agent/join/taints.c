@@ -214,14 +214,33 @@ static int apply_requested(taint_work *w, const char *s)
 	return 0;
 }
 
+/* A taint with T's key and effect is among the comma-joined LIST (what this server applies
+ * now): then T was not given up, only its value changed (Kubernetes: the same taint). */
+static bool list_has_taint(const char *list, const taint *t)
+{
+	unsigned n = 0;
+
+	for (const char *p = list; p && *p && n < API_TAINTS_MAX; n++) {
+		const char *c = strchr(p, ',');
+		_cleanup_free_ char *item = strndup(p, c ? (size_t)(c - p) : strlen(p));
+		_cleanup_(taint_done) taint x = {0};
+
+		if (item && taint_parse(item, &x) == 0 && !strcmp(x.key, t->key) &&
+		    !strcmp(x.effect, t->effect))
+			return true;
+		p = c ? c + 1 : NULL;
+	}
+	return false;
+}
+
 static int remove_given_up(taint_work *w, const char *s, const char *now_applied)
 {
 	_cleanup_(taint_done) taint t = {0};
 	json_object *n;
 	int i;
 
-	if (join_list_has(now_applied, s) || !k8s_taint_valid(s, NULL) || taint_parse(s, &t) < 0 ||
-	    !config_gives_taint(w->cfg, &t))
+	if (!k8s_taint_valid(s, NULL) || taint_parse(s, &t) < 0 ||
+	    list_has_taint(now_applied, &t) || !config_gives_taint(w->cfg, &t))
 		return 0;
 	i = find_taint(w->list, &t);
 	if (i < 0)
