@@ -246,8 +246,9 @@ static int reconcile_node(const na_config *cfg, kube_client *admin, json_object 
 	FILE *f;
 	int r, n_keys = 0;
 
+	/* a name that is not a string (never from a real API server) names no node */
 	if (json_object_object_get_ex(node, "metadata", &m) &&
-	    json_object_object_get_ex(m, "name", &n))
+	    json_object_object_get_ex(m, "name", &n) && json_object_is_type(n, json_type_string))
 		name = json_object_get_string(n);
 	reqs = join_map_get_string(annots, ANNOT_API_LABELS);
 	applied = join_map_get_string(annots, ANNOT_APPLIED_API_LABELS);
