@@ -43,6 +43,42 @@ like "$(sect "        [$P.containerd.runtimes.runc]")" 'runtime_type = "io.conta
 like "$(sect "    [$P.cni]")" 'bin_dir = "/usr/lib/cni"' "Debian's CNI bin_dir is kept"
 like "$dump" 'path = "/var/lib/containerd/opt"' "Debian's opt path is kept"
 
+unlike "$(sect "          [$P.containerd.runtimes.runc.options]")" 'SystemdCgroup' \
+	"runc's cgroup driver stays Debian's default (unset: false): the drop-in does not force systemd on every container"
+unlike "$(sect "          [$P.containerd.runtimes.nvidia.options]")" 'SystemdCgroup' \
+	"runtime nvidia has runc's options (none), as nvidia-ctk copies them"
+
+# nvidia-container-runtime only where the GPU Operator's toolkit puts it: BinaryName is
+# that path (a fixed /usr/bin path would make every container on this containerd fail).
+apply_and_dump containerd-toolkit-dir tests/configs/standalone-containerd.yaml
+like "$(sect "          [$P.containerd.runtimes.nvidia.options]")" \
+	'BinaryName = "/usr/local/nvidia/toolkit/nvidia-container-runtime"' \
+	"runtime nvidia runs the binary where it was found (/usr/local/nvidia/toolkit)"
+like "$dump" "^ *default_runtime_name = \"nvidia\"$" "... and is the default, since that binary exists"
+
+# An administrator's config with runc on the systemd cgroup driver: the drop-in keeps it
+# (containerd parses the drop-in on its own here: the main file is not ours to rewrite).
+t=$(mktemp -d)
+cleanup_dirs="$cleanup_dirs $t"
+cp -a tests/targets/containerd-systemd-cgroup/. "$t/"
+"$NODE_AGENT" apply --config tests/configs/standalone-containerd.yaml --root tests/fixtures/gpu-nvidia-driver \
+	--target "$t" >/dev/null 2>&1
+dump=$(containerd --config "$t/etc/containerd/conf.d/99-nvidia.toml" config dump 2>&1)
+ok $? "containerd config dump accepts the drop-in made beside an administrator's config"
+like "$(sect "          [$P.containerd.runtimes.runc.options]")" 'SystemdCgroup = true' \
+	"runc keeps the administrator's SystemdCgroup = true"
+like "$(sect "          [$P.containerd.runtimes.nvidia.options]")" 'SystemdCgroup = true' \
+	"runtime nvidia gets the same cgroup driver as runc"
+
+# docker's containerd.io: the CRI plugin is off; the plan says so plainly.
+warn=$("$NODE_AGENT" plan --config tests/configs/standalone-containerd.yaml --root tests/fixtures/gpu-nvidia-driver \
+	--target tests/targets/containerd-io 2>/dev/null | jq -r '.warnings[]')
+like "$warn" 'disables containerd.s CRI plugin .*until "cri" is removed from disabled_plugins' \
+	"containerd.io's disabled_plugins = [\"cri\"]: the plan says the drop-in cannot work until CRI is enabled"
+dump=$(containerd --config tests/targets/containerd-io/etc/containerd/config.toml config dump 2>&1)
+like "$dump" '^disabled_plugins = \["cri"\]$' \
+	"containerd itself reads that config as the CRI plugin disabled"
+
 apply_and_dump containerd-1.6 tests/configs/standalone-containerd.yaml no-runtime
 like "$dump" "^ *default_runtime_name = \"runc\"$" "without the NVIDIA runtime binary, runc stays the default"
 like "$(sect "          [$P.containerd.runtimes.nvidia.options]")" 'BinaryName = "/usr/bin/nvidia-container-runtime"' \

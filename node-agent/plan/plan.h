@@ -29,6 +29,11 @@ typedef struct plan_target {
 	/* Debian's packaged settings are (or were, before node-agent replaced that file) in
 	 * force: the files that replace them carry them on */
 	bool containerd_debian_settings;
+	/* in the config in place: runc's SystemdCgroup (1, 0; -1 not set: containerd's default,
+	 * false), which the nvidia runtime copies as nvidia-ctk does; and whether it disables
+	 * the CRI plugin (docker's containerd.io ships disabled_plugins = ["cri"]) */
+	int runc_systemd_cgroup;
+	bool containerd_cri_disabled;
 } plan_target;
 
 typedef struct plan_file {

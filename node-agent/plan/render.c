@@ -115,10 +115,18 @@ static char *k3s_config_text(const na_plan *p, const na_config *c)
  * 1.x) or 3 (containerd 2.x). containerd before 2.1 replaces a whole plugin section from an
  * import instead of merging it, and a CRI section whose default runtime is not defined
  * stops the CRI plugin from loading: so the drop-in carries the complete runtime set (runc
- * and nvidia) and names the default itself. SystemdCgroup matches a systemd host's kubelet.
+ * and nvidia) and names the default itself. BinaryName is the runtime where it was found
+ * (the default only then); runc's options are the ones of the config in place, and nvidia
+ * gets the same, as nvidia-ctk copies them: forcing SystemdCgroup would change every
+ * container and mismatch a kubelet with cgroupDriver cgroupfs (Debian's default is unset:
+ * false).
  */
-static char *containerd_dropin(int version, bool nvidia_default, bool debian)
+static char *containerd_dropin(int version, const char *runtime, int systemd_cgroup, bool debian)
 {
+	const bool nvidia_default = runtime != NULL;
+	const char *cg = systemd_cgroup < 0 ? ""
+			 : systemd_cgroup   ? "  SystemdCgroup = true\n"
+					    : "  SystemdCgroup = false\n";
 	const char *plugin =
 	    version == 3 ? "io.containerd.cri.v1.runtime" : "io.containerd.grpc.v1.cri";
 	char *out = NULL;
@@ -138,7 +146,7 @@ static char *containerd_dropin(int version, bool nvidia_default, bool debian)
 		"  runtime_type = \"io.containerd.runc.v2\"\n"
 		"\n"
 		"[plugins.\"%s\".containerd.runtimes.runc.options]\n"
-		"  SystemdCgroup = true\n"
+		"%s"
 		"\n"
 		"[plugins.\"%s\".containerd.runtimes.nvidia]\n"
 		"  privileged_without_host_devices = false\n"
@@ -147,8 +155,8 @@ static char *containerd_dropin(int version, bool nvidia_default, bool debian)
 		"  runtime_type = \"io.containerd.runc.v2\"\n"
 		"\n"
 		"[plugins.\"%s\".containerd.runtimes.nvidia.options]\n"
-		"  BinaryName = \"" NVIDIA_RUNTIME_BIN "\"\n"
-		"  SystemdCgroup = true\n",
+		"  BinaryName = \"%s\"\n"
+		"%s",
 		version == 3 ? "2.x" : "1.x", version, nvidia_default ? " --set-as-default" : "",
 		version, debian ? "[plugins.\"" : "", debian ? plugin : "",
 		debian ? "\".cni]\n"
@@ -158,7 +166,8 @@ static char *containerd_dropin(int version, bool nvidia_default, bool debian)
 			 "  conf_dir = \"/etc/cni/net.d\"\n"
 			 "\n"
 		       : "",
-		plugin, nvidia_default ? "nvidia" : "runc", plugin, plugin, plugin, plugin) < 0)
+		plugin, nvidia_default ? "nvidia" : "runc", plugin, plugin, cg, plugin, plugin,
+		runtime ? runtime : NVIDIA_RUNTIME_BIN, cg) < 0)
 		return NULL;
 	return out;
 }
@@ -201,8 +210,17 @@ int plan_containerd(na_plan *p, const na_config *c, const plan_target *t)
 	bool debian = t->containerd_debian_settings;
 	int r;
 
-	r = plan_add_file(p, CONTAINERD_DROPIN, 0644,
-			  containerd_dropin(version, t->nvidia_runtime != NULL, debian), false);
+	r = plan_add_file(
+	    p, CONTAINERD_DROPIN, 0644,
+	    containerd_dropin(version, t->nvidia_runtime, t->runc_systemd_cgroup, debian), false);
+	if (r >= 0 && t->containerd_cri_disabled)
+		r = plan_warnf(
+		    p,
+		    "%s disables containerd's CRI plugin (disabled_plugins = [\"cri\"], as "
+		    "docker's containerd.io package ships it): Kubernetes cannot use this "
+		    "containerd, and %s has no effect, until \"cri\" is removed from "
+		    "disabled_plugins",
+		    CONTAINERD_CONFIG, CONTAINERD_DROPIN);
 	if (r < 0)
 		return r;
 	if (t->containerd_config != CONTAINERD_CONFIG_FOREIGN)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "basic/fileio.h"
 #include "basic/parse-util.h"
 #include "plan/plan-internal.h"
 
@@ -87,9 +88,40 @@ static int containerd_major_from_dpkg(int root_fd)
 	return in && installed ? major : 0;
 }
 
+/* What the plan needs from a containerd config: a line scan (containerd and the packages
+ * write each key on a line of its own; a table header starts with '['). */
+static void scan_containerd_config(const char *text, plan_target *t)
+{
+	bool runc_options = false;
+
+	for (const char *l = text; *l;) {
+		const char *e = strchrnul(l, '\n'), *v;
+		size_t n;
+
+		while (l < e && (*l == ' ' || *l == '\t'))
+			l++;
+		n = (size_t)(e - l);
+		if (n && *l == '[')
+			runc_options = memmem(l, n, "runtimes.runc.options]", 22) ||
+				       memmem(l, n, "runtimes.\"runc\".options]", 24);
+		else if (runc_options && n > 13 && !strncmp(l, "SystemdCgroup", 13)) {
+			v = l + 13;
+			while (v < e && (*v == ' ' || *v == '\t' || *v == '='))
+				v++;
+			if ((size_t)(e - v) >= 4 && !strncmp(v, "true", 4))
+				t->runc_systemd_cgroup = 1;
+			else if ((size_t)(e - v) >= 5 && !strncmp(v, "false", 5))
+				t->runc_systemd_cgroup = 0;
+		} else if (n > 16 && !strncmp(l, "disabled_plugins", 16) &&
+			   (memmem(l, n, "\"cri\"", 5) || memmem(l, n, "grpc.v1.cri\"", 12)))
+			t->containerd_cri_disabled = true;
+		l = *e ? e + 1 : e;
+	}
+}
+
 int plan_target_probe(const char *root, plan_target *ret)
 {
-	plan_target t = {0};
+	plan_target t = {.runc_systemd_cgroup = -1};
 	int fd = open(root && *root ? root : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0)
@@ -110,10 +142,22 @@ int plan_target_probe(const char *root, plan_target *ret)
 		return r;
 	}
 	int cfd = openat(fd, &CONTAINERD_CONFIG[1], O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
 	if (cfd >= 0) {
-		char buf[4096];
-		ssize_t k = read(cfd, buf, sizeof(buf) - 1);
-		buf[k > 0 ? k : 0] = '\0';
+		int r = read_full_fd(cfd, 1 << 20, &buf, &len);
+		if (r == -ENOMEM) {
+			close(cfd);
+			free(t.nvidia_runtime);
+			close(fd);
+			return r;
+		}
+		/* unreadable or larger than 1 MiB: someone else's, not to be replaced */
+		if (r < 0)
+			t.containerd_config = CONTAINERD_CONFIG_FOREIGN;
+	}
+	if (cfd >= 0 && buf) {
+		scan_containerd_config(buf, &t);
 		t.containerd_config =
 		    !strncmp(buf, MANAGED_MARK, strlen(MANAGED_MARK)) ? CONTAINERD_CONFIG_OURS
 		    : !strcmp(buf, debian_containerd_config) ? CONTAINERD_CONFIG_DEBIAN_DEFAULT
@@ -121,8 +165,9 @@ int plan_target_probe(const char *root, plan_target *ret)
 		t.containerd_debian_settings =
 		    t.containerd_config == CONTAINERD_CONFIG_DEBIAN_DEFAULT ||
 		    (t.containerd_config == CONTAINERD_CONFIG_OURS && strstr(buf, DEBIAN_KEPT));
-		close(cfd);
 	}
+	if (cfd >= 0)
+		close(cfd);
 	close(fd);
 	*ret = t;
 	return 0;
