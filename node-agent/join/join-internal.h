@@ -17,11 +17,12 @@ bool join_log_safe(const char *s);
 /* k3s-log.c: what a line K3s logs says went wrong for good, with the remedy (a static
  * string), or NULL for any other line. NODE: the node's name. */
 const char *join_k3s_diagnose(const char *line, size_t len);
-/* k3s-log.c: the newest of the last 500 journal lines of UNIT in this boot, logged at or
+/* k3s-log.c: the newest of the last 500 journal lines of UNIT in the boot BOOT_ID (as
+ * /proc/sys/kernel/random/boot_id has it; NULL: any boot), logged at or
  * after SINCE_USEC (CLOCK_REALTIME), that join_k3s_diagnose() knows, as
  * "K3s: <line>: <remedy>" in *RET; 1 found, 0 none, -errno (no journal: libsystemd
  * missing, not booted with systemd). */
-int join_k3s_journal_scan(const char *unit, uint64_t since_usec, char **ret);
+int join_k3s_journal_scan(const char *unit, const char *boot_id, uint64_t since_usec, char **ret);
 
 /* taints.c: the plan's taints as the node asks for them ("" for none; NULL: out of memory) */
 char *join_wanted_taints(const na_plan *plan);

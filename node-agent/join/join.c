@@ -424,6 +424,7 @@ static uint64_t realtime_usec(void)
 /* While the K3s unit starts: its journal since SINCE, for what waiting cannot cure. */
 typedef struct k3s_watch {
 	const char *unit;
+	const char *boot_id;
 	uint64_t since;
 	char *diag;
 } k3s_watch;
@@ -432,7 +433,7 @@ static int k3s_watch_poll(void *userdata)
 {
 	k3s_watch *w = userdata;
 
-	return join_k3s_journal_scan(w->unit, w->since, &w->diag) > 0 ? -EPERM : 0;
+	return join_k3s_journal_scan(w->unit, w->boot_id, w->since, &w->diag) > 0 ? -EPERM : 0;
 }
 
 /* UNIT: the K3s unit started for this join (its journal is read for failures that waiting
@@ -483,7 +484,7 @@ static int wait_ready(const join_opts *o, const char *unit, const char *kcpath, 
 		if (unit && attempt % 3 == 2) {
 			_cleanup_free_ char *diag = NULL;
 
-			if (join_k3s_journal_scan(unit, since, &diag) > 0) {
+			if (join_k3s_journal_scan(unit, boot_id, since, &diag) > 0) {
 				set_summary(msg, "node %s cannot join: %s", name, diag);
 				r = -EPERM;
 				break;
@@ -581,7 +582,8 @@ int join_cluster(const na_config *cfg, const na_plan *plan, const join_opts *o, 
 	 * sends when it cannot get its certificates: its journal says why meanwhile */
 	if (o->start_units) {
 		_cleanup_free_ char *unit_msg = NULL;
-		k3s_watch watch = {.unit = unit, .since = realtime_usec()};
+		_cleanup_free_ char *boot_id = read_boot_id(o->target);
+		k3s_watch watch = {.unit = unit, .boot_id = boot_id, .since = realtime_usec()};
 
 		progress(o, "starting %s", unit);
 		r = unit_start(
@@ -592,7 +594,7 @@ int join_cluster(const na_config *cfg, const na_plan *plan, const join_opts *o, 
 		    &unit_msg);
 		/* a K3s that exits (etcd refusing it) fails the job before a poll saw why */
 		if (r < 0 && !watch.diag)
-			(void)join_k3s_journal_scan(unit, watch.since, &watch.diag);
+			(void)join_k3s_journal_scan(unit, boot_id, watch.since, &watch.diag);
 		if (r < 0 && watch.diag) {
 			set_summary(ret_summary, "node %s cannot join: %s", plan->node_name,
 				    watch.diag);

@@ -48,23 +48,22 @@ const char *join_k3s_diagnose(const char *line, size_t len)
 	return NULL;
 }
 
-static char *boot_match(void)
+/* "_BOOT_ID=<id>" for the journal, which stores boot IDs without dashes; NULL on ENOMEM. */
+static char *boot_match(const char *boot_id)
 {
-	_cleanup_fclose_ FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
-	char id[64] = "", *out = NULL;
-	size_t n = 0;
+	char *out = NULL, *w;
 
-	if (!f || !fgets(id, sizeof(id), f))
+	if (asprintf(&out, "_BOOT_ID=%s", boot_id) < 0)
 		return NULL;
-	/* the journal stores it without dashes */
-	for (char *s = id; *s && *s != '\n'; s++)
+	w = out + 9;
+	for (const char *s = w; *s; s++)
 		if (*s != '-')
-			id[n++] = *s;
-	id[n] = '\0';
-	return asprintf(&out, "_BOOT_ID=%s", id) < 0 ? NULL : out;
+			*w++ = *s;
+	*w = '\0';
+	return out;
 }
 
-int join_k3s_journal_scan(const char *unit, uint64_t since_usec, char **ret)
+int join_k3s_journal_scan(const char *unit, const char *boot_id, uint64_t since_usec, char **ret)
 {
 	_cleanup_free_ char *unit_match = NULL, *boot = NULL;
 	sd_journal *j = NULL;
@@ -78,7 +77,8 @@ int join_k3s_journal_scan(const char *unit, uint64_t since_usec, char **ret)
 		return -ENOMEDIUM;
 	if (asprintf(&unit_match, "_SYSTEMD_UNIT=%s", unit) < 0)
 		return -ENOMEM;
-	boot = boot_match();
+	if (boot_id && !(boot = boot_match(boot_id)))
+		return -ENOMEM;
 	r = sym_sd_journal_open(&j, SD_JOURNAL_LOCAL_ONLY);
 	if (r < 0)
 		return r;
