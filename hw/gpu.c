@@ -155,9 +155,13 @@ static void gpu_resolve_model(hw_ctx *ctx, hw_gpu *g, const hw_pci_device *d, si
 		if (builtin_models[i].vendor_id == g->vendor_id &&
 		    builtin_models[i].device_id == g->device_id)
 			builtin = &builtin_models[i];
-	/* the chip, unlike the name, does not depend on which source names the model */
+	/* the chip and the catalog name, unlike the model, do not depend on the driver */
 	if (!g->chip && builtin && builtin->chip)
 		g->chip = hw_strdup(builtin->chip);
+	if (d->device_name)
+		g->pci_ids_model = name_from_pci_ids(display, d->device_name);
+	else if (builtin)
+		g->pci_ids_model = hw_strdup(builtin->name);
 
 	if (g->vendor_id == 0x10de) {
 		g->model = nvidia_proc_model(ctx, g->pci_address);
@@ -181,16 +185,9 @@ static void gpu_resolve_model(hw_ctx *ctx, hw_gpu *g, const hw_pci_device *d, si
 			}
 		}
 	}
-	if (d->device_name) {
-		g->model = name_from_pci_ids(display, d->device_name);
-		if (g->model) {
-			g->model_source = hw_strdup("pci.ids");
-			return;
-		}
-	}
-	if (builtin) {
-		g->model = hw_strdup(builtin->name);
-		g->model_source = hw_strdup("builtin");
+	if (g->pci_ids_model) {
+		g->model = hw_strdup(g->pci_ids_model);
+		g->model_source = hw_strdup(d->device_name ? "pci.ids" : "builtin");
 		return;
 	}
 	g->model = hw_asprintf("%s device %04x:%04x", display ? display : "PCI", g->vendor_id,
@@ -264,6 +261,8 @@ void hw_gpu_done(hw_gpu *g)
 	free(g->vendor);
 	free(g->model);
 	free(g->model_source);
+	free(g->pci_ids_model);
 	free(g->chip);
+	free(g->compute_capability);
 	free(g->driver);
 }

@@ -91,8 +91,13 @@ typedef struct hw_gpu {
 	uint16_t device_id;
 	char *model;
 	char *model_source; /* where the name came from: nvidia-driver, nvml, amdgpu, ... */
-	char *chip;	    /* e.g. "GB205", "Navi 23": pci.ids' name before the bracket */
+	/* the name pci.ids (or the built-in table of newer models) gives, whether or not a
+	 * driver names the model: the same on every boot; NULL when neither knows the device */
+	char *pci_ids_model;
+	char *chip; /* e.g. "GB205", "Navi 23": pci.ids' name before the bracket */
 	int64_t memory_bytes;
+	/* CUDA compute capability "major.minor" from NVML (NVIDIA, driver loaded), or NULL */
+	char *compute_capability;
 	char *driver;
 	hw_tri boot_vga;
 } hw_gpu;

@@ -28,6 +28,8 @@ typedef struct nvml_api {
 	nvml_return (*by_bus_id)(const char *bus_id, nvml_device *dev);
 	nvml_return (*name)(nvml_device dev, char *name, unsigned length);
 	nvml_return (*memory)(nvml_device dev, nvml_memory *mem);
+	/* optional: older drivers lack it */
+	nvml_return (*compute)(nvml_device dev, int *major, int *minor);
 } nvml_api;
 
 static bool nvml_load(void *h, nvml_api *api)
@@ -37,6 +39,7 @@ static bool nvml_load(void *h, nvml_api *api)
 	*(void **)&api->by_bus_id = dlsym(h, "nvmlDeviceGetHandleByPciBusId_v2");
 	*(void **)&api->name = dlsym(h, "nvmlDeviceGetName");
 	*(void **)&api->memory = dlsym(h, "nvmlDeviceGetMemoryInfo");
+	*(void **)&api->compute = dlsym(h, "nvmlDeviceGetCudaComputeCapability");
 	return api->init && api->shutdown && api->by_bus_id && api->name && api->memory;
 }
 
@@ -65,6 +68,7 @@ int hw_nvml_query(hw_ctx *ctx, hw_gpu *gpus, size_t n)
 		char name[NVML_DEVICE_NAME_V2_BUFFER_SIZE] = "";
 		nvml_device dev = NULL;
 		nvml_memory mem = {0};
+		int major = 0, minor = 0;
 
 		if (g->vendor_id != 0x10de)
 			continue;
@@ -73,6 +77,12 @@ int hw_nvml_query(hw_ctx *ctx, hw_gpu *gpus, size_t n)
 		if (api.memory(dev, &mem) == NVML_SUCCESS && mem.total > 0 &&
 		    mem.total <= (unsigned long long)INT64_MAX)
 			g->memory_bytes = (int64_t)mem.total;
+		/* what GPU Feature Discovery labels as nvidia.com/gpu.compute.major|minor */
+		if (api.compute && api.compute(dev, &major, &minor) == NVML_SUCCESS && major > 0 &&
+		    major < 100 && minor >= 0 && minor < 100) {
+			free(g->compute_capability);
+			g->compute_capability = hw_asprintf("%d.%d", major, minor);
+		}
 		/* the kernel driver's own Model: line wins; NVML beats every table */
 		if (g->model_source && strcmp(g->model_source, "nvidia-driver") == 0)
 			continue;

@@ -21,7 +21,8 @@ if [ -n "${K3S_BINARY:-}" ]; then
 		echo "image: $K3S_BINARY has sha256 $got, not the pinned $K3S_SHA256: refusing it" >&2
 		exit 1
 	fi
-	k3s_note="included: $K3S_BINARY ($("$K3S_BINARY" --version 2>/dev/null | head -n 1 || echo "version unknown"), sha256 $got)"
+	k3s_version=$("$K3S_BINARY" --version 2>/dev/null | head -n 1 || true)
+	k3s_note="included: $K3S_BINARY (${k3s_version:-version unknown}, sha256 $got)"
 fi
 
 rm -rf "$stage" "$out/mkosi" "$out/pxe" "$out/usb"
@@ -43,6 +44,8 @@ install -m 0644 init/node-agent.tmpfiles "$stage/usr/lib/tmpfiles.d/node-agent.c
 if [ -n "${K3S_BINARY:-}" ]; then
 	mkdir -p "$stage/usr/local/bin"
 	install -m 0755 "$K3S_BINARY" "$stage/usr/local/bin/k3s"
+	# the plan sets default-runtime: nvidia only where this K3s looks for the runtime
+	[ -z "$k3s_version" ] || printf '%s\n' "$k3s_version" > "$stage/usr/lib/node-agent/k3s-version"
 fi
 
 # systemd-nspawn (used by mkosi) needs a lockable /run/systemd/nspawn; where systemd is not

@@ -15,7 +15,7 @@ while read -r config input target; do
 	fixture:*) src="--root tests/fixtures/${input#fixture:}" ;;
 	inventory:*) src="--inventory tests/plans/inventories/${input#inventory:}.json" ;;
 	esac
-	name=$(basename "$config" .yaml)--${input#*:}--$target
+	name=$(basename "$config" .yaml)--$(basename "${input#*:}")--$target
 	exp=tests/plans/$name.json
 	before=$(find "tests/targets/$target" -type f -exec sha256sum {} + | sort)
 	# shellcheck disable=SC2086

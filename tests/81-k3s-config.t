@@ -35,7 +35,11 @@ for plan in tests/plans/*.json; do
 		grep -Ev '^([^/]*\.)?(kubelet|node)\.kubernetes\.io/')
 	is "$restricted" "" "$name: no restricted label in node-label (K3s would refuse to start)"
 	is "$(printf '%s\n' "$cfg" | jq -c '."node-label" // [] | map(split("=") | {(.[0]): .[1]}) | add // {}')" \
-		"$(jq -c .labels "$plan")" "$name: node-label is exactly the plan's labels"
+		"$(jq -c '.labels as $l | .label_owners as $o | $l | with_entries(select($o[.key] == null))' "$plan")" \
+		"$name: node-label is exactly the plan's labels but those another tool owns (K3s re-applies node-label at every start)"
+	is "$(printf '%s\n' "$cfg" | jq -r '(."node-label" // [])[] | split("=")[0]' |
+		grep -E '^(nvidia\.com|amd\.com|gpu\.intel\.com|intel\.feature\.node\.kubernetes\.io|feature\.node\.kubernetes\.io)/')" "" \
+		"$name: no GFD, NFD or AMD labeller key in node-label"
 	if [ "$role" = server-init ]; then
 		is "$(printf '%s\n' "$cfg" | jq -c '[."cluster-init", has("server")]')" '[true,false]' \
 			"$name: the first server has cluster-init and no server"

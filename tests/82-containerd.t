@@ -98,8 +98,8 @@ like "$drop" '^version = 3$' "config_version 3: the drop-in says version = 3"
 like "$drop" '^\[plugins\."io\.containerd\.cri\.v1\.runtime"\.containerd\.runtimes\.nvidia\]$' \
 	"config_version 3: the runtime sits in io.containerd.cri.v1.runtime"
 is "$(printf '%s\n' "$drop" | grep -c 'grpc.v1.cri')" 0 "config_version 3: no version-2 plugin names"
-is "$(printf '%s\n' "$plan" | jq -r '.files[] | select(.path == "/var/lib/node-agent/manifests/runtimeclass-nvidia.yaml") | .content' |
-	"$(dirname "$NODE_AGENT")/tests/yaml2json" 2>/dev/null || "$(dirname "$NODE_AGENT")/../tests/yaml2json")" \
-	'{"apiVersion":"node.k8s.io/v1","kind":"RuntimeClass","metadata":{"name":"nvidia"},"handler":"nvidia"}' \
-	"the RuntimeClass manifest is K3s's own nvidia RuntimeClass"
+# K3s creates the nvidia RuntimeClass itself and so does the GPU Operator; a file under
+# /var/lib/node-agent/manifests/ was applied by nothing (issue 13, item 9)
+is "$(printf '%s\n' "$plan" | jq -r '[.files[].path | select(test("manifests|runtimeclass"))] | length')" 0 \
+	"no RuntimeClass file nothing would apply"
 done_testing

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A stand-in libnvidia-ml.so.1 for tests (no NVIDIA driver can be installed here). It
- * exports the five NVML entry points hw/nvml.c uses, with nvml.h's signatures and return
+ * exports the six NVML entry points hw/nvml.c uses, with nvml.h's signatures and return
  * codes, and answers from NVML_STUB_DEVICES:
- *     "0000:01:00.0=NVIDIA GeForce RTX 5070=12817793024;0000:02:00.0=...=..."
- * (bus id = name = total memory in bytes). Unknown bus ids give NVML_ERROR_NOT_FOUND.
+ *     "0000:01:00.0=NVIDIA GeForce RTX 5070=12817793024=12.0;0000:02:00.0=...=..."
+ * (bus id = name = total memory in bytes [= CUDA compute capability]). Unknown bus ids give
+ * NVML_ERROR_NOT_FOUND; a device without a capability gives NVML_ERROR_NOT_SUPPORTED for it,
+ * as a driver too old to know the GPU would.
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #define NVML_SUCCESS 0
 #define NVML_ERROR_UNINITIALIZED 1
 #define NVML_ERROR_INVALID_ARGUMENT 2
+#define NVML_ERROR_NOT_SUPPORTED 3
 #define NVML_ERROR_NOT_FOUND 6
 #define NVML_ERROR_INSUFFICIENT_SIZE 7
 
@@ -26,6 +29,7 @@ typedef struct stub_device {
 	char bus_id[32];
 	char name[96];
 	unsigned long long total;
+	int cc_major, cc_minor; /* -1: not supported */
 } stub_device;
 
 static stub_device devices[8];
@@ -36,6 +40,7 @@ int nvmlShutdown(void);
 int nvmlDeviceGetHandleByPciBusId_v2(const char *bus_id, void **device);
 int nvmlDeviceGetName(void *device, char *name, unsigned length);
 int nvmlDeviceGetMemoryInfo(void *device, nvml_memory *memory);
+int nvmlDeviceGetCudaComputeCapability(void *device, int *major, int *minor);
 
 int nvmlInit_v2(void)
 {
@@ -55,6 +60,10 @@ int nvmlInit_v2(void)
 			snprintf(d->bus_id, sizeof(d->bus_id), "%s", e);
 			snprintf(d->name, sizeof(d->name), "%s", a + 1);
 			d->total = strtoull(b + 1, NULL, 10);
+			d->cc_major = d->cc_minor = -1;
+			char *c = strchr(b + 1, '=');
+			if (c && sscanf(c + 1, "%d.%d", &d->cc_major, &d->cc_minor) != 2)
+				d->cc_major = d->cc_minor = -1;
 			n_devices++;
 		}
 		free(copy);
@@ -117,5 +126,20 @@ int nvmlDeviceGetMemoryInfo(void *device, nvml_memory *memory)
 	memory->total = d->total;
 	memory->used = d->total / 16;
 	memory->free = d->total - memory->used;
+	return NVML_SUCCESS;
+}
+
+int nvmlDeviceGetCudaComputeCapability(void *device, int *major, int *minor)
+{
+	stub_device *d = device;
+
+	if (!initialized)
+		return NVML_ERROR_UNINITIALIZED;
+	if (!d || !major || !minor)
+		return NVML_ERROR_INVALID_ARGUMENT;
+	if (d->cc_major < 0)
+		return NVML_ERROR_NOT_SUPPORTED;
+	*major = d->cc_major;
+	*minor = d->cc_minor;
 	return NVML_SUCCESS;
 }

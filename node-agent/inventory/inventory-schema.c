@@ -65,8 +65,10 @@ static const schema_field gpu_fields[] = {
 	F_HEX4("device_id", hw_gpu, device_id),
 	F_STRING("model", hw_gpu, model),
 	F_STRING("model_source", hw_gpu, model_source),
+	F_STRING("pci_ids_model", hw_gpu, pci_ids_model),
 	F_STRING("chip", hw_gpu, chip),
 	F_INT("memory_bytes", hw_gpu, memory_bytes),
+	F_STRING("compute_capability", hw_gpu, compute_capability),
 	F_STRING("driver", hw_gpu, driver),
 	F_TRI("boot_vga", hw_gpu, boot_vga),
 };

@@ -17,6 +17,7 @@
 #include "join/join-internal.h"
 #include "kube/k8s.h"
 #include "join/preflight.h"
+#include "plan/labels.h"
 
 #define API_LABELS_MAX 64
 
@@ -84,18 +85,81 @@ bool join_list_has(const char *list, const char *key)
 	return false;
 }
 
-static char *keys_joined(const na_kv_list *l)
+/*
+ * Whether nfd-master manages KEY on this node: it lists the labels it set in the annotation
+ * [<instance>.]nfd.node.kubernetes.io/feature-labels, comma-separated, keys under
+ * feature.node.kubernetes.io/ without that prefix (node-feature-discovery
+ * pkg/nfd-master/nfd-master.go, updateNodeObject). GPU Feature Discovery and Intel's rules
+ * publish through it.
+ */
+static bool nfd_manages(json_object *annots, const char *key)
 {
-	char *s = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&s, &len);
+	static const char ann[] = "nfd.node.kubernetes.io/feature-labels";
+	static const char ns[] = "feature.node.kubernetes.io/";
+	const char *bare = !strncmp(key, ns, strlen(ns)) ? key + strlen(ns) : NULL;
 
-	if (!f)
-		return NULL;
-	for (size_t i = 0; i < l->n; i++)
-		fprintf(f, "%s%s", i ? "," : "", l->v[i].key);
-	fclose(f);
-	return s;
+	if (!annots)
+		return false;
+	json_object_object_foreach (annots, k, v) {
+		size_t n = strlen(k);
+
+		if (n < strlen(ann) || strcmp(k + n - strlen(ann), ann) ||
+		    (n > strlen(ann) && k[n - strlen(ann) - 1] != '.') ||
+		    !json_object_is_type(v, json_type_string))
+			continue;
+		if (join_list_has(json_object_get_string(v), key) ||
+		    (bare && join_list_has(json_object_get_string(v), bare)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether the tool that owns KEY's family (plan/labels.h) runs here and manages it, so the
+ * agent must neither set nor remove it: nfd-master lists it; GPU Feature Discovery's
+ * timestamp label is there (all of nvidia.com/), or for gpu.present the GPU Operator's
+ * gpu.deploy.* labels; AMD's labeller, which writes the Node
+ * itself and marks nothing, has written an amd.com/ label the agent did not set.
+ */
+static bool label_taken_over(json_object *labels, json_object *annots, const char *managed,
+			     const char *key)
+{
+	const char *owner = labels_owner(key);
+
+	if (!owner)
+		return false;
+	if (nfd_manages(annots, key))
+		return true;
+	if (!strcmp(owner, "gpu-feature-discovery") || !strcmp(owner, "gpu-operator")) {
+		if (join_map_get_string(labels, "nvidia.com/gfd.timestamp"))
+			return true;
+		/* the GPU Operator's own: it schedules its operands by nvidia.com/gpu.deploy.* */
+		if (!strcmp(owner, "gpu-operator") && labels) {
+			json_object_object_foreach (labels, k, v) {
+				(void)v;
+				if (!strncmp(k, "nvidia.com/gpu.deploy.", 22))
+					return true;
+			}
+		}
+		return false;
+	}
+	if (strcmp(owner, "amd-node-labeller") || !labels)
+		return false;
+	json_object_object_foreach (labels, k, v) {
+		(void)v;
+		if ((!strncmp(k, "amd.com/", 8) || !strncmp(k, "beta.amd.com/", 13)) &&
+		    !join_list_has(managed, k))
+			return true;
+	}
+	return false;
+}
+
+/* A label of the plan's the join sets: one another tool owns, while that tool manages it,
+ * is left to that tool (a rule's label with the same key is the administrator's, and set). */
+static bool label_ours(json_object *labels, json_object *annots, const char *managed,
+		       const na_plan *plan, const char *key)
+{
+	return !kv_get(&plan->label_owners, key) || !label_taken_over(labels, annots, managed, key);
 }
 
 json_object *join_label_patch(json_object *node, const na_plan *plan)
@@ -106,19 +170,32 @@ json_object *join_label_patch(json_object *node, const na_plan *plan)
 	json_object *patch, *meta;
 	const char *managed = join_map_get_string(annots, ANNOT_MANAGED_LABELS);
 	const char *req = join_map_get_string(annots, ANNOT_API_LABELS);
-	_cleanup_free_ char *want_managed = keys_joined(&plan->labels), *want_req = NULL;
+	_cleanup_free_ char *want_managed = NULL, *want_req = NULL;
+	size_t want_len = 0;
+	FILE *wf = open_memstream(&want_managed, &want_len);
 
 	for (size_t i = 0; i < plan->labels.n; i++) {
-		const char *have = join_map_get_string(labels, plan->labels.v[i].key);
+		const char *key = plan->labels.v[i].key, *have = join_map_get_string(labels, key);
+
+		if (!label_ours(labels, annots, managed, plan, key))
+			continue;
+		if (wf)
+			fprintf(wf, "%s%s", ftell(wf) > 0 ? "," : "", key);
 		if (!have || strcmp(have, plan->labels.v[i].value))
-			json_object_object_add(pl, plan->labels.v[i].key,
+			json_object_object_add(pl, key,
 					       json_object_new_string(plan->labels.v[i].value));
 	}
-	/* labels this agent set before and no longer wants (a GPU taken out) */
+	if (!wf || fclose(wf) != 0) {
+		free(want_managed);
+		want_managed = NULL;
+	}
+	/* labels this agent set before and no longer wants (a GPU taken out), unless another
+	 * tool manages them now */
 	for (const char *p = managed; p && *p;) {
 		const char *c = strchr(p, ',');
 		_cleanup_free_ char *k = strndup(p, c ? (size_t)(c - p) : strlen(p));
-		if (k && *k && !kv_get(&plan->labels, k) && join_map_get_string(labels, k))
+		if (k && *k && !kv_get(&plan->labels, k) && join_map_get_string(labels, k) &&
+		    !label_taken_over(labels, annots, managed, k))
 			json_object_object_add(pl, k, NULL);
 		p = c ? c + 1 : NULL;
 	}

@@ -152,6 +152,7 @@ json_object *plan_to_json(const na_plan *p)
 	    plan_json_add(o, "matched_rules", jstrv(p->matched_rules)) < 0 ||
 	    plan_json_add(o, "labels", jkv(&p->labels)) < 0 ||
 	    plan_json_add(o, "api_labels", jkv(&p->api_labels)) < 0 ||
+	    plan_json_add(o, "label_owners", jkv(&p->label_owners)) < 0 ||
 	    plan_json_add(o, "taints", jstrv(p->taints)) < 0 ||
 	    plan_json_add_str(o, "node_ip", p->node_ip) < 0 ||
 	    plan_json_add(o, "container_runtime", runtime_to_json(p)) < 0 ||

@@ -17,3 +17,8 @@
  * Returns 0, or -ENOMEM when an allocation failed (OUT then holds only some labels).
  */
 int labels_from_hardware(const hw_inventory *inv, na_kv_list *out);
+
+/* The tool that owns KEY once it runs ("gpu-feature-discovery", "gpu-operator",
+ * "node-feature-discovery", "amd-node-labeller"), or NULL for node-agent's own keys
+ * (gpu.node-agent.io/). */
+const char *labels_owner(const char *key);

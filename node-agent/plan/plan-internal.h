@@ -13,6 +13,8 @@
 #define CONTAINERD_CONFIG "/etc/containerd/config.toml"
 /* the first line of every file node-agent writes: a file that starts with it is ours */
 #define MANAGED_MARK "# Written by node-agent"
+/* the K3s version the image carries: `k3s --version`, written by make image */
+#define PLAN_K3S_VERSION_FILE "/usr/lib/node-agent/k3s-version"
 /* in our containerd config.toml: Debian's packaged settings are carried on in it */
 #define DEBIAN_KEPT "# Debian's packaged default, kept"
 
@@ -42,10 +44,13 @@ int plan_node_name(na_plan *p, const char *tmpl, const hw_inventory *inv, char *
  * one with the default route when IFACE_GLOB is NULL */
 int plan_node_ip(na_plan *p, const char *iface_glob, const hw_inventory *inv);
 
+/* plan.c: K3s's default-runtime (nvidia, where this K3s finds the runtime), or a warning */
+int plan_default_runtime(na_plan *p, const plan_target *t);
+
 /* render.c: K3s's config.yaml into P */
 int plan_k3s_config(na_plan *p, const na_config *c);
 /* render.c: the NVIDIA runtime for a standalone containerd: its drop-in, its main config
- * (unless someone else's is there: then a warning) and the nvidia RuntimeClass */
+ * (unless someone else's is there: then a warning) */
 int plan_containerd(na_plan *p, const na_config *c, const plan_target *t);
 
 /*

@@ -118,6 +118,69 @@ int plan_add_file(na_plan *p, const char *path, unsigned mode, char *content, bo
 
 /* Every allocation is checked: a plan that misses a file or a label because memory ran out
  * must not be printed or applied as if it were whole. */
+/* Whether the K3s release VERSION ({0,0,0}: not known, taken as the oldest) looks for the
+ * NVIDIA runtime in the I-th directory of the target probe's list (toolkit, /usr/local/sbin,
+ * /usr/local/bin, /usr/sbin, /usr/bin, /sbin, /bin). k3s pkg/agent/containerd/
+ * config_linux.go: at first /usr/local/nvidia/toolkit and /usr/bin only; from v1.28.7 and
+ * v1.29.2 (k3s-io/k3s#9311) a fixed PATH adding /usr/sbin, /usr/local/sbin, /usr/local/bin;
+ * from v1.28.15, v1.29.10, v1.30.6 and v1.31.2 (k3s-io/k3s#10761, PR #10953) K3s's own PATH.
+ */
+static bool k3s_looks_in(const int version[3], unsigned i)
+{
+	int minor = version[0] == 1 ? version[1] : version[0] > 1 ? 999 : 0, patch = version[2];
+	bool fixed_path = (minor == 28 && patch >= 7) || (minor == 29 && patch >= 2) || minor >= 30;
+	bool own_path = (minor == 28 && patch >= 15) || (minor == 29 && patch >= 10) ||
+			(minor == 30 && patch >= 6) || (minor == 31 && patch >= 2) || minor >= 32;
+
+	switch (i) {
+	case 0: /* /usr/local/nvidia/toolkit */
+	case 4: /* /usr/bin */
+		return true;
+	case 1:
+	case 2:
+	case 3:
+		return fixed_path || own_path;
+	default:
+		return own_path;
+	}
+}
+
+/* default-runtime: nvidia only where this K3s will find the runtime: a default runtime K3s
+ * does not find stops it, and the node never becomes Ready. */
+int plan_default_runtime(na_plan *p, const plan_target *t)
+{
+	const int *v = t->k3s_version;
+	bool found = false;
+	_cleanup_free_ char *version = NULL;
+
+	for (unsigned i = 0; i < 32; i++)
+		found = found || ((t->nvidia_runtime_dirs >> i & 1) && k3s_looks_in(v, i));
+	if (found) {
+		p->default_runtime = strdup("nvidia");
+		return p->default_runtime ? 0 : -ENOMEM;
+	}
+	if (!t->nvidia_runtime)
+		return plan_warnf(
+		    p, "NVIDIA GPU present but nvidia-container-runtime is not installed where K3s "
+		       "looks (/usr/local/nvidia/toolkit or PATH): default-runtime is not set, "
+		       "because K3s refuses to start with a missing default runtime; install the "
+		       "NVIDIA Container Toolkit for GPU pods");
+	if (v[0] && asprintf(&version, "v%d.%d.%d", v[0], v[1], v[2]) < 0)
+		return -ENOMEM;
+	return plan_warnf(
+	    p,
+	    "nvidia-container-runtime is in %.*s, where K3s %s does not look: before v1.28.7 and "
+	    "v1.29.2 K3s looks only in /usr/local/nvidia/toolkit and /usr/bin, and in /sbin or "
+	    "/bin only from v1.28.15, v1.29.10, v1.30.6 and v1.31.2 (k3s-io/k3s#10761); "
+	    "default-runtime is not set, because K3s refuses to start with a default runtime it "
+	    "does not find: link the runtime into /usr/bin%s",
+	    (int)(strrchr(t->nvidia_runtime, '/') - t->nvidia_runtime), t->nvidia_runtime,
+	    version ? version : "(version not known)",
+	    version ? ", or use a newer K3s"
+		    : ", or build the image with K3S_BINARY (make image records its version "
+		      "in " PLAN_K3S_VERSION_FILE ")");
+}
+
 int plan_compute(const na_config *c, const hw_inventory *inv, const plan_target *t, na_plan **ret)
 {
 	na_plan *p = calloc(1, sizeof(*p));
@@ -157,16 +220,7 @@ int plan_compute(const na_config *c, const hw_inventory *inv, const plan_target 
 		    has_nvidia || (inv->gpus[i].vendor && !strcmp(inv->gpus[i].vendor, "nvidia"));
 	p->nvidia = has_nvidia && c->containerd_nvidia;
 	if (p->nvidia) {
-		if (t->nvidia_runtime) {
-			p->default_runtime = strdup("nvidia");
-			r = p->default_runtime ? 0 : -ENOMEM;
-		} else
-			r = plan_warnf(
-			    p, "NVIDIA GPU present but nvidia-container-runtime is not installed "
-			       "where K3s looks (/usr/local/nvidia/toolkit or PATH): "
-			       "default-runtime is not set, because K3s refuses to start with a "
-			       "missing default runtime; install the NVIDIA Container Toolkit for "
-			       "GPU pods");
+		r = plan_default_runtime(p, t);
 		if (r < 0)
 			goto fail;
 	}
@@ -195,6 +249,7 @@ na_plan *plan_free(na_plan *p)
 	strv_free(p->matched_rules);
 	kv_free(&p->labels);
 	kv_free(&p->api_labels);
+	kv_free(&p->label_owners);
 	strv_free(p->taints);
 	free(p->default_runtime);
 	free(p->node_ip);

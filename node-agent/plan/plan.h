@@ -14,8 +14,13 @@
 
 /* What the plan needs to know about the machine it will be applied to. */
 typedef struct plan_target {
-	/* where K3s would find nvidia-container-runtime, or NULL */
+	/* where K3s would find nvidia-container-runtime, or NULL; and every directory of
+	 * PLAN_RUNTIME_DIRS that has it (bit i: the i-th) */
 	char *nvidia_runtime;
+	unsigned nvidia_runtime_dirs;
+	/* the K3s release the image carries (/usr/lib/node-agent/k3s-version, written by make
+	 * image from `k3s --version`): {major, minor, patch}, all 0 when not known */
+	int k3s_version[3];
 	/* installed standalone containerd (Debian package), major version or 0 */
 	int containerd_major;
 	/* existing /etc/containerd/config.toml: absent, ours, Debian's untouched default
@@ -68,6 +73,11 @@ typedef struct na_plan {
 	char **matched_rules;
 	na_kv_list labels;
 	na_kv_list api_labels;
+	/* the hardware labels of another tool's family (GPU Feature Discovery, Node Feature
+	 * Discovery, AMD's labeller: key -> that tool): set by the join, only while that tool
+	 * does not manage the key, and never through K3s node-label, which K3s re-applies at
+	 * every start (k3s pkg/agent/run.go, updateMutableLabels) */
+	na_kv_list label_owners;
 	char **taints;
 	bool nvidia;
 	char *default_runtime;

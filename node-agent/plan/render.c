@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The files that configure K3s and a standalone containerd for the plan: K3s's config.yaml,
- * containerd's NVIDIA runtime drop-in and main config, the nvidia RuntimeClass. */
+ * containerd's NVIDIA runtime drop-in and main config. No RuntimeClass: K3s creates
+ * "nvidia" itself, the GPU Operator too, and a cluster on a standalone containerd applies its
+ * own (README). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -12,7 +14,6 @@
 
 #define K3S_CONFIG	   "/etc/rancher/k3s/config.yaml"
 #define CONTAINERD_DROPIN  "/etc/containerd/conf.d/99-nvidia.toml"
-#define RUNTIMECLASS_FILE  "/var/lib/node-agent/manifests/runtimeclass-nvidia.yaml"
 #define NVIDIA_RUNTIME_BIN "/usr/bin/nvidia-container-runtime"
 
 static json_object *k3s_config_json(const na_plan *p, const na_config *c)
@@ -47,10 +48,13 @@ static json_object *k3s_config_json(const na_plan *p, const na_config *c)
 		r = plan_json_add_str(o, "node-name", p->node_name);
 	if (r >= 0 && p->node_ip)
 		r = plan_json_add_str(o, "node-ip", p->node_ip);
-	if (r >= 0 && p->labels.n) {
+	if (r >= 0 && p->labels.n > p->label_owners.n) {
 		a = json_object_new_array();
 		for (size_t i = 0; a && i < p->labels.n && r >= 0; i++) {
 			char *kv = NULL;
+			/* another tool's key: K3s would put it back at every start */
+			if (kv_get(&p->label_owners, p->labels.v[i].key))
+				continue;
 			if (asprintf(&kv, "%s=%s", p->labels.v[i].key, p->labels.v[i].value) < 0)
 				r = -ENOMEM;
 			else
@@ -190,17 +194,6 @@ static char *containerd_main_config(int version, bool debian)
 	return out;
 }
 
-static char *runtimeclass_manifest(void)
-{
-	return strdup(MANAGED_MARK
-		      ": pods choose the NVIDIA runtime with runtimeClassName: nvidia\n"
-		      "apiVersion: node.k8s.io/v1\n"
-		      "kind: RuntimeClass\n"
-		      "metadata:\n"
-		      "  name: nvidia\n"
-		      "handler: nvidia\n");
-}
-
 /* The container runtime's files: the NVIDIA runtime for a standalone containerd. */
 int plan_containerd(na_plan *p, const na_config *c, const plan_target *t)
 {
@@ -237,9 +230,7 @@ int plan_containerd(na_plan *p, const na_config *c, const plan_target *t)
 		    "%s is not node-agent's: add imports = [\"/etc/containerd/conf.d/*.toml\"] "
 		    "to it so containerd reads %s",
 		    CONTAINERD_CONFIG, CONTAINERD_DROPIN);
-	if (r < 0)
-		return r;
-	return plan_add_file(p, RUNTIMECLASS_FILE, 0644, runtimeclass_manifest(), false);
+	return r;
 }
 
 int plan_k3s_config(na_plan *p, const na_config *c)

@@ -84,13 +84,15 @@ static bool rule_matches(const na_rule *r, const hw_inventory *inv)
 /* The rules' labels, taints and roles, and the hardware labels, into P. */
 int plan_rules(na_plan *p, const na_config *c, const hw_inventory *inv, const char **ret_ip_glob)
 {
-	na_kv_list all = {0};
-	char **node_roles = NULL;
+	na_kv_list all = {0}, hw = {0};
+	char **node_roles = NULL, **rule_keys = NULL;
 	const char *ip_glob = NULL;
 	int r;
 
 	/* hardware labels first: a rule's label with the same key overrides */
-	r = labels_from_hardware(inv, &all);
+	r = labels_from_hardware(inv, &hw);
+	for (size_t i = 0; i < hw.n && r >= 0; i++)
+		r = kv_set(&all, hw.v[i].key, hw.v[i].value);
 	for (size_t i = 0; i < c->n_rules && r >= 0; i++) {
 		const na_rule *rule = &c->rules[i];
 
@@ -106,8 +108,11 @@ int plan_rules(na_plan *p, const na_config *c, const hw_inventory *inv, const ch
 		}
 		if (r >= 0 && rule->node_role && !strv_has(node_roles, rule->node_role))
 			r = strv_add(&node_roles, rule->node_role);
-		for (size_t j = 0; j < rule->n_labels && r >= 0; j++)
+		for (size_t j = 0; j < rule->n_labels && r >= 0; j++) {
 			r = kv_set(&all, rule->labels[j].key, rule->labels[j].value);
+			if (r >= 0 && !strv_has(rule_keys, rule->labels[j].key))
+				r = strv_add(&rule_keys, rule->labels[j].key);
+		}
 		for (char **tn = rule->taints; tn && *tn && r >= 0; tn++)
 			if (!strv_has(p->taints, *tn))
 				r = strv_add(&p->taints, *tn);
@@ -123,6 +128,14 @@ int plan_rules(na_plan *p, const na_config *c, const hw_inventory *inv, const ch
 		free(key);
 	}
 	strv_free(node_roles);
+	/* hardware labels another tool takes over, unless a rule set the key itself */
+	for (size_t i = 0; i < hw.n && r >= 0; i++) {
+		const char *owner = labels_owner(hw.v[i].key);
+		if (owner && !strv_has(rule_keys, hw.v[i].key))
+			r = kv_set(&p->label_owners, hw.v[i].key, owner);
+	}
+	kv_free(&hw);
+	strv_free(rule_keys);
 	/* NodeRestriction: what the kubelet may not set goes through the API instead */
 	for (size_t i = 0; i < all.n && r >= 0; i++)
 		r = kv_set(k8s_label_kubelet_settable(all.v[i].key) ? &p->labels : &p->api_labels,
@@ -132,6 +145,7 @@ int plan_rules(na_plan *p, const na_config *c, const hw_inventory *inv, const ch
 		return r;
 	kv_sort(&p->labels);
 	kv_sort(&p->api_labels);
+	kv_sort(&p->label_owners);
 	*ret_ip_glob = ip_glob;
 	return 0;
 }

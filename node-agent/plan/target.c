@@ -14,8 +14,8 @@
 #include "basic/parse-util.h"
 #include "plan/plan-internal.h"
 
-/* Where K3s looks for the NVIDIA runtime: /usr/local/nvidia/toolkit first, then PATH
- * (k3s pkg/agent/containerd/runtimes.go). */
+/* Where K3s looks for the NVIDIA runtime: /usr/local/nvidia/toolkit first, then its PATH
+ * (k3s pkg/agent/containerd/config_linux.go); the order of PLAN_RUNTIME_DIRS. */
 static const char *const nvidia_runtime_paths[] = {
     "usr/local/nvidia/toolkit/nvidia-container-runtime",
     "usr/local/sbin/nvidia-container-runtime",
@@ -25,6 +25,42 @@ static const char *const nvidia_runtime_paths[] = {
     "sbin/nvidia-container-runtime",
     "bin/nvidia-container-runtime",
 };
+
+/* "k3s version v1.31.2+k3s1 (6da20424)" (or the bare version) -> {1, 31, 2}; false when the
+ * text holds no version */
+static bool parse_k3s_version(const char *text, int v[3])
+{
+	const char *p = strstr(text, "v1.");
+	int n = 0;
+
+	if (!p)
+		return false;
+	if (sscanf(p, "v%d.%d.%d%n", &v[0], &v[1], &v[2], &n) != 3 || n <= 0 || v[1] < 0 ||
+	    v[1] > 999 || v[2] < 0 || v[2] > 999) {
+		v[0] = v[1] = v[2] = 0;
+		return false;
+	}
+	return true;
+}
+
+/* The K3s version the image carries, into T; an unreadable or unparsable file is "not
+ * known" (the plan then assumes the oldest K3s), -ENOMEM is an error. */
+static int k3s_version_probe(int root_fd, plan_target *t)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	int fd = openat(root_fd, &PLAN_K3S_VERSION_FILE[1], O_RDONLY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return 0;
+	r = read_full_fd(fd, 4096, &buf, &len);
+	close(fd);
+	if (r == -ENOMEM)
+		return r;
+	if (r >= 0 && buf)
+		(void)parse_k3s_version(buf, t->k3s_version);
+	return 0;
+}
 
 /* /etc/containerd/config.toml as Debian 12's containerd package ships it (a conffile). */
 static const char debian_containerd_config[] = "version = 2\n"
@@ -128,12 +164,18 @@ int plan_target_probe(const char *root, plan_target *ret)
 		return -errno;
 	for (size_t i = 0; i < sizeof(nvidia_runtime_paths) / sizeof(nvidia_runtime_paths[0]); i++)
 		if (faccessat(fd, nvidia_runtime_paths[i], X_OK, 0) == 0) {
-			if (asprintf(&t.nvidia_runtime, "/%s", nvidia_runtime_paths[i]) < 0) {
+			t.nvidia_runtime_dirs |= 1u << i;
+			if (!t.nvidia_runtime &&
+			    asprintf(&t.nvidia_runtime, "/%s", nvidia_runtime_paths[i]) < 0) {
 				close(fd);
 				return -ENOMEM;
 			}
-			break;
 		}
+	if (k3s_version_probe(fd, &t) < 0) {
+		free(t.nvidia_runtime);
+		close(fd);
+		return -ENOMEM;
+	}
 	t.containerd_major = containerd_major_from_dpkg(fd);
 	if (t.containerd_major < 0) {
 		int r = t.containerd_major;
