@@ -14,6 +14,9 @@ test_pkgs="$build_pkgs perl e2fsprogs fdisk lvm2 iproute2 util-linux mount mawk 
 test_pkgs="$test_pkgs clang-format"
 # tests/86-k3s-double.t: the K3s API test double checked with the curl CLI
 test_pkgs="$test_pkgs curl"
+# tests/82-containerd-cri.t: pods through containerd's CRI plugin: runc, a CRI client in
+# Python (gRPC and its protoc) and the static busybox of the test's image
+test_pkgs="$test_pkgs runc python3-grpcio python3-grpc-tools busybox-static"
 # make fuzz (tests/fuzz/): clang and its libFuzzer, ASan and UBSan runtimes
 test_pkgs="$test_pkgs clang libclang-rt-14-dev"
 # tests/100-report.t: the HTML fleet report rendered and sorted in headless Chromium
