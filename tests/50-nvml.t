@@ -31,6 +31,26 @@ out=$(NVML_STUB_DEVICES= run --root "$FIXTURES/gpu-nvidia-nodriver" --nvml)
 is "$(q '.gpus[0] | [.model, .model_source, .memory_bytes]')" \
 	'["NVIDIA GeForce RTX 3050 8GB","pci.ids",null]' "NVML without the device: pci.ids name, memory unknown"
 
+# GFD's labels from NVML (k8s-device-plugin internal/lm/resource.go): gpu.product from NVML's
+# name, gpu.memory from its total in MiB, compute.major/minor from
+# nvmlDeviceGetCudaComputeCapability and the family from them (getArchFamily). The stub's
+# capability is 9.0, which no RTX 3050 has: the labels must come from NVML, not the chip.
+out=$(NVML_STUB_DEVICES="0000:01:00.0=NVIDIA GeForce RTX 3050=8589934592=9.0" run --root "$FIXTURES/gpu-nvidia-nodriver" --nvml)
+is "$(q '.gpus[0] | [.model, .model_source, .pci_ids_model, .memory_bytes, .compute_capability]')" \
+	'["NVIDIA GeForce RTX 3050","nvml","NVIDIA GeForce RTX 3050 8GB",8589934592,"9.0"]' \
+	"NVML: name, memory and compute capability; pci_ids_model keeps pci.ids' name"
+tmp=$(mktemp -d)
+cleanup_dirs="$cleanup_dirs $tmp"
+printf '%s\n' "$out" > "$tmp/inv.json"
+labels=$("$NODE_AGENT" plan --config "$TESTS_DIR/../node-agent/examples/homelab.yaml" --inventory "$tmp/inv.json" \
+	--target "$tmp" 2>/dev/null | jq -c '.labels')
+is "$(printf '%s\n' "$labels" | jq -c '[."nvidia.com/gpu.product", ."nvidia.com/gpu.memory", ."nvidia.com/gpu.compute.major", ."nvidia.com/gpu.compute.minor", ."nvidia.com/gpu.family"]')" \
+	'["NVIDIA-GeForce-RTX-3050","8192","9","0","hopper"]' "plan: GFD's product, memory, capability and family, from NVML"
+is "$(printf '%s\n' "$labels" | jq -c '[."gpu.node-agent.io/NVIDIA-GeForce-RTX-3050-8GB", ."gpu.node-agent.io/NVIDIA-GeForce-RTX-3050"]')" \
+	'["1",null]' "plan: the per-model label keeps pci.ids' name, as on a boot without the driver"
+out=$(NVML_STUB_DEVICES="0000:01:00.0=NVIDIA GeForce RTX 3050=8589934592" run --root "$FIXTURES/gpu-nvidia-nodriver" --nvml)
+is "$(q '.gpus[0].compute_capability')" 'null' "a driver that does not know the capability: null"
+
 out=$(LD_LIBRARY_PATH=/nonexistent "$NODE_AGENT" inventory --quiet --root "$FIXTURES/gpu-dual-nvidia" --nvml)
 is "$(q '[.gpus[].memory_bytes, (.warnings | length)]')" '[null,null,0]' \
 	"no libnvidia-ml.so.1 at all: memory unknown, no warning"

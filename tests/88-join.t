@@ -28,7 +28,7 @@ trap 'for p in $pids; do kill $p 2>/dev/null; done; [ -n "$KEEP" ] || cleanup' E
 # the node name `run` gives the fixture machine (node_name "${hostname}")
 printf 'schema: node-agent/config/v1\nnode_name: "${hostname}"\n' > "$w/name.yaml"
 name=$("$NODE_AGENT" plan --config "$w/name.yaml" --root tests/fixtures/gpu-nvidia-driver 2>/dev/null | jq -r .node_name)
-sh tests/tools/mk-k3s-pki.sh -n node1 -n gpu1 -n srv1 -n "$name" "$w/pki" >/dev/null 2>&1
+sh tests/tools/mk-k3s-pki.sh -n node1 -n gpu1 -n gfd1 -n srv1 -n "$name" "$w/pki" >/dev/null 2>&1
 start_double() { # start_double NAME [ARGS]: the port in $w/NAME.port
 	n=$1
 	shift
@@ -324,6 +324,50 @@ is "$(node gpu1 ' | [.spec.taints // [] | .[].key] | join(",")')" '"maintenance"
 is "$(node gpu1 '.metadata.annotations | [has("node-agent.io/api-taints"), has("node-agent.io/applied-api-taints")] | map(tostring) | join(",")')" \
 	'"false,false"' "and the taint annotations with it"
 
+# --- GPU Feature Discovery and NFD own their labels once they run (issue 13) ---
+# gfd1 has run GFD through NFD: nfd-master set GFD's values and listed the keys in
+# nfd.node.kubernetes.io/feature-labels (node-feature-discovery pkg/nfd-master/
+# nfd-master.go, updateNodeObject: keys under feature.node.kubernetes.io/ without that
+# prefix), GFD's timestamp is there (k8s-device-plugin internal/lm/timestamp.go), the
+# GPU Operator's nvidia.com/gpu.deploy.* too. GFD's values differ from the agent's: with
+# time-slicing GFD's gpu.product ends in -SHARED (internal/lm/resource.go). An earlier boot
+# of the agent had set gpu.product and gpu.memory itself (its managed-labels annotation).
+# Run 1 without the driver loaded (as with the GPU Operator: the agent's plan has no
+# gpu.product), run 2 with it (the plan's gpu.product is NVML's plain name): no key of GFD's,
+# NFD's or the GPU Operator's changes or disappears; the agent's own are set.
+mktarget "$w/gfd1" gfd1
+gfd_labels='{"nvidia.com/gfd.timestamp": "1767225600", "nvidia.com/gpu.product": "NVIDIA-GeForce-RTX-3050-SHARED",
+ "nvidia.com/gpu.count": "1", "nvidia.com/gpu.replicas": "4", "nvidia.com/gpu.sharing-strategy": "time-slicing",
+ "nvidia.com/gpu.memory": "8192", "nvidia.com/gpu.family": "ampere", "nvidia.com/gpu.compute.major": "8",
+ "nvidia.com/gpu.compute.minor": "6", "nvidia.com/gpu.machine": "ThinkCentre-M720q", "nvidia.com/gpu.mode": "graphics",
+ "nvidia.com/gpu.present": "true", "nvidia.com/gpu.deploy.driver": "true",
+ "feature.node.kubernetes.io/pci-10de.present": "true", "feature.node.kubernetes.io/cpu-cpuid.AVX2": "true"}'
+nfd_list='cpu-cpuid.AVX2,nvidia.com/gfd.timestamp,nvidia.com/gpu.compute.major,nvidia.com/gpu.compute.minor,nvidia.com/gpu.count,nvidia.com/gpu.family,nvidia.com/gpu.machine,nvidia.com/gpu.memory,nvidia.com/gpu.mode,nvidia.com/gpu.product,nvidia.com/gpu.replicas,nvidia.com/gpu.sharing-strategy,pci-10de.present'
+ctl -X POST "$api/_double/nodes" -d "$(jq -n --argjson l "$gfd_labels" --arg nfd "$nfd_list" '{name: "gfd1", as: "admin",
+	labels: ($l + {site: "lab"}), annotations: {"nfd.node.kubernetes.io/feature-labels": $nfd,
+	"node-agent.io/managed-labels": "nvidia.com/gpu.memory,nvidia.com/gpu.product,site"}}')" >/dev/null
+jq '.hostname = "gfd1"' tests/fixtures/gpu-nvidia-nodriver.expected.json > "$w/gfd1-1.json"
+jq '.hostname = "gfd1"' tests/fixtures/gpu-nvidia-driver.expected.json > "$w/gfd1-2.json"
+plan=$("$NODE_AGENT" plan --config "$w/cluster.yaml" --inventory "$w/gfd1-1.json" --target "$w/gfd1" 2>/dev/null)
+is "$(printf '%s\n' "$plan" | jq -c '[.label_owners["nvidia.com/gpu.count"], .label_owners["nvidia.com/gpu.present"], .label_owners["feature.node.kubernetes.io/pci-10de.present"], .label_owners["gpu.node-agent.io/NVIDIA-GeForce-RTX-3050-8GB"], .label_owners.site]')" \
+	'["gpu-feature-discovery","gpu-operator","node-feature-discovery",null,null]' \
+	"the plan names who owns each hardware label (none for the agent's own or a rule's)"
+ctl -X DELETE "$api/_double/log" >/dev/null
+for i in 1 2; do
+	"$NODE_AGENT" join --config "$w/cluster.yaml" --inventory "$w/gfd1-$i.json" --target "$w/gfd1" --no-start \
+		--timeout 20 >/dev/null 2>"$w/join.err"
+	is "$?" 0 "GFD's node, agent run $i: exit 0"
+	is "$(ctl -s "$api/_double/nodes" | jq -c --argjson l "$gfd_labels" '.gfd1.metadata.labels as $have | $l | to_entries | map(select($have[.key] != .value)) | from_entries')" \
+		'{}' "agent run $i: every GFD, NFD and GPU Operator label keeps its value"
+done
+is "$(ctl -s "$api/_double/log" | jq -c --argjson l "$gfd_labels" '[.[] | select(.method == "PATCH") | (.body | fromjson? // {}) | .metadata.labels // {} | keys[] | select($l[.] != null)]')" \
+	'[]' "no PATCH of either run touched a key GFD, NFD or the GPU Operator manages"
+is "$(node gfd1 '.metadata.labels | [."gpu.node-agent.io/NVIDIA-GeForce-RTX-3050-8GB", .workload, .site] | join(",")')" \
+	'"1,gpu,lab"' "the agent's own per-model label and the rules' labels are set"
+is "$(ctl -s "$api/_double/nodes" | jq -c --argjson l "$gfd_labels" '.gfd1.metadata.annotations["node-agent.io/managed-labels"] | split(",") | map(select($l[.] != null))')" \
+	'[]' "the agent no longer counts a key GFD, NFD or the GPU Operator manages as its own"
+like "$(ctl -s "$api/_double/nodes" | jq -r '.gfd1.metadata.annotations["node-agent.io/managed-labels"]')" \
+	'feature.node.kubernetes.io/cpu-cpuid.AESNI' "keys NFD does not list stay the agent's"
 # the kubelet's certificate of another node must not be able to change gpu1
 mktarget "$w/imposter" node1
 out=$("$NODE_AGENT" join --config "$w/cluster.yaml" --inventory "$w/gpu1.json" --target "$w/imposter" \

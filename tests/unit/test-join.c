@@ -750,6 +750,95 @@ static void test_k3s_diagnose(void)
 	ok(!join_k3s_diagnose(pw, 20), "only the bytes given are read (a line cut short)");
 }
 
+/* The label patch of a node whose labels and annotations are NODE_JSON, for a plan wanting
+ * KEY=VALUE (owned by OWNER unless NULL), as compact JSON ("" for no patch). */
+static char *patch_for(const char *node_json, const char *key, const char *value, const char *owner)
+{
+	na_plan plan = {0};
+	json_object *node = json_tokener_parse(node_json), *p;
+	char *out;
+
+	kv_set(&plan.labels, key, value);
+	if (owner)
+		kv_set(&plan.label_owners, key, owner);
+	p = join_label_patch(node, &plan);
+	out = strdup(p ? json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN |
+							       JSON_C_TO_STRING_NOSLASHESCAPE)
+		       : "");
+	json_object_put(p);
+	json_object_put(node);
+	kv_free(&plan.labels);
+	kv_free(&plan.label_owners);
+	return out;
+}
+
+/* Who manages a label: nfd-master's feature-labels annotation (bare names in NFD's own
+ * namespace, full names elsewhere, an instance's prefixed annotation), GFD's timestamp, the
+ * GPU Operator's gpu.deploy.* labels, an amd.com/ label the agent did not set. */
+static void test_label_owners(void)
+{
+	static const struct {
+		const char *node, *key, *value, *owner;
+		bool patched;
+		const char *what;
+	} t[] = {
+	    {"{}", "nvidia.com/gpu.count", "1", "gpu-feature-discovery", true,
+	     "no GFD: the agent sets GFD's key"},
+	    {"{\"metadata\":{\"labels\":{\"nvidia.com/gfd.timestamp\":\"1\",\"nvidia.com/gpu.count\":"
+	     "\"7\"}}}",
+	     "nvidia.com/gpu.count", "1", "gpu-feature-discovery", false,
+	     "GFD's timestamp: its value stays"},
+	    {"{\"metadata\":{\"labels\":{\"feature.node.kubernetes.io/pci-10de.present\":\"x\"},"
+	     "\"annotations\":{\"nfd.node.kubernetes.io/feature-labels\":\"cpu-cpuid.AVX,pci-10de."
+	     "present\"}}}",
+	     "feature.node.kubernetes.io/pci-10de.present", "true", "node-feature-discovery", false,
+	     "NFD lists the bare name: left to NFD"},
+	    {"{\"metadata\":{\"labels\":{\"gpu.intel.com/device-id.0300-4692.count\":\"1\"},"
+	     "\"annotations\":{\"nfd.node.kubernetes.io/feature-labels\":\"gpu.intel.com/"
+	     "device-id.0300-4692.count\"}}}",
+	     "gpu.intel.com/device-id.0300-4692.count", "2", "node-feature-discovery", false,
+	     "NFD lists a full name of another namespace: left to NFD"},
+	    {"{\"metadata\":{\"labels\":{\"feature.node.kubernetes.io/pci-10de.present\":\"x\"},"
+	     "\"annotations\":{\"lab.nfd.node.kubernetes.io/feature-labels\":\"pci-10de.present\"}}}",
+	     "feature.node.kubernetes.io/pci-10de.present", "true", "node-feature-discovery", false,
+	     "an NFD instance's annotation counts too"},
+	    {"{\"metadata\":{\"labels\":{\"feature.node.kubernetes.io/pci-10de.present\":\"x\"},"
+	     "\"annotations\":{\"xnfd.node.kubernetes.io/feature-labels\":\"pci-10de.present\"}}}",
+	     "feature.node.kubernetes.io/pci-10de.present", "true", "node-feature-discovery", true,
+	     "an annotation that only ends like NFD's does not"},
+	    {"{\"metadata\":{\"annotations\":{\"nfd.node.kubernetes.io/feature-labels\":\"cpu-cpuid."
+	     "AVX2\"}}}",
+	     "feature.node.kubernetes.io/cpu-cpuid.AVX", "true", "node-feature-discovery", true,
+	     "a key NFD does not list stays the agent's"},
+	    {"{\"metadata\":{\"labels\":{\"nvidia.com/gpu.deploy.driver\":\"true\"}}}",
+	     "nvidia.com/gpu.present", "true", "gpu-operator", false,
+	     "the GPU Operator's gpu.deploy.* labels: gpu.present is its"},
+	    {"{\"metadata\":{\"labels\":{\"nvidia.com/gpu.deploy.driver\":\"true\"}}}",
+	     "nvidia.com/gpu.count", "1", "gpu-feature-discovery", true,
+	     "... but GFD's keys are GFD's, not the operator's"},
+	    {"{\"metadata\":{\"labels\":{\"amd.com/gpu.family\":\"AI\"},\"annotations\":{\"node-"
+	     "agent.io/managed-labels\":\"amd.com/gpu.vram\"}}}",
+	     "amd.com/gpu.vram", "16G", "amd-node-labeller", false,
+	     "an amd.com/ label the agent did not set: the labeller runs"},
+	    {"{\"metadata\":{\"labels\":{\"amd.com/gpu.vram\":\"8G\"},\"annotations\":{\"node-agent."
+	     "io/managed-labels\":\"amd.com/gpu.vram\"}}}",
+	     "amd.com/gpu.vram", "16G", "amd-node-labeller", true,
+	     "only the agent's own amd.com/ labels: no labeller"},
+	    {"{\"metadata\":{\"labels\":{\"nvidia.com/gfd.timestamp\":\"1\",\"nvidia.com/gpu.product\":"
+	     "\"X\"}}}",
+	     "nvidia.com/gpu.product", "mine", NULL, true,
+	     "a rule's label with GFD's key (no owner in the plan) is the administrator's: set"},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char *p = patch_for(t[i].node, t[i].key, t[i].value, t[i].owner);
+		bool sets = p && strstr(p, "\"labels\"") && strstr(p, t[i].key);
+
+		ok(p && sets == t[i].patched, "label owners: %s (patch: %s)", t[i].what, p ? p : "?");
+		free(p);
+	}
+}
+
 static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 {
 	return remove(p);
@@ -770,6 +859,7 @@ int main(void)
 	test_read_full_file();
 	test_kube();
 	test_k3s_diagnose();
+	test_label_owners();
 	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	printf("1..%d\n", n_tests);
 	return n_failed ? 1 : 0;
