@@ -216,6 +216,9 @@ static void memory_detect(hw_ctx *ctx, hw_memory *mem)
 
 	mem->total_bytes = HW_UNKNOWN;
 	mem->physical_bytes = HW_UNKNOWN;
+	mem->slots_total = HW_UNKNOWN;
+	mem->slots_used = HW_UNKNOWN;
+	mem->ecc = HW_TRI_UNKNOWN;
 	r = hw_read_file(ctx, "proc/meminfo", HW_FILE_MAX, &buf, NULL);
 	if (r < 0)
 		hw_warn_errno(ctx, "proc/meminfo", r);

@@ -519,6 +519,8 @@ int hw_disk_detect(hw_ctx *ctx, hw_disk **ret, size_t *ret_n)
 		}
 		disks = nd;
 		memset(&disks[n], 0, sizeof(disks[n]));
+		hw_disk_health_init(&disks[n].health);
+		hw_pcie_link_init(&disks[n].pcie_link);
 		r = disk_read(ctx, *nm, target, &disks[n++]);
 		if (r < 0)
 			goto fail;
@@ -553,4 +555,7 @@ void hw_disk_done(hw_disk *d)
 	}
 	free(d->filesystems);
 	hw_strv_free(d->signatures);
+	hw_disk_health_done(&d->health);
+	free(d->sata_speed);
+	hw_pcie_link_done(&d->pcie_link);
 }

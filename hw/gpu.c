@@ -215,6 +215,7 @@ int hw_gpu_detect(hw_ctx *ctx, const hw_pci_device *pci, size_t n_pci, hw_gpu **
 		gpus = ng;
 		g = &gpus[n++];
 		memset(g, 0, sizeof(*g));
+		hw_pcie_link_init(&g->pcie_link);
 		vi = vendor_index(d->vendor_id);
 		g->pci_address = hw_strdup(d->address);
 		g->vendor_id = d->vendor_id;
@@ -264,5 +265,6 @@ void hw_gpu_done(hw_gpu *g)
 	free(g->pci_ids_model);
 	free(g->chip);
 	free(g->compute_capability);
+	hw_pcie_link_done(&g->pcie_link);
 	free(g->driver);
 }

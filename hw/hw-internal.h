@@ -99,3 +99,15 @@ void hw_pci_device_done(hw_pci_device *d);
 void hw_gpu_done(hw_gpu *g);
 void hw_disk_done(hw_disk *d);
 void hw_nic_done(hw_nic *n);
+
+/* health.c: unknown values to start from (known false), and freeing */
+void hw_pcie_link_init(hw_pcie_link *l);
+void hw_pcie_link_done(hw_pcie_link *l);
+void hw_disk_health_init(hw_disk_health *h);
+void hw_disk_health_done(hw_disk_health *h);
+void hw_memory_module_done(hw_memory_module *m);
+void hw_memory_done(hw_memory *m);
+void hw_battery_done(hw_battery *b);
+void hw_thermal_done(hw_thermal *t);
+void hw_platform_init(hw_platform *p);
+void hw_platform_done(hw_platform *p);

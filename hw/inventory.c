@@ -33,6 +33,8 @@ int hw_inventory_collect(hw_ctx *ctx, hw_inventory **ret)
 	inv = calloc(1, sizeof(*inv));
 	if (!inv)
 		return -ENOMEM;
+	inv->ac_online = HW_TRI_UNKNOWN;
+	hw_platform_init(&inv->platform);
 	inv->collected_at = timestamp_now();
 	if (!inv->collected_at) {
 		r = -ENOMEM;
@@ -83,6 +85,14 @@ hw_inventory *hw_inventory_free(hw_inventory *inv)
 	free(inv->boot.pxe_mac);
 	hw_system_done(&inv->system);
 	hw_cpu_done(&inv->cpu);
+	hw_memory_done(&inv->memory);
+	for (size_t i = 0; i < inv->n_batteries; i++)
+		hw_battery_done(&inv->batteries[i]);
+	free(inv->batteries);
+	for (size_t i = 0; i < inv->n_thermals; i++)
+		hw_thermal_done(&inv->thermals[i]);
+	free(inv->thermals);
+	hw_platform_done(&inv->platform);
 	for (size_t i = 0; i < inv->n_gpus; i++)
 		hw_gpu_done(&inv->gpus[i]);
 	free(inv->gpus);

@@ -212,6 +212,7 @@ int hw_nic_detect(hw_ctx *ctx, hw_nic **ret, size_t *ret_n)
 		}
 		nics = nn;
 		memset(&nics[n], 0, sizeof(nics[n]));
+		nics[n].max_speed_mbps = HW_UNKNOWN;
 		r = nic_read(ctx, *nm, target, sock, &nics[n++]);
 		if (r < 0)
 			goto fail;
@@ -322,4 +323,9 @@ void hw_nic_done(hw_nic *n)
 	free(n->link);
 	free(n->pci_address);
 	hw_strv_free(n->addresses);
+	hw_strv_free(n->link_modes);
+	free(n->driver_version);
+	free(n->firmware_version);
+	hw_strv_free(n->wol_supported);
+	hw_strv_free(n->wol_enabled);
 }

@@ -109,6 +109,8 @@ static json_object *field_json(writer *w, const schema_field *f, const void *obj
 	}
 	case SCHEMA_OBJECT:
 		return object_json(w, f->object, p);
+	case SCHEMA_OPT_OBJECT:
+		return *(const bool *)p ? object_json(w, f->object, p) : NULL;
 	case SCHEMA_LIST:
 		return list_json(w, f->list, obj, *(const char *const *)p);
 	}

@@ -325,6 +325,21 @@ static int read_field(reader *r, const schema_field *f, json_object *o, void *ob
 		break;
 	case SCHEMA_OBJECT:
 		return read_object(r, f, o, p, where, root);
+	case SCHEMA_OPT_OBJECT: {
+		json_object *v = get(o, f->key);
+
+		/* not known: every field as when absent (unknown), then the flag */
+		*(bool *)p = v && json_object_is_type(v, json_type_object);
+		if (!*(bool *)p) {
+			int k = read_fields(r, f->object, NULL, p, where, false);
+
+			if (v && !json_object_is_type(v, json_type_null))
+				container_err(r, where, root, f->key, SIZE_MAX,
+					      "must be an object or null");
+			return k;
+		}
+		return read_fields(r, f->object, v, p, root ? f->key : where, false);
+	}
 	case SCHEMA_LIST:
 		return read_list(r, f, o, obj, where, root);
 	}

@@ -25,7 +25,10 @@ typedef enum schema_kind {
 	SCHEMA_PCI_CLASS, /* uint32_t PCI class code: class and subclass as "%04x" */
 	SCHEMA_REV2,	  /* int16_t: 2 lower-case hex digits, null when < 0 */
 	SCHEMA_OBJECT,	  /* a struct member: an object (read: an object or null) */
-	SCHEMA_LIST,	  /* an array and its count: a list of objects */
+	/* a struct member whose first member is `bool known`: an object, or null when not
+	 * known (read: null or absent make it not known) */
+	SCHEMA_OPT_OBJECT,
+	SCHEMA_LIST, /* an array and its count: a list of objects */
 } schema_kind;
 
 typedef struct schema_field schema_field;

@@ -43,7 +43,7 @@ static int table_problems(const schema_table *t, const char *name)
 			printf("# %s.%s: allowed values without their text\n", name, f->key);
 			bad++;
 		}
-		if (f->kind == SCHEMA_OBJECT)
+		if (f->kind == SCHEMA_OBJECT || f->kind == SCHEMA_OPT_OBJECT)
 			bad += table_problems(f->object, f->key);
 		if (f->kind == SCHEMA_LIST) {
 			if (f->list->elem_size == 0 || f->list->max == 0) {
@@ -101,6 +101,11 @@ static int fill(const schema_table *t, void *obj, int n)
 			*(int16_t *)p = 0xa1;
 			break;
 		case SCHEMA_OBJECT:
+			if (fill(f->object, p, n) < 0)
+				return -ENOMEM;
+			break;
+		case SCHEMA_OPT_OBJECT:
+			*(bool *)p = true;
 			if (fill(f->object, p, n) < 0)
 				return -ENOMEM;
 			break;
