@@ -539,14 +539,8 @@ fail:
 
 void hw_disk_done(hw_disk *d)
 {
-	free(d->name);
-	free(d->transport);
-	free(d->model);
-	free(d->serial);
-	free(d->wwn);
-	free(d->firmware_rev);
-	free(d->pci_address);
-	free(d->partition_table);
+	HW_FREE_STRINGS(&d->name, &d->transport, &d->model, &d->serial, &d->wwn, &d->firmware_rev,
+			&d->pci_address, &d->partition_table, &d->sata_speed);
 	for (size_t i = 0; i < d->n_filesystems; i++) {
 		free(d->filesystems[i].device);
 		free(d->filesystems[i].type);
@@ -556,6 +550,5 @@ void hw_disk_done(hw_disk *d)
 	free(d->filesystems);
 	hw_strv_free(d->signatures);
 	hw_disk_health_done(&d->health);
-	free(d->sata_speed);
 	hw_pcie_link_done(&d->pcie_link);
 }

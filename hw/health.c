@@ -5,6 +5,14 @@
 
 #include "hw-internal.h"
 
+void hw_free_strings(char **const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(*v[i]);
+		*v[i] = NULL;
+	}
+}
+
 void hw_pcie_link_init(hw_pcie_link *l)
 {
 	*l = (hw_pcie_link){

@@ -62,6 +62,11 @@ char *hw_strdup(const char *s);
 char *hw_strndup(const char *s, size_t n);
 char *hw_asprintf(const char *fmt, ...) _printf_(1, 2);
 char **hw_strv_free(char **v);
+/* free() the strings the N pointers point at; HW_FREE_STRINGS(&a->x, &a->y, ...) */
+void hw_free_strings(char **const *v, size_t n);
+#define HW_FREE_STRINGS(...)                                                                       \
+	hw_free_strings((char **const[]){__VA_ARGS__},                                             \
+			sizeof((char **const[]){__VA_ARGS__}) / sizeof(char **))
 size_t hw_strv_length(char *const *v);
 int hw_strv_push(char ***v, char *s); /* takes s */
 bool hw_strv_contains(char *const *v, const char *s);

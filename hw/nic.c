@@ -316,16 +316,10 @@ out:
 
 void hw_nic_done(hw_nic *n)
 {
-	free(n->name);
-	free(n->mac);
-	free(n->driver);
-	free(n->duplex);
-	free(n->link);
-	free(n->pci_address);
+	HW_FREE_STRINGS(&n->name, &n->mac, &n->driver, &n->duplex, &n->link, &n->pci_address,
+			&n->driver_version, &n->firmware_version);
 	hw_strv_free(n->addresses);
 	hw_strv_free(n->link_modes);
-	free(n->driver_version);
-	free(n->firmware_version);
 	hw_strv_free(n->wol_supported);
 	hw_strv_free(n->wol_enabled);
 }

@@ -157,8 +157,8 @@ static const schema_field gpu_fields[] = {
 	F_INT("memory_bytes", hw_gpu, memory_bytes),
 	F_STRING("compute_capability", hw_gpu, compute_capability),
 	F_STRING("driver", hw_gpu, driver),
-	F_TRI("boot_vga", hw_gpu, boot_vga),
 	F_OPT_OBJECT("pcie_link", hw_gpu, pcie_link, hw_pcie_link, pcie_link_fields),
+	F_TRI("boot_vga", hw_gpu, boot_vga),
 };
 
 static const schema_field disk_fields[] = {
