@@ -219,6 +219,7 @@ static void memory_detect(hw_ctx *ctx, hw_memory *mem)
 	mem->slots_total = HW_UNKNOWN;
 	mem->slots_used = HW_UNKNOWN;
 	mem->ecc = HW_TRI_UNKNOWN;
+	mem->errors_corrected = mem->errors_uncorrected = HW_UNKNOWN;
 	r = hw_read_file(ctx, "proc/meminfo", HW_FILE_MAX, &buf, NULL);
 	if (r < 0)
 		hw_warn_errno(ctx, "proc/meminfo", r);

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The condition of a machine's parts, shared by their detectors: unknown values to start
  * from, and freeing. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "hw-internal.h"
@@ -116,4 +119,41 @@ void hw_platform_done(hw_platform *p)
 	free(p->tpm_version);
 	free(p->lockdown);
 	hw_platform_init(p);
+}
+
+/* The memory controllers' error counts since boot, summed: EDAC's mc<N>/ce_count and
+ * ue_count (Documentation/admin-guide/ras.rst). No controller: unknown. */
+int hw_edac_detect(hw_ctx *ctx, hw_memory *mem)
+{
+	char **mcs = NULL;
+	uint64_t ce = 0, ue = 0;
+	bool any = false;
+	int r;
+
+	r = hw_list_dir(ctx, "sys/devices/system/edac/mc", &mcs);
+	if (r < 0)
+		return r == -ENOMEM ? r : 0;
+	for (char **m = mcs; *m; m++) {
+		char path[128];
+		uint64_t c, u;
+
+		if (strncmp(*m, "mc", 2) || (*m)[2] < '0' || (*m)[2] > '9')
+			continue;
+		snprintf(path, sizeof(path), "sys/devices/system/edac/mc/%s/ce_count", *m);
+		if (!hw_attr_u64(ctx, path, 10, 0, &c))
+			continue;
+		snprintf(path, sizeof(path), "sys/devices/system/edac/mc/%s/ue_count", *m);
+		if (!hw_attr_u64(ctx, path, 10, 0, &u))
+			continue;
+		/* saturate: counters of a dying module must not wrap into "fine" */
+		ce = c > (uint64_t)INT64_MAX - ce ? (uint64_t)INT64_MAX : ce + c;
+		ue = u > (uint64_t)INT64_MAX - ue ? (uint64_t)INT64_MAX : ue + u;
+		any = true;
+	}
+	hw_strv_free(mcs);
+	if (any) {
+		mem->errors_corrected = (int64_t)ce;
+		mem->errors_uncorrected = (int64_t)ue;
+	}
+	return 0;
 }

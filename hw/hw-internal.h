@@ -116,3 +116,4 @@ void hw_battery_done(hw_battery *b);
 void hw_thermal_done(hw_thermal *t);
 void hw_platform_init(hw_platform *p);
 void hw_platform_done(hw_platform *p);
+int hw_edac_detect(hw_ctx *ctx, hw_memory *mem);

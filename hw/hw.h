@@ -89,6 +89,10 @@ typedef struct hw_memory {
 	int64_t slots_used;  /* of them, those holding a module */
 	hw_tri ecc;	     /* the array's error correction: single-bit, multi-bit or CRC */
 	char *ecc_type;	     /* "none" | "parity" | "single-bit" | "multi-bit" | "crc" | ... */
+	/* errors the memory controllers counted since boot (EDAC, /sys/devices/system/edac/mc):
+	 * HW_UNKNOWN without an EDAC driver */
+	int64_t errors_corrected;
+	int64_t errors_uncorrected;
 } hw_memory;
 
 typedef struct hw_pci_device {

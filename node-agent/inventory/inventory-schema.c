@@ -266,6 +266,8 @@ static const schema_field memory_fields[] = {
 	F_INT("slots_used", hw_memory, slots_used),
 	F_TRI("ecc", hw_memory, ecc),
 	F_STRING("ecc_type", hw_memory, ecc_type),
+	F_INT("errors_corrected", hw_memory, errors_corrected),
+	F_INT("errors_uncorrected", hw_memory, errors_uncorrected),
 };
 
 static const schema_field inventory_fields[] = {
