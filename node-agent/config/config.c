@@ -249,6 +249,8 @@ static void match_done(na_match *m)
 	free(m->dmi_product);
 	strv_free(m->serial);
 	strv_free(m->mac);
+	strv_free(m->disk_health);
+	strv_free(m->memory_health);
 }
 
 na_config *na_config_free(na_config *c)

@@ -30,6 +30,10 @@ typedef struct na_match {
 	char *dmi_product; /* glob */
 	char **serial;
 	char **mac;
+	/* any disk whose own health report says one of these ("ok", "warning", "failing") */
+	char **disk_health;
+	/* the memory controller's account (EDAC) is one of these */
+	char **memory_health;
 } na_match;
 
 typedef struct na_rule {

@@ -32,6 +32,31 @@ static bool check_mac(config_parser *p, const yaml_node_t *n, const char *what, 
 	return good;
 }
 
+static bool check_health(config_parser *p, const yaml_node_t *n, const char *what, const char *s)
+{
+	if (!strcmp(s, "ok") || !strcmp(s, "warning") || !strcmp(s, "failing"))
+		return true;
+	config_err(p, n, "%s: expected ok, warning or failing, found \"%s\"", what, s);
+	return false;
+}
+
+/* one status or a list of them */
+static char **health_list(config_parser *p, const yaml_node_t *v, const char *what)
+{
+	const char *s;
+	char **l;
+
+	if (v->type != YAML_SCALAR_NODE)
+		return config_str_list(p, v, what, check_health);
+	s = config_str(p, v, what);
+	l = calloc(2, sizeof(char *));
+	if (!l)
+		p->oom = true;
+	else if (s && check_health(p, v, what, s))
+		l[0] = config_dup(p, s);
+	return l;
+}
+
 static bool match_key(config_parser *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *data)
 {
 	na_match *m = data;
@@ -60,6 +85,12 @@ static bool match_key(config_parser *p, const char *key, yaml_node_t *k, yaml_no
 	} else if (!strcmp(key, "mac")) {
 		strv_free(m->mac);
 		m->mac = config_str_list(p, v, "match.mac", check_mac);
+	} else if (!strcmp(key, "disk_health")) {
+		strv_free(m->disk_health);
+		m->disk_health = health_list(p, v, "match.disk_health");
+	} else if (!strcmp(key, "memory_health")) {
+		strv_free(m->memory_health);
+		m->memory_health = health_list(p, v, "match.memory_health");
 	} else
 		return false;
 	return true;
@@ -118,7 +149,8 @@ static bool rule_key(config_parser *p, const char *key, yaml_node_t *k, yaml_nod
 		r->has_match = true;
 		config_walk_map(p, v, "match",
 				"gpu_vendor, gpu_model, min_gpus, min_memory_gib, "
-				"min_cpu_threads, dmi_product, serial, mac",
+				"min_cpu_threads, dmi_product, serial, mac, disk_health, "
+				"memory_health",
 				match_key, &r->match);
 	} else if (!strcmp(key, "role")) {
 		const char *s = config_str(p, v, "rules[].role");

@@ -30,7 +30,7 @@ na_health health_disk(const hw_disk *d)
 {
 	const char *s = d->health.known ? d->health.status : NULL;
 
-	return !s			    ? HEALTH_UNKNOWN
+	return !s		       ? HEALTH_UNKNOWN
 	       : !strcmp(s, "failing") ? HEALTH_FAILING
 	       : !strcmp(s, "warning") ? HEALTH_WARNING
 	       : !strcmp(s, "ok")      ? HEALTH_OK
@@ -66,8 +66,8 @@ typedef struct problems {
 	bool oom;
 } problems;
 
-__attribute__((format(printf, 3, 4))) static void add(problems *ps, na_health sev,
-						      const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void add(problems *ps, na_health sev, const char *fmt,
+						      ...)
 {
 	health_problem *nv;
 	char *text = NULL;
@@ -149,7 +149,9 @@ static void link_problem(problems *ps, const char *what, const char *addr, const
 	if (!l->known || l->below_max != HW_TRI_TRUE)
 		return;
 	add(ps, HEALTH_WARNING, "%s %s runs at %s x%lld (it can do %s x%lld)%s%s", what, addr,
-	    l->path_speed ? l->path_speed : l->speed ? l->speed : "?",
+	    l->path_speed ? l->path_speed
+	    : l->speed	  ? l->speed
+			  : "?",
 	    (long long)(l->path_width > 0 ? l->path_width : l->width),
 	    l->max_speed ? l->max_speed : "?", (long long)l->max_width,
 	    l->limited_by ? ", limited by the link of " : "", l->limited_by ? l->limited_by : "");
@@ -198,7 +200,8 @@ int health_problems(const hw_inventory *inv, health_problem **ret)
 		const hw_battery *b = &inv->batteries[i];
 
 		if (b->wear_percent >= HEALTH_BATTERY_WEAR_WARNING)
-			add(&ps, HEALTH_WARNING, "battery %s worn: %lld%% of its design capacity lost",
+			add(&ps, HEALTH_WARNING,
+			    "battery %s worn: %lld%% of its design capacity lost",
 			    b->name ? b->name : "?", (long long)b->wear_percent);
 	}
 	for (size_t i = 0; i < inv->n_gpus; i++)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "basic/strv.h"
+#include "inventory/health.h"
 #include "plan/plan-internal.h"
 
 char *plan_unit_name_from_path(const char *path, const char *suffix)
@@ -113,6 +114,21 @@ __attribute__((format(printf, 2, 3))) static int decision(na_plan *p, const char
 	return r;
 }
 
+/* A failing disk (its own health report says so) is never the data disk: neither formatted
+ * nor mounted, its data left as it is. True (with its decision) when D is refused so. */
+static bool refuse_failing(na_plan *p, const hw_disk *d, int *r)
+{
+	if (health_disk(d) != HEALTH_FAILING)
+		return false;
+	*r = decision(p,
+		      "%s: refused: its health is \"failing\" (its own %s report); a failing "
+		      "disk is never the data disk, and what it holds is left as it is",
+		      d->name,
+		      d->health.source && !strcmp(d->health.source, "nvme") ? "NVMe health log"
+									    : "SMART");
+	return true;
+}
+
 static char *signature_list(const hw_disk *d)
 {
 	char *out = NULL;
@@ -156,14 +172,17 @@ int plan_choose_disk(na_plan *p, const na_config *c, const hw_inventory *inv)
 	int r = 0;
 
 	/* a disk already carrying our filesystem is the data disk: mount it, never format */
-	for (size_t i = 0; i < inv->n_disks && !pick; i++) {
+	for (size_t i = 0; i < inv->n_disks && !pick && r >= 0; i++) {
 		const hw_disk *d = &inv->disks[i];
-		if (disk_matches(m, d) && (fs = our_filesystem(m, d))) {
+		if (disk_matches(m, d) && (fs = our_filesystem(m, d)) &&
+		    !refuse_failing(p, d, &r)) {
 			pick = d;
 			why = "already holds the ext4 filesystem labelled for node data";
 			r = decision(p, "%s: mount: %s \"%s\"", d->name, why, m->label);
 		}
 	}
+	if (!pick)
+		fs = NULL;
 	for (size_t i = 0; i < inv->n_disks && !pick && r >= 0; i++) {
 		const hw_disk *d = &inv->disks[i];
 		char *sigs;
@@ -173,6 +192,8 @@ int plan_choose_disk(na_plan *p, const na_config *c, const hw_inventory *inv)
 				     d->name);
 			continue;
 		}
+		if (our_filesystem(m, d) || refuse_failing(p, d, &r))
+			continue;
 		if (d->has_signatures == HW_TRI_FALSE) {
 			pick = d;
 			why = "blank: no partition table or filesystem signature";
@@ -200,6 +221,13 @@ int plan_choose_disk(na_plan *p, const na_config *c, const hw_inventory *inv)
 		return plan_warnf(p,
 				  "data_disk: no disk can be used (see disk_decisions); nothing is "
 				  "formatted or mounted");
+	if (health_disk(pick) == HEALTH_WARNING)
+		r = plan_warnf(p,
+			       "data_disk: %s is the data disk, and its health is \"warning\": "
+			       "back up what it holds and plan its replacement",
+			       pick->name);
+	if (r < 0)
+		return r;
 	pd = calloc(1, sizeof(*pd));
 	if (!pd)
 		return -ENOMEM;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "basic/macro.h"
+#include "inventory/health.h"
 #include "kube/k8s.h"
 #include "plan/labels.h"
 
@@ -565,6 +566,12 @@ int labels_from_hardware(const hw_inventory *inv, na_kv_list *out)
 				if (!strcmp(*f, cpuid_names[i].flag))
 					r = setf(out, "true", NFD "cpu-cpuid.%s",
 						 cpuid_names[i].nfd);
+	/* node-agent's own: the worst disk's own health report, the memory controller's
+	 * errors; rules match them (match.disk_health) and can make them taints */
+	if (r >= 0 && health_name(health_disks(inv)))
+		r = setf(out, health_name(health_disks(inv)), "node-agent.io/disk-health");
+	if (r >= 0 && health_name(health_memory(inv)))
+		r = setf(out, health_name(health_memory(inv)), "node-agent.io/memory-health");
 	for (size_t i = 0; i < inv->n_disks; i++)
 		ssd = ssd || inv->disks[i].rotational == HW_TRI_FALSE;
 	if (r >= 0 && ssd)

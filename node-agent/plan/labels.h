@@ -14,6 +14,7 @@
  *  - Intel's NFD rules: intel.feature.node.kubernetes.io/gpu, gpu.intel.com/device-id.*
  *  - one label per distinct GPU model, gpu.node-agent.io/<model>=<count>, so a workload can
  *    pick the node with a given model when nodes mix models
+ *  - node-agent.io/disk-health and memory-health: ok, warning or failing (inventory/health.h)
  * Returns 0, or -ENOMEM when an allocation failed (OUT then holds only some labels).
  */
 int labels_from_hardware(const hw_inventory *inv, na_kv_list *out);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "basic/strv.h"
+#include "inventory/health.h"
 #include "kube/k8s.h"
 #include "plan/labels.h"
 #include "plan/plan-internal.h"
@@ -78,6 +79,18 @@ static bool rule_matches(const na_rule *r, const hw_inventory *inv)
 		if (!any)
 			return false;
 	}
+	if (m->disk_health) {
+		any = false;
+		for (size_t i = 0; i < inv->n_disks; i++) {
+			const char *h = health_name(health_disk(&inv->disks[i]));
+			any = any || (h && strv_has(m->disk_health, h));
+		}
+		if (!any)
+			return false;
+	}
+	if (m->memory_health && (!health_name(health_memory(inv)) ||
+				 !strv_has(m->memory_health, health_name(health_memory(inv)))))
+		return false;
 	return true;
 }
 
