@@ -64,7 +64,7 @@ jq -s '{
 	gpus_by_model: ([.[].gpus[].model] | group_by(.) | map({model: .[0], count: length})
 		| sort_by(-.count, .model))
 }' $files >"$tmp/expected-totals.json"
-is "$(jq -S -c .totals "$tmp/fleet.json" | jq -c 'del(.memory, .storage)')" \
+is "$(jq -S -c .totals "$tmp/fleet.json" | jq -c 'del(.memory, .storage, .nodes_failing, .nodes_warning)')" \
 	"$(jq -S -c . "$tmp/expected-totals.json")" "JSON totals equal jq's sums over the inputs"
 is "$(jq -r .totals.nodes "$tmp/fleet.json")" "$n_files" "one node per inventory file"
 is "$(jq -r '.nodes | map(.file) | join(" ")' "$tmp/fleet.json")" "$(echo $files)" \
@@ -79,7 +79,7 @@ is "$(jq -r '[.totals.cpu_cores, .totals.cpu_threads, .totals.memory_bytes, .tot
 	"28 34 $((mem * 1048576)) $sto" "totals by hand: 28 cores, 34 threads, 58 GiB, storage bytes"
 is "$(jq -r '[.totals.memory, .totals.storage] | join(", ")' "$tmp/fleet.json")" \
 	"58.0 GiB, 730.7 GiB" "human totals: 58.0 GiB memory, 730.7 GiB storage"
-grep -q '^| \*\*Total: 13 nodes\*\* |  |  |  | \*\*28/34\*\* | \*\*58.0 GiB\*\* | \*\*730.7 GiB\*\* | 30 disks | 13 GPUs |  |$' "$tmp/fleet.md"
+grep -q '^| \*\*Total: 13 nodes\*\* |  |  |  | \*\*28/34\*\* | \*\*58.0 GiB\*\* | \*\*730.7 GiB\*\* | 30 disks | 13 GPUs |  | 0 failing, 0 warning |$' "$tmp/fleet.md"
 ok $? "the Markdown totals row says the same"
 is "$(jq -r '.nodes[] | select(.file | endswith("thinkpad-t480.json")) | [.system.model, .memory, (.disks | map(.size + " " + .type) | join("; ")), (.nics | map(.name + " " + (.speed // "-")) | join("; "))] | join(" | ")' "$tmp/fleet.json")" \
 	"LENOVO ThinkPad T480 (20L5CTO1WW) | 16.0 GiB | 238.5 GiB NVMe SSD | enp0s31f6 1 Gb/s; wlp3s0 -" \
@@ -165,6 +165,31 @@ like "$(cat "$tmp/err")" "2 of 2 inventories are not usable" "every bad file is 
 is $? 2 "unknown format: exit 2"
 "$NODE_AGENT" report >/dev/null 2>&1
 is $? 2 "no files: exit 2"
+
+# --- health (issue 16): a column in every format, problems first, counted in the totals ---
+h=tests/plans/inventories/health
+for fmt in markdown csv html json; do
+	"$NODE_AGENT" report "$h" --format "$fmt" >"$tmp/health.$fmt" 2>/dev/null
+	ok $? "health: report --format $fmt exits 0"
+done
+is "$(jq -c '[.nodes[] | [.hostname, .health, (.problems | length)]]' "$tmp/health.json")" \
+	'[["thinkpad-worn","failing",3],["thinkpad-good","ok",0]]' \
+	"health: the failing node first although its file comes second; its three problems, the healthy node ok"
+is "$(jq -r '.nodes[0].problems[0]' "$tmp/health.json")" \
+	'failing: disk nvme0n1 (SAMSUNG MZVLB256HAHQ-000L7): critical warning spare, reliability; 103% of rated endurance used; spare 2% below its threshold 10%; 17 media errors' \
+	"health: the worst problem first, saying why"
+is "$(jq -c '[.totals.nodes_failing, .totals.nodes_warning]' "$tmp/health.json")" '[1,0]' "health: JSON totals count failing and warning nodes"
+like "$(cat "$tmp/health.markdown")" '^\| thinkpad-worn \|.*\| failing: disk nvme0n1 .*<br>warning: disk sda \(Samsung SSD 860 EVO 500GB\): 8 reallocated sectors<br>warning: memory: 3 corrected errors since boot \|$' \
+	"health: Markdown column lists the problems worst first"
+like "$(cat "$tmp/health.markdown")" '\| 1 failing, 0 warning \|$' "health: Markdown totals"
+is "$(head -n 2 "$tmp/health.csv" | tr -d '\r' | awk -F, 'NR == 1 { print $(NF-1) "," $NF }')" "health,problems" \
+	"health: CSV has health and problems columns"
+like "$(sed -n 2p "$tmp/health.csv")" ',failing,"failing: disk nvme0n1 .*; warning: memory: 3 corrected errors since boot"' \
+	"health: CSV row of the failing node"
+like "$(cat "$tmp/health.html")" '<td data-sort="3" class="health failing"><ul><li>failing: disk nvme0n1' \
+	"health: HTML cell sorts by severity and lists the problems"
+like "$(cat "$tmp/health.html")" '<td>1 failing, 0 warning</td></tr></tfoot>' "health: HTML totals"
+
 
 # --- HTML in headless Chromium: sorting by clicking a header (#sort= runs the same code),
 # a screenshot kept in build/test-artifacts/report.png ---

@@ -83,8 +83,8 @@ int cmd_inventory(int argc, char **argv)
 			fprintf(stderr, "%s: warning: %s%s\n", CMD_PROGRAM,
 				strcmp(root, "/") == 0 ? "" : root, *w);
 	j = inventory_to_json(inv);
-	hw_inventory_free(inv);
 	if (!j) {
+		hw_inventory_free(inv);
 		fprintf(stderr, "%s: out of memory\n", CMD_PROGRAM);
 		return EXIT_FAILURE;
 	}
@@ -96,10 +96,11 @@ int cmd_inventory(int argc, char **argv)
 		r = output_yaml(stdout, j);
 		break;
 	case FMT_TABLE:
-		r = output_inventory_table(stdout, j);
+		r = output_inventory_table(stdout, j, inv);
 		break;
 	}
 	json_object_put(j);
+	hw_inventory_free(inv);
 	if (r < 0 || fflush(stdout) != 0) {
 		fprintf(stderr, "%s: cannot write output: %s\n", CMD_PROGRAM,
 			strerror(r < 0 ? -r : errno));

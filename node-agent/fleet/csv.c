@@ -54,7 +54,7 @@ void fleet_write_csv(FILE *f, const fleet_row *rows, size_t n)
 
 	fputs("file,node,role,system_vendor,system_product,system_serial,system,cpu_model,"
 	      "cpu_sockets,cpu_cores,cpu_threads,memory_bytes,memory,disk_count,storage_bytes,"
-	      "storage,disks,gpu_count,gpus,nic_count,nics\r\n",
+	      "storage,disks,gpu_count,gpus,nic_count,nics,health,problems\r\n",
 	      f);
 	for (size_t i = 0; i < n; i++) {
 		const fleet_row *w = &rows[i];
@@ -82,6 +82,8 @@ void fleet_write_csv(FILE *f, const fleet_row *rows, size_t n)
 		csv_int(f, (int64_t)w->n_gpus);
 		csv_list(f, w->gpus, w->n_gpus, false);
 		csv_int(f, (int64_t)w->n_nics);
-		csv_list(f, w->nics, w->n_nics, true);
+		csv_list(f, w->nics, w->n_nics, false);
+		csv_field(f, w->health, false);
+		csv_list(f, w->problems, w->n_problems, true);
 	}
 }

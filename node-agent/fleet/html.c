@@ -81,6 +81,8 @@ static const char html_head[] =
     "ul { margin: 0; padding: 0; list-style: none; }\n"
     "li + li { margin-top: .1rem; }\n"
     ".file { color: var(--muted); font-size: .8em; }\n"
+    ".health.failing { color: #cf222e; font-weight: 600; }\n"
+    ".health.warning { color: #9a6700; }\n"
     ".muted { color: var(--muted); }\n"
     ".role { display: inline-block; padding: 0 .5rem; border-radius: 1rem;\n"
     "  background: var(--pill); color: var(--accent); }\n"
@@ -183,6 +185,25 @@ static void html_list_cell(FILE *f, char **v, size_t n, bool nbsp)
 	fputs("</td>", f);
 }
 
+/* the worst severity sorts (failing first when descending), the problems are listed */
+static void html_health_cell(FILE *f, const fleet_row *w)
+{
+	fprintf(f, "<td data-sort=\"%d\" class=\"health %s\">", w->severity,
+		w->health ? w->health : "unknown");
+	if (!w->n_problems)
+		html_text(f, w->health ? w->health : "-");
+	else {
+		fputs("<ul>", f);
+		for (size_t i = 0; i < w->n_problems; i++) {
+			fputs("<li>", f);
+			html_text(f, w->problems[i]);
+			fputs("</li>", f);
+		}
+		fputs("</ul>", f);
+	}
+	fputs("</td>", f);
+}
+
 void fleet_write_html(FILE *f, const fleet_row *rows, size_t n, const fleet_totals *t)
 {
 	/* lists (disks, GPUs, NICs) sort by how many entries they have */
@@ -198,6 +219,7 @@ void fleet_write_html(FILE *f, const fleet_row *rows, size_t n, const fleet_tota
 	    {"disks", "Disks", " data-type=\"number\""},
 	    {"gpus", "GPUs", " data-type=\"number\""},
 	    {"nics", "NICs", " data-type=\"number\""},
+	    {"health", "Health", " data-type=\"number\""},
 	};
 	char mem[32], sto[32], date[64];
 
@@ -246,15 +268,17 @@ void fleet_write_html(FILE *f, const fleet_row *rows, size_t n, const fleet_tota
 		html_list_cell(f, w->disks, w->n_disks, true);
 		html_list_cell(f, w->gpus, w->n_gpus, false);
 		html_list_cell(f, w->nics, w->n_nics, true);
+		html_health_cell(f, w);
 		fputs("</tr>\n", f);
 	}
 	fprintf(f,
 		"</tbody>\n<tfoot><tr><td>Total: %" PRId64 " node%s</td><td></td><td></td><td></td>"
 		"<td class=\"num\">%" PRId64 "</td><td class=\"num\">%" PRId64 "</td>"
 		"<td class=\"num\">%s</td><td class=\"num\">%s</td><td>%" PRId64 " disk%s</td>"
-		"<td>%" PRId64 " GPU%s</td><td></td></tr></tfoot>\n</table>\n",
+		"<td>%" PRId64 " GPU%s</td><td></td><td>%" PRId64 " failing, %" PRId64
+		" warning</td></tr></tfoot>\n</table>\n",
 		t->nodes, t->nodes == 1 ? "" : "s", t->cores, t->threads, mem, sto, t->disks,
-		t->disks == 1 ? "" : "s", t->gpus, t->gpus == 1 ? "" : "s");
+		t->disks == 1 ? "" : "s", t->gpus, t->gpus == 1 ? "" : "s", t->failing, t->warning);
 	if (t->n_models) {
 		fputs("<h2>GPUs by model</h2>\n<table class=\"small\" id=\"gpus\">\n"
 		      "<thead><tr><th scope=\"col\">Model</th><th scope=\"col\" "

@@ -146,6 +146,11 @@ static json_object *node_json(const fleet_row *w)
 	for (size_t i = 0; arr && i < inv->n_nics; i++)
 		if (!inv->nics[i].is_virtual && array_add(arr, nic_json(&inv->nics[i])) < 0)
 			break;
+	put(o, "health", jstr(w->health));
+	put(o, "problems", arr = json_object_new_array());
+	for (size_t i = 0; arr && i < w->n_problems; i++)
+		if (array_add(arr, json_object_new_string(w->problems[i])) < 0)
+			break;
 	return o;
 }
 
@@ -178,6 +183,8 @@ int fleet_write_json(FILE *f, const fleet_row *rows, size_t n, const fleet_total
 	put(x, "storage", jsize(t->storage_bytes));
 	put(x, "disks", json_object_new_int64(t->disks));
 	put(x, "gpus", json_object_new_int64(t->gpus));
+	put(x, "nodes_failing", json_object_new_int64(t->failing));
+	put(x, "nodes_warning", json_object_new_int64(t->warning));
 	put(x, "gpus_by_model", m = json_object_new_array());
 	for (size_t i = 0; m && i < t->n_models; i++) {
 		json_object *e = json_object_new_object();

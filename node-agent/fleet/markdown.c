@@ -62,8 +62,8 @@ void fleet_write_markdown(FILE *f, const fleet_row *rows, size_t n, const fleet_
 		fprintf(f, "Generated %s by `node-agent report` from %zu inventor%s.\n\n", date, n,
 			n == 1 ? "y" : "ies");
 	fputs("| Node | Role | System | CPU | Cores/Threads | Memory | Storage | Disks | GPUs | "
-	      "NICs |\n"
-	      "|---|---|---|---|--:|--:|--:|---|---|---|\n",
+	      "NICs | Health |\n"
+	      "|---|---|---|---|--:|--:|--:|---|---|---|---|\n",
 	      f);
 	for (size_t i = 0; i < n; i++) {
 		const fleet_row *w = &rows[i];
@@ -91,6 +91,11 @@ void fleet_write_markdown(FILE *f, const fleet_row *rows, size_t n, const fleet_
 		md_list(f, w->gpus, w->n_gpus);
 		fputs(" | ", f);
 		md_list(f, w->nics, w->n_nics);
+		fputs(" | ", f);
+		if (w->n_problems)
+			md_list(f, w->problems, w->n_problems);
+		else
+			md_text(f, w->health ? w->health : "-");
 		fputs(" |\n", f);
 	}
 	fprintf(f, "| **Total: %" PRId64 " node%s** |  |  |  | **%" PRId64 "/%" PRId64 "** | **",
@@ -98,8 +103,11 @@ void fleet_write_markdown(FILE *f, const fleet_row *rows, size_t n, const fleet_
 	md_size(f, t->memory_bytes);
 	fputs("** | **", f);
 	md_size(f, t->storage_bytes);
-	fprintf(f, "** | %" PRId64 " disk%s | %" PRId64 " GPU%s |  |\n", t->disks,
-		t->disks == 1 ? "" : "s", t->gpus, t->gpus == 1 ? "" : "s");
+	fprintf(f,
+		"** | %" PRId64 " disk%s | %" PRId64 " GPU%s |  | %" PRId64 " failing, %" PRId64
+		" warning |\n",
+		t->disks, t->disks == 1 ? "" : "s", t->gpus, t->gpus == 1 ? "" : "s", t->failing,
+		t->warning);
 	if (t->n_models) {
 		fputs("\n### GPUs by model\n\n| Model | Count |\n|---|--:|\n", f);
 		for (size_t i = 0; i < t->n_models; i++) {

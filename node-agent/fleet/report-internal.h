@@ -27,6 +27,12 @@ typedef struct fleet_row {
 	size_t n_gpu_models;
 	char **nics; /* "eth0 1 Gb/s" */
 	size_t n_nics;
+	/* its condition: the worst problem's severity ("ok" when none, NULL when nothing
+	 * about its condition is known) and every problem, worst first ("failing: disk ...") */
+	const char *health;
+	char **problems;
+	size_t n_problems;
+	int severity; /* na_health, for ordering: problems first */
 } fleet_row;
 
 typedef struct fleet_gpu_count {
@@ -36,7 +42,8 @@ typedef struct fleet_gpu_count {
 
 typedef struct fleet_totals {
 	int64_t nodes, cores, threads, memory_bytes, storage_bytes, disks, gpus;
-	fleet_gpu_count *models; /* most first */
+	int64_t failing, warning; /* nodes whose worst problem is failing, warning */
+	fleet_gpu_count *models;  /* most first */
 	size_t n_models;
 } fleet_totals;
 

@@ -22,6 +22,7 @@
 #include "basic/macro.h"
 #include "basic/parse-util.h"
 #include "fleet/report-internal.h"
+#include "inventory/health.h"
 #include "inventory/inventory-json.h"
 #include "inventory/output.h"
 
@@ -143,6 +144,36 @@ static void list_free(char **v, size_t n)
 	free(v);
 }
 
+/* Whether anything about the machine's condition is known: a disk's own report, the memory
+ * controller's counts, a battery, a PCIe link, the DIMM slots. */
+static bool health_known(const hw_inventory *inv)
+{
+	for (size_t i = 0; i < inv->n_disks; i++)
+		if (inv->disks[i].health.known || inv->disks[i].pcie_link.known)
+			return true;
+	for (size_t i = 0; i < inv->n_gpus; i++)
+		if (inv->gpus[i].pcie_link.known)
+			return true;
+	return inv->memory.errors_corrected >= 0 || inv->memory.slots_total >= 0 ||
+	       inv->n_batteries > 0;
+}
+
+static int row_health(const hw_inventory *inv, fleet_row *w)
+{
+	health_problem *p = NULL;
+	int n = health_problems(inv, &p), r = 0;
+
+	if (n < 0)
+		return n;
+	w->severity = n > 0 ? p[0].severity : health_known(inv) ? HEALTH_OK : HEALTH_UNKNOWN;
+	w->health = health_name(w->severity);
+	for (int i = 0; i < n && r >= 0; i++)
+		r = list_add(&w->problems, &w->n_problems, "%s: %s", health_name(p[i].severity),
+			     p[i].text);
+	health_problems_free(p, (size_t)n);
+	return r;
+}
+
 static int row_build(const report_node *node, fleet_row *w)
 {
 	const hw_inventory *inv = node->inv;
@@ -185,6 +216,8 @@ static int row_build(const report_node *node, fleet_row *w)
 			     g->memory_bytes >= 0 ? ")" : "") < 0)
 			return -ENOMEM;
 	}
+	if (row_health(inv, w) < 0)
+		return -ENOMEM;
 	for (size_t i = 0; i < inv->n_nics; i++) {
 		const hw_nic *n = &inv->nics[i];
 		const char *state;
@@ -211,6 +244,7 @@ static void row_done(fleet_row *w)
 	list_free(w->gpus, w->n_gpus);
 	list_free(w->gpu_models, w->n_gpu_models);
 	list_free(w->nics, w->n_nics);
+	list_free(w->problems, w->n_problems);
 }
 
 static int cmp_gpu_count(const void *x, const void *y)
@@ -236,6 +270,8 @@ static int totals_build(const fleet_row *rows, size_t n, fleet_totals *t)
 			t->memory_bytes = sat_add(t->memory_bytes, rows[i].memory_bytes);
 		t->storage_bytes = sat_add(t->storage_bytes, rows[i].storage_bytes);
 		t->disks = sat_add(t->disks, (int64_t)inv->n_disks);
+		t->failing += rows[i].severity == HEALTH_FAILING;
+		t->warning += rows[i].severity == HEALTH_WARNING;
 		t->gpus = sat_add(t->gpus, (int64_t)inv->n_gpus);
 		for (size_t g = 0; g < rows[i].n_gpu_models; g++) {
 			const char *m = rows[i].gpu_models[g];
@@ -286,6 +322,16 @@ int report_write(FILE *f, report_format fmt, const report_node *nodes, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (row_build(&nodes[i], &rows[i]) < 0)
 			goto out;
+	/* problems first: failing nodes, then warnings, then notes; the given order within
+	 * (an insertion sort is stable) */
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && rows[j].severity > HEALTH_OK &&
+				   rows[j].severity > rows[j - 1].severity;
+		     j--) {
+			fleet_row tmp = rows[j];
+			rows[j] = rows[j - 1];
+			rows[j - 1] = tmp;
+		}
 	if (totals_build(rows, n, &t) < 0)
 		goto out;
 	r = 0;

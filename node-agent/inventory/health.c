@@ -180,17 +180,16 @@ int health_problems(const hw_inventory *inv, health_problem **ret)
 			ps.oom = true;
 			break;
 		}
-		add(&ps, h, "disk %s%s%s%s %s%s%s", d->name, d->model ? " (" : "",
-		    d->model ? d->model : "", d->model ? ")" : "", health_name(h), *why ? ": " : "",
-		    why);
+		add(&ps, h, "disk %s%s%s%s%s%s", d->name, d->model ? " (" : "",
+		    d->model ? d->model : "", d->model ? ")" : "", *why ? ": " : "", why);
 	}
 	switch (health_memory(inv)) {
 	case HEALTH_FAILING:
-		add(&ps, HEALTH_FAILING, "memory failing: %lld uncorrected errors since boot",
+		add(&ps, HEALTH_FAILING, "memory: %lld uncorrected errors since boot",
 		    (long long)inv->memory.errors_uncorrected);
 		break;
 	case HEALTH_WARNING:
-		add(&ps, HEALTH_WARNING, "memory warning: %lld corrected errors since boot",
+		add(&ps, HEALTH_WARNING, "memory: %lld corrected errors since boot",
 		    (long long)inv->memory.errors_corrected);
 		break;
 	default:

@@ -34,7 +34,7 @@ na_health health_memory(const hw_inventory *inv);
 /* One problem of a machine, for people. */
 typedef struct health_problem {
 	na_health severity;
-	char *text; /* "nvme0n1 failing: critical warning spare, reliability" */
+	char *text; /* "disk nvme0n1 (model): critical warning spare, reliability" */
 } health_problem;
 
 /* Every problem of INV, worst first (then in inventory order). Returns the count or -ENOMEM. */

@@ -170,7 +170,7 @@ static const char *yes_no(int t)
 	return t < 0 ? "unknown" : t ? "yes" : "no";
 }
 
-int output_inventory_table(FILE *f, json_object *inv)
+int output_inventory_table(FILE *f, json_object *inv, const hw_inventory *hw)
 {
 	json_object *sys = get(inv, "system"), *cpu = get(inv, "cpu"), *mem = get(inv, "memory");
 	json_object *boot = get(inv, "boot"), *arr;
@@ -301,6 +301,11 @@ int output_inventory_table(FILE *f, json_object *inv)
 	}
 	table_print(f, &t);
 
+	if (hw) {
+		int r = output_health_table(f, hw);
+		if (r < 0)
+			return r;
+	}
 	arr = get(inv, "pci_devices");
 	fprintf(f, "\nPCI devices: %zu\n", arr ? json_object_array_length(arr) : 0);
 	arr = get(inv, "warnings");
