@@ -98,6 +98,37 @@ int hw_disk_detect(hw_ctx *ctx, hw_disk **ret, size_t *ret_n);
 int hw_nic_detect(hw_ctx *ctx, hw_nic **ret, size_t *ret_n);
 int hw_nic_netlink(hw_ctx *ctx, hw_nic *nics, size_t n);
 
+/* ethtool.c: the SIOCETHTOOL ioctl on the live system (the rules at the top of the file) */
+typedef struct hw_ethtool {
+	int sock;
+	/* the ioctl for interface ifname with the command structure data: 0 or -errno (a
+	 * unit test puts a stand-in kernel here); NULL: no socket, nothing is asked */
+	int (*call)(int sock, const char *ifname, void *data);
+	bool have_glinksettings; /* an interface has answered ETHTOOL_GLINKSETTINGS */
+	size_t n_wol_denied;	 /* interfaces whose ETHTOOL_GWOL was not permitted */
+	char *wol_denied_first;
+} hw_ethtool;
+/* A datagram socket (AF_INET, else AF_UNIX); -errno when there is none. */
+int hw_ethtool_open(hw_ethtool *e);
+/* The one warning for what was not permitted, then the socket closed. */
+void hw_ethtool_close(hw_ctx *ctx, hw_ethtool *e);
+char *hw_ethtool_permanent_mac(hw_ethtool *e, const char *ifname);
+/* n's link_modes, max_speed_mbps, driver_version, firmware_version, wol_supported and
+ * wol_enabled (NULL and HW_UNKNOWN before); fails only for -ENOMEM. */
+int hw_ethtool_read(hw_ctx *ctx, hw_ethtool *e, hw_nic *n);
+/* ethtool's name of link-mode bit (ETHTOOL_LINK_MODE_*_BIT) and its speed, NULL for the
+ * bits that are not speed modes and those newer than the table. */
+const char *hw_ethtool_link_mode_name(unsigned bit, int64_t *ret_speed_mbps);
+/* The named modes of a link-mode mask in bit order, and the fastest one's speed
+ * (HW_UNKNOWN when none). */
+int hw_ethtool_link_modes(const uint32_t *mask, size_t n_words, char ***ret_modes,
+			  int64_t *ret_max_speed_mbps);
+/* Names of the WAKE_* bits set: "phy", "unicast", ..., "filter". */
+int hw_ethtool_wol_names(uint32_t bits, char ***ret);
+/* A string field of an ethtool reply (size bytes, NUL-terminated or not), trimmed,
+ * non-printable bytes as '?'; NULL when empty or "N/A". */
+char *hw_ethtool_string(const char *field, size_t size);
+
 void hw_system_done(hw_system *s);
 void hw_cpu_done(hw_cpu *c);
 void hw_pci_device_done(hw_pci_device *d);

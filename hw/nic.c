@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Network interfaces from /sys/class/net; on the live system also the permanent MAC
- * (ethtool) and, through libnl's route caches, carrier and addresses.
+ * Network interfaces from /sys/class/net; on the live system also what ethtool tells
+ * (ethtool.c: permanent MAC, link modes, driver and firmware versions, Wake-on-LAN) and,
+ * through libnl's route caches, carrier and addresses.
  *
  * link and carrier follow one rule on every root, so that a live run and a capture of
  * the same machine agree:
@@ -16,11 +17,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <linux/ethtool.h>
-#include <linux/sockios.h>
 #include <net/if.h>
 #include <stdio.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <netlink/addr.h>
@@ -46,28 +44,7 @@ static char *link_state(const char *operstate)
 	return hw_strdup("unknown");
 }
 
-/* The address burnt into the NIC, which survives MAC changes made by bonding or users. */
-static char *permanent_mac(int sock, const char *ifname)
-{
-	struct {
-		struct ethtool_perm_addr h;
-		unsigned char data[32];
-	} req = {.h = {.cmd = ETHTOOL_GPERMADDR, .size = 32}};
-	struct ifreq ifr = {0};
-	char mac[18];
-
-	if (sock < 0 || strlen(ifname) >= sizeof(ifr.ifr_name))
-		return NULL;
-	strncpy(ifr.ifr_name, ifname, sizeof(ifr.ifr_name) - 1);
-	ifr.ifr_data = (void *)&req;
-	if (ioctl(sock, SIOCETHTOOL, &ifr) < 0 || req.h.size != 6)
-		return NULL;
-	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", req.h.data[0], req.h.data[1],
-		 req.h.data[2], req.h.data[3], req.h.data[4], req.h.data[5]);
-	return hw_mac_normalize(mac);
-}
-
-static int nic_read(hw_ctx *ctx, const char *name, const char *target, int sock, hw_nic *n)
+static int nic_read(hw_ctx *ctx, const char *name, const char *target, hw_ethtool *eth, hw_nic *n)
 {
 	char base[128], path[192];
 	_cleanup_free_ char *addr = NULL, *oper = NULL, *duplex = NULL;
@@ -81,7 +58,7 @@ static int nic_read(hw_ctx *ctx, const char *name, const char *target, int sock,
 	n->pci_address = hw_pci_address_in_path(target);
 
 	if (ctx->live)
-		n->mac = permanent_mac(sock, name);
+		n->mac = hw_ethtool_permanent_mac(eth, name);
 	if (!n->mac) {
 		snprintf(path, sizeof(path), "%s/address", base);
 		addr = hw_attr(ctx, path, HW_READ_WARN_MISSING);
@@ -127,7 +104,9 @@ static int nic_read(hw_ctx *ctx, const char *name, const char *target, int sock,
 		_cleanup_free_ char *phy = hw_readlink(ctx, path);
 		n->wireless = phy != NULL;
 	}
-	return n->link ? 0 : -ENOMEM;
+	if (!n->link)
+		return -ENOMEM;
+	return ctx->live ? hw_ethtool_read(ctx, eth, n) : 0;
 }
 
 /* Interfaces carrying a default route, from the kernel's route tables in procfs (root
@@ -179,13 +158,14 @@ int hw_nic_detect(hw_ctx *ctx, hw_nic **ret, size_t *ret_n)
 	char **names = NULL;
 	hw_nic *nics = NULL;
 	size_t n = 0;
-	int r, sock = -1;
+	hw_ethtool eth = {.sock = -1};
+	int r;
 
 	r = hw_list_dir(ctx, "sys/class/net", &names);
 	if (r < 0)
 		return r;
-	if (ctx->live)
-		sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (ctx->live && (r = hw_ethtool_open(&eth)) < 0)
+		hw_warn(ctx, "sys/class/net", "no socket for ethtool: %s", strerror(-r));
 	for (char **nm = names; *nm; nm++) {
 		_cleanup_free_ char *target = NULL;
 		char path[160];
@@ -213,12 +193,11 @@ int hw_nic_detect(hw_ctx *ctx, hw_nic **ret, size_t *ret_n)
 		nics = nn;
 		memset(&nics[n], 0, sizeof(nics[n]));
 		nics[n].max_speed_mbps = HW_UNKNOWN;
-		r = nic_read(ctx, *nm, target, sock, &nics[n++]);
+		r = nic_read(ctx, *nm, target, &eth, &nics[n++]);
 		if (r < 0)
 			goto fail;
 	}
-	if (sock >= 0)
-		close(sock);
+	hw_ethtool_close(ctx, &eth);
 	hw_strv_free(names);
 	names = NULL;
 	bool have_routes = default_route_ifaces(ctx, &names);
@@ -233,8 +212,7 @@ int hw_nic_detect(hw_ctx *ctx, hw_nic **ret, size_t *ret_n)
 	*ret_n = n;
 	return 0;
 fail:
-	if (sock >= 0)
-		close(sock);
+	hw_ethtool_close(ctx, &eth);
 	hw_strv_free(names);
 	for (size_t i = 0; i < n; i++)
 		hw_nic_done(&nics[i]);

@@ -4,7 +4,7 @@
 
 dir=$(dirname "$NODE_AGENT")/tests
 for t in test-hw-util test-hw-disk test-report-spool test-parse-util test-fetch test-yaml-emit \
-	test-plan-disk test-plan-disk-oom test-inventory-schema test-capbuf test-yaml-load; do
+	test-plan-disk test-plan-disk-oom test-inventory-schema test-capbuf test-yaml-load test-ethtool; do
 	if [ ! -x "$dir/$t" ]; then
 		ok 1 "$t is built ($dir/$t)"
 		continue

@@ -58,8 +58,10 @@ is "$(q '.nics[] | select(.name == "ve1") | [.mac, .link, .carrier, .duplex, .ad
 
 # The same interfaces captured from sysfs (tests/capture-sysfs.sh, run in the namespace,
 # whose /sys ip-netns-exec remounts) and read with --root: everything but the addresses
-# (which need netlink) is what the live run said.
-nics_but_addresses='[.nics[] | del(.addresses)]'
+# (which need netlink) and ethtool's facts (ioctls: tests/31-ethtool.t) is what the live
+# run said.
+nics_but_addresses='[.nics[] | del(.addresses, .link_modes, .max_speed_mbps, .driver_version,
+	.firmware_version, .wol_supported, .wol_enabled)]'
 live_vs_capture() { # DESCRIPTION
 	cap=$(mktemp -d "${TMPDIR:-/tmp}/na-test.XXXXXX")
 	cleanup_dirs="$cleanup_dirs $cap"
