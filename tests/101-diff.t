@@ -162,4 +162,34 @@ is $? 2 "one file only: exit 2"
 is $? 2 "three files: exit 2"
 "$NODE_AGENT" diff "$base" "$base" --format yaml >/dev/null 2>&1
 is $? 2 "unknown format: exit 2"
+# --- condition (issue 16): each a warning line; unknown or unchanged values are not changes ---
+hb='{status: "ok", source: "nvme", power_on_hours: 100, temperature_c: 40, critical_warning: [], percentage_used: 3,
+ available_spare: 100, available_spare_threshold: 10, media_errors: 0, unsafe_shutdowns: 2, data_units_written: 10,
+ smart_passed: null, reallocated_sectors: null, pending_sectors: null, offline_uncorrectable: null}'
+link='{speed: "16.0 GT/s", width: 16, max_speed: "16.0 GT/s", max_width: 16, path_speed: "16.0 GT/s", path_width: 16, limited_by: null, below_max: false}'
+bat='[{name: "BAT0", present: true, status: "Discharging", technology: "Li-ion", manufacturer: "LGC", model: "01AV425",
+ capacity_percent: 80, full: 19000000, full_design: 24000000, capacity_unit: "uWh", wear_percent: 21, cycle_count: 300,
+ charge_start_threshold: 75, charge_end_threshold: 80}]'
+base_orig=$base
+jq ".disks[0].health = $hb | .gpus[0].pcie_link = $link | .batteries = $bat" "$base_orig" >"$tmp/health-base.json"
+base=$tmp/health-base.json
+check "health: unchanged" '.' 0 ""
+check "health: a report that became unknown is not a change" '.disks[0].health = null | .gpus[0].pcie_link = null' 0 ""
+check "health: a disk's status worse" '.disks[0].health.status = "failing"' 1 \
+	"disk nvme0n1 health worse: failing, was ok"
+check "health: media errors grew; fewer is not a change" '.disks[0].health.media_errors = 3' 1 \
+	"disk nvme0n1 media errors grew from 0 to 3"
+check "health: endurance used jumped 10 points" '.disks[0].health.percentage_used = 13' 1 \
+	"disk nvme0n1 rated endurance used: 13%, was 3%"
+check "health: a small wear step is not a change" '.disks[0].health.percentage_used = 5' 0 ""
+check "health: a battery passing 40% wear" '.batteries[0].wear_percent = 41' 1 \
+	"battery BAT0 wear passed 40%: 41% of its design capacity lost, was 21%"
+check "health: a battery wearing within a step is not a change" '.batteries[0].wear_percent = 30' 0 ""
+check "health: a GPU link renegotiated to x4" '.gpus[0].pcie_link.path_width = 4 | .gpus[0].pcie_link.width = 4' 1 \
+	"gpu 0000:01:00.0 link renegotiated lower: 16.0 GT/s x4, was 16.0 GT/s x16"
+check "health: a link renegotiated slower" '.gpus[0].pcie_link.path_speed = "2.5 GT/s"' 1 \
+	"gpu 0000:01:00.0 link renegotiated lower: 2.5 GT/s x16, was 16.0 GT/s x16"
+out=$("$NODE_AGENT" diff --format json "$base" "$tmp/new$((n - 1)).json" 2>/dev/null)
+like "$out" '"kind": *"link-slower"' "health: --format json names the kind"
+base=$base_orig
 done_testing

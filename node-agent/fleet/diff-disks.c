@@ -114,6 +114,9 @@ void diff_disks(diff_changes *c, const hw_inventory *a, const hw_inventory *b, i
 			disk_event(c, "disk-replaced", true, x, y);
 			continue;
 		}
+		diff_disk_health(c, x, y);
+		diff_link(c, "disk", diff_known(y->name) ? y->name : "?", &x->pcie_link,
+			  &y->pcie_link);
 		if (diff_i64_changed(x->size_bytes, y->size_bytes)) {
 			output_format_bytes(x->size_bytes, sa, sizeof(sa));
 			output_format_bytes(y->size_bytes, sb, sizeof(sb));

@@ -64,6 +64,8 @@ void diff_gpus(diff_changes *c, const hw_inventory *a, const hw_inventory *b, in
 			continue;
 		}
 		y = &b->gpus[match_a[i]];
+		diff_link(c, "gpu", diff_known(y->pci_address) ? y->pci_address : addr,
+			  &x->pcie_link, &y->pcie_link);
 		if (diff_str_changed(x->pci_address, y->pci_address))
 			diff_add(c, false, "gpu-moved", y->pci_address, gpu_json(x), gpu_json(y),
 				 "gpu %s moved to %s (%s)", addr, y->pci_address, gpu_name(y));

@@ -73,3 +73,9 @@ void diff_gpus(diff_changes *c, const hw_inventory *a, const hw_inventory *b, in
 	       bool *used_b);
 void diff_nics(diff_changes *c, const hw_inventory *a, const hw_inventory *b, int *match_a,
 	       bool *used_b);
+
+/* diff-health.c: a matched disk's health, a matched device's PCIe link, the batteries */
+void diff_disk_health(diff_changes *c, const hw_disk *x, const hw_disk *y);
+void diff_link(diff_changes *c, const char *what, const char *subject, const hw_pcie_link *a,
+	       const hw_pcie_link *b);
+void diff_batteries(diff_changes *c, const hw_inventory *a, const hw_inventory *b);

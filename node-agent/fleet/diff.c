@@ -111,6 +111,7 @@ int inventory_diff_compute(const hw_inventory *a, const hw_inventory *b,
 	diff_gpus(&c, a, b, match_a, used_b);
 	memset(used_b, 0, nb * sizeof(bool));
 	diff_nics(&c, a, b, match_a, used_b);
+	diff_batteries(&c, a, b);
 	free(match_a);
 	free(used_b);
 	if (c.oom || c.n > INT32_MAX) {
