@@ -148,3 +148,19 @@ void hw_thermal_done(hw_thermal *t);
 void hw_platform_init(hw_platform *p);
 void hw_platform_done(hw_platform *p);
 int hw_edac_detect(hw_ctx *ctx, hw_memory *mem);
+
+/* smart.c: what a disk says about its health, from the raw bytes (no I/O). Each parser
+ * fills an hw_disk_health (known, status by the rule in smart.c) or leaves it unknown and
+ * returns -EBADMSG (not a page of that kind) or -ENOMEM. */
+#define HW_SMART_PAGE 512u /* the NVMe log page and each ATA SMART structure */
+int hw_smart_nvme_parse(const uint8_t *log, size_t len, hw_disk_health *h);
+/* 0 when an ATA SMART data or thresholds structure has its size and its checksum holds */
+int hw_smart_ata_check(const uint8_t *page, size_t len);
+/* SMART READ DATA, with READ THRESHOLDS (NULL, or failing the check: unknown) and the
+ * verdict of RETURN STATUS */
+int hw_smart_ata_parse(const uint8_t *data, size_t len, const uint8_t *thresholds,
+		       size_t thresholds_len, hw_tri passed, hw_disk_health *h);
+/* SMART RETURN STATUS from the sense data of an ATA PASS-THROUGH with CK_COND: true (no
+ * threshold exceeded), false (exceeded); -ENODATA no ATA status in it, -EIO the command
+ * failed, -EBADMSG neither answer */
+int hw_smart_ata_return_status(const uint8_t *sense, size_t len, hw_tri *ret);

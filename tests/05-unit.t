@@ -3,8 +3,12 @@
 . "$(dirname "$0")/lib.sh"
 
 dir=$(dirname "$NODE_AGENT")/tests
+# the fixtures of the tests that read dumps (test-smart: tests/fixtures/smart)
+NA_FIXTURES=$FIXTURES
+export NA_FIXTURES
 for t in test-hw-util test-hw-disk test-report-spool test-parse-util test-fetch test-yaml-emit \
-	test-plan-disk test-plan-disk-oom test-inventory-schema test-capbuf test-yaml-load test-ethtool; do
+	test-plan-disk test-plan-disk-oom test-inventory-schema test-capbuf test-yaml-load test-ethtool \
+	test-smart; do
 	if [ ! -x "$dir/$t" ]; then
 		ok 1 "$t is built ($dir/$t)"
 		continue
