@@ -366,6 +366,54 @@ static void disk_probe_contents(hw_ctx *ctx, hw_disk *d)
 	d->has_signatures = d->signatures[0] || d->partition_table ? HW_TRI_TRUE : HW_TRI_FALSE;
 }
 
+/*
+ * The negotiated speed of the SATA link a libata disk hangs off: sata_spd of
+ * /sys/class/ata_link/linkN (port N, the "ataN" in the disk's path), or linkN.C behind a
+ * port multiplier, whose port C libata makes the SCSI channel (H:C:T:L). The kernel writes
+ * "1.5 Gbps", "3.0 Gbps", "6.0 Gbps" or "<unknown>" (no link, PATA).
+ */
+static char *sata_speed(hw_ctx *ctx, const char *target)
+{
+	_cleanup_free_ char *speed = NULL;
+	unsigned port = 0, host, channel, id, lun;
+	const char *block = strstr(target, "/block/");
+	char link[64], path[128];
+	bool found = false;
+	int n;
+
+	/* the last "/ataN/" component: the port */
+	for (const char *p = strstr(target, "/ata"); p; p = strstr(p + 1, "/ata")) {
+		unsigned v;
+
+		n = 0;
+		if (sscanf(p, "/ata%u/%n", &v, &n) == 1 && n > 0) {
+			port = v;
+			found = true;
+		}
+	}
+	if (!found || !block)
+		return NULL;
+	while (block > target && block[-1] != '/')
+		block--;
+	if (sscanf(block, "%u:%u:%u:%u/", &host, &channel, &id, &lun) != 4)
+		return NULL;
+	snprintf(link, sizeof(link), "link%u.%u", port, channel);
+	snprintf(path, sizeof(path), "sys/class/ata_link/%s", link);
+	if (!hw_exists(ctx, path))
+		snprintf(link, sizeof(link), "link%u", port);
+	snprintf(path, sizeof(path), "sys/class/ata_link/%s/sata_spd", link);
+	speed = hw_attr(ctx, path, 0);
+	if (!speed || speed[0] == '<')
+		return NULL;
+	n = 0;
+	if (!isdigit((unsigned char)speed[0]) || sscanf(speed, "%*u.%*u Gbps%n", &n) != 0 ||
+	    n == 0 || speed[n]) {
+		hw_warn(ctx, path, "not a SATA link speed: %s", speed);
+		return NULL;
+	}
+	return TAKE_PTR(speed);
+}
+
 static int disk_read(hw_ctx *ctx, const char *name, const char *target, hw_disk *d)
 {
 	char base[128], path[192];
@@ -452,6 +500,8 @@ static int disk_read(hw_ctx *ctx, const char *name, const char *target, hw_disk 
 		snprintf(path, sizeof(path), "%s/device/wwid", base);
 		wwid = hw_attr(ctx, path, HW_READ_QUIET_EINVAL);
 		d->wwn = wwn_from_wwid(wwid);
+		if (strcmp(d->transport, "sata") == 0)
+			d->sata_speed = sata_speed(ctx, target);
 	}
 	disk_probe_contents(ctx, d);
 	return 0;
@@ -526,6 +576,10 @@ int hw_disk_detect(hw_ctx *ctx, hw_disk **ret, size_t *ret_n)
 			goto fail;
 	}
 	hw_strv_free(names);
+	names = NULL;
+	r = hw_disk_health_detect(ctx, disks, n);
+	if (r < 0)
+		goto fail;
 	*ret = disks;
 	*ret_n = n;
 	return 0;

@@ -95,6 +95,9 @@ bool hw_gpu_is_gpu_class(uint32_t class_code);
 int hw_gpu_detect(hw_ctx *ctx, const hw_pci_device *pci, size_t n_pci, hw_gpu **ret, size_t *ret_n);
 int hw_nvml_query(hw_ctx *ctx, hw_gpu *gpus, size_t n);
 int hw_disk_detect(hw_ctx *ctx, hw_disk **ret, size_t *ret_n);
+/* disk-health.c: NVMe and ATA SMART of the disks (live root only; one warning when not
+ * permitted); fails only for lack of memory */
+int hw_disk_health_detect(hw_ctx *ctx, hw_disk *disks, size_t n);
 int hw_nic_detect(hw_ctx *ctx, hw_nic **ret, size_t *ret_n);
 int hw_nic_netlink(hw_ctx *ctx, hw_nic *nics, size_t n);
 

@@ -92,6 +92,32 @@ static void usb_scsi_disk(const char *iface, const char *name, int host)
 	free(lun);
 }
 
+/* A libata disk NAME at SCSI H:C:0:0 of port PORT (ataPORT) of the AHCI controller at
+ * 0000:00:17.0, on link LINK ("link1", "link2.1" behind a port multiplier) whose
+ * sata_spd is SPEED. */
+static void ata_disk(const char *name, int port, int host, int channel, const char *link,
+		     const char *speed)
+{
+	char *port_dir = hw_asprintf("devices/pci0000:00/0000:00:17.0/ata%d", port);
+	char *lun = hw_asprintf("%s/host%d/target%d:%d:0/%d:%d:0:0", port_dir, host, host,
+				channel, host, channel);
+	char *up = hw_asprintf("../../../%d:%d:0:0", host, channel);
+	char *blk = hw_asprintf("../%s/block/%s", lun, name);
+	char *cls = hw_asprintf("../../%s/%s/ata_link/%s", port_dir, link, link);
+
+	put("1953525168\n", "sys/%s/block/%s/size", lun, name);
+	put("WDC WD10EZEX-08W\n", "sys/%s/model", lun);
+	link_to(up, "sys/%s/block/%s/device", lun, name);
+	link_to(blk, "sys/block/%s", name);
+	put(speed, "sys/%s/%s/ata_link/%s/sata_spd", port_dir, link, link);
+	link_to(cls, "sys/class/ata_link/%s", link);
+	free(cls);
+	free(blk);
+	free(up);
+	free(lun);
+	free(port_dir);
+}
+
 static const hw_disk *find(const hw_disk *disks, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
@@ -143,6 +169,14 @@ int main(void)
 	link_to("../../nvme1", "%s/nvme0c1n1/device", ctrl);
 	link_to("../devices/pci0000:00/0000:00:1d.0/0000:3b:00.0/nvme/nvme1/nvme0c1n1",
 		"sys/block/nvme0c1n1");
+	/* sdc: a SATA disk on port 1 at 6 Gb/s; sdd: behind a port multiplier on port 2, its
+	 * port 1 at 3 Gb/s (the host link at 6); sde: port 3 without a link speed */
+	ata_disk("sdc", 1, 0, 0, "link1", "6.0 Gbps\n");
+	ata_disk("sdd", 2, 1, 1, "link2.1", "3.0 Gbps\n");
+	put("6.0 Gbps\n", "sys/devices/pci0000:00/0000:00:17.0/ata2/link2/ata_link/link2/sata_spd");
+	link_to("../../devices/pci0000:00/0000:00:17.0/ata2/link2/ata_link/link2",
+		"sys/class/ata_link/link2");
+	ata_disk("sde", 3, 2, 0, "link3", "<unknown>\n");
 	/* dm-0: still not a disk */
 	put("2048\n", "sys/devices/virtual/block/dm-0/size");
 	link_to("../devices/virtual/block/dm-0", "sys/block/dm-0");
@@ -153,7 +187,7 @@ int main(void)
 		return 1;
 	}
 	ok(hw_disk_detect(ctx, &disks, &n) == 0, "hw_disk_detect succeeds");
-	ok(n == 3, "three disks: sda, sdb, nvme0n1");
+	ok(n == 6, "six disks: sda, sdb, sdc, sdd, sde, nvme0n1");
 
 	d = find(disks, n, "sda");
 	ok(d != NULL, "sda listed");
@@ -173,6 +207,19 @@ int main(void)
 	is_str(d ? d->serial : NULL, "S5GXNF0R123456A", "nvme0n1 serial from the subsystem");
 	is_str(d ? d->pci_address : NULL, "0000:3b:00.0", "nvme0n1 PCI address of its controller");
 	ok(d && d->size_bytes == 1953525168LL * 512, "nvme0n1 size");
+
+	d = find(disks, n, "sdc");
+	is_str(d ? d->transport : NULL, "sata", "sdc transport is sata");
+	is_str(d ? d->sata_speed : NULL, "6.0 Gbps", "sdc: sata_speed of link1");
+	d = find(disks, n, "sdd");
+	is_str(d ? d->sata_speed : NULL, "3.0 Gbps",
+	       "sdd: sata_speed of its port multiplier link (link2.1), not the host link's");
+	d = find(disks, n, "sde");
+	is_str(d ? d->sata_speed : NULL, NULL, "sde: <unknown> is null");
+	d = find(disks, n, "sda");
+	is_str(d ? d->sata_speed : NULL, NULL, "sda (USB): no sata_speed");
+	d = find(disks, n, "nvme0n1");
+	ok(d && !d->health.known, "a captured tree has no disk health");
 
 	ok(find(disks, n, "nvme0c1n1") == NULL, "hidden path node nvme0c1n1 not listed");
 	ok(find(disks, n, "dm-0") == NULL, "dm-0 not listed");
