@@ -31,6 +31,12 @@ test_pkgs="$test_pkgs $image_pkgs $e2e_pkgs"
 # with a static busybox initramfs; OVMF for UEFI=1
 capture_pkgs="qemu-system-x86 ovmf linux-image-amd64 busybox-static kmod cpio gzip file xz-utils
 	mawk"
+# tests/97-qemu-smart.t (tests/qemu-smart.sh): the same kernel in QEMU, with the readings of
+# disk health that node-agent's are compared with: smartctl, nvme-cli, sg_raw
+smart_pkgs="qemu-system-x86 linux-image-amd64 busybox-static kmod cpio gzip mawk smartmontools
+	nvme-cli sg3-utils"
+capture_pkgs="$capture_pkgs $smart_pkgs"
+test_pkgs="$test_pkgs $smart_pkgs"
 
 case "$profile" in
 build) pkgs=$build_pkgs ;;
