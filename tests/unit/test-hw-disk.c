@@ -99,8 +99,8 @@ static void ata_disk(const char *name, int port, int host, int channel, const ch
 		     const char *speed)
 {
 	char *port_dir = hw_asprintf("devices/pci0000:00/0000:00:17.0/ata%d", port);
-	char *lun = hw_asprintf("%s/host%d/target%d:%d:0/%d:%d:0:0", port_dir, host, host,
-				channel, host, channel);
+	char *lun = hw_asprintf("%s/host%d/target%d:%d:0/%d:%d:0:0", port_dir, host, host, channel,
+				host, channel);
 	char *up = hw_asprintf("../../../%d:%d:0:0", host, channel);
 	char *blk = hw_asprintf("../%s/block/%s", lun, name);
 	char *cls = hw_asprintf("../../%s/%s/ata_link/%s", port_dir, link, link);
