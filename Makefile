@@ -294,3 +294,23 @@ fuzz-kubeconfig: build/fuzz/fuzz-kubeconfig
 		-dict=tests/fuzz/kubeconfig.dict -artifact_prefix=build/fuzz/kubeconfig- \
 		-print_final_stats=1 build/fuzz/kubeconfig-corpus build/fuzz/kubeconfig-seed
 
+
+# --- fuzz-smart: libFuzzer over the parsers of disk health (tests/fuzz/fuzz-smart.c): NVMe
+# SMART / Health Information logs, ATA SMART data, thresholds and RETURN STATUS sense data;
+# each result checked against the status rule. Seeds: tests/fixtures/smart/ with the selector
+# byte in front (0 NVMe, 0x81 ATA with checksums made to hold, 2 sense data).
+#   make fuzz-smart FUZZ_SECONDS=300
+.PHONY: fuzz-smart
+fuzz-smart: build/fuzz/fuzz-smart
+	@rm -rf build/fuzz/smart-seed && mkdir -p build/fuzz/smart-seed build/fuzz/smart-corpus
+	@for f in tests/fixtures/smart/nvme-*.bin; do b=$${f##*/}; \
+		{ printf '\000'; cat "$$f"; } > build/fuzz/smart-seed/$$b; done
+	@for f in tests/fixtures/smart/ata-*.data.bin; do b=$${f##*/}; b=$${b%.data.bin}; \
+		{ printf '\201'; cat "$$f" "tests/fixtures/smart/$$b.thresholds.bin"; \
+		if [ -f "tests/fixtures/smart/$$b.sense.bin" ]; then \
+		cat "tests/fixtures/smart/$$b.sense.bin"; fi; } > build/fuzz/smart-seed/$$b; done
+	@for f in tests/fixtures/smart/sense-*.bin; do b=$${f##*/}; \
+		{ printf '\002'; cat "$$f"; } > build/fuzz/smart-seed/$$b; done
+	build/fuzz/fuzz-smart -max_total_time=$(FUZZ_SECONDS) -max_len=2048 -timeout=10 \
+		-artifact_prefix=build/fuzz/smart- -print_final_stats=1 \
+		build/fuzz/smart-corpus build/fuzz/smart-seed

@@ -153,8 +153,8 @@ void hw_platform_done(hw_platform *p);
 int hw_edac_detect(hw_ctx *ctx, hw_memory *mem);
 
 /* smart.c: what a disk says about its health, from the raw bytes (no I/O). Each parser
- * fills an hw_disk_health (known, status by the rule in smart.c) or leaves it unknown and
- * returns -EBADMSG (not a page of that kind) or -ENOMEM. */
+ * fills an hw_disk_health that holds nothing yet (known, status by the rule in smart.c) or
+ * leaves it unknown and returns -EBADMSG (not a page of that kind) or -ENOMEM. */
 #define HW_SMART_PAGE 512u /* the NVMe log page and each ATA SMART structure */
 int hw_smart_nvme_parse(const uint8_t *log, size_t len, hw_disk_health *h);
 /* 0 when an ATA SMART data or thresholds structure has its size and its checksum holds */

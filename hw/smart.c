@@ -107,9 +107,9 @@ int hw_smart_nvme_parse(const uint8_t *log, size_t len, hw_disk_health *h)
 	unsigned warning, kelvin;
 	const char *status = "ok";
 
+	hw_disk_health_init(h);
 	if (!log || len < HW_SMART_PAGE)
 		return -EBADMSG;
-	hw_disk_health_init(h);
 	warning = log[NVME_CRITICAL_WARNING];
 	h->critical_warning = calloc(1, sizeof(char *));
 	if (!h->critical_warning)
@@ -160,10 +160,11 @@ static int64_t ata_raw48(const uint8_t *entry)
  * else anywhere in the table; 0 (never fails) when the table does not name it. */
 static unsigned ata_threshold(const uint8_t *thresholds, unsigned index, unsigned id)
 {
-	const uint8_t *t = thresholds + ATA_FIRST_ENTRY;
+	const uint8_t *t;
 
 	if (!thresholds)
 		return 0;
+	t = thresholds + ATA_FIRST_ENTRY;
 	if (t[index * ATA_ENTRY_SIZE] == id)
 		return t[index * ATA_ENTRY_SIZE + 1];
 	for (unsigned i = 0; i < ATA_ENTRIES; i++)
@@ -179,12 +180,12 @@ int hw_smart_ata_parse(const uint8_t *data, size_t len, const uint8_t *threshold
 	int64_t temperature = HW_UNKNOWN, airflow = HW_UNKNOWN;
 	const char *status = "ok";
 
+	hw_disk_health_init(h);
 	if (hw_smart_ata_check(data, len) < 0)
 		return -EBADMSG;
 	/* a thresholds table that does not check out is as good as none */
 	if (hw_smart_ata_check(thresholds, thresholds_len) < 0)
 		thresholds = NULL;
-	hw_disk_health_init(h);
 	h->smart_passed = passed;
 	for (unsigned i = 0; i < ATA_ENTRIES; i++) {
 		const uint8_t *e = data + ATA_FIRST_ENTRY + i * ATA_ENTRY_SIZE;
