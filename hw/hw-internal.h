@@ -56,12 +56,16 @@ bool hw_exists(hw_ctx *ctx, const char *path);
 /* Sorted (version order) directory entries, excluding "." and "..", NULL-terminated.
  * A missing directory gives an empty list. */
 int hw_list_dir(hw_ctx *ctx, const char *path, char ***ret);
+/* The same, without the warning and the empty list: -errno when the directory cannot be
+ * read (-ENOENT: it is not there), for callers to whom that makes a difference. */
+int hw_read_dir(hw_ctx *ctx, const char *path, char ***ret);
 
 /* Strings. */
 char *hw_strdup(const char *s);
 char *hw_strndup(const char *s, size_t n);
 char *hw_asprintf(const char *fmt, ...) _printf_(1, 2);
 char **hw_strv_free(char **v);
+DEFINE_TRIVIAL_CLEANUP_FUNC(char **, hw_strv_free)
 /* free() the strings the N pointers point at; HW_FREE_STRINGS(&a->x, &a->y, ...) */
 void hw_free_strings(char **const *v, size_t n);
 #define HW_FREE_STRINGS(...)                                                                       \
