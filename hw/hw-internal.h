@@ -102,6 +102,46 @@ int hw_disk_detect(hw_ctx *ctx, hw_disk **ret, size_t *ret_n);
 int hw_nic_detect(hw_ctx *ctx, hw_nic **ret, size_t *ret_n);
 int hw_nic_netlink(hw_ctx *ctx, hw_nic *nics, size_t n);
 
+/* smbios.c: SMBIOS structures (DSP0134) as bytes; no I/O but hw_smbios_memory_detect() */
+typedef struct hw_smbios_struct {
+	const uint8_t *data;
+	size_t length; /* of the formatted area, from the header */
+	size_t size;   /* of the whole structure, strings included */
+	uint8_t type;
+	uint16_t handle;
+} hw_smbios_struct;
+
+typedef struct hw_smbios_memory_array {
+	uint16_t handle;
+	int use;	      /* 03h: system memory; -1 when not said */
+	int error_correction; /* 03h none .. 07h CRC; -1 when not said */
+	int64_t devices;      /* sockets, HW_UNKNOWN */
+} hw_smbios_memory_array;
+
+typedef struct hw_smbios_memory_device {
+	uint16_t handle;
+	uint16_t array_handle;
+	bool has_array_handle;
+	hw_tri installed; /* size 0: an empty socket */
+	hw_memory_module module;
+} hw_smbios_memory_device;
+
+/* A structure's header checked against its size: -EBADMSG when it cannot be one. */
+int hw_smbios_parse(const void *raw, size_t size, hw_smbios_struct *ret);
+/* A field of the formatted area, little-endian; false when the structure is too short. */
+bool hw_smbios_u8(const hw_smbios_struct *s, size_t offset, uint8_t *ret);
+bool hw_smbios_u16(const hw_smbios_struct *s, size_t offset, uint16_t *ret);
+bool hw_smbios_u32(const hw_smbios_struct *s, size_t offset, uint32_t *ret);
+/* The string whose index is the byte at offset, trimmed; NULL for none and placeholders. */
+char *hw_smbios_string(const hw_smbios_struct *s, size_t offset);
+/* Type 16 and type 17 fields; -EINVAL for another type. */
+int hw_smbios_read_memory_array(const hw_smbios_struct *s, hw_smbios_memory_array *ret);
+int hw_smbios_read_memory_device(const hw_smbios_struct *s, hw_smbios_memory_device *ret);
+/* Modules, slots and ECC of mem from any mix of structures (other types are ignored);
+ * what they do not say stays unknown. */
+int hw_smbios_memory(const hw_smbios_struct *structs, size_t n, hw_memory *mem);
+int hw_smbios_memory_detect(hw_ctx *ctx, hw_memory *mem);
+
 void hw_system_done(hw_system *s);
 void hw_cpu_done(hw_cpu *c);
 void hw_pci_device_done(hw_pci_device *d);

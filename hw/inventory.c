@@ -42,6 +42,7 @@ int hw_inventory_collect(hw_ctx *ctx, hw_inventory **ret)
 	}
 	if ((r = hw_host_detect(ctx, inv)) < 0 || (r = hw_dmi_detect(ctx, &inv->system)) < 0 ||
 	    (r = hw_cpu_detect(ctx, &inv->cpu, &inv->memory)) < 0 ||
+	    (r = hw_smbios_memory_detect(ctx, &inv->memory)) < 0 ||
 	    (r = hw_pci_detect(ctx, &inv->pci_devices, &inv->n_pci_devices)) < 0 ||
 	    (r = hw_pci_ids_lookup(ctx, inv->pci_devices, inv->n_pci_devices)) < 0 ||
 	    (r = hw_gpu_detect(ctx, inv->pci_devices, inv->n_pci_devices, &inv->gpus,
