@@ -234,13 +234,15 @@ static void module_size(const hw_smbios_struct *s, hw_smbios_memory_device *d)
 	if (size == 0xffff)
 		return;
 	if (size == 0x7fff) {
-		if (hw_smbios_u32(s, 0x1c, &ext))
+		if (hw_smbios_u32(s, 0x1c, &ext) && (ext & 0x7fffffff))
 			d->module.size_bytes = (int64_t)(ext & 0x7fffffff) << 20;
 		return;
 	}
-	if (size & 0x8000)
-		d->module.size_bytes = (int64_t)(size & 0x7fff) << 10;
-	else
+	/* 8000h would be a module of 0 KiB: a size not said */
+	if (size & 0x8000) {
+		if (size & 0x7fff)
+			d->module.size_bytes = (int64_t)(size & 0x7fff) << 10;
+	} else
 		d->module.size_bytes = (int64_t)size << 20;
 }
 

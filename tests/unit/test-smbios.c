@@ -193,6 +193,8 @@ static void test_sizes(void)
 	    {0x7fff, 65536, 64LL << 30, HW_TRI_TRUE, "7FFFh: extended size 1Ch, 64 GiB"},
 	    {0x7fff, 0x80000000u | 131072, 128LL << 30, HW_TRI_TRUE,
 	     "extended size: bit 31 is reserved"},
+	    {0x7fff, 0, -1, HW_TRI_TRUE, "7FFFh, extended size 0: unknown"},
+	    {0x8000, 0, -1, HW_TRI_TRUE, "8000h, 0 KiB: unknown (found by fuzz-smbios)"},
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
