@@ -142,6 +142,10 @@ int hw_smbios_read_memory_device(const hw_smbios_struct *s, hw_smbios_memory_dev
 int hw_smbios_memory(const hw_smbios_struct *structs, size_t n, hw_memory *mem);
 int hw_smbios_memory_detect(hw_ctx *ctx, hw_memory *mem);
 
+/* pcie.c: a link speed in tenths of GT/s (0: "Unknown"); a PCI function's link and path */
+int hw_pcie_parse_speed(const char *s, unsigned *ret);
+int hw_pcie_link_read(hw_ctx *ctx, const char *pci_address, hw_pcie_link *ret);
+
 void hw_system_done(hw_system *s);
 void hw_cpu_done(hw_cpu *c);
 void hw_pci_device_done(hw_pci_device *d);

@@ -51,6 +51,20 @@ int hw_inventory_collect(hw_ctx *ctx, hw_inventory **ret)
 	    (r = hw_nic_detect(ctx, &inv->nics, &inv->n_nics)) < 0)
 		goto fail;
 
+	/* the links of GPUs and of NVMe disks' controllers (a SATA disk's PCI function is its
+	 * host adapter: not the disk's link) */
+	for (size_t i = 0; i < inv->n_gpus; i++)
+		if ((r = hw_pcie_link_read(ctx, inv->gpus[i].pci_address,
+					   &inv->gpus[i].pcie_link)) < 0)
+			goto fail;
+	for (size_t i = 0; i < inv->n_disks; i++) {
+		hw_disk *d = &inv->disks[i];
+
+		if (d->transport && strcmp(d->transport, "nvme") == 0 &&
+		    (r = hw_pcie_link_read(ctx, d->pci_address, &d->pcie_link)) < 0)
+			goto fail;
+	}
+
 	/* A hypervisor announces itself in CPUID even when its DMI strings look like hardware. */
 	if (hw_strv_contains(inv->cpu.flags, "hypervisor"))
 		inv->system.is_virtual = HW_TRI_TRUE;

@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 
 dir=$(dirname "$NODE_AGENT")/tests
-for t in test-hw-util test-hw-disk test-smbios test-report-spool test-parse-util test-fetch test-yaml-emit \
+for t in test-hw-util test-hw-disk test-smbios test-pcie test-report-spool test-parse-util test-fetch test-yaml-emit \
 	test-plan-disk test-plan-disk-oom test-inventory-schema test-capbuf test-yaml-load; do
 	if [ ! -x "$dir/$t" ]; then
 		ok 1 "$t is built ($dir/$t)"
