@@ -146,6 +146,10 @@ int hw_smbios_memory_detect(hw_ctx *ctx, hw_memory *mem);
 int hw_pcie_parse_speed(const char *s, unsigned *ret);
 int hw_pcie_link_read(hw_ctx *ctx, const char *pci_address, hw_pcie_link *ret);
 
+/* power.c: batteries and mains power; a battery's wear from its full and design capacity */
+int hw_power_detect(hw_ctx *ctx, hw_inventory *inv);
+int64_t hw_battery_wear_percent(int64_t full, int64_t design);
+
 void hw_system_done(hw_system *s);
 void hw_cpu_done(hw_cpu *c);
 void hw_pci_device_done(hw_pci_device *d);

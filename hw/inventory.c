@@ -48,7 +48,8 @@ int hw_inventory_collect(hw_ctx *ctx, hw_inventory **ret)
 	    (r = hw_gpu_detect(ctx, inv->pci_devices, inv->n_pci_devices, &inv->gpus,
 			       &inv->n_gpus)) < 0 ||
 	    (r = hw_disk_detect(ctx, &inv->disks, &inv->n_disks)) < 0 ||
-	    (r = hw_nic_detect(ctx, &inv->nics, &inv->n_nics)) < 0)
+	    (r = hw_nic_detect(ctx, &inv->nics, &inv->n_nics)) < 0 ||
+	    (r = hw_power_detect(ctx, inv)) < 0)
 		goto fail;
 
 	/* the links of GPUs and of NVMe disks' controllers (a SATA disk's PCI function is its
