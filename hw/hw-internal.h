@@ -150,6 +150,10 @@ int hw_pcie_link_read(hw_ctx *ctx, const char *pci_address, hw_pcie_link *ret);
 int hw_power_detect(hw_ctx *ctx, hw_inventory *inv);
 int64_t hw_battery_wear_percent(int64_t full, int64_t design);
 
+/* thermal.c: hwmon sensors and thermal zones; millidegrees to °C (HW_UNKNOWN beyond reason) */
+int hw_thermal_detect(hw_ctx *ctx, hw_inventory *inv);
+int64_t hw_thermal_celsius(int64_t milli);
+
 void hw_system_done(hw_system *s);
 void hw_cpu_done(hw_cpu *c);
 void hw_pci_device_done(hw_pci_device *d);
