@@ -154,6 +154,9 @@ int64_t hw_battery_wear_percent(int64_t full, int64_t design);
 int hw_thermal_detect(hw_ctx *ctx, hw_inventory *inv);
 int64_t hw_thermal_celsius(int64_t milli);
 
+/* platform.c: TPM, Secure Boot, lockdown, KVM, IOMMU */
+int hw_platform_detect(hw_ctx *ctx, hw_platform *p);
+
 void hw_system_done(hw_system *s);
 void hw_cpu_done(hw_cpu *c);
 void hw_pci_device_done(hw_pci_device *d);

@@ -49,7 +49,8 @@ int hw_inventory_collect(hw_ctx *ctx, hw_inventory **ret)
 			       &inv->n_gpus)) < 0 ||
 	    (r = hw_disk_detect(ctx, &inv->disks, &inv->n_disks)) < 0 ||
 	    (r = hw_nic_detect(ctx, &inv->nics, &inv->n_nics)) < 0 ||
-	    (r = hw_power_detect(ctx, inv)) < 0 || (r = hw_thermal_detect(ctx, inv)) < 0)
+	    (r = hw_power_detect(ctx, inv)) < 0 || (r = hw_thermal_detect(ctx, inv)) < 0 ||
+	    (r = hw_platform_detect(ctx, &inv->platform)) < 0)
 		goto fail;
 
 	/* the links of GPUs and of NVMe disks' controllers (a SATA disk's PCI function is its
