@@ -63,8 +63,9 @@ bool hw_smbios_u32(const hw_smbios_struct *s, size_t offset, uint32_t *ret)
 }
 
 /* Values firmware leaves in memory device strings for "nothing here", beyond the generic
- * list of hw_clean_ident(): empty sockets ("NO DIMM", "Empty") and the numbered fillers of
- * reference firmware ("SerNum0", "PartNum1", "Manufacturer00", "AssetTagNum3"). */
+ * list of hw_clean_ident(): empty sockets ("NO DIMM", "Empty"), the numbered fillers of
+ * reference firmware ("SerNum0", "PartNum1", "Manufacturer00", "AssetTagNum3") and a
+ * number of zeros in hex (Apple's serials, "0x00000000"). */
 static bool module_placeholder(const char *s)
 {
 	static const char *const exact[] = {"NO DIMM",	 "Empty",	  "[Empty]",
@@ -75,6 +76,8 @@ static bool module_placeholder(const char *s)
 	for (size_t i = 0; i < ELEMENTSOF(exact); i++)
 		if (strcasecmp(s, exact[i]) == 0)
 			return true;
+	if (strncasecmp(s, "0x", 2) == 0 && s[2] && strspn(s + 2, "0") == strlen(s + 2))
+		return true;
 	for (size_t i = 0; i < ELEMENTSOF(numbered); i++) {
 		size_t n = strlen(numbered[i]);
 		const char *d = s + n;

@@ -299,8 +299,9 @@ static void test_bad_headers(void)
 static void test_strings(void)
 {
 	static const char *const placeholders[] = {
-	    "Not Specified",  "Unknown", "NO DIMM", "    ",	"SerNum0",	"PartNum12",
-	    "Manufacturer00", "Empty",	 "[Empty]", "00000000", "FFFFFFFFFFFF", "Undefined",
+	    "Not Specified", "Unknown",	       "NO DIMM",    "    ",	"SerNum0",
+	    "PartNum12",     "Manufacturer00", "Empty",	     "[Empty]", "00000000",
+	    "FFFFFFFFFFFF",  "Undefined",      "0x00000000",
 	};
 	char what[64];
 	int rc;
@@ -326,6 +327,18 @@ static void test_strings(void)
 	is_str(d.module.manufacturer, NULL, "string index 0: none");
 	is_str(d.module.serial, NULL, "string index past the set: none");
 	is_str(d.module.part_number, "M471A1K43CB1-CRC", "the others are still read");
+	hw_memory_module_done(&d.module);
+
+	/* Apple's JEDEC manufacturer and hex-encoded part number are values; its zero serial
+	 * is not */
+	r = ddr4_sodimm();
+	strings(&r, 0x5c, "DIMM0", "BANK 0", "0x80CE", "0x00000000",
+		"0x4B3445424533303445422D45474347202020", NULL);
+	d = device_of(&r, &rc);
+	is_str(d.module.manufacturer, "0x80CE", "a JEDEC id in hex is a manufacturer");
+	is_str(d.module.serial, NULL, "\"0x00000000\" is no serial");
+	is_str(d.module.part_number, "0x4B3445424533303445422D45474347202020",
+	       "a part number in hex is kept as it is");
 	hw_memory_module_done(&d.module);
 
 	r = ddr4_sodimm();
