@@ -111,6 +111,25 @@ out=$(inv "$FIXTURES/gpu-behind-switch")
 is "$(q '.gpus[0].pcie_link | [.width, .path_width, .limited_by, .below_max]')" '[8,4,"0000:01:00.0",false]' \
 	"switch: the x8 GPU gets x4, limited by the switch's upstream port; the slot can do no more"
 
+# --- captured from QEMU (tests/qemu-capture.sh, MACHINE=health): its own SMBIOS type 16 and
+# 17 structures for 17 GiB (a 16 GiB and a 1 GiB DIMM, -smbios type=17 strings), a root
+# port narrowed to 8 GT/s x4 with an NVMe (x1 2.5 GT/s) behind it; the e1000e on bus 0 is
+# root-complex integrated: "Unknown", x0 (and a maximum width of 255)
+root=$FIXTURES/qemu-q35-health
+out=$(inv "$root")
+is "$(q '.memory | [.slots_total, .slots_used, .ecc, .ecc_type, [.modules[] | [.locator, .size_bytes, .type, .form_factor, .speed_mts, .manufacturer, .part_number]]]')" \
+	'[2,2,true,"multi-bit",[["DIMM 0",17179869184,"RAM","DIMM",2666,"Samsung","M378A2K43CB1-CTD"],["DIMM 1",1073741824,"RAM","DIMM",2666,"Samsung","M378A2K43CB1-CTD"]]]' \
+	"qemu health: QEMU's memory devices as the kernel hands them out"
+is "$(cat "$root/sys/bus/pci/devices/0000:00:1c.0/max_link_speed") x$(cat "$root/sys/bus/pci/devices/0000:00:1c.0/max_link_width")" \
+	'8.0 GT/s PCIe x4' "qemu health: the root port was narrowed (x-speed=8, x-width=4)"
+is "$(q '.disks[0].pcie_link | [.speed, .width, .path_speed, .path_width, .below_max]')" '["2.5 GT/s",1,"2.5 GT/s",1,false]' \
+	"qemu health: NVMe behind it at QEMU's endpoint link (x1 2.5 GT/s): not below what it can do"
+is "$(cat "$root/sys/bus/pci/devices/0000:00:02.0/current_link_speed")/$(cat "$root/sys/bus/pci/devices/0000:00:02.0/max_link_width")" \
+	'Unknown/255' "qemu health: a root-complex integrated device's link attributes"
+is "$(q '.thermals')" '[{"name":"nvme/Composite","source":"hwmon","device":"nvme0n1","temperature_c":50,"critical_c":100}]' \
+	"qemu health: the NVMe's hwmon (a class device's child), the disk named"
+is "$(q '.platform.lockdown')" '"none"' "qemu health: lockdown from securityfs"
+
 # --- machines without these facts
 out=$(inv "$FIXTURES/qemu-q35")
 is "$(q '[.batteries, .ac_online, .memory.modules, .memory.slots_total, .platform.secure_boot]')" '[[],null,null,null,false]' \
