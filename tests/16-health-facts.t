@@ -134,8 +134,22 @@ is "$(q '.platform.lockdown')" '"none"' "qemu health: lockdown from securityfs"
 out=$(inv "$FIXTURES/qemu-q35")
 is "$(q '[.batteries, .ac_online, .memory.modules, .memory.slots_total, .platform.secure_boot]')" '[[],null,null,null,false]' \
 	"q35 (BIOS): no battery [], no mains null, no SMBIOS entries null, Secure Boot off"
+# OVMF without enrolled keys, captured (efivarfs mounted in the guest): SecureBoot 0,
+# SetupMode 1; without efivarfs nothing is known
 out=$(inv "$FIXTURES/qemu-q35-uefi")
-is "$(q '.platform.secure_boot')" null "q35 UEFI without efivarfs in the capture: Secure Boot unknown"
+is "$(q '.platform | [.secure_boot, .setup_mode]')" '[false,true]' \
+	"q35 UEFI (OVMF, no keys): Secure Boot off, in setup mode, as efivarfs says"
+root=$(scratch_copy qemu-q35-uefi)
+cleanup_dirs="$cleanup_dirs $(dirname "$root")"
+rm -r "$root/sys/firmware/efi/efivars"
+out=$(inv "$root")
+is "$(q '.platform | [.secure_boot, .setup_mode]')" '[null,null]' "UEFI without efivarfs: unknown"
+mkdir "$root/sys/firmware/efi/efivars"
+printf '\006\000\000\000' > "$root/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
+out=$(inv "$root")
+is "$(q '[.platform.secure_boot, .warnings[0]]')" \
+	'[null,"/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c: not a boolean variable (4 bytes)"]' \
+	"a SecureBoot variable of 4 bytes: unknown, and a warning"
 
 # --- thinkpad_acpi before Linux 5.9: only charge_start_threshold / charge_stop_threshold
 root=$(scratch_copy laptop-thinkpad-t480)
