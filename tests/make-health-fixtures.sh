@@ -23,8 +23,9 @@
 # thermal and TPM classes, efivarfs, DSP0134); serials and UUIDs are made up. The SMBIOS
 # entries are made by tests/tools/mk-smbios-entry.pl from the specification's offsets.
 #
-# usage: make-health-fixtures.sh      (rewrites both trees; then regenerate their
-#        .expected.json as tests/README says and check the diff)
+# usage: make-health-fixtures.sh      (rewrites both trees; then, for each NAME,
+#        SOURCE_DATE_EPOCH=1767225600 build/node-agent inventory --root tests/fixtures/NAME \
+#            --quiet > tests/fixtures/NAME.expected.json   and check the diff)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 out=$here/fixtures
