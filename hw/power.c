@@ -15,9 +15,11 @@
 /* More batteries than any laptop has (ThinkPads have two). */
 #define MAX_BATTERIES 16
 
+/* A string of the supply's; blank is no value (batteries that leave their maker empty) */
 static char *supply_attr(hw_ctx *ctx, const char *name, const char *attr)
 {
-	return hw_attrf(ctx, HW_READ_QUIET_EINVAL, "sys/class/power_supply/%s/%s", name, attr);
+	return hw_attrf(ctx, HW_READ_QUIET_EINVAL | HW_READ_EMPTY_OK,
+			"sys/class/power_supply/%s/%s", name, attr);
 }
 
 /* A number of the supply's within [0, max]; HW_UNKNOWN when absent, junk or out of range. */

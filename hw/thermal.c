@@ -88,9 +88,22 @@ static bool is_nvme_controller(const char *s)
 	return true;
 }
 
+/* "0:0:0:0": a SCSI device (host:channel:target:lun), which drivetemp's sensor belongs to */
+static bool is_scsi_device(const char *s)
+{
+	for (int field = 0; field < 4; field++) {
+		size_t n = strspn(s, "0123456789");
+
+		if (n == 0 || s[n] != (field < 3 ? ':' : '\0'))
+			return false;
+		s += n + 1;
+	}
+	return true;
+}
+
 /*
  * What an hwmon device measures, from its place in /sys/devices (dir, relative to the
- * root): the disk below it (drivetemp's SCSI device holds block/sdX; an NVMe controller
+ * root): the disk below it (drivetemp's SCSI device holds block/sdX, an NVMe controller
  * nvmeN its namespace nvmeNnM, when not behind native multipath), else the PCI function it
  * belongs to (an NVMe controller, a GPU, a NIC, the CPU's k10temp); NULL for platform
  * sensors (coretemp).
@@ -101,7 +114,7 @@ static char *hwmon_device(hw_ctx *ctx, const char *dir)
 	_cleanup_free_ char *path = hw_asprintf("%s/block", dir);
 	const char *base = hw_path_basename(dir);
 
-	if (path && hw_read_dir(ctx, path, &block) == 0 && block[0])
+	if (is_scsi_device(base) && path && hw_read_dir(ctx, path, &block) == 0 && block[0])
 		return hw_strdup(block[0]);
 	if (is_nvme_controller(base) && hw_read_dir(ctx, dir, &children) == 0) {
 		size_t n = strlen(base);
@@ -126,8 +139,10 @@ static int hwmon_read(hw_ctx *ctx, const char *hwmon, hw_inventory *inv)
 	/* the thermal core's mirror of a zone: listed as the zone */
 	if (link && strstr(link, "/devices/virtual/thermal/"))
 		return 0;
+	/* drivers on the deprecated hwmon_device_register() keep their attributes on the
+	 * parent device, not here: nothing to read */
 	snprintf(path, sizeof(path), "%s/name", base);
-	name = hw_attr(ctx, path, HW_READ_WARN_MISSING);
+	name = hw_attr(ctx, path, 0);
 	if (!name)
 		return 0;
 	/* ../../devices/<the device>[/hwmon]/hwmonN: the device is what holds it */
