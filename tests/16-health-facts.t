@@ -196,6 +196,36 @@ else
 	done
 fi
 
+# --- sensors and batteries the fixtures do not have
+# drivetemp's sensor belongs to the SCSI device of a SATA disk: the disk is named; a sensor
+# without a parent device (devices/virtual/hwmon) names none, however much is in
+# devices/virtual; a battery that leaves its maker blank has none, without a warning
+root=$(scratch_copy qemu-q35)
+cleanup_dirs="$cleanup_dirs $(dirname "$root")"
+sd=devices/pci0000:00/0000:00:06.0/ata1/host0/target0:0:0/0:0:0:0
+mkdir -p "$root/sys/$sd/hwmon/hwmon1" "$root/sys/devices/virtual/hwmon/hwmon2" \
+	"$root/sys/devices/virtual/block/dm-0" "$root/sys/class/hwmon" "$root/sys/class/power_supply" \
+	"$root/sys/devices/LNXSYSTM:00/PNP0C0A:00/power_supply/BAT0"
+printf 'drivetemp\n' > "$root/sys/$sd/hwmon/hwmon1/name"
+printf '35000\n' > "$root/sys/$sd/hwmon/hwmon1/temp1_input"
+printf '70000\n' > "$root/sys/$sd/hwmon/hwmon1/temp1_crit"
+ln -s ../../../0:0:0:0 "$root/sys/$sd/hwmon/hwmon1/device"
+ln -s "../../$sd/hwmon/hwmon1" "$root/sys/class/hwmon/hwmon1"
+printf 'virt\n' > "$root/sys/devices/virtual/hwmon/hwmon2/name"
+printf -- '-5500\n' > "$root/sys/devices/virtual/hwmon/hwmon2/temp1_input"
+ln -s ../../devices/virtual/hwmon/hwmon2 "$root/sys/class/hwmon/hwmon2"
+b=$root/sys/devices/LNXSYSTM:00/PNP0C0A:00/power_supply/BAT0
+ln -s ../../devices/LNXSYSTM:00/PNP0C0A:00/power_supply/BAT0 "$root/sys/class/power_supply/BAT0"
+printf 'Battery\n' > "$b/type"
+printf '\n' > "$b/manufacturer"
+printf '  \n' > "$b/model_name"
+out=$(inv "$root")
+is "$(q '[.thermals[] | [.name, .device, .temperature_c, .critical_c]]')" \
+	'[["drivetemp/temp1","sda",35,70],["virt/temp1",null,-6,null]]' \
+	"drivetemp names the SATA disk; a sensor without a device names none; -5.5 °C rounds to -6"
+is "$(q '[(.batteries[0] | .manufacturer, .model, .full, .capacity_unit, .wear_percent), .warnings]')" \
+	'[null,null,null,null,null,[]]' "a battery that says little: nulls, no warning"
+
 # --- the live system: kvm is whether /dev/kvm opens read-write
 out=$("$NODE_AGENT" inventory --quiet)
 kvm=false
