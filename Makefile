@@ -314,3 +314,19 @@ fuzz-smart: build/fuzz/fuzz-smart
 	build/fuzz/fuzz-smart -max_total_time=$(FUZZ_SECONDS) -max_len=2048 -timeout=10 \
 		-artifact_prefix=build/fuzz/smart- -print_final_stats=1 \
 		build/fuzz/smart-corpus build/fuzz/smart-seed
+
+# --- fuzz-smbios: libFuzzer over the SMBIOS parser (tests/fuzz/fuzz-smbios.c, hw/smbios.c):
+# the input is read as an SMBIOS table, structure after structure. Seeds: the type 16/17
+# structures of the fixtures (tests/fixtures/*/sys/firmware/dmi/entries), each alone and
+# each fixture's together.
+#   make fuzz-smbios FUZZ_SECONDS=300
+.PHONY: fuzz-smbios
+fuzz-smbios: build/fuzz/fuzz-smbios
+	@rm -rf build/fuzz/smbios-seed && mkdir -p build/fuzz/smbios-seed build/fuzz/smbios-corpus
+	@for d in tests/fixtures/*/sys/firmware/dmi/entries; do [ -d "$$d" ] || continue; \
+		fx=$$(echo "$$d" | cut -d/ -f3); \
+		for f in "$$d"/*/raw; do cp "$$f" "build/fuzz/smbios-seed/$$fx-$$(basename "$$(dirname "$$f")")"; \
+		done; cat "$$d"/*/raw > "build/fuzz/smbios-seed/$$fx-all"; done
+	build/fuzz/fuzz-smbios -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
+		-artifact_prefix=build/fuzz/smbios- -print_final_stats=1 \
+		build/fuzz/smbios-corpus build/fuzz/smbios-seed

@@ -290,7 +290,7 @@ static int cmp_version(const void *a, const void *b)
 	return strverscmp(*(char *const *)a, *(char *const *)b);
 }
 
-int hw_list_dir(hw_ctx *ctx, const char *path, char ***ret)
+int hw_read_dir(hw_ctx *ctx, const char *path, char ***ret)
 {
 	_cleanup_close_ int fd = -1;
 	char **v = NULL;
@@ -299,15 +299,8 @@ int hw_list_dir(hw_ctx *ctx, const char *path, char ***ret)
 	struct dirent *de;
 
 	fd = openat(ctx->root_fd, rel(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno != ENOENT)
-			hw_warn_errno(ctx, path, errno);
-		v = calloc(1, sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		*ret = v;
-		return 0;
-	}
+	if (fd < 0)
+		return -errno;
 	d = fdopendir(fd);
 	if (!d)
 		return -errno;
@@ -332,6 +325,23 @@ int hw_list_dir(hw_ctx *ctx, const char *path, char ***ret)
 			return -ENOMEM;
 	}
 	qsort(v, n, sizeof(*v), cmp_version);
+	*ret = v;
+	return 0;
+}
+
+int hw_list_dir(hw_ctx *ctx, const char *path, char ***ret)
+{
+	char **v;
+	int r;
+
+	r = hw_read_dir(ctx, path, ret);
+	if (r >= 0 || r == -ENOMEM)
+		return r;
+	if (r != -ENOENT)
+		hw_warn_errno(ctx, path, r);
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
 	*ret = v;
 	return 0;
 }

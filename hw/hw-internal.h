@@ -56,12 +56,16 @@ bool hw_exists(hw_ctx *ctx, const char *path);
 /* Sorted (version order) directory entries, excluding "." and "..", NULL-terminated.
  * A missing directory gives an empty list. */
 int hw_list_dir(hw_ctx *ctx, const char *path, char ***ret);
+/* The same, without the warning and the empty list: -errno when the directory cannot be
+ * read (-ENOENT: it is not there), for callers to whom that makes a difference. */
+int hw_read_dir(hw_ctx *ctx, const char *path, char ***ret);
 
 /* Strings. */
 char *hw_strdup(const char *s);
 char *hw_strndup(const char *s, size_t n);
 char *hw_asprintf(const char *fmt, ...) _printf_(1, 2);
 char **hw_strv_free(char **v);
+DEFINE_TRIVIAL_CLEANUP_FUNC(char **, hw_strv_free)
 /* free() the strings the N pointers point at; HW_FREE_STRINGS(&a->x, &a->y, ...) */
 void hw_free_strings(char **const *v, size_t n);
 #define HW_FREE_STRINGS(...)                                                                       \
@@ -131,6 +135,61 @@ int hw_ethtool_wol_names(uint32_t bits, char ***ret);
 /* A string field of an ethtool reply (size bytes, NUL-terminated or not), trimmed,
  * non-printable bytes as '?'; NULL when empty or "N/A". */
 char *hw_ethtool_string(const char *field, size_t size);
+
+/* smbios.c: SMBIOS structures (DSP0134) as bytes; no I/O but hw_smbios_memory_detect() */
+typedef struct hw_smbios_struct {
+	const uint8_t *data;
+	size_t length; /* of the formatted area, from the header */
+	size_t size;   /* of the whole structure, strings included */
+	uint8_t type;
+	uint16_t handle;
+} hw_smbios_struct;
+
+typedef struct hw_smbios_memory_array {
+	uint16_t handle;
+	int use;	      /* 03h: system memory; -1 when not said */
+	int error_correction; /* 03h none .. 07h CRC; -1 when not said */
+	int64_t devices;      /* sockets, HW_UNKNOWN */
+} hw_smbios_memory_array;
+
+typedef struct hw_smbios_memory_device {
+	uint16_t handle;
+	uint16_t array_handle;
+	bool has_array_handle;
+	hw_tri installed; /* size 0: an empty socket */
+	hw_memory_module module;
+} hw_smbios_memory_device;
+
+/* A structure's header checked against its size: -EBADMSG when it cannot be one. */
+int hw_smbios_parse(const void *raw, size_t size, hw_smbios_struct *ret);
+/* A field of the formatted area, little-endian; false when the structure is too short. */
+bool hw_smbios_u8(const hw_smbios_struct *s, size_t offset, uint8_t *ret);
+bool hw_smbios_u16(const hw_smbios_struct *s, size_t offset, uint16_t *ret);
+bool hw_smbios_u32(const hw_smbios_struct *s, size_t offset, uint32_t *ret);
+/* The string whose index is the byte at offset, trimmed; NULL for none and placeholders. */
+char *hw_smbios_string(const hw_smbios_struct *s, size_t offset);
+/* Type 16 and type 17 fields; -EINVAL for another type. */
+int hw_smbios_read_memory_array(const hw_smbios_struct *s, hw_smbios_memory_array *ret);
+int hw_smbios_read_memory_device(const hw_smbios_struct *s, hw_smbios_memory_device *ret);
+/* Modules, slots and ECC of mem from any mix of structures (other types are ignored);
+ * what they do not say stays unknown. */
+int hw_smbios_memory(const hw_smbios_struct *structs, size_t n, hw_memory *mem);
+int hw_smbios_memory_detect(hw_ctx *ctx, hw_memory *mem);
+
+/* pcie.c: a link speed in tenths of GT/s (0: "Unknown"); a PCI function's link and path */
+int hw_pcie_parse_speed(const char *s, unsigned *ret);
+int hw_pcie_link_read(hw_ctx *ctx, const char *pci_address, hw_pcie_link *ret);
+
+/* power.c: batteries and mains power; a battery's wear from its full and design capacity */
+int hw_power_detect(hw_ctx *ctx, hw_inventory *inv);
+int64_t hw_battery_wear_percent(int64_t full, int64_t design);
+
+/* thermal.c: hwmon sensors and thermal zones; millidegrees to °C (HW_UNKNOWN beyond reason) */
+int hw_thermal_detect(hw_ctx *ctx, hw_inventory *inv);
+int64_t hw_thermal_celsius(int64_t milli);
+
+/* platform.c: TPM, Secure Boot, lockdown, KVM, IOMMU */
+int hw_platform_detect(hw_ctx *ctx, hw_platform *p);
 
 void hw_system_done(hw_system *s);
 void hw_cpu_done(hw_cpu *c);

@@ -43,13 +43,30 @@ int hw_inventory_collect(hw_ctx *ctx, hw_inventory **ret)
 	if ((r = hw_host_detect(ctx, inv)) < 0 || (r = hw_dmi_detect(ctx, &inv->system)) < 0 ||
 	    (r = hw_cpu_detect(ctx, &inv->cpu, &inv->memory)) < 0 ||
 	    (r = hw_edac_detect(ctx, &inv->memory)) < 0 ||
+	    (r = hw_smbios_memory_detect(ctx, &inv->memory)) < 0 ||
 	    (r = hw_pci_detect(ctx, &inv->pci_devices, &inv->n_pci_devices)) < 0 ||
 	    (r = hw_pci_ids_lookup(ctx, inv->pci_devices, inv->n_pci_devices)) < 0 ||
 	    (r = hw_gpu_detect(ctx, inv->pci_devices, inv->n_pci_devices, &inv->gpus,
 			       &inv->n_gpus)) < 0 ||
 	    (r = hw_disk_detect(ctx, &inv->disks, &inv->n_disks)) < 0 ||
-	    (r = hw_nic_detect(ctx, &inv->nics, &inv->n_nics)) < 0)
+	    (r = hw_nic_detect(ctx, &inv->nics, &inv->n_nics)) < 0 ||
+	    (r = hw_power_detect(ctx, inv)) < 0 || (r = hw_thermal_detect(ctx, inv)) < 0 ||
+	    (r = hw_platform_detect(ctx, &inv->platform)) < 0)
 		goto fail;
+
+	/* the links of GPUs and of NVMe disks' controllers (a SATA disk's PCI function is its
+	 * host adapter: not the disk's link) */
+	for (size_t i = 0; i < inv->n_gpus; i++)
+		if ((r = hw_pcie_link_read(ctx, inv->gpus[i].pci_address,
+					   &inv->gpus[i].pcie_link)) < 0)
+			goto fail;
+	for (size_t i = 0; i < inv->n_disks; i++) {
+		hw_disk *d = &inv->disks[i];
+
+		if (d->transport && strcmp(d->transport, "nvme") == 0 &&
+		    (r = hw_pcie_link_read(ctx, d->pci_address, &d->pcie_link)) < 0)
+			goto fail;
+	}
 
 	/* A hypervisor announces itself in CPUID even when its DMI strings look like hardware. */
 	if (hw_strv_contains(inv->cpu.flags, "hypervisor"))

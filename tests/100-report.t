@@ -34,7 +34,7 @@ for fmt in markdown csv html json; do
 		diff -u "$golden" "$tmp/fleet.$ext" | head -30 | cut -c1-200 | sed "s/^/# /"
 	fi
 done
-like "$(cat "$tmp/err.md")" 'warning: hostname "qemu-node1" is in 8 inventories' \
+like "$(cat "$tmp/err.md")" 'warning: hostname "qemu-node1" is in 9 inventories' \
 	"a hostname shared by several inventories is pointed out on stderr"
 # shellcheck disable=SC2086
 "$NODE_AGENT" report $inputs >"$tmp/default.md" 2>/dev/null
@@ -67,19 +67,28 @@ jq -s '{
 is "$(jq -S -c .totals "$tmp/fleet.json" | jq -c 'del(.memory, .storage, .nodes_failing, .nodes_warning)')" \
 	"$(jq -S -c . "$tmp/expected-totals.json")" "JSON totals equal jq's sums over the inputs"
 is "$(jq -r .totals.nodes "$tmp/fleet.json")" "$n_files" "one node per inventory file"
-is "$(jq -r '.nodes | map(.file) | join(" ")' "$tmp/fleet.json")" "$(echo $files)" \
-	"nodes are listed in input order"
-# The fixtures: 8 QEMU clones (2C/2T, 1 GiB, 64+128+96 MiB disks), a UEFI QEMU (2C/2T,
+# problems first (failing, warning, note), otherwise in input order
+i=0
+expect_order=$(for f in $files; do
+	i=$((i + 1))
+	rank=$(jq -r --arg f "$f" '.nodes[] | select(.file == $f) | {failing: 3, warning: 2, note: 1}[.health // ""] // 0' "$tmp/fleet.json")
+	echo "$rank $i $f"
+done | sort -k1,1nr -k2,2n | cut -d' ' -f3 | tr '\n' ' ' | sed 's/ $//')
+is "$(jq -r '.nodes | map(.file) | join(" ")' "$tmp/fleet.json")" "$expect_order" \
+	"nodes are listed problems first, otherwise in input order"
+# The fixtures: 9 QEMU clones (2C/2T, 1 GiB, 64+128+96 MiB disks), a UEFI QEMU (2C/2T,
 # 1 GiB, 64 MiB), a QEMU with a multipath NVMe and a USB disk (2C/2T, 1 GiB, 64+48 MiB),
-# Firecracker (2C/2T, 24 GiB, 256 GiB), Mac mini (2C/4T, 8 GiB, 251000193024 B), ThinkPad
-# (4C/8T, 16 GiB, 256060514304 B): sizes by hand.
-mem=$((10 * 1024 + 24 * 1024 + 8 * 1024 + 16 * 1024))
-sto=$((8 * 288 * 1048576 + 64 * 1048576 + 112 * 1048576 + 256 * 1073741824 + 251000193024 + 256060514304))
+# a QEMU with 17 GiB (2C/2T, 64 MiB), Firecracker (2C/2T, 24 GiB, 256 GiB), the laptop
+# fixtures' ThinkPad (4C/8T, 8 GiB, 512110190592 B) and MacBook Pro (2C/4T, 8 GiB, no
+# disk), Mac mini (2C/4T, 8 GiB, 251000193024 B), ThinkPad (4C/8T, 16 GiB, 256060514304 B):
+# sizes by hand.
+mem=$((11 * 1024 + 17 * 1024 + 24 * 1024 + 8 * 1024 + 8 * 1024 + 8 * 1024 + 16 * 1024))
+sto=$((9 * 288 * 1048576 + 64 * 1048576 + 112 * 1048576 + 64 * 1048576 + 256 * 1073741824 + 512110190592 + 251000193024 + 256060514304))
 is "$(jq -r '[.totals.cpu_cores, .totals.cpu_threads, .totals.memory_bytes, .totals.storage_bytes] | join(" ")' "$tmp/fleet.json")" \
-	"28 34 $((mem * 1048576)) $sto" "totals by hand: 28 cores, 34 threads, 58 GiB, storage bytes"
+	"38 50 $((mem * 1048576)) $sto" "totals by hand: 38 cores, 50 threads, 92 GiB, storage bytes"
 is "$(jq -r '[.totals.memory, .totals.storage] | join(", ")' "$tmp/fleet.json")" \
-	"58.0 GiB, 730.7 GiB" "human totals: 58.0 GiB memory, 730.7 GiB storage"
-grep -q '^| \*\*Total: 13 nodes\*\* |  |  |  | \*\*28/34\*\* | \*\*58.0 GiB\*\* | \*\*730.7 GiB\*\* | 30 disks | 13 GPUs |  | 0 failing, 0 warning |$' "$tmp/fleet.md"
+	"92.0 GiB, 1.2 TiB" "human totals: 92.0 GiB memory, 1.2 TiB storage"
+grep -q '^| \*\*Total: 17 nodes\*\* |  |  |  | \*\*38/50\*\* | \*\*92.0 GiB\*\* | \*\*1.2 TiB\*\* | 35 disks | 18 GPUs |  | 0 failing, 0 warning |$' "$tmp/fleet.md"
 ok $? "the Markdown totals row says the same"
 is "$(jq -r '.nodes[] | select(.file | endswith("thinkpad-t480.json")) | [.system.model, .memory, (.disks | map(.size + " " + .type) | join("; ")), (.nics | map(.name + " " + (.speed // "-")) | join("; "))] | join(" | ")' "$tmp/fleet.json")" \
 	"LENOVO ThinkPad T480 (20L5CTO1WW) | 16.0 GiB | 238.5 GiB NVMe SSD | enp0s31f6 1 Gb/s; wlp3s0 -" \
@@ -233,7 +242,8 @@ for r in p.rows: print(r[7], r[8], r[1])
 start=$(date +%s)
 chrome --dump-dom "file://$tmp/report.html#sort=memory" >"$tmp/dom1.html"
 rows <"$tmp/dom1.html" >"$tmp/rows1"
-for f in $files; do
+# in the page's own order (problems first), which a stable sort keeps among equals
+for f in $(jq -r '.nodes[].file' "$tmp/fleet.json"); do
 	echo "$(jq '.memory.physical_bytes // .memory.total_bytes' "$f") $(jq '[.disks[].size_bytes] | add // 0' "$f") $f"
 done >"$tmp/inputs"
 sort -s -n -k1,1 "$tmp/inputs" >"$tmp/expect1"

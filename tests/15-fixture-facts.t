@@ -79,6 +79,7 @@ for root in "$FIXTURES"/*/; do
 	# of the subsystem for a multipath head), the USB device, or VPD page 0x80. Hidden
 	# block devices (NVMe multipath path nodes) are not disks.
 	for b in "$root"/sys/block/*; do
+		[ -e "$b" ] || continue # a diskless machine
 		disk=$(basename "$b")
 		if [ "$(cat "$b/hidden" 2>/dev/null)" = 1 ]; then
 			is "$(q "[.disks[] | select(.name == \"$disk\")] | length")" 0 \

@@ -104,6 +104,67 @@ if [ -d "$src/sys/firmware/efi" ]; then
 	[ -e "$dest/sys/firmware/efi/fw_platform_size" ] || : > "$dest/sys/firmware/efi/.present"
 fi
 
+# --- firmware: Secure Boot (efivarfs: 4 bytes of attributes, then the value) ---
+g=8be4df61-93ca-11d2-aa0d-00e098032b8c
+for v in SecureBoot SetupMode; do
+	f=/sys/firmware/efi/efivars/$v-$g
+	[ -f "$src$f" ] || continue
+	mkdir -p "$dest/sys/firmware/efi/efivars"
+	cat "$src$f" > "$dest$f" 2>/dev/null || rm -f "$dest$f"
+done
+
+# --- SMBIOS memory arrays and devices (types 16, 17; readable by root only) ---
+for e in "$src"/sys/firmware/dmi/entries/16-* "$src"/sys/firmware/dmi/entries/17-*; do
+	[ -d "$e" ] || continue
+	mkdir -p "$dest/sys/firmware/dmi/entries/${e##*/}"
+	cat "$e/raw" > "$dest/sys/firmware/dmi/entries/${e##*/}/raw" 2>/dev/null ||
+		rm -f "$dest/sys/firmware/dmi/entries/${e##*/}/raw"
+done
+
+# --- platform: TPM, lockdown, IOMMU (their directories present, even empty, say "none") ---
+mkdir -p "$dest/sys/class/tpm" "$dest/sys/class/iommu" "$dest/sys/kernel/iommu_groups"
+for t in "$src"/sys/class/tpm/tpm* "$src"/sys/class/tpmrm/tpmrm*; do
+	[ -e "$t" ] || continue
+	p=${t#"$src"}
+	copy_link "$p"
+	copy_files "$p" uevent tpm_version_major
+done
+copy_file /sys/kernel/security/lockdown
+for i in "$src"/sys/class/iommu/*; do
+	[ -e "$i" ] && copy_link "${i#"$src"}"
+done
+for i in "$src"/sys/kernel/iommu_groups/*; do
+	[ -d "$i" ] && mkdir -p "$dest${i#"$src"}"
+done
+
+# --- batteries, mains, temperatures ---
+for s in "$src"/sys/class/power_supply/*; do
+	[ -e "$s" ] || continue
+	p=/sys/class/power_supply/${s##*/}
+	copy_files "$p" uevent type scope online present status technology manufacturer \
+		model_name capacity energy_full energy_full_design charge_full charge_full_design \
+		cycle_count charge_control_start_threshold charge_control_end_threshold \
+		charge_start_threshold charge_stop_threshold
+done
+for h in "$src"/sys/class/hwmon/*; do
+	[ -e "$h" ] || continue
+	p=/sys/class/hwmon/${h##*/}
+	copy_file "$p/name"
+	for f in "$h"/temp*_input "$h"/temp*_label "$h"/temp*_crit; do
+		[ -e "$f" ] && copy_file "$p/${f##*/}"
+	done
+	copy_dev_links "$p"
+	[ -L "$h/device" ] && copy_link "$(resolve "$p")/device"
+done
+for z in "$src"/sys/class/thermal/thermal_zone*; do
+	[ -e "$z" ] || continue
+	p=/sys/class/thermal/${z##*/}
+	copy_files "$p" type temp
+	for f in "$z"/trip_point_*_type "$z"/trip_point_*_temp; do
+		[ -e "$f" ] && copy_file "$p/${f##*/}"
+	done
+done
+
 # --- DMI ---
 copy_files /sys/class/dmi/id sys_vendor product_name product_version product_serial \
 	product_uuid product_family product_sku board_vendor board_name board_serial \
@@ -126,7 +187,8 @@ for d in "$src"/sys/bus/pci/devices/*; do
 	[ -e "$d" ] || continue
 	p=/sys/bus/pci/devices/${d##*/}
 	copy_files "$p" uevent vendor device class subsystem_vendor subsystem_device revision \
-		boot_vga numa_node mem_info_vram_total mem_info_vis_vram_total product_name
+		boot_vga numa_node mem_info_vram_total mem_info_vis_vram_total product_name \
+		current_link_speed current_link_width max_link_speed max_link_width
 	copy_dev_links "$p"
 done
 

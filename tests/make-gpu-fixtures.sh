@@ -13,6 +13,9 @@
 #  - the fixture's pci.ids (trimmed from Debian 12's) and, for AMD, Debian 12's amdgpu.ids.
 # The skeleton's emulated VGA adapter is removed so the added GPU is the display device.
 #
+# Fixture 8 adds PCIe switch ports (PLX, 10b5:8747) and the link attributes
+# (current_link_speed/width, max_link_speed/width) of the GPU and every port on its path.
+#
 # usage: make-gpu-fixtures.sh [SKELETON]
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -48,6 +51,30 @@ root_port() {
 	printf '0x060400\n' > "$fx/$dir/class"
 	ln -sfn "$(rel_to "$dir" bus/pci/drivers/pcieport | sed 's|^\.\./||')" "$fx/$dir/driver"
 	ln -sfn "../../../devices/pci0000:00/$1" "$fx/sys/bus/pci/devices/$1"
+}
+
+# bridge PARENT_DIR ADDR VENDOR DEVICE: a PCIe switch port (class 0604, pcieport) below
+# another bridge (PARENT_DIR as for gpu, ending in /)
+bridge() {
+	dir=sys/devices/pci0000:00/$1$2
+	mkdir -p "$fx/$dir"
+	v=$(printf '%s' "$3" | tr 'a-f' 'A-F') d=$(printf '%s' "$4" | tr 'a-f' 'A-F')
+	printf 'DRIVER=pcieport\nPCI_CLASS=60400\nPCI_ID=%s:%s\nPCI_SUBSYS_ID=0000:0000\nPCI_SLOT_NAME=%s\nMODALIAS=pci:v0000%sd0000%ssv00000000sd00000000bc06sc04i00\n' \
+		"$v" "$d" "$2" "$v" "$d" > "$fx/$dir/uevent"
+	printf '0x%s\n' "$3" > "$fx/$dir/vendor"
+	printf '0x%s\n' "$4" > "$fx/$dir/device"
+	printf '0x060400\n' > "$fx/$dir/class"
+	ln -sfn "$(rel_to "$dir" bus/pci/drivers/pcieport | sed 's|^\.\./||')" "$fx/$dir/driver"
+	ln -sfn "../../../devices/pci0000:00/$1$2" "$fx/sys/bus/pci/devices/$2"
+	gpu_dir=$dir
+}
+
+# link DIR SPEED WIDTH MAX_SPEED MAX_WIDTH: PCIe link attributes as pci-sysfs.c writes them
+link() {
+	printf '%s\n' "$2" > "$fx/$1/current_link_speed"
+	printf '%s\n' "$3" > "$fx/$1/current_link_width"
+	printf '%s\n' "$4" > "$fx/$1/max_link_speed"
+	printf '%s\n' "$5" > "$fx/$1/max_link_width"
 }
 
 # gpu PARENT_DIR ADDR VENDOR DEVICE SUBVENDOR SUBDEVICE CLASS REVISION DRIVER BOOT_VGA
@@ -146,4 +173,19 @@ finish
 # 7. Intel UHD Graphics 620 (ThinkPad i5-8250U) with i915: pci.ids name, memory unknown.
 new_fixture gpu-intel-igpu
 gpu "" 0000:00:08.0 8086 5917 17aa 225d 030000 07 i915 1
+finish
+
+# 8. The RTX 3050 (an x8 card, PCIe 4.0) with the driver, on a PLX PEX 8747 switch board
+#    (PCIe 3.0, x16 uplink) in a chipset slot wired x4: every link but the uplink runs x8
+#    or wider, so the uplink (the switch's upstream port) is what limits the GPU.
+new_fixture gpu-behind-switch
+root_port 0000:00:1c.0
+link sys/devices/pci0000:00/0000:00:1c.0 '8.0 GT/s PCIe' 4 '8.0 GT/s PCIe' 4
+bridge 0000:00:1c.0/ 0000:01:00.0 10b5 8747
+link "$gpu_dir" '8.0 GT/s PCIe' 4 '8.0 GT/s PCIe' 16
+bridge 0000:00:1c.0/0000:01:00.0/ 0000:02:08.0 10b5 8747
+link "$gpu_dir" '8.0 GT/s PCIe' 8 '8.0 GT/s PCIe' 16
+gpu 0000:00:1c.0/0000:01:00.0/0000:02:08.0/ 0000:03:00.0 10de 2582 1458 4118 030000 a1 nvidia 1
+link "$gpu_dir" '8.0 GT/s PCIe' 8 '16.0 GT/s PCIe' 8
+nvidia_proc 0000:03:00.0 "NVIDIA GeForce RTX 3050" GPU-8e1c3f5a-2b7d-4c61-9a0e-5f3b2d1c7e90 94.07.6b.00.54 155 0
 finish

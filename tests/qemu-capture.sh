@@ -21,13 +21,21 @@
 # as the subsystem head nvme0n1 plus one hidden path node per controller); Dell SMBIOS
 # identity, one e1000e NIC, std VGA; the tree goes to tests/fixtures/qemu-q35-usb-nvme-subsys/.
 #
+# With MACHINE=health (BIOS boot) the guest shows what issue 16 reads from files: SMBIOS
+# memory devices (QEMU's type 16 and 17 structures, one 16 GiB DIMM per 16 GiB of RAM, the
+# strings given with -smbios type=17) and PCIe links: a pcie-root-port narrowed to
+# 8 GT/s x4 (x-speed, x-width) with an NVMe controller behind it, a second root port
+# (16 GT/s x16) with a virtio-gpu, beside the root-complex integrated devices of bus 0;
+# 17 GiB of RAM (two DIMMs), one e1000e NIC, no VGA; the tree goes to
+# tests/fixtures/qemu-q35-health/.
+#
 # usage: tests/qemu-capture.sh            (run as any user that can read /boot/vmlinuz-*)
 # env:   KVER=<version>  kernel/modules to use (default: newest in /lib/modules)
 #        QEMU_TIMEOUT=<s> bound for the whole guest run (default 300)
 #        KEEP_WORK=1      keep the temporary work directory (initramfs, console log)
 #        UEFI=1           boot through OVMF, write tests/fixtures/qemu-q35-uefi/
-#        MACHINE=q35|usb-nvme-subsys  device mix (default q35; usb-nvme-subsys writes
-#                         tests/fixtures/qemu-q35-usb-nvme-subsys/, not with UEFI=1)
+#        MACHINE=q35|usb-nvme-subsys|health  device mix (default q35; the others write
+#                         tests/fixtures/qemu-q35-<MACHINE>/, not with UEFI=1)
 #        OVMF_CODE=<file> OVMF_VARS=<file>  firmware images for UEFI=1 (default:
 #                         /usr/share/OVMF/OVMF_CODE.fd and OVMF_VARS.fd, package ovmf)
 # needs: qemu-system-x86, busybox-static, linux-image-amd64, kmod (modprobe, depmod), cpio, gzip
@@ -41,12 +49,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 uefi=${UEFI:-0}
 case $uefi in 0|1) ;; *) echo "qemu-capture: UEFI must be 0 or 1" >&2; exit 1;; esac
 machine=${MACHINE:-q35}
-case $machine in q35|usb-nvme-subsys) ;; *) echo "qemu-capture: MACHINE must be q35 or usb-nvme-subsys" >&2; exit 1;; esac
+case $machine in q35|usb-nvme-subsys|health) ;; *) echo "qemu-capture: MACHINE must be q35, usb-nvme-subsys or health" >&2; exit 1;; esac
 [ "$uefi" = 0 ] || [ "$machine" = q35 ] || { echo "qemu-capture: UEFI=1 only with MACHINE=q35" >&2; exit 1; }
 if [ "$uefi" = 1 ]; then
 	out=$here/fixtures/qemu-q35-uefi
-elif [ "$machine" = usb-nvme-subsys ]; then
-	out=$here/fixtures/qemu-q35-usb-nvme-subsys
+elif [ "$machine" != q35 ]; then
+	out=$here/fixtures/qemu-q35-$machine
 else
 	out=$here/fixtures/qemu-q35
 fi
@@ -99,6 +107,8 @@ mods="crct10dif_generic crc64_rocksoft_generic nvme ahci sd_mod e1000e virtio_pc
 if [ "$machine" = usb-nvme-subsys ]; then
 	mods="$mods xhci_pci usb_storage"
 fi
+# efivarfs (a module in Debian's kernel): the UEFI variables, SecureBoot among them
+[ "$uefi" = 1 ] && mods="$mods efivarfs"
 : > "$work/modlist"
 for m in $mods; do
 	modprobe -S "$kver" --show-depends "$m" || die "module $m not found for $kver"
@@ -127,6 +137,10 @@ if [ "$uefi" = 1 ]; then
 	echo qemu-uefi-node > "$root/etc/hostname"
 	echo 9e4c7a1f2b8d4e63a0f5c2d7b1e8a346 > "$root/etc/machine-id"
 	printf '%s\n' 'want_blocks="nvme0n1"' 'want_sata=0' 'want_nics=1' > "$root/etc/capture-want"
+elif [ "$machine" = health ]; then
+	echo qemu-health-node > "$root/etc/hostname"
+	echo 3f9a1c7e5b2d4806a1e3c5f7092b4d6e > "$root/etc/machine-id"
+	printf '%s\n' 'want_blocks="nvme0n1"' 'want_sata=0' 'want_nics=1' > "$root/etc/capture-want"
 elif [ "$machine" = usb-nvme-subsys ]; then
 	# nvme0n1: the subsystem head; nvme0c0n1/nvme0c1n1: its paths; sda: the USB disk
 	echo qemu-usb-node > "$root/etc/hostname"
@@ -146,6 +160,9 @@ export PATH=/sbin:/bin:/usr/sbin:/usr/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+# as systemd mounts them: the kernel's lockdown mode, the UEFI variables
+mount -t securityfs securityfs /sys/kernel/security 2>/dev/null
+[ -d /sys/firmware/efi/efivars ] && mount -t efivarfs efivarfs /sys/firmware/efi/efivars 2>/dev/null
 hostname -F /etc/hostname
 # Load the drivers with PCI autoprobe off, then probe the PCI functions one at a time in
 # address order (a drivers_probe write probes synchronously, even for drivers that prefer
@@ -216,7 +233,7 @@ chmod 755 "$root/init" "$root/capture-sysfs.sh"
 truncate -s 64M "$work/nvme0.img"
 if [ "$machine" = usb-nvme-subsys ]; then
 	truncate -s 48M "$work/usb0.img"
-elif [ "$uefi" = 0 ]; then
+elif [ "$uefi" = 0 ] && [ "$machine" = q35 ]; then
 	truncate -s 128M "$work/nvme1.img"
 	truncate -s 96M "$work/sata0.img"
 fi
@@ -275,6 +292,26 @@ elif [ "$machine" = usb-nvme-subsys ]; then
 		-device qemu-xhci,id=xhci,addr=07.0 \
 		-drive "file=$work/usb0.img,if=none,id=usb0,format=raw" \
 		-device usb-storage,bus=xhci.0,port=1,drive=usb0,serial=S5SXNG0R300117Z \
+		</dev/null || rc=$?
+elif [ "$machine" = health ]; then
+	echo "qemu-capture: booting $kernel (TCG, SMBIOS memory devices, narrowed PCIe links) ..."
+	timeout "$qtimeout" qemu-system-x86_64 \
+		-machine q35 -accel tcg -cpu max -smp 2 -m 17G \
+		-nographic -nodefaults -no-reboot -monitor none \
+		-kernel "$kernel" -initrd "$work/initrd.gz" \
+		-append "console=ttyS0 BOOTIF=01-52-54-00-1b-00-01 quiet" \
+		-serial "file:$work/console.log" \
+		-serial "file:$work/capture.txt" \
+		-smbios "type=1,manufacturer=LENOVO,product=ThinkStation P330,version=ThinkStation P330,serial=S1HEALTH,uuid=6a1f3e2c-9b7d-4e58-a0c4-1d2e3f4a5b6c,family=ThinkStation" \
+		-smbios "type=17,loc_pfx=DIMM,bank=BANK 0,manufacturer=Samsung,serial=5B2A7C91,part=M378A2K43CB1-CTD,speed=2666" \
+		-nic none \
+		-netdev user,id=n0,restrict=on \
+		-device e1000e,netdev=n0,mac=52:54:00:1b:00:01,addr=02.0,romfile= \
+		-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1,slot=0,addr=1c.0,x-speed=8,x-width=4 \
+		-drive "file=$work/nvme0.img,if=none,id=nv0,format=raw" \
+		-device nvme,serial=NVME-HEALTH-01,drive=nv0,bus=rp0 \
+		-device pcie-root-port,id=rp1,bus=pcie.0,chassis=2,slot=1,addr=1d.0,x-speed=16,x-width=16 \
+		-device virtio-gpu-pci,bus=rp1 \
 		</dev/null || rc=$?
 else
 	echo "qemu-capture: booting $kernel (TCG) ..."

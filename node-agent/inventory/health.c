@@ -144,16 +144,18 @@ static char *disk_reasons(const hw_disk_health *h)
 	return out;
 }
 
+/* A device whose link is narrower than it can do: in a narrower slot or riser, behind a
+ * narrower switch (a note: how it is built), or trained below what its path allows (a
+ * warning). Speed alone is not a problem: GPUs and drives slow their links when idle. */
 static void link_problem(problems *ps, const char *what, const char *addr, const hw_pcie_link *l)
 {
-	if (!l->known || l->below_max != HW_TRI_TRUE)
+	int64_t w = l->path_width > 0 ? l->path_width : l->width;
+
+	if (!l->known || l->max_width <= 0 || w <= 0 || w >= l->max_width)
 		return;
-	add(ps, HEALTH_WARNING, "%s %s runs at %s x%lld (it can do %s x%lld)%s%s", what, addr,
-	    l->path_speed ? l->path_speed
-	    : l->speed	  ? l->speed
-			  : "?",
-	    (long long)(l->path_width > 0 ? l->path_width : l->width),
-	    l->max_speed ? l->max_speed : "?", (long long)l->max_width,
+	add(ps, l->below_max == HW_TRI_TRUE ? HEALTH_WARNING : HEALTH_NOTE,
+	    "%s %s runs at x%lld (it can do x%lld)%s%s%s", what, addr, (long long)w,
+	    (long long)l->max_width, l->below_max == HW_TRI_TRUE ? ", trained below its path" : "",
 	    l->limited_by ? ", limited by the link of " : "", l->limited_by ? l->limited_by : "");
 }
 
