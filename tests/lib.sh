@@ -64,6 +64,47 @@ scratch_copy() {
 	echo "$_d/root"
 }
 
+# make_fuzz TARGET SECONDS PATTERN: `make TARGET` (a libFuzzer target of the Makefile) for
+# SECONDS, from the repository's top; ok when it runs clean, the lines of its log matching
+# PATTERN (grep -E) shown when not, and ok when it really ran (over 1000 executions). Both
+# are skipped where clang cannot link its fuzzer runtime (Debian: clang, libclang-rt-14-dev).
+make_fuzz() {
+	_fz_t=$1 _fz_s=$2 _fz_pat=$3
+	_fz_d=$(mktemp -d "${TMPDIR:-/tmp}/na-test.XXXXXX")
+	cleanup_dirs="$cleanup_dirs $_fz_d"
+	printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n);\n%s\n' \
+		'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return d && n > 1 && d[0] == 0; }' \
+		>"$_fz_d/probe.c"
+	_fz_cc=${FUZZ_CC:-clang}
+	if ! command -v "$_fz_cc" >/dev/null 2>&1; then
+		echo "$_fz_cc: not found" >"$_fz_d/cc.log"
+		false
+	else
+		"$_fz_cc" -fsanitize=fuzzer,address,undefined -o "$_fz_d/probe" "$_fz_d/probe.c" \
+			>"$_fz_d/cc.log" 2>&1
+	fi
+	if [ $? -ne 0 ]; then
+		skip "make $_fz_t runs clean for ${_fz_s}s" \
+			"no clang fuzzer runtime: $(grep -m 1 . "$_fz_d/cc.log")"
+		return 0
+	fi
+	# A make above us (make check) must not hand down its flags or jobserver.
+	_fz_start=$(date +%s)
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make --no-print-directory "$_fz_t" \
+		FUZZ_SECONDS="$_fz_s" >"$_fz_d/fuzz.log" 2>&1
+	_fz_rc=$?
+	ok $_fz_rc "make $_fz_t runs clean for ${_fz_s}s"
+	if [ $_fz_rc -ne 0 ]; then
+		grep -E "$_fz_pat" "$_fz_d/fuzz.log" | head -n 20 | sed 's/^/# /'
+	fi
+	_fz_execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$_fz_d/fuzz.log")
+	_fz_cov=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$_fz_d/fuzz.log" |
+		sed -n 's/.*\(cov: [0-9]*\).*\(corp: [^ ]*\).*/\1 \2/p')
+	diag "$_fz_t: ${_fz_execs:-?} executions in $(($(date +%s) - _fz_start))s (build included), ${_fz_cov:-no coverage line}"
+	[ -n "$_fz_execs" ] && [ "$_fz_execs" -gt 1000 ]
+	ok $? "the fuzzer really ran (more than 1000 executions)"
+}
+
 cleanup_dirs=""
 cleanup() { for d in $cleanup_dirs; do rm -rf "$d"; done; }
 trap cleanup EXIT

@@ -20,15 +20,6 @@ void diff_disk_health(diff_changes *c, const hw_disk *x, const hw_disk *y)
 {
 	const char *name = diff_known(y->name) ? y->name : "?";
 	const hw_disk_health *a = &x->health, *b = &y->health;
-	static const struct {
-		size_t off;
-		const char *what;
-	} counts[] = {
-	    {offsetof(hw_disk_health, media_errors), "media errors"},
-	    {offsetof(hw_disk_health, reallocated_sectors), "reallocated sectors"},
-	    {offsetof(hw_disk_health, pending_sectors), "pending sectors"},
-	    {offsetof(hw_disk_health, offline_uncorrectable), "offline uncorrectable sectors"},
-	};
 	na_health ha = health_disk(x), hb = health_disk(y);
 
 	if (!a->known || !b->known)
@@ -37,14 +28,14 @@ void diff_disk_health(diff_changes *c, const hw_disk *x, const hw_disk *y)
 		diff_add(c, true, "disk-health", name, diff_jstr(health_name(ha)),
 			 diff_jstr(health_name(hb)), "disk %s health worse: %s, was %s", name,
 			 health_name(hb), health_name(ha));
-	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
-		int64_t va = *(const int64_t *)((const char *)a + counts[i].off),
-			vb = *(const int64_t *)((const char *)b + counts[i].off);
+	for (size_t i = 0; i < HEALTH_DISK_COUNTS; i++) {
+		const health_count *k = &health_disk_counts[i];
+		int64_t va = health_count_of(a, k), vb = health_count_of(b, k);
 
 		if (va >= 0 && vb > va)
 			diff_add(c, true, "disk-errors", name, diff_jint(va), diff_jint(vb),
-				 "disk %s %s grew from %" PRId64 " to %" PRId64, name,
-				 counts[i].what, va, vb);
+				 "disk %s %s grew from %" PRId64 " to %" PRId64, name, k->what, va,
+				 vb);
 	}
 	if (a->percentage_used >= 0 && b->percentage_used > a->percentage_used &&
 	    (b->percentage_used - a->percentage_used >= ENDURANCE_JUMP ||

@@ -10,6 +10,13 @@
 #include "basic/macro.h"
 #include "inventory/health.h"
 
+const health_count health_disk_counts[HEALTH_DISK_COUNTS] = {
+    {offsetof(hw_disk_health, media_errors), "media errors"},
+    {offsetof(hw_disk_health, reallocated_sectors), "reallocated sectors"},
+    {offsetof(hw_disk_health, pending_sectors), "pending sectors"},
+    {offsetof(hw_disk_health, offline_uncorrectable), "offline uncorrectable sectors"},
+};
+
 const char *health_name(na_health h)
 {
 	switch (h) {
@@ -121,19 +128,10 @@ static char *disk_reasons(const hw_disk_health *h)
 			(long long)h->available_spare, (long long)h->available_spare_threshold);
 		sep = "; ";
 	}
-	static const struct {
-		size_t off;
-		const char *what;
-	} counts[] = {
-	    {offsetof(hw_disk_health, media_errors), "media errors"},
-	    {offsetof(hw_disk_health, reallocated_sectors), "reallocated sectors"},
-	    {offsetof(hw_disk_health, pending_sectors), "pending sectors"},
-	    {offsetof(hw_disk_health, offline_uncorrectable), "offline uncorrectable sectors"},
-	};
-	for (size_t i = 0; i < ELEMENTSOF(counts); i++) {
-		int64_t v = *(const int64_t *)((const char *)h + counts[i].off);
+	for (size_t i = 0; i < HEALTH_DISK_COUNTS; i++) {
+		int64_t v = health_count_of(h, &health_disk_counts[i]);
 		if (v > 0) {
-			fprintf(f, "%s%lld %s", sep, (long long)v, counts[i].what);
+			fprintf(f, "%s%lld %s", sep, (long long)v, health_disk_counts[i].what);
 			sep = "; ";
 		}
 	}

@@ -8,6 +8,8 @@
  * report (problems first), the table and the diff. The rules are in README.md.
  */
 
+#include <stddef.h>
+
 #include "hw.h"
 
 typedef enum na_health {
@@ -27,6 +29,20 @@ na_health health_disks(const hw_inventory *inv);
 /* memory: failing with uncorrected errors, warning with corrected ones, ok when the
  * memory controller counts none; unknown without EDAC */
 na_health health_memory(const hw_inventory *inv);
+
+/* The error counts of a disk's health report, as people name them: the offset of each
+ * int64_t in hw_disk_health. */
+typedef struct health_count {
+	size_t offset;
+	const char *what; /* "media errors", "reallocated sectors", ... */
+} health_count;
+#define HEALTH_DISK_COUNTS 4
+extern const health_count health_disk_counts[HEALTH_DISK_COUNTS];
+
+static inline int64_t health_count_of(const hw_disk_health *h, const health_count *c)
+{
+	return *(const int64_t *)((const char *)h + c->offset);
+}
 
 /* The battery wear at which a battery is worth a warning, percent of its design capacity */
 #define HEALTH_BATTERY_WEAR_WARNING 40
