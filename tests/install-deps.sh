@@ -26,6 +26,8 @@ image_pkgs="$build_pkgs mkosi systemd-container debootstrap dosfstools mtools zs
 	systemd-boot-efi e2fsprogs fdisk mount mawk"
 # make e2e (tests/e2e/): QEMU with its iPXE ROMs, OVMF, the loopback relay and servers
 e2e_pkgs="qemu-system-x86 ipxe-qemu ovmf socat python3 openssl jq"
+# e2e.sh usb: Secure Boot with the stick signed by images/usb-sign.sh, and a TPM 2.0
+e2e_pkgs="$e2e_pkgs sbsigntool mtools swtpm"
 test_pkgs="$test_pkgs $image_pkgs $e2e_pkgs"
 # make capture-qemu (tests/qemu-capture.sh): Debian's kernel and its modules booted in QEMU
 # with a static busybox initramfs; OVMF for UEFI=1

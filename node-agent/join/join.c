@@ -2,6 +2,7 @@
 /* Join K3s: preflight, start the unit over D-Bus, wait for Ready, keep labels current. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -452,6 +453,25 @@ static int client_from(const char *target, const char *path, long timeout_s, kub
  * the node Ready is handed back for the label patch. */
 /* This boot's ID as the kubelet reports it (/proc/sys/kernel/random/boot_id under TARGET),
  * NULL when unknown: then a Ready condition is taken as it is. */
+/* K3s writes the node password without fsync (pkg/agent/config ensureNodePassword:
+ * os.WriteFile). A power cut in the next seconds leaves it empty on ext4 (delayed
+ * allocation), and the node never rejoins: "node password not set". Now that the server
+ * has accepted it, flush the filesystem that holds it (the data disk's bind mount). */
+static void flush_node_state(const join_opts *o)
+{
+	_cleanup_free_ char *dir = NULL;
+	_cleanup_close_ int fd = -EBADF;
+
+	if (asprintf(&dir, "%s/etc/rancher/node",
+		     o->target && strcmp(o->target, "/") ? o->target : "") < 0)
+		return;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return;
+	if (fd < 0 || syncfs(fd) < 0)
+		na_logf(&o->log, LOG_WARNING, "%s: not flushed to disk: %m", dir);
+}
+
 static char *read_boot_id(const char *target)
 {
 	_cleanup_free_ char *path = NULL;
@@ -693,6 +713,7 @@ int join_cluster(const na_config *cfg, const na_plan *plan, const join_opts *o, 
 		return r;
 	}
 	progress(o, "node %s is Ready", plan->node_name);
+	flush_node_state(o);
 
 	/* 4. labels it may set itself, and its request for the others */
 	patch = join_label_patch(node, plan);

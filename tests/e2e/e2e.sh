@@ -120,6 +120,19 @@ printf "#!ipxe\nset nodeagent-config %s\nset nodeagent-cmdline %s\n${extra}chain
 	"$config_url" "$cmdline" > "$w/tftp/start.ipxe"
 
 # --- the machine ---
+# usb: the NVMe that is not the data disk reports QEMU's smart_critical_warning bit 2
+# (reliability degraded): a failing disk, read by the image's own node-agent
+nvme0_extra="" nvme0_health='["nvme","ok",[]]'
+if [ "$mode" = usb ]; then
+	nvme0_extra=",smart_critical_warning=0x4" nvme0_health='["nvme","failing",["reliability"]]'
+fi
+# swtpm_start: a TPM 2.0 for one QEMU run (--terminate: it ends when QEMU disconnects)
+swtpm_start() {
+	rm -f "$w/swtpm.sock"
+	swtpm socket --tpm2 --tpmstate "dir=$w/tpm" --ctrl "type=unixio,path=$w/swtpm.sock" \
+		--terminate --log "file=$w/swtpm.log" & pids="$pids $!"
+	for i in $(seq 50); do [ -S "$w/swtpm.sock" ] && break; sleep 0.1; done
+}
 truncate -s 1G "$w/nvme0.img"
 truncate -s 2G "$w/nvme1.img"
 truncate -s 512M "$w/sata.img"
@@ -135,7 +148,8 @@ net="user,id=n0,restrict=on,guestfwd=tcp:10.0.2.100:8080-$relay_http,guestfwd=tc
 set -- qemu-system-x86_64 -machine q35 -accel tcg -cpu "${E2E_CPU:-max}" -smp 2 -m 2048 \
 	-nographic -no-reboot -serial "file:$w/serial.fifo" -monitor none \
 	-smbios "$smbios" \
-	-drive "file=$w/nvme0.img,if=none,id=nv0,format=raw" -device nvme,serial=E2ENVME0001,drive=nv0 \
+	-smbios "type=17,loc_pfx=DIMM,bank=BANK 0,manufacturer=Samsung,serial=E2EDIMM1,part=M378A5244CB0-CTD,speed=2666" \
+	-drive "file=$w/nvme0.img,if=none,id=nv0,format=raw" -device "nvme,serial=E2ENVME0001,drive=nv0$nvme0_extra" \
 	-drive "file=$w/nvme1.img,if=none,id=nv1,format=raw" -device nvme,serial=E2ENVME0002,drive=nv1 \
 	-device ahci,id=ahci \
 	-drive "file=$w/sata.img,if=none,id=sata0,format=raw" \
@@ -148,13 +162,27 @@ pxe | broken | diskless | server)
 usb)
 	[ -s "$img/usb/disk.raw" ] || { echo "1..0 # SKIP no $img/usb/disk.raw"; exit 0; }
 	cp "$img/usb/disk.raw" "$w/disk.raw"
-	cp /usr/share/OVMF/OVMF_VARS.fd "$w/vars.fd"
 	# the config URL goes on the kernel command line of the stick's boot entry, as a user
 	# would write it (mtools: no mounting)
 	sh "$top/images/usb-set-cmdline.sh" "$w/disk.raw" "nodeagent.config=$config_url" \
 		$cmdline >/dev/null || exit 1
-	set -- "$@" -drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd \
+	# Secure Boot on, as on a machine whose owner enrolled their own key: Debian's OVMF
+	# variable store with the "snakeoil" test key in PK, KEK and db (package ovmf, whose
+	# README.Debian gives the key's password), the stick's systemd-boot and kernel signed
+	# with it by images/usb-sign.sh, the SMM-enforcing firmware build. And a TPM 2.0: swtpm.
+	openssl rsa -in /usr/share/ovmf/PkKek-1-snakeoil.key -passin pass:snakeoil \
+		-out "$w/db.key" 2>"$w/sign.log" &&
+		sh "$top/images/usb-sign.sh" "$w/disk.raw" "$w/db.key" /usr/share/ovmf/PkKek-1-snakeoil.pem \
+			>>"$w/sign.log" 2>&1
+	ok $? "usb: images/usb-sign.sh signed the stick's systemd-boot and kernel with the test db key"
+	cp /usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd "$w/vars.fd"
+	mkdir "$w/tpm"
+	swtpm_start
+	set -- "$@" -machine smm=on -global driver=cfi.pflash01,property=secure,value=on \
+		-drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd \
 		-drive "if=pflash,format=raw,unit=1,file=$w/vars.fd" \
+		-chardev "socket,id=chrtpm,path=$w/swtpm.sock" -tpmdev emulator,id=tpm0,chardev=chrtpm \
+		-device tpm-crb,tpmdev=tpm0 \
 		-device qemu-xhci -drive "if=none,id=usb,format=raw,file=$w/disk.raw" \
 		-device usb-storage,drive=usb,bootindex=1 \
 		-netdev "$net" -device "e1000,netdev=n0,mac=$pxe_mac,romfile=" ;;
@@ -286,6 +314,29 @@ is "$(pci_name 1af4 1000)" '["Red Hat, Inc.","Virtio network device"]' \
 	"$mode: pci.ids in the image names the virtio NIC"
 [ "$mode" = pxe ] && is "$(pci_name 8086 100e)" '["Intel Corporation","82540EM Gigabit Ethernet Controller"]' \
 	"pxe: pci.ids in the image names the e1000 NIC"
+# condition, read by the image's own node-agent.service (its capability set is enough: no
+# warning about health): QEMU's NVMe health log page, the AHCI disk's ATA SMART, the
+# -smbios type=17 module
+is "$(q '[.disks[] | select(.transport == "nvme") | .health | [.source, .status, .critical_warning]]')" \
+	"[$nvme0_health,[\"nvme\",\"ok\",[]]]" \
+	"$mode: NVMe health from the SMART log page: $(echo "$nvme0_health" | cut -d, -f2 | tr -d '"'), ok"
+is "$(q '[.disks[] | select(.transport == "sata") | .health | .source, .status, .smart_passed]')" \
+	'["ata","ok",true]' "$mode: the SATA disk's ATA SMART status: passed, ok"
+is "$(q '[.warnings[] | select(test("health|SMART|smart"))] | length')" 0 \
+	"$mode: no warning about disk health (node-agent.service keeps CAP_SYS_ADMIN and CAP_SYS_RAWIO)"
+is "$(q '[.memory.slots_total, .memory.slots_used, (.memory.modules[] | .locator, .size_bytes, .manufacturer, .part_number, .serial, .speed_mts)]')" \
+	'[1,1,"DIMM 0",2147483648,"Samsung","M378A5244CB0-CTD","E2EDIMM1",2666]' \
+	"$mode: the memory module from SMBIOS type 17 (-smbios type=17)"
+if [ "$mode" = usb ]; then
+	is "$(q '.platform | [.secure_boot, .setup_mode, .tpm, .tpm_version, .lockdown]')" \
+		'[true,false,true,"2.0","integrity"]' \
+		"usb: Secure Boot on (enrolled keys, user mode), swtpm's TPM 2.0, the kernel locked down (integrity)"
+	grep -aq 'Kernel is locked down from EFI Secure Boot' "$con"
+	ok $? "usb: the kernel says it was booted with Secure Boot and locked itself down"
+else
+	is "$(q '.platform | [.secure_boot, .tpm, .lockdown]')" '[false,false,"none"]' \
+		"$mode: BIOS boot, no TPM: Secure Boot off, no TPM, no lockdown"
+fi
 is "$(q '.boot.mode')" "$([ "$mode" = usb ] && echo '"uefi"' || echo '"bios"')" "$mode: boot mode"
 [ "$mode" = pxe ] && is "$(q '.boot.pxe_mac')" "\"$pxe_mac\"" "pxe: the PXE MAC from BOOTIF="
 mac_re=$pxe_mac
@@ -316,6 +367,27 @@ elif [ "$mode" = server ]; then
 else
 	grep -aq 'node-agent\[[0-9]*\]: join: skipped: K3s is not in this image' "$con"
 	ok $? "$mode: the join stage says plainly that K3s is not in the image"
+fi
+if [ "$mode" = usb ]; then
+	# the same firmware and keys with the stick as built (unsigned): the firmware refuses
+	# systemd-boot, so the signature is what let the first boot through
+	cp "$img/usb/disk.raw" "$w/disk.raw"
+	cp /usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd "$w/vars.fd"
+	swtpm_start
+	rm -f "$w/serial.fifo" # a plain file this time: COM1 is the console
+	ln -s serial.fifo "$w/console-unsigned.log"
+	timeout 120 "$@" >"$w/qemu-unsigned.out" 2>&1 & qpid=$!
+	pids="$pids $qpid"
+	for i in $(seq 600); do
+		grep -aq 'Access Denied' "$w/console-unsigned.log" 2>/dev/null && break
+		kill -0 $qpid 2>/dev/null || break
+		sleep 0.2
+	done
+	sleep 1
+	kill $qpid 2>/dev/null
+	wait $qpid 2>/dev/null
+	grep -aq 'Boot0001 .*Access Denied' "$w/console-unsigned.log" && ! grep -aq 'Linux version' "$w/console-unsigned.log"
+	ok $? "usb: the unsigned stick under the same Secure Boot keys: the firmware says Access Denied, no kernel starts"
 fi
 echo "1..$n"
 exit $((failed > 0))
