@@ -60,10 +60,35 @@ start_serve() {
 	[ -n "$url" ]
 }
 
+# a broken serve.yaml, a broken node_config: exit 2 at start, FILE:LINE:COLUMN
 write_config inventory
-start_serve "$d/serve.yaml" "$d/log"
+printf 'colour: blue\n' >>"$d/serve.yaml"
+out=$("$NODE_AGENT" serve --config "$d/serve.yaml" 2>&1)
+is $? 2 "an unknown key in serve.yaml: exit 2"
+like "$out" "serve.yaml:15:1: serve: unknown key \"colour\"" "... FILE:LINE:COLUMN"
+write_config inventory
+cp "$d/node.yaml" "$d/node.good"
+printf 'rules:\n  - name: x\n    role: king\n' >>"$d/node.yaml"
+out=$("$NODE_AGENT" serve --config "$d/serve.yaml" 2>&1)
+is $? 2 "a broken node_config fails at start: exit 2"
+like "$out" "node.yaml:7:11: rules\[\]\.role" "... with node-agent's own message"
+mv "$d/node.good" "$d/node.yaml"
+
+# systemd's notification socket (init/node-agent-serve.service is Type=notify)
+python3 "$TESTS_DIR/tools/notify-listen.py" "$d/notify.sock" "$d/notify.log" &
+npid=$!
+for _ in $(seq 50); do [ -S "$d/notify.sock" ] && break; sleep 0.1; done
+NOTIFY_SOCKET=$d/notify.sock start_serve "$d/serve.yaml" "$d/log"
 ok $? "serve starts and says where it listens"
 [ -n "$url" ] || { diag "$(cat "$d/log")"; done_testing; exit 1; }
+for _ in $(seq 50); do grep -q READY=1 "$d/notify.log" 2>/dev/null && break; sleep 0.1; done
+like "$(cat "$d/notify.log")" "READY=1" "READY=1 through sd_notify once listening"
+kill "$npid"
+grep -q '^Type=notify' "$TESTS_DIR/../init/node-agent-serve.service" &&
+	grep -q '^StateDirectory=node-agent-serve' "$TESTS_DIR/../init/node-agent-serve.service" &&
+	grep -q '^AmbientCapabilities=CAP_NET_BIND_SERVICE CAP_NET_RAW CAP_NET_ADMIN' \
+		"$TESTS_DIR/../init/node-agent-serve.service"
+ok $? "the unit: Type=notify, its state directory, the capabilities of DHCP and TFTP"
 
 # --- boot scripts ---
 s=$(curl -sf "$url/boot.ipxe?mac=52:54:00:12:34:01")
@@ -198,6 +223,7 @@ is $? 1 "no server: exit 1"
 
 # --- restart in ignore mode: everything is still there ---
 stop_serve
+like "$(cat "$d/log")" "signal 15: stopping" "SIGTERM stops serve cleanly"
 write_config ignore
 start_serve "$d/serve.yaml" "$d/log2"
 ok $? "serve starts again"
