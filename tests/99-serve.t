@@ -172,6 +172,16 @@ is "$(printf '%s' "$doc" | jq '.reports | length')" 2 "... a second report of th
 like "$(printf '%s' "$doc" | jq -r '.changes[0].changes[].kind' | tr '\n' ,)" "disk-removed" \
 	"... and the hardware change between the two (fleet/diff)"
 
+# the boot job itself against serve: the config it is handed, the code it prints
+root=$(scratch_copy qemu-q35)
+cleanup_dirs="$cleanup_dirs $(dirname "$root")"
+NODE_AGENT_REPORT_DELAY_MS=0 NODE_AGENT_REPORT_BUDGET_MS=1000 timeout 60 "$NODE_AGENT" run \
+	--root "$root" --target "$d/target" --no-start \
+	--config "$url/config/52:54:00:12:34:01.yaml" >"$d/run.out" 2>&1
+like "$(cat "$d/run.out")" "config: ok: $url/config/52:54:00:12:34:01.yaml \\(0 rules\\)" \
+	"node-agent run takes the report-only config serve hands an unaccepted machine"
+like "$(cat "$d/run.out")" "machine code $mcode " "... and prints the code serve lists it under"
+
 head -c 5000000 /dev/zero | tr '\0' ' ' >"$d/big"
 code=$(curl -s -o "$d/resp" -w '%{http_code}' --data-binary @"$d/big" "$url/reports")
 is "$code" 413 "a 5 MB report: 413"
