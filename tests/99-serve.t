@@ -311,4 +311,6 @@ else
 fi
 touch "$d/done" "$d/release"
 wait $ns
+# with make SANITIZE=address,undefined (make check-san): what ASan/UBSan said at exit
+unlike "$(cat "$d"/log*)" "Sanitizer|runtime error" "nothing from the sanitizers in serve's logs"
 done_testing
