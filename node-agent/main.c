@@ -55,6 +55,13 @@ void cmd_usage(FILE *f)
 	    "  report-send (--config FILE | --url URL) [--state-dir DIR] [--inventory FILE]\n"
 	    "            Spool an inventory as a report and send the spool to report.url\n"
 	    "            (what the report stage of run does).\n"
+	    "  serve [--config FILE]\n"
+	    "            The operator's side: boot scripts, kernel, initrd and node configs\n"
+	    "            over HTTP, machines' reports into SQLite, a JSON API (config\n"
+	    "            schema node-agent/serve/v1, default /etc/node-agent/serve.yaml).\n"
+	    "  machines list|show ID|accept ID|retire ID [--server URL]\n"
+	    "           [--token-file FILE] [--format table|json]\n"
+	    "            The machines `serve` knows, through its JSON API.\n"
 	    "  help      Show this help.\n"
 	    "\n"
 	    "inventory options:\n"
@@ -102,6 +109,8 @@ static const struct verb {
     {"gitops", cmd_gitops},
     {"report", cmd_report},
     {"diff", cmd_diff},
+    {"serve", cmd_serve},
+    {"machines", cmd_machines},
     {"help", cmd_help},
     {"--help", cmd_help},
     {"-h", cmd_help},

@@ -66,6 +66,17 @@ usage_error "unrecognized option '--format'" "apply --format (a plan option)" --
 	apply --config /nonexistent --format yaml
 usage_error 'status: unexpected argument "extra"' "status with an argument" -- \
 	status --target "$w" extra
+usage_error "unrecognized option '--format'" "serve --format (a machines option)" -- \
+	serve --format json
+usage_error 'serve: unexpected argument "extra"' "serve with an argument" -- \
+	serve --config /nonexistent extra
+usage_error 'serve: /nonexistent: No such file' "serve without its config" -- \
+	serve --config /nonexistent
+usage_error "usage: node-agent machines list" "machines without a verb" -- machines
+usage_error "usage: node-agent machines list" "machines show without an ID" -- machines show
+usage_error "--format: table or json" "machines --format yaml" -- machines list --format yaml
+usage_error "unrecognized option '--config'" "machines --config (a serve option)" -- \
+	machines list --config x
 
 # what status still takes
 "$NODE_AGENT" status --target "$w" --json >"$w/out" 2>"$w/err"

@@ -8,6 +8,9 @@ profile=${1:-build}
 
 build_pkgs="build-essential gcc make binutils pkg-config libsystemd-dev libnl-3-dev libnl-route-3-dev
 	libblkid-dev libcurl4-openssl-dev libssl-dev libyaml-dev libjson-c-dev pci.ids"
+# node-agent serve: the headers of the libraries it dlopen()s (basic/dl.h); the -dev packages
+# bring the runtime ones, libmicrohttpd12 and libsqlite3-0
+build_pkgs="$build_pkgs libmicrohttpd-dev libsqlite3-dev"
 test_pkgs="$build_pkgs perl e2fsprogs fdisk lvm2 iproute2 util-linux mount mawk lshw hyperfine
 	strace time jq containerd python3 openssl"
 # the format check of make test (.clang-format)

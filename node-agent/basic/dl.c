@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* dlopen() of libsystemd, libcurl and libcrypto on first use; see dl.h for why. */
+/* dlopen() of libsystemd, libcurl, libcrypto, libsqlite3 and libmicrohttpd on first use; see dl.h
+ * for why. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -15,6 +16,8 @@
 DL_SYSTEMD_SYMBOLS(DL_DEFINE)
 DL_CURL_SYMBOLS(DL_DEFINE)
 DL_CRYPTO_SYMBOLS(DL_DEFINE)
+DL_SQLITE_SYMBOLS(DL_DEFINE)
+DL_MHD_SYMBOLS(DL_DEFINE)
 
 typedef struct dl_symbol {
 	void **sym;
@@ -24,6 +27,8 @@ typedef struct dl_symbol {
 static const dl_symbol systemd_symbols[] = {DL_SYSTEMD_SYMBOLS(DL_SYMBOL)};
 static const dl_symbol curl_symbols[] = {DL_CURL_SYMBOLS(DL_SYMBOL)};
 static const dl_symbol crypto_symbols[] = {DL_CRYPTO_SYMBOLS(DL_SYMBOL)};
+static const dl_symbol sqlite_symbols[] = {DL_SQLITE_SYMBOLS(DL_SYMBOL)};
+static const dl_symbol mhd_symbols[] = {DL_MHD_SYMBOLS(DL_SYMBOL)};
 
 typedef struct dl_library {
 	const char *soname;
@@ -54,6 +59,17 @@ static dl_library crypto_library = {
     .soname = "libcrypto.so.3",
     .symbols = crypto_symbols,
     .n_symbols = ELEMENTSOF(crypto_symbols),
+};
+
+static dl_library sqlite_library = {
+    .soname = "libsqlite3.so.0",
+    .symbols = sqlite_symbols,
+    .n_symbols = ELEMENTSOF(sqlite_symbols),
+};
+static dl_library mhd_library = {
+    .soname = "libmicrohttpd.so.12",
+    .symbols = mhd_symbols,
+    .n_symbols = ELEMENTSOF(mhd_symbols),
 };
 
 static int dl_library_load(dl_library *lib)
@@ -90,6 +106,16 @@ int dl_curl(void)
 int dl_crypto(void)
 {
 	return dl_library_load(&crypto_library);
+}
+
+int dl_sqlite(void)
+{
+	return dl_library_load(&sqlite_library);
+}
+
+int dl_mhd(void)
+{
+	return dl_library_load(&mhd_library);
 }
 
 int sha256_hex(const void *data, size_t len, char ret[65])

@@ -2,23 +2,28 @@
 #pragma once
 
 /*
- * libsystemd, libcurl and libcrypto, loaded with dlopen() the first time a command needs
- * them, the way systemd loads its optional libraries. Linking them would make every command pay
- * for them at start: measured here, `node-agent inventory` went from 2.8 MB to 3.8 MB
- * peak RSS with libsystemd linked, and a program linking libcurl alone starts at 7.8 MB
- * and ~320 system calls (its ~30 dependent libraries), against the goal of < 4 MB.
+ * libsystemd, libcurl, libcrypto, and for `node-agent serve` libsqlite3 and libmicrohttpd, loaded
+ * with dlopen() the first time a command needs them, the way systemd loads its optional libraries.
+ * Linking them would make every command pay for them at start: measured here, `node-agent
+ * inventory` went from 2.8 MB to 3.8 MB peak RSS with libsystemd linked, and a program linking
+ * libcurl alone starts at 7.8 MB and ~320 system calls (its ~30 dependent libraries), against the
+ * goal of < 4 MB.
  *
- * Call dl_systemd() / dl_curl() / dl_crypto() (0 on success, -errno when the library is
- * missing) and then use sym_<function>.
+ * The boot image carries neither libsqlite3 nor libmicrohttpd: only `serve` loads them.
+ *
+ * Call dl_systemd() / dl_curl() / dl_crypto() / dl_sqlite() / dl_mhd() (0 on success, -errno when
+ * the library is missing) and then use sym_<function>.
  */
 
 #include <curl/curl.h>
+#include <microhttpd.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
+#include <sqlite3.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-journal.h>
@@ -88,17 +93,58 @@
 	X(OPENSSL_sk_free)                                                                         \
 	X(OPENSSL_sk_num)                                                                          \
 	X(OPENSSL_sk_value)                                                                        \
-	X(ERR_clear_error)
+	X(ERR_clear_error)                                                                         \
+	/* end */
+
+/* libsqlite3: the state of `node-agent serve` (serve/db.c) */
+#define DL_SQLITE_SYMBOLS(X)                                                                       \
+	X(sqlite3_open_v2)                                                                         \
+	X(sqlite3_close_v2)                                                                        \
+	X(sqlite3_exec)                                                                            \
+	X(sqlite3_errmsg)                                                                          \
+	X(sqlite3_extended_errcode)                                                                \
+	X(sqlite3_busy_timeout)                                                                    \
+	X(sqlite3_prepare_v2)                                                                      \
+	X(sqlite3_bind_text)                                                                       \
+	X(sqlite3_bind_int64)                                                                      \
+	X(sqlite3_bind_null)                                                                       \
+	X(sqlite3_step)                                                                            \
+	X(sqlite3_reset)                                                                           \
+	X(sqlite3_finalize)                                                                        \
+	X(sqlite3_column_type)                                                                     \
+	X(sqlite3_column_text)                                                                     \
+	X(sqlite3_column_int64)                                                                    \
+	X(sqlite3_changes)                                                                         \
+	X(sqlite3_last_insert_rowid)                                                               \
+	X(sqlite3_free)                                                                            \
+	/* (each table ends in a backslash: tests/tools/dup-blocks.pl sees one table) */
+
+/* libmicrohttpd: the HTTP side of `node-agent serve` (serve/http.c) */
+#define DL_MHD_SYMBOLS(X)                                                                          \
+	X(MHD_start_daemon)                                                                        \
+	X(MHD_stop_daemon)                                                                         \
+	X(MHD_get_daemon_info)                                                                     \
+	X(MHD_lookup_connection_value)                                                             \
+	X(MHD_create_response_from_buffer)                                                         \
+	X(MHD_create_response_from_fd_at_offset64)                                                 \
+	X(MHD_add_response_header)                                                                 \
+	X(MHD_queue_response)                                                                      \
+	X(MHD_destroy_response)                                                                    \
+	/* end */
 
 #define DL_DECLARE(f) extern __typeof__(f) *sym_##f;
 
 DL_SYSTEMD_SYMBOLS(DL_DECLARE)
 DL_CURL_SYMBOLS(DL_DECLARE)
 DL_CRYPTO_SYMBOLS(DL_DECLARE)
+DL_SQLITE_SYMBOLS(DL_DECLARE)
+DL_MHD_SYMBOLS(DL_DECLARE)
 
 int dl_systemd(void);
 int dl_curl(void);
 int dl_crypto(void);
+int dl_sqlite(void);
+int dl_mhd(void);
 
 /* SHA-256 of DATA as 64 lower-case hex digits (libcrypto, loaded on first use); -errno. */
 int sha256_hex(const void *data, size_t len, char ret[65]);

@@ -31,6 +31,8 @@ int cmd_roles(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_report_send(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_machines(int argc, char **argv);
 
 /* The path options several verbs share, -c/--config, -r/--root, -i/--inventory and
  * -t/--target (getopt's option string decides which a verb takes): true when getopt's c is

@@ -104,6 +104,10 @@ void config_walk_names(config_parser *p, yaml_node_t *n, const char *where, conf
 /* --- rules.c, sections.c, gitops.c: the value of each top-level key --- */
 
 void config_rules_parse(config_parser *p, yaml_node_t *n);
+/* A rule's match: (min_* unset), and the mapping N into M; also the acceptance rules of
+ * `node-agent serve` (serve/config.c), so both files mean the same by a match. */
+void config_match_init(na_match *m);
+void config_match_parse(config_parser *p, yaml_node_t *n, na_match *m);
 void config_cluster_parse(config_parser *p, yaml_node_t *n);
 void config_node_name_parse(config_parser *p, yaml_node_t *n);
 void config_containerd_parse(config_parser *p, yaml_node_t *n);

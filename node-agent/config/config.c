@@ -242,7 +242,7 @@ int na_config_load(const char *path, const na_log *log, na_config **ret)
 	return na_config_parse(path, buf, len, log, ret);
 }
 
-static void match_done(na_match *m)
+void na_match_done(na_match *m)
 {
 	free(m->gpu_vendor);
 	free(m->gpu_model);
@@ -267,7 +267,7 @@ na_config *na_config_free(na_config *c)
 	for (size_t i = 0; i < c->n_rules; i++) {
 		na_rule *r = &c->rules[i];
 		free(r->name);
-		match_done(&r->match);
+		na_match_done(&r->match);
 		free(r->node_role);
 		for (size_t j = 0; j < r->n_labels; j++) {
 			free(r->labels[j].key);

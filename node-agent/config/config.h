@@ -36,6 +36,9 @@ typedef struct na_match {
 	char **memory_health;
 } na_match;
 
+/* Frees what M holds (not M). */
+void na_match_done(na_match *m);
+
 typedef struct na_rule {
 	char *name;
 	bool has_match;

@@ -96,6 +96,20 @@ static bool match_key(config_parser *p, const char *key, yaml_node_t *k, yaml_no
 	return true;
 }
 
+void config_match_init(na_match *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->min_gpus = m->min_memory_gib = m->min_cpu_threads = -1;
+}
+
+void config_match_parse(config_parser *p, yaml_node_t *n, na_match *m)
+{
+	config_walk_map(p, n, "match",
+			"gpu_vendor, gpu_model, min_gpus, min_memory_gib, min_cpu_threads, "
+			"dmi_product, serial, mac, disk_health, memory_health",
+			match_key, m);
+}
+
 static bool labels_key(config_parser *p, const char *key, yaml_node_t *k, yaml_node_t *v,
 		       void *data)
 {
@@ -147,11 +161,7 @@ static bool rule_key(config_parser *p, const char *key, yaml_node_t *k, yaml_nod
 		r->name = config_dup_str(p, v, "rules[].name");
 	} else if (!strcmp(key, "match")) {
 		r->has_match = true;
-		config_walk_map(p, v, "match",
-				"gpu_vendor, gpu_model, min_gpus, min_memory_gib, "
-				"min_cpu_threads, dmi_product, serial, mac, disk_health, "
-				"memory_health",
-				match_key, &r->match);
+		config_match_parse(p, v, &r->match);
 	} else if (!strcmp(key, "role")) {
 		const char *s = config_str(p, v, "rules[].role");
 		if (!s)
@@ -221,7 +231,7 @@ void config_rules_parse(config_parser *p, yaml_node_t *n)
 		c->rules = nr;
 		na_rule *r = &c->rules[c->n_rules++];
 		memset(r, 0, sizeof(*r));
-		r->match.min_gpus = r->match.min_memory_gib = r->match.min_cpu_threads = -1;
+		config_match_init(&r->match);
 		config_walk_map(p, rn, "rules[]",
 				"name, match, role, node_role, labels, taints, node_ip_interface",
 				rule_key, r);

@@ -109,3 +109,7 @@ json_object *plan_to_json(const na_plan *p);
 
 /* systemd's escaping of a path into a unit name ("/var/lib/rancher" -> "var-lib-rancher"). */
 char *plan_unit_name_from_path(const char *path, const char *suffix);
+
+/* Whether INV has everything match M asks for (a rule's match of the node config; also the
+ * acceptance rules of `node-agent serve`). */
+bool plan_match(const na_match *m, const hw_inventory *inv);

@@ -34,14 +34,11 @@ static bool glob_any(const char *glob, const char *s)
 	return s && fnmatch(glob, s, FNM_CASEFOLD) == 0;
 }
 
-static bool rule_matches(const na_rule *r, const hw_inventory *inv)
+bool plan_match(const na_match *m, const hw_inventory *inv)
 {
-	const na_match *m = &r->match;
 	int64_t n_gpus = 0;
 	bool any;
 
-	if (!r->has_match)
-		return true;
 	for (size_t i = 0; i < inv->n_gpus; i++)
 		if (m->gpu_vendor
 			? (inv->gpus[i].vendor && !strcmp(inv->gpus[i].vendor, m->gpu_vendor))
@@ -92,6 +89,11 @@ static bool rule_matches(const na_rule *r, const hw_inventory *inv)
 				 !strv_has(m->memory_health, health_name(health_memory(inv)))))
 		return false;
 	return true;
+}
+
+static bool rule_matches(const na_rule *r, const hw_inventory *inv)
+{
+	return !r->has_match || plan_match(&r->match, inv);
 }
 
 /* The rules' labels, taints and roles, and the hardware labels, into P. */

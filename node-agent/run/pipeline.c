@@ -24,6 +24,7 @@
 #include "plan/plan.h"
 #include "report/deliver.h"
 #include "run/run-internal.h"
+#include "serve/serve.h"
 
 /* Progress of the join: both systemctl status and the journal show it. */
 static void join_progress(void *userdata, int prio, const char *msg)
@@ -117,6 +118,17 @@ int run_pipeline(const run_opts *o)
 			   : NULL;
 	if (js && asprintf(&inv_json, "%s\n", js) < 0)
 		inv_json = NULL;
+	/* the code `node-agent serve` lists this machine under: which box a pending entry is */
+	{
+		serve_identity id = {0};
+		char code[7];
+
+		if (j && serve_identity_from_json(j, &id) >= 0 &&
+		    serve_machine_code(&id, 0, code) >= 0)
+			run_log(LOG_NOTICE, "detect",
+				"machine code %s (as node-agent serve lists it)", code);
+		serve_identity_done(&id);
+	}
 	json_object_put(j);
 	/* what changed since the last boot: the old one kept as inventory.json.previous, logged */
 	if (inv_json && access(inv_path, F_OK) == 0) {

@@ -1,0 +1,477 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The HTTP side of `node-agent serve` (libmicrohttpd, dlopen'd: basic/dl.h): one internal
+ * polling thread, a connection limit, per-IP limit and timeouts; kernel and initrd with
+ * sendfile() and single Range requests; boot scripts; node configs; reports; the JSON API.
+ *
+ * Authentication of the API: a bearer token per request (Authorization: Bearer), whose
+ * SHA-256 is in serve.yaml. There are no cookies and no sessions, so a page of another
+ * site cannot make a browser act for an operator (no CSRF surface). Plain HTTP in this
+ * increment; MHD_USE_TLS with MHD_OPTION_HTTPS_MEM_KEY/CERT is where TLS goes next.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "basic/capbuf.h"
+#include "basic/dl.h"
+#include "basic/parse-util.h"
+#include "basic/json-util.h"
+#include "inventory/inventory-json.h"
+#include "report/deliver.h"
+#include "report/report-internal.h"
+#include "serve/serve.h"
+
+#define HTTP_CONNECTION_LIMIT 64
+#define HTTP_PER_IP_LIMIT     16
+#define HTTP_TIMEOUT_S	      30
+
+typedef struct request {
+	capbuf body;
+	bool too_big;
+} request;
+
+static enum MHD_Result reply(struct MHD_Connection *con, unsigned status, const char *type,
+			     const char *body)
+{
+	struct MHD_Response *r =
+	    sym_MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+
+	if (!r)
+		return MHD_NO;
+	sym_MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		sym_MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+	ret = sym_MHD_queue_response(con, status, r);
+	sym_MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result reply_text(struct MHD_Connection *con, unsigned status, const char *text)
+{
+	return reply(con, status, "text/plain; charset=utf-8", text);
+}
+
+/* {"error": TEXT} */
+static enum MHD_Result reply_error(struct MHD_Connection *con, unsigned status, const char *text)
+{
+	_cleanup_json_ json_object *o = json_object_new_object();
+
+	if (!o)
+		return MHD_NO;
+	json_object_object_add(o, "error", json_object_new_string(text));
+	return reply(con, status, "application/json",
+		     json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+}
+
+static enum MHD_Result reply_json(struct MHD_Connection *con, unsigned status, json_object *o)
+{
+	const char *t = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+								  JSON_C_TO_STRING_NOSLASHESCAPE)
+			  : NULL;
+	_cleanup_free_ char *body = NULL;
+
+	if (!t || asprintf(&body, "%s\n", t) < 0)
+		return reply_error(con, 500, "out of memory");
+	return reply(con, status, "application/json", body);
+}
+
+static const char *arg(struct MHD_Connection *con, const char *name)
+{
+	return sym_MHD_lookup_connection_value(con, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static const char *header(struct MHD_Connection *con, const char *name)
+{
+	return sym_MHD_lookup_connection_value(con, MHD_HEADER_KIND, name);
+}
+
+/* The MAC of "/PREFIX<mac>SUFFIX", or of ?mac=: 0, -ENOENT (none), -EINVAL. */
+static int request_mac(struct MHD_Connection *con, const char *url, const char *prefix,
+		       const char *suffix, char mac[static 18])
+{
+	size_t lp = strlen(prefix), ls = strlen(suffix), lu = strlen(url);
+
+	if (lu > lp + ls && !strncmp(url, prefix, lp) && !strcmp(url + lu - ls, suffix)) {
+		_cleanup_free_ char *m = strndup(url + lp, lu - lp - ls);
+		return m ? serve_mac_normalize(m, mac) : -ENOMEM;
+	}
+	if (!arg(con, "mac"))
+		return -ENOENT;
+	return serve_mac_normalize(arg(con, "mac"), mac);
+}
+
+/* The state of the machine with MAC, NULL when unknown (caller frees). */
+static char *machine_state(serve_server *s, const char *mac)
+{
+	_cleanup_(serve_machine_freep) serve_machine *m = NULL;
+
+	if (serve_machine_by_mac(s->db, mac, &m) < 0)
+		return NULL;
+	return TAKE_PTR(m->state);
+}
+
+static bool state_served(const char *state)
+{
+	return state && (!strcmp(state, "accepted") || !strcmp(state, "joined"));
+}
+
+static void event(serve_server *s, const char *mac, const char *kind, const char *detail)
+{
+	int r = serve_event_add(s->db, mac, kind, detail);
+
+	if (r < 0)
+		na_logf(&s->log, LOG_WARNING, "event \"%s\" of %s not recorded: %s", kind, mac,
+			strerror(-r));
+}
+
+static enum MHD_Result boot_script(serve_server *s, struct MHD_Connection *con, const char *url)
+{
+	_cleanup_free_ char *state = NULL, *script = NULL;
+	char mac[18];
+	bool boot;
+
+	if (request_mac(con, url, "/boot/", ".ipxe", mac) < 0)
+		return reply_text(con, 400,
+				  "#!ipxe\necho node-agent serve: give the MAC: "
+				  "/boot.ipxe?mac=${net0/mac}\nexit\n");
+	state = machine_state(s, mac);
+	boot = state_served(state) || (s->c->unknown == SERVE_UNKNOWN_INVENTORY &&
+				       (!state || !strcmp(state, "discovered")));
+	script = serve_boot_script(s->base_url, mac, boot);
+	if (!script)
+		return reply_text(con, 500, "out of memory\n");
+	event(s, mac, "script fetched", boot ? "boot" : "not served");
+	return reply(con, 200, "text/plain; charset=utf-8", script);
+}
+
+static enum MHD_Result node_config(serve_server *s, struct MHD_Connection *con, const char *url)
+{
+	_cleanup_free_ char *state = NULL, *gen = NULL;
+	char mac[18];
+
+	if (request_mac(con, url, "/config/", ".yaml", mac) < 0)
+		return reply_text(con, 404, "not found\n");
+	state = machine_state(s, mac);
+	if (state_served(state)) {
+		event(s, mac, "config fetched", "node config");
+		return reply(con, 200, "application/yaml", s->node_config_text);
+	}
+	if (s->c->unknown != SERVE_UNKNOWN_INVENTORY || (state && strcmp(state, "discovered")))
+		return reply_text(con, 404, "this machine is not accepted\n");
+	gen = serve_inventory_config(s->report_url);
+	if (!gen)
+		return reply_text(con, 500, "out of memory\n");
+	event(s, mac, "config fetched", "inventory only");
+	return reply(con, 200, "application/yaml", gen);
+}
+
+static enum MHD_Result image_file(serve_server *s, struct MHD_Connection *con, const char *name,
+				  bool head)
+{
+	_cleanup_free_ char *path = NULL, *range_hdr = NULL;
+	_cleanup_close_ int fd = -1;
+	struct MHD_Response *r;
+	struct stat st;
+	uint64_t first = 0, last = 0;
+	unsigned status = 200;
+	enum MHD_Result ret;
+	char mac[18];
+	int rr;
+
+	if (asprintf(&path, "%s/%s", s->c->image_dir, name) < 0) {
+		path = NULL;
+		return reply_text(con, 500, "out of memory\n");
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		na_logf(&s->log, LOG_WARNING, "%s: %s", path,
+			fd < 0 ? strerror(errno) : "not a regular file");
+		return reply_text(con, 404, "not found\n");
+	}
+	rr = serve_range_parse(header(con, MHD_HTTP_HEADER_RANGE), (uint64_t)st.st_size, &first,
+			       &last);
+	if (rr == -ERANGE) {
+		r = sym_MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+		if (!r || asprintf(&range_hdr, "bytes */%" PRIu64, (uint64_t)st.st_size) < 0)
+			return MHD_NO;
+		sym_MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, range_hdr);
+		ret = sym_MHD_queue_response(con, MHD_HTTP_RANGE_NOT_SATISFIABLE, r);
+		sym_MHD_destroy_response(r);
+		return ret;
+	}
+	if (rr == 0) {
+		status = 206;
+		if (asprintf(&range_hdr, "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, first, last,
+			     (uint64_t)st.st_size) < 0)
+			return MHD_NO;
+	} else if (st.st_size > 0)
+		last = (uint64_t)st.st_size - 1;
+	/* MHD owns the descriptor from here, and sends it with sendfile() */
+	r = sym_MHD_create_response_from_fd_at_offset64(st.st_size ? last - first + 1 : 0, fd,
+							first);
+	if (!r)
+		return MHD_NO;
+	TAKE_FD(fd);
+	sym_MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+	sym_MHD_add_response_header(r, MHD_HTTP_HEADER_ACCEPT_RANGES, "bytes");
+	if (range_hdr)
+		sym_MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, range_hdr);
+	ret = sym_MHD_queue_response(con, status, r);
+	sym_MHD_destroy_response(r);
+	/* one event per download, not per range of it */
+	if (!head && first == 0 && request_mac(con, "", "/", "/", mac) == 0)
+		event(s, mac, !strcmp(name, "vmlinuz") ? "kernel fetched" : "initrd fetched", NULL);
+	return ret;
+}
+
+static const char *error_text(int r, const char *what, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s: %s", what, strerror(-r));
+	return buf;
+}
+
+static enum MHD_Result report(serve_server *s, struct MHD_Connection *con, request *req)
+{
+	_cleanup_json_ json_object *env = NULL;
+	_cleanup_(serve_identity_done) serve_identity id = {0};
+	_cleanup_(serve_machine_freep) serve_machine *m = NULL;
+	_cleanup_json_ json_object *answer = NULL;
+	hw_inventory *inv = NULL;
+	json_object *inv_json;
+	const char *key, *hkey, *rule = NULL, *text;
+	char buf[256];
+	int64_t machine = 0;
+	int r;
+
+	if (req->too_big)
+		return reply_error(con, 413, "report larger than 4 MiB");
+	env = report_parse_json(req->body.data ? req->body.data : "", req->body.len);
+	if (!env)
+		return reply_error(con, 400, "malformed JSON");
+	json_object_put(TAKE_PTR(env));
+	if (report_envelope_check(req->body.data, req->body.len, &env, &key) < 0)
+		return reply_error(con, 400,
+				   "not a " DELIVER_SCHEMA " envelope (schema, idempotency_key, "
+				   "inventory)");
+	/* deliver.c sends the key as an sf-string: "KEY" */
+	hkey = header(con, "Idempotency-Key");
+	if (hkey && (strlen(hkey) != strlen(key) + 2 || strncmp(hkey + 1, key, strlen(key))))
+		return reply_error(con, 400, "the Idempotency-Key header and the body disagree");
+	json_object_object_get_ex(env, "inventory", &inv_json);
+	if (serve_identity_from_json(inv_json, &id) < 0)
+		return reply_error(con, 400, "the inventory names no UUID, serial or MAC");
+	if (inventory_from_json(inv_json, "report", NULL, &inv) < 0)
+		return reply_error(con, 400, "the inventory is not a " INVENTORY_SCHEMA " one");
+	rule = serve_config_accepting_rule(s->c, inv);
+	hw_inventory_free(inv);
+	text = json_object_to_json_string_ext(inv_json, JSON_C_TO_STRING_PLAIN |
+							    JSON_C_TO_STRING_NOSLASHESCAPE);
+	r = text ? serve_db_add_report(s->db, key, &id, text, rule, time(NULL), &machine) : -ENOMEM;
+	if (r < 0) {
+		na_logf(&s->log, LOG_ERR, "report %s refused, not stored: %s (%s)", key,
+			strerror(-r), serve_db_errmsg(s->db));
+		return reply_error(con, 503,
+				   error_text(r, "the report cannot be stored", buf, sizeof(buf)));
+	}
+	snprintf(buf, sizeof(buf), "#%" PRId64, machine);
+	if (serve_machine_get(s->db, buf + 1, &m) < 0)
+		return reply_error(con, 500, "the stored machine cannot be read back");
+	na_logf(&s->log, LOG_INFO, "report %s from machine %" PRId64 " (%s)%s: %s", key, machine,
+		m->code, r ? "" : ", a duplicate", m->state);
+	answer = json_object_new_object();
+	if (!answer)
+		return reply_error(con, 500, "out of memory");
+	json_object_object_add(answer, "stored", json_object_new_boolean(r == 1));
+	json_object_object_add(answer, "machine", serve_machine_to_json(m));
+	return reply_json(con, r == 1 ? 201 : 200, answer);
+}
+
+/* The operator the request's bearer token names, NULL for none. */
+static const serve_operator *operator(serve_server *s, struct MHD_Connection *con)
+{
+	const char *h = header(con, MHD_HTTP_HEADER_AUTHORIZATION);
+
+	if (!h || strncmp(h, "Bearer ", 7))
+		return NULL;
+	return serve_config_operator(s->c, h + 7);
+}
+
+static enum MHD_Result api(serve_server *s, struct MHD_Connection *con, const char *url, bool post)
+{
+	_cleanup_(serve_machine_freep) serve_machine *m = NULL;
+	_cleanup_json_ json_object *o = NULL;
+	_cleanup_free_ char *ref = NULL, *by = NULL;
+	const char *rest = url + strlen("/api/machines"), *action = NULL, *state;
+	const serve_operator *op = NULL;
+	int r;
+
+	if (!*rest || !strcmp(rest, "/")) {
+		if (post)
+			return reply_error(con, 405, "method not allowed");
+		r = serve_db_machines_json(s->db, &o);
+		if (r < 0)
+			return reply_error(con, 500, serve_db_errmsg(s->db));
+		json_object *doc = json_object_new_object();
+		if (!doc)
+			return reply_error(con, 500, "out of memory");
+		json_object_object_add(doc, "schema",
+				       json_object_new_string("node-agent/machines/v1"));
+		json_object_object_add(doc, "machines", TAKE_PTR(o));
+		o = doc;
+		return reply_json(con, 200, o);
+	}
+	if (rest[0] != '/')
+		return reply_error(con, 404, "not found");
+	action = strchr(rest + 1, '/');
+	ref = action ? strndup(rest + 1, (size_t)(action - rest - 1)) : strdup(rest + 1);
+	if (!ref)
+		return reply_error(con, 500, "out of memory");
+	if (post != !!action)
+		return reply_error(con, post ? 404 : 405,
+				   post ? "not found" : "method not allowed");
+	if (action && strcmp(action, "/accept") && strcmp(action, "/retire"))
+		return reply_error(con, 404, "not found");
+	if (action && !(op = operator(s, con)))
+		return reply_error(con, 401, "an operator's bearer token is required");
+	r = serve_machine_get(s->db, ref, &m);
+	if (r == -ENOENT || r == -EINVAL)
+		return reply_error(con, 404, "no such machine");
+	if (r < 0)
+		return reply_error(con, 500, serve_db_errmsg(s->db));
+	if (action) {
+		state = !strcmp(action, "/accept") ? "accepted" : "retired";
+		if (asprintf(&by, "operator:%s", op->name) < 0) {
+			by = NULL;
+			return reply_error(con, 500, "out of memory");
+		}
+		r = serve_db_set_state(s->db, m->id, state, by, time(NULL));
+		if (r < 0) {
+			na_logf(&s->log, LOG_ERR, "machine %" PRId64 ": %s not stored: %s", m->id,
+				state, strerror(-r));
+			return reply_error(con, 503, "the change cannot be stored");
+		}
+		na_logf(&s->log, LOG_INFO, "machine %" PRId64 " (%s) %s by %s", m->id, m->code,
+			state, by);
+	}
+	r = serve_db_machine_json(s->db, m->id, &o);
+	if (r < 0)
+		return reply_error(con, 500, serve_db_errmsg(s->db));
+	return reply_json(con, 200, o);
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char *url,
+			      const char *method, const char *version, const char *upload_data,
+			      size_t *upload_data_size, void **con_cls)
+{
+	serve_server *s = cls;
+	bool get = !strcmp(method, "GET"), head = !strcmp(method, "HEAD");
+	bool post = !strcmp(method, "POST");
+	request *req = *con_cls;
+
+	if (post && !req) {
+		const char *cl = header(con, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		uint64_t n;
+
+		req = calloc(1, sizeof(*req));
+		if (!req)
+			return MHD_NO;
+		req->body.max = SERVE_REPORT_MAX;
+		*con_cls = req;
+		/* refused before the body is read */
+		if (cl && parse_uint64(cl, 0, UINT64_MAX, &n) == 0 && n > SERVE_REPORT_MAX)
+			return reply_error(con, 413, "report larger than 4 MiB");
+		return MHD_YES;
+	}
+	if (post && *upload_data_size > 0) {
+		if (!req->too_big && capbuf_append(&req->body, upload_data, *upload_data_size) < 0)
+			req->too_big = true;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	na_logf(&s->log, LOG_DEBUG, "%s %s", method, url);
+	if (post && !strcmp(url, "/reports"))
+		return report(s, con, req);
+	if (!strncmp(url, "/api/machines", 13) && (get || post))
+		return api(s, con, url, post);
+	if (!get && !head)
+		return reply_text(con, 405, "method not allowed\n");
+	if (!strcmp(url, "/boot.ipxe") || !strncmp(url, "/boot/", 6))
+		return boot_script(s, con, url);
+	if (!strcmp(url, "/vmlinuz") || !strcmp(url, "/initrd"))
+		return image_file(s, con, url + 1, head);
+	if (!strncmp(url, "/config/", 8))
+		return node_config(s, con, url);
+	return reply_text(con, 404, "not found\n");
+}
+
+static void completed(void *cls, struct MHD_Connection *con, void **con_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	request *req = *con_cls;
+
+	if (!req)
+		return;
+	capbuf_done(&req->body);
+	free(req);
+	*con_cls = NULL;
+}
+
+int serve_http_start(serve_server *s, const char *address, char **ret_err)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)s->c->http_port)};
+	const union MHD_DaemonInfo *info;
+	int r = dl_mhd();
+
+	*ret_err = NULL;
+	if (r < 0) {
+		*ret_err = strdup("libmicrohttpd.so.12 cannot be loaded (Debian: libmicrohttpd12)");
+		return r;
+	}
+	if (inet_pton(AF_INET, address, &sa.sin_addr) != 1) {
+		if (asprintf(ret_err, "%s is not an IPv4 address", address) < 0)
+			*ret_err = NULL;
+		return -EINVAL;
+	}
+	s->daemon = sym_MHD_start_daemon(
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+	    handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)HTTP_CONNECTION_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned)HTTP_PER_IP_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);
+	if (!s->daemon) {
+		if (asprintf(ret_err,
+			     "cannot listen on %s:%" PRId64 " (in use, or not an address of "
+			     "this machine?)",
+			     address, s->c->http_port) < 0)
+			*ret_err = NULL;
+		return -EADDRNOTAVAIL;
+	}
+	info = sym_MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	if (asprintf(&s->base_url, "http://%s:%u", address,
+		     info ? (unsigned)info->port : (unsigned)s->c->http_port) < 0) {
+		s->base_url = NULL;
+		serve_http_stop(s);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void serve_http_stop(serve_server *s)
+{
+	if (s->daemon)
+		sym_MHD_stop_daemon(s->daemon);
+	s->daemon = NULL;
+}

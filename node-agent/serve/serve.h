@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * `node-agent serve`, the operator's side (DESIGN.md): one always-on machine of the LAN
+ * that hands the node image, boot scripts and node configs to machines, takes their
+ * inventory reports, and keeps what it knows of each machine in SQLite.
+ *   config.c    serve.yaml, schema node-agent/serve/v1
+ *   identity.c  which machine a report is from (UUID, serial, MACs), its human code
+ *   db.c        the state: machines, reports, events (libsqlite3, dlopen'd)
+ *   range.c     HTTP Range headers
+ *   content.c   what is served: boot scripts, generated configs, the JSON API's documents
+ *   http.c      the HTTP server (libmicrohttpd, dlopen'd)
+ * The DHCP and TFTP modules add events with serve_event_add() and find machines with
+ * serve_machine_by_mac().
+ */
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "basic/log.h"
+#include "basic/macro.h"
+#include "config/config.h"
+
+#define SERVE_SCHEMA	     "node-agent/serve/v1"
+#define SERVE_DEFAULT_CONFIG "/etc/node-agent/serve.yaml"
+#define SERVE_DEFAULT_STATE  "/var/lib/node-agent-serve"
+#define SERVE_DEFAULT_PORT   8080
+#define SERVE_DB_FILE	     "serve.db"
+
+/* --- config.c --- */
+
+typedef enum serve_unknown {
+	SERVE_UNKNOWN_INVENTORY, /* an unaccepted machine boots and only reports */
+	SERVE_UNKNOWN_IGNORE,	 /* allow-list: nothing for a machine not accepted */
+} serve_unknown;
+
+typedef struct serve_accept_rule {
+	char *name;
+	na_match match;
+} serve_accept_rule;
+
+typedef struct serve_operator {
+	char *name;
+	char *token_sha256; /* 64 lower-case hex digits */
+} serve_operator;
+
+typedef struct serve_config {
+	char *path;
+	serve_unknown unknown;
+	int64_t http_port;
+	char *interface;
+	char *address; /* what machines are told to fetch from; NULL: the interface's */
+	char *state_dir;
+	char *image_dir;
+	char *node_config;
+	char *http_listen; /* an IPv4 address; NULL: the advertised address */
+	char *report_url;  /* report.url of generated configs; NULL: https://ADDRESS/reports */
+	serve_accept_rule *accept;
+	size_t n_accept;
+	serve_operator *operators;
+	size_t n_operators;
+} serve_config;
+
+/* Parse and validate serve.yaml: -EINVAL with each problem logged as FILE:LINE:COLUMN,
+ * -errno when it cannot be read. */
+int serve_config_parse(const char *path, const char *data, size_t len, const na_log *log,
+		       serve_config **ret);
+int serve_config_load(const char *path, const na_log *log, serve_config **ret);
+serve_config *serve_config_free(serve_config *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(serve_config *, serve_config_free)
+/* The first acceptance rule INV matches, NULL for none. */
+const char *serve_config_accepting_rule(const serve_config *c, const hw_inventory *inv);
+/* The operator whose token is TOKEN, NULL for none (constant time in the token). */
+const serve_operator *serve_config_operator(const serve_config *c, const char *token);
+
+/* --- identity.c --- */
+
+typedef struct serve_identity {
+	char *uuid;   /* lower case; NULL when absent or a known placeholder */
+	char *serial; /* NULL when absent or a placeholder ("To Be Filled By O.E.M.") */
+	char *vendor;
+	char *product;
+	char **macs; /* permanent MACs (lower case), the PXE MAC first; NULL-terminated */
+} serve_identity;
+
+bool serve_uuid_is_placeholder(const char *uuid);
+bool serve_serial_is_placeholder(const char *serial);
+/* "AA-BB-CC-DD-EE-FF", "aa:bb:cc:dd:ee:ff" or "aabbccddeeff" -> "aa:bb:cc:dd:ee:ff". */
+int serve_mac_normalize(const char *s, char ret[static 18]);
+/* The identity in an inventory (schema node-agent/inventory/v1) as JSON. -EINVAL when it
+ * carries nothing that identifies a machine. */
+int serve_identity_from_json(json_object *inv, serve_identity *ret);
+void serve_identity_done(serve_identity *id);
+/* Six characters of an alphabet without look-alikes (no 0/O, 1/I/L, U), from the identity,
+ * so a person can tell which box a pending machine is. SALT 0 first; another on collision. */
+int serve_machine_code(const serve_identity *id, unsigned salt, char ret[static 7]);
+
+/* --- db.c --- */
+
+typedef struct serve_db serve_db;
+
+#define SERVE_DB_VERSION 1
+
+/* Open (create, migrate) the database PATH: WAL, synchronous=FULL, busy timeout. On
+ * failure *ret_err (may be NULL) says why. */
+int serve_db_open(const char *path, serve_db **ret, char **ret_err);
+serve_db *serve_db_close(serve_db *db);
+DEFINE_TRIVIAL_CLEANUP_FUNC(serve_db *, serve_db_close)
+int serve_db_user_version(serve_db *db, int *ret);
+/* The last error of the database, for a log line. */
+const char *serve_db_errmsg(serve_db *db);
+
+typedef struct serve_machine {
+	int64_t id;
+	char code[7];
+	char *name;
+	char *state; /* discovered | accepted | joined | retired */
+	char *accepted_by;
+	char *uuid, *serial, *vendor, *product;
+	char **macs;
+	int64_t created_at, updated_at, last_report_at; /* unix seconds, last_report_at 0: none */
+} serve_machine;
+
+serve_machine *serve_machine_free(serve_machine *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(serve_machine *, serve_machine_free)
+/* The machine that ID matches: a UUID that is no placeholder, else serial and
+ * vendor/product, else a permanent MAC. 0 and *ret_id, or -ENOENT. */
+int serve_db_find_machine(serve_db *db, const serve_identity *id, int64_t *ret_id);
+/* By MAC (any form serve_mac_normalize() takes): 0, -ENOENT, -EINVAL. */
+int serve_machine_by_mac(serve_db *db, const char *mac, serve_machine **ret);
+/* By number or human code. */
+int serve_machine_get(serve_db *db, const char *id_or_code, serve_machine **ret);
+
+/* Store a report (idempotency KEY) of the machine ID names, creating or updating the
+ * machine; a discovered machine becomes accepted by ACCEPT_RULE when it is not NULL. One
+ * transaction, committed (synchronous=FULL) before it returns. 1 stored, 0 a duplicate key
+ * (nothing written), -ENOSPC/-EROFS/-EIO when the disk refuses. */
+int serve_db_add_report(serve_db *db, const char *key, const serve_identity *id,
+			const char *inventory_json, const char *accept_rule, int64_t now,
+			int64_t *ret_machine);
+/* STATE by BY ("operator:NAME", "rule:NAME"): 0, -ENOENT. */
+int serve_db_set_state(serve_db *db, int64_t machine, const char *state, const char *by,
+		       int64_t now);
+
+/* One event of the boot timeline. MACHINE_KEY: a MAC (tied to its machine when one has it,
+ * and to the machine that reports it later), "#ID", or NULL. */
+int serve_event_add(serve_db *db, const char *machine_key, const char *kind, const char *detail);
+
+/* The JSON API's documents: every machine; one machine with its reports' times, its events,
+ * its last inventory and the hardware changes between successive reports. */
+int serve_db_machines_json(serve_db *db, json_object **ret);
+int serve_db_machine_json(serve_db *db, int64_t machine, json_object **ret);
+json_object *serve_machine_to_json(const serve_machine *m);
+
+/* --- range.c --- */
+
+/* A Range header against a SIZE-byte file: 0 and the first and last byte (inclusive) for
+ * one satisfiable range, -ENODATA when there is no header or it is to be ignored (several
+ * ranges, another unit, junk: RFC 9110 lets a server answer 200 with the whole file),
+ * -ERANGE when unsatisfiable (416). */
+int serve_range_parse(const char *header, uint64_t size, uint64_t *ret_first, uint64_t *ret_last);
+
+/* --- http.c --- */
+
+#define SERVE_REPORT_MAX (4u * 1024 * 1024) /* a larger POST /reports: 413 */
+
+typedef struct serve_server {
+	const serve_config *c;
+	serve_db *db;
+	const char *node_config_text; /* handed to accepted machines */
+	char *base_url;		      /* "http://ADDR:PORT", set by serve_http_start() */
+	char *report_url;	      /* report.url of generated configs */
+	struct MHD_Daemon *daemon;
+	na_log log; /* one line per request and per problem */
+} serve_server;
+
+/* Listen on ADDRESS (dotted IPv4) and c->http_port; the server's threads run until
+ * serve_http_stop(). */
+int serve_http_start(serve_server *s, const char *address, char **ret_err);
+void serve_http_stop(serve_server *s);
+
+/* --- content.c --- */
+
+/* The iPXE script for MAC (normalized) with files from BASE_URL ("http://ADDR:PORT"): the
+ * kernel and initrd when BOOT, else a script that says the machine is not served and exits.
+ * NULL when out of memory. */
+char *serve_boot_script(const char *base_url, const char *mac, bool boot);
+/* The node config of a machine that is not accepted: it only reports. */
+char *serve_inventory_config(const char *report_url);

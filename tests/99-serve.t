@@ -1,0 +1,316 @@
+#!/bin/sh
+# node-agent serve on 127.0.0.1 with a scratch state dir and a fake image dir, driven with
+# curl and node-agent itself: boot scripts (known and unknown MACs, inventory and ignore
+# mode), kernel and initrd with and without Range, node configs (checked with node-agent's
+# own parser), real reports from `node-agent report-send` and a resent one, oversized and
+# malformed reports, the JSON API with and without an operator's token, `node-agent
+# machines`, a restart, and a full state dir (a tiny tmpfs in a private mount namespace).
+. "$(dirname "$0")/lib.sh"
+
+d=$(mktemp -d "${TMPDIR:-/tmp}/na-serve.XXXXXX")
+cleanup_dirs="$cleanup_dirs $d"
+pid=""
+stop_serve() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	pid=""
+}
+trap 'stop_serve; cleanup' EXIT
+
+mkdir -p "$d/img" "$d/state"
+head -c 300000 /dev/urandom >"$d/img/vmlinuz"
+head -c 100000 /dev/urandom >"$d/img/initrd"
+cat >"$d/node.yaml" <<'EOF2'
+schema: node-agent/config/v1
+cluster:
+  server: https://10.0.0.10:6443
+  token_file: /run/credentials/node-agent.service/k3s-token
+EOF2
+printf 'operator-secret-1\n' >"$d/token"
+printf 'not-the-token\n' >"$d/wrong-token"
+hash=$(printf 'operator-secret-1' | sha256sum | cut -d' ' -f1)
+write_config() { # MODE
+	cat >"$d/serve.yaml" <<EOF2
+schema: node-agent/serve/v1
+address: 127.0.0.1
+state_dir: $d/state
+image: {dir: $d/img}
+node_config: $d/node.yaml
+http: {listen: 127.0.0.1, port: 0}
+report_url: https://127.0.0.1/reports
+unknown_machines: $1
+accept:
+  - name: lab-mac
+    match: {mac: ["52:54:00:aa:00:01"]}
+operators:
+  - name: alice
+    token_sha256: $hash
+EOF2
+}
+
+# start serve (CONFIG, LOG): sets pid and url, waits at most 10 s for "listening on"
+start_serve() {
+	"$NODE_AGENT" serve --config "$1" 2>>"$2" &
+	pid=$!
+	url=""
+	for _ in $(seq 100); do
+		url=$(sed -n 's|.*listening on \(http://[0-9.:]*\) .*|\1|p' "$2" | tail -n 1)
+		[ -n "$url" ] && break
+		sleep 0.1
+	done
+	[ -n "$url" ]
+}
+
+# a broken serve.yaml, a broken node_config: exit 2 at start, FILE:LINE:COLUMN
+write_config inventory
+printf 'colour: blue\n' >>"$d/serve.yaml"
+out=$("$NODE_AGENT" serve --config "$d/serve.yaml" 2>&1)
+is $? 2 "an unknown key in serve.yaml: exit 2"
+like "$out" "serve.yaml:15:1: serve: unknown key \"colour\"" "... FILE:LINE:COLUMN"
+write_config inventory
+cp "$d/node.yaml" "$d/node.good"
+printf 'rules:\n  - name: x\n    role: king\n' >>"$d/node.yaml"
+out=$("$NODE_AGENT" serve --config "$d/serve.yaml" 2>&1)
+is $? 2 "a broken node_config fails at start: exit 2"
+like "$out" "node.yaml:7:11: rules\[\]\.role" "... with node-agent's own message"
+mv "$d/node.good" "$d/node.yaml"
+
+# systemd's notification socket (init/node-agent-serve.service is Type=notify)
+python3 "$TESTS_DIR/tools/notify-listen.py" "$d/notify.sock" "$d/notify.log" &
+npid=$!
+for _ in $(seq 50); do [ -S "$d/notify.sock" ] && break; sleep 0.1; done
+NOTIFY_SOCKET=$d/notify.sock start_serve "$d/serve.yaml" "$d/log"
+ok $? "serve starts and says where it listens"
+[ -n "$url" ] || { diag "$(cat "$d/log")"; done_testing; exit 1; }
+for _ in $(seq 50); do grep -q READY=1 "$d/notify.log" 2>/dev/null && break; sleep 0.1; done
+like "$(cat "$d/notify.log")" "READY=1" "READY=1 through sd_notify once listening"
+kill "$npid"
+grep -q '^Type=notify' "$TESTS_DIR/../init/node-agent-serve.service" &&
+	grep -q '^StateDirectory=node-agent-serve' "$TESTS_DIR/../init/node-agent-serve.service" &&
+	grep -q '^AmbientCapabilities=CAP_NET_BIND_SERVICE CAP_NET_RAW CAP_NET_ADMIN' \
+		"$TESTS_DIR/../init/node-agent-serve.service"
+ok $? "the unit: Type=notify, its state directory, the capabilities of DHCP and TFTP"
+
+# --- boot scripts ---
+s=$(curl -sf "$url/boot.ipxe?mac=52:54:00:12:34:01")
+like "$s" "^#!ipxe" "the boot script of an unknown MAC in inventory mode"
+like "$s" "kernel $url/vmlinuz\\?mac=52:54:00:12:34:01 initrd=initrd .*nodeagent.config=$url/config/52:54:00:12:34:01.yaml" \
+	"... boots the image with its config URL"
+like "$s" "initrd --name initrd $url/initrd" "... and the initrd of this server"
+s=$(curl -sf "$url/boot/52-54-00-12-34-01.ipxe")
+like "$s" "nodeagent.config=$url/config/52:54:00:12:34:01.yaml" "the path form, with dashes"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$url/boot.ipxe?mac=junk")
+is "$code" 400 "a bad MAC: 400"
+
+# --- kernel and initrd ---
+curl -sf "$url/vmlinuz?mac=52:54:00:12:34:01" -o "$d/k"
+cmp -s "$d/k" "$d/img/vmlinuz"
+ok $? "the kernel, byte for byte"
+curl -sf "$url/initrd" -o "$d/i" && cmp -s "$d/i" "$d/img/initrd"
+ok $? "the initrd, byte for byte"
+h=$(curl -s -D - -o "$d/r" -H 'Range: bytes=1000-1999' "$url/vmlinuz")
+like "$h" "^HTTP/1.1 206" "a range: 206"
+like "$h" "Content-Range: bytes 1000-1999/300000" "... with its Content-Range"
+tail -c +1001 "$d/img/vmlinuz" | head -c 1000 | cmp -s - "$d/r"
+ok $? "... and the right bytes"
+curl -s -H 'Range: bytes=-500' "$url/initrd" | cmp -s - "$(tail -c 500 "$d/img/initrd" >"$d/t"; echo "$d/t")"
+ok $? "a suffix range"
+h=$(curl -s -D - -o /dev/null -H 'Range: bytes=300000-' "$url/vmlinuz")
+like "$h" "^HTTP/1.1 416" "past the end: 416"
+like "$h" "Content-Range: bytes \\*/300000" "... naming the size"
+curl -s -H 'Range: bytes=0-1,5-9' "$url/vmlinuz" | cmp -s - "$d/img/vmlinuz"
+ok $? "several ranges: the whole file (200)"
+h=$(curl -sI "$url/vmlinuz")
+like "$h" "Content-Length: 300000" "HEAD says the length"
+like "$h" "Accept-Ranges: bytes" "... and that ranges are taken"
+
+# --- the config of a machine that is not accepted ---
+curl -sf "$url/config/52:54:00:12:34:01.yaml" -o "$d/inv.yaml"
+ok $? "a config for an unknown machine in inventory mode"
+out=$("$NODE_AGENT" config check "$d/inv.yaml" 2>&1)
+ok $? "node-agent's parser takes it: $out"
+unlike "$(grep -v "^#" "$d/inv.yaml")" "cluster|data_disk|rules" "... no cluster, no data disk, no rules"
+like "$(cat "$d/inv.yaml")" "url: https://127.0.0.1/reports" "... it only reports"
+
+# --- reports ---
+# the first attempt finds no collector: the report, as node-agent made it, stays spooled
+NODE_AGENT_REPORT_DELAY_MS=0 NODE_AGENT_REPORT_ATTEMPTS=1 "$NODE_AGENT" report-send \
+	--url http://127.0.0.1:1/reports --state-dir "$d/node1" \
+	--inventory "$FIXTURES/qemu-q35.expected.json" >"$d/send.log" 2>&1
+env_file=$(ls "$d/node1/spool"/*.json 2>/dev/null | head -n 1)
+[ -n "$env_file" ]
+ok $? "node-agent spooled its report (no collector yet)"
+[ -n "$env_file" ] && cp "$env_file" "$d/envelope.json"
+# then node-agent's own retry of that spooled report reaches serve
+NODE_AGENT_REPORT_DELAY_MS=0 "$NODE_AGENT" report-send --url "$url/reports" --state-dir "$d/node1" \
+	>>"$d/send.log" 2>&1
+ok $? "node-agent report-send delivers the spooled report to serve"
+ls "$d/node1/spool"/*.json >/dev/null 2>&1
+ok $((!$?)) "... nothing left in its spool"
+m=$(curl -sf "$url/api/machines")
+is "$(printf '%s' "$m" | jq -r '.machines | length')" 1 "one machine"
+is "$(printf '%s' "$m" | jq -r '.machines[0].state')" discovered "... discovered"
+id=$(printf '%s' "$m" | jq -r '.machines[0].id')
+mcode=$(printf '%s' "$m" | jq -r '.machines[0].code')
+like "$mcode" '^[23456789ABCDEFGHJKMNPQRSTVWXYZ]{6}$' "... with a six-character code"
+# the very envelope again, with deliver.c's header, as after an answer that was lost
+key=$(jq -r .idempotency_key "$d/envelope.json")
+code=$(curl -s -o "$d/resp" -w '%{http_code}' -H "Idempotency-Key: \"$key\"" \
+	--data-binary @"$d/envelope.json" "$url/reports")
+is "$code" 200 "the same idempotency key again: 200"
+is "$(jq -r .stored "$d/resp")" false "... and not stored twice"
+is "$(curl -sf "$url/api/machines/$id" | jq '.reports | length')" 1 "a retry adds no report row"
+code=$(curl -s -o "$d/resp" -w '%{http_code}' -H 'Idempotency-Key: "ffffffffffffffffffffffffffffffff"' \
+	--data-binary @"$d/envelope.json" "$url/reports")
+is "$code" 400 "a header that contradicts the body: 400"
+# a later report of the same machine (collected again): a second row, the same machine
+jq -c '.idempotency_key = "dddddddddddddddddddddddddddddddd" | .inventory.disks = .inventory.disks[1:]' \
+	"$d/envelope.json" >"$d/later.json"
+code=$(curl -s -o /dev/null -w '%{http_code}' --data-binary @"$d/later.json" "$url/reports")
+is "$code" 201 "a later report: 201"
+doc=$(curl -sf "$url/api/machines/$id")
+is "$(printf '%s' "$doc" | jq '.reports | length')" 2 "... a second report of the same machine"
+like "$(printf '%s' "$doc" | jq -r '.changes[0].changes[].kind' | tr '\n' ,)" "disk-removed" \
+	"... and the hardware change between the two (fleet/diff)"
+
+# the boot job itself against serve: the config it is handed, the code it prints
+root=$(scratch_copy qemu-q35)
+cleanup_dirs="$cleanup_dirs $(dirname "$root")"
+NODE_AGENT_REPORT_DELAY_MS=0 NODE_AGENT_REPORT_BUDGET_MS=1000 timeout 60 "$NODE_AGENT" run \
+	--root "$root" --target "$d/target" --no-start \
+	--config "$url/config/52:54:00:12:34:01.yaml" >"$d/run.out" 2>&1
+like "$(cat "$d/run.out")" "config: ok: $url/config/52:54:00:12:34:01.yaml \\(0 rules\\)" \
+	"node-agent run takes the report-only config serve hands an unaccepted machine"
+like "$(cat "$d/run.out")" "machine code $mcode " "... and prints the code serve lists it under"
+
+head -c 5000000 /dev/zero | tr '\0' ' ' >"$d/big"
+code=$(curl -s -o "$d/resp" -w '%{http_code}' --data-binary @"$d/big" "$url/reports")
+is "$code" 413 "a 5 MB report: 413"
+code=$(curl -s -o "$d/resp" -w '%{http_code}' --data-binary '{"schema":' "$url/reports")
+is "$code" 400 "malformed JSON: 400"
+like "$(cat "$d/resp")" "malformed JSON" "... saying so"
+code=$(curl -s -o "$d/resp" -w '%{http_code}' --data-binary '{"schema":"x"}' "$url/reports")
+is "$code" 400 "not an envelope: 400"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$url/api/machines")
+is "$code" 200 "serve still serves"
+
+# an acceptance rule: the machine with 52:54:00:aa:00:01 is accepted by its first report
+jq -c '{schema:"node-agent/report/v1",machine_id:"y",idempotency_key:"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",created_at:"2026-01-01T00:00:00Z",inventory:(.system.serial = "RULE-1" | .system.uuid = null | .boot.pxe_mac = "52:54:00:aa:00:01" | .nics[0].mac = "52:54:00:aa:00:01" | .nics[1].mac = "52:54:00:aa:00:02")}' \
+	"$FIXTURES/qemu-q35.expected.json" >"$d/rule.json"
+r=$(curl -s --data-binary @"$d/rule.json" "$url/reports")
+is "$(printf '%s' "$r" | jq -r .machine.state)/$(printf '%s' "$r" | jq -r .machine.accepted_by)" \
+	accepted/rule:lab-mac "an acceptance rule accepts a machine on its report"
+
+# --- the API ---
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$url/api/machines/$id/accept")
+is "$code" 401 "accept without a token: 401"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Authorization: Bearer not-the-token' \
+	"$url/api/machines/$id/accept")
+is "$code" 401 "accept with a wrong token: 401"
+code=$(curl -s -o "$d/resp" -w '%{http_code}' -X POST -H 'Authorization: Bearer operator-secret-1' \
+	"$url/api/machines/$id/accept")
+is "$code" 200 "accept with an operator's token: 200"
+is "$(jq -r .state "$d/resp")/$(jq -r .accepted_by "$d/resp")" accepted/operator:alice \
+	"... accepted by the operator"
+curl -sf "$url/config/52:54:00:12:34:01.yaml" | cmp -s - "$d/node.yaml"
+ok $? "an accepted machine gets the node config"
+doc=$(curl -sf "$url/api/machines/$mcode")
+like "$(printf '%s' "$doc" | jq -r '.events[].kind' | tr '\n' ,)" \
+	"script fetched,.*kernel fetched,.*config fetched,.*report received,.*accepted" \
+	"the machine's timeline: script, kernel, config, report, accepted"
+is "$(printf '%s' "$doc" | jq -r '.inventory.system.serial')" PC1ABCDE "... its last inventory"
+
+# --- node-agent machines ---
+out=$("$NODE_AGENT" machines list --server "$url")
+ok $? "machines list: exit 0"
+like "$out" "^ID +CODE +STATE" "... a table"
+like "$out" "$mcode +accepted" "... with the accepted machine and its code"
+out=$("$NODE_AGENT" machines list --server "$url" --format json | jq -r '.machines | length')
+is "$out" 2 "machines list --format json"
+out=$("$NODE_AGENT" machines show "$mcode" --server "$url")
+ok $? "machines show CODE: exit 0"
+like "$out" "report received" "... with its events"
+"$NODE_AGENT" machines show 999 --server "$url" >/dev/null 2>&1
+is $? 1 "machines show of an unknown machine: exit 1"
+"$NODE_AGENT" machines accept "$id" --server "$url" >/dev/null 2>&1
+is $? 2 "machines accept without --token-file: exit 2"
+"$NODE_AGENT" machines accept "$id" --server "$url" --token-file "$d/wrong-token" >/dev/null 2>&1
+is $? 1 "machines accept with a wrong token: exit 1"
+"$NODE_AGENT" machines frobnicate --server "$url" >/dev/null 2>&1
+is $? 2 "an unknown machines verb: exit 2"
+out=$("$NODE_AGENT" machines retire "$id" --server "$url" --token-file "$d/token")
+ok $? "machines retire: exit 0"
+like "$out" "$mcode +retired" "... retired"
+"$NODE_AGENT" machines list --server http://127.0.0.1:1 >/dev/null 2>&1
+is $? 1 "no server: exit 1"
+
+# --- restart in ignore mode: everything is still there ---
+stop_serve
+like "$(cat "$d/log")" "signal 15: stopping" "SIGTERM stops serve cleanly"
+write_config ignore
+start_serve "$d/serve.yaml" "$d/log2"
+ok $? "serve starts again"
+out=$("$NODE_AGENT" machines list --server "$url")
+like "$out" "$mcode +retired" "the retired machine survived the restart"
+like "$out" "accepted +.*rule:lab-mac" "... and the one a rule accepted"
+s=$(curl -sf "$url/boot.ipxe?mac=52:54:00:99:99:99")
+like "$s" "^echo .*not accepted" "ignore mode: an unknown machine's script says so"
+like "$s" "exit" "... and exits"
+unlike "$s" "kernel" "... without a kernel"
+s=$(curl -sf "$url/boot.ipxe?mac=52:54:00:12:34:01")
+unlike "$s" "kernel" "a retired machine is not booted"
+s=$(curl -sf "$url/boot.ipxe?mac=52:54:00:aa:00:01")
+like "$s" "kernel $url/vmlinuz" "an accepted machine boots in ignore mode"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$url/config/52:54:00:99:99:99.yaml")
+is "$code" 404 "ignore mode: no config for an unknown machine"
+stop_serve
+
+# --- the address from the interface: lo gives 127.0.0.1 ---
+grep -v -e '^address:' -e '^http:' "$d/serve.yaml" | sed 's/^schema: .*/&\ninterface: lo\nhttp: {port: 0}/' \
+	>"$d/serve-lo.yaml"
+start_serve "$d/serve-lo.yaml" "$d/log-lo"
+like "$url" "^http://127\.0\.0\.1:[0-9]+$" "interface: lo: serve advertises and listens on 127.0.0.1"
+like "$(curl -sf "$url/boot.ipxe?mac=52:54:00:aa:00:01")" "kernel $url/vmlinuz" \
+	"... and its scripts name that address"
+stop_serve
+
+# --- a full state dir: 503 with a log line, serve goes on ---
+mkdir -p "$d/full"
+sed "s|state_dir: .*|state_dir: $d/full/state|" "$d/serve.yaml" >"$d/serve-full.yaml"
+jq -c '{schema:"node-agent/report/v1",machine_id:"z",idempotency_key:"cccccccccccccccccccccccccccccccc",created_at:"2026-01-01T00:00:00Z",inventory:(.system.serial = "FULL-1" | .system.uuid = null | .boot.pxe_mac = "52:54:00:ff:00:01" | .nics = [] | .x_padding = ([range(30000)] | map("xxxxxxxxxx") | join("")))}' \
+	"$FIXTURES/qemu-q35.expected.json" >"$d/full.json"
+cat >"$d/full.sh" <<EOF2
+mount -t tmpfs -o size=1m tmpfs "$d/full" || exit 77
+"$NODE_AGENT" serve --config "$d/serve-full.yaml" 2>>"$d/log3" &
+p=\$!
+for _ in \$(seq 100); do grep -q 'listening on' "$d/log3" 2>/dev/null && break; sleep 0.1; done
+dd if=/dev/zero of="$d/full/fill" bs=4096 2>/dev/null
+touch "$d/filled"
+for _ in \$(seq 200); do [ -e "$d/release" ] && break; sleep 0.1; done
+rm -f "$d/full/fill"
+touch "$d/released"
+for _ in \$(seq 200); do [ -e "$d/done" ] && break; sleep 0.1; done
+kill \$p; wait \$p
+EOF2
+unshare -m sh "$d/full.sh" &
+ns=$!
+for _ in $(seq 100); do [ -e "$d/filled" ] && break; sleep 0.1; done
+if [ ! -e "$d/filled" ]; then
+	skip "a full state dir gives 503" "no private mount namespace with a tmpfs here"
+else
+	url=$(sed -n 's|.*listening on \(http://[0-9.:]*\) .*|\1|p' "$d/log3" | tail -n 1)
+	code=$(curl -s -o "$d/resp" -w '%{http_code}' --data-binary @"$d/full.json" "$url/reports")
+	is "$code" 503 "a full state dir: the report is refused with 503"
+	like "$(cat "$d/log3")" "report cccc.* refused, not stored: No space left on device" \
+		"... and a log line says why"
+	code=$(curl -s -o /dev/null -w '%{http_code}' "$url/boot.ipxe?mac=52:54:00:12:34:01")
+	is "$code" 200 "... serve keeps serving"
+	touch "$d/release"
+	for _ in $(seq 100); do [ -e "$d/released" ] && break; sleep 0.1; done
+	code=$(curl -s -o /dev/null -w '%{http_code}' --data-binary @"$d/full.json" "$url/reports")
+	is "$code" 201 "with room again the same report is stored"
+fi
+touch "$d/done" "$d/release"
+wait $ns
+# with make SANITIZE=address,undefined (make check-san): what ASan/UBSan said at exit
+unlike "$(cat "$d"/log*)" "Sanitizer|runtime error" "nothing from the sanitizers in serve's logs"
+done_testing

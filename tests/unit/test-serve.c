@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests of node-agent serve's pieces without HTTP (node-agent/serve/): serve.yaml's
+ * validation (a good file; each mistake as FILE:LINE:COLUMN), which machine an inventory
+ * is from (placeholder and zero UUIDs, serial, MAC), the database (migrations from an empty
+ * file, reopening keeps everything, a duplicate idempotency key), Range headers.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "basic/json-util.h"
+#include "serve/serve.h"
+#include "tap.h"
+
+static char logbuf[4096];
+
+static void collect(void *userdata, int prio, const char *msg)
+{
+	size_t n = strlen(logbuf);
+
+	snprintf(logbuf + n, sizeof(logbuf) - n, "%s\n", msg);
+}
+
+static const na_log test_log = {.fn = collect};
+
+static int parse(const char *text, serve_config **ret)
+{
+	logbuf[0] = '\0';
+	return serve_config_parse("serve.yaml", text, strlen(text), &test_log, ret);
+}
+
+#define GOOD                                                                                       \
+	"schema: node-agent/serve/v1\n"                                                            \
+	"interface: eth0\n"                                                                        \
+	"image: {dir: /srv/pxe}\n"                                                                 \
+	"node_config: /etc/node-agent/cluster.yaml\n"
+
+static void bad(const char *text, const char *want, const char *what)
+{
+	serve_config *c = NULL;
+	int r = parse(text, &c);
+
+	ok(r == -EINVAL && !c, what);
+	if (!strstr(logbuf, want))
+		printf("#   log: %s#   want: %s\n", logbuf, want);
+	ok(strstr(logbuf, want) != NULL, "... and says where and why");
+	serve_config_free(c);
+}
+
+static void test_config(void)
+{
+	_cleanup_(serve_config_freep) serve_config *c = NULL;
+	int r = parse(GOOD "address: 10.0.0.2\n"
+			   "http: {listen: 0.0.0.0, port: 8081}\n"
+			   "unknown_machines: ignore\n"
+			   "accept:\n"
+			   "  - name: nucs\n"
+			   "    match: {dmi_product: \"NUC*\", min_memory_gib: 16}\n"
+			   "operators:\n"
+			   "  - name: alice\n"
+			   "    token_sha256: "
+			   "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n",
+		      &c);
+
+	ok(r == 0, "a good serve.yaml is valid");
+	if (r < 0)
+		printf("# %s", logbuf);
+	if (!c)
+		return;
+	is_str(c->state_dir, SERVE_DEFAULT_STATE, "state_dir has its default");
+	ok(c->http_port == 8081 && c->unknown == SERVE_UNKNOWN_IGNORE, "http.port, unknown_machines");
+	ok(c->n_accept == 1 && c->accept[0].match.min_memory_gib == 16, "an acceptance rule");
+	ok(serve_config_operator(c, "test") == &c->operators[0], "the operator of token \"test\"");
+	ok(!serve_config_operator(c, "tesT") && !serve_config_operator(c, ""),
+	   "no operator for another token");
+
+	bad(GOOD "colour: blue\n", "serve.yaml:5:1: serve: unknown key \"colour\"", "unknown key");
+	bad(GOOD "http: {port: 70000}\n", "serve.yaml:5:14: http.port: expected a whole number",
+	    "port out of range");
+	bad(GOOD "unknown_machines: boot\n", "serve.yaml:5:19: unknown_machines: expected",
+	    "unknown_machines");
+	bad(GOOD "accept:\n  - name: a\n    match: {gpu_vendor: matrox}\n",
+	    "serve.yaml:7:25: match.gpu_vendor: expected nvidia, amd or intel",
+	    "an acceptance rule's match is checked as a node rule's");
+	bad(GOOD "accept:\n  - match: {min_gpus: 1}\n", "serve.yaml:6:5: accept[]: a name is required",
+	    "an acceptance rule without a name");
+	bad(GOOD "operators:\n  - name: bob\n    token_sha256: hunter2\n",
+	    "serve.yaml:7:19: operators[].token_sha256: expected the 64",
+	    "a token instead of its hash");
+	bad(GOOD "operators:\n  - name: bob\n    token: x\n",
+	    "serve.yaml:7:5: operators[]: a token must not be written", "a token key");
+	bad("schema: node-agent/serve/v1\ninterface: eth0\n",
+	    "serve.yaml:1:1: serve: image.dir is required", "image.dir missing");
+	bad(GOOD "address: 10.0.0.300\n", "serve.yaml:5:10: address: \"10.0.0.300\" is not an IPv4",
+	    "a bad address");
+	bad(GOOD "report_url: http://x/reports\n", "serve.yaml:5:13: report_url:", "http report_url");
+	bad("schema: [\n", "serve.yaml:", "a syntax error");
+	bad("schema: node-agent/config/v1\n", "serve.yaml:1:9: schema: expected \"node-agent/serve/v1\"",
+	    "the node config's schema");
+}
+
+static int identity(const char *json, serve_identity *ret)
+{
+	_cleanup_json_ json_object *o = json_tokener_parse(json);
+
+	return o ? serve_identity_from_json(o, ret) : -EBADMSG;
+}
+
+static void test_identity(void)
+{
+	serve_identity id = {0};
+	char mac[18], code[7], code2[7];
+
+	ok(serve_uuid_is_placeholder("00000000-0000-0000-0000-000000000000"), "the zero UUID");
+	ok(serve_uuid_is_placeholder("03000200-0400-0500-0006-000700080009"), "AMI's placeholder");
+	ok(serve_uuid_is_placeholder("FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF"), "all ones");
+	ok(serve_uuid_is_placeholder("not-a-uuid") && serve_uuid_is_placeholder(NULL), "junk");
+	ok(!serve_uuid_is_placeholder("4c4c4544-0042-3510-8052-b4c04f4a3232"), "a real UUID");
+	ok(serve_serial_is_placeholder("To Be Filled By O.E.M.") &&
+	       serve_serial_is_placeholder("0000000") && !serve_serial_is_placeholder("PC1ABCDE"),
+	   "placeholder serials");
+	ok(serve_mac_normalize("52-54-00-AB-CD-EF", mac) == 0 && !strcmp(mac, "52:54:00:ab:cd:ef"),
+	   "a MAC with dashes");
+	ok(serve_mac_normalize("525400abcdef", mac) == 0 && !strcmp(mac, "52:54:00:ab:cd:ef"),
+	   "a MAC without separators");
+	ok(serve_mac_normalize("52:54:00:ab:cd", mac) == -EINVAL &&
+	       serve_mac_normalize("52:54-00:ab:cd:ef", mac) == -EINVAL &&
+	       serve_mac_normalize("zz:54:00:ab:cd:ef", mac) == -EINVAL,
+	   "bad MACs are refused");
+
+	ok(identity("{\"system\":{\"uuid\":\"00000000-0000-0000-0000-000000000000\","
+		    "\"serial\":\"Default string\"},\"boot\":{\"pxe_mac\":\"52:54:00:12:34:01\"},"
+		    "\"nics\":[{\"mac\":\"52:54:00:12:34:01\"},{\"mac\":\"02:42:ac:11:00:02\","
+		    "\"virtual\":true}]}",
+		    &id) == 0,
+	   "QEMU's zero UUID: an identity");
+	ok(!id.uuid && !id.serial && id.macs && !strcmp(id.macs[0], "52:54:00:12:34:01") &&
+	       !id.macs[1],
+	   "... only the MAC, once, without the virtual link's");
+	ok(serve_machine_code(&id, 0, code) == 0 && strlen(code) == 6 &&
+	       strspn(code, "23456789ABCDEFGHJKMNPQRSTVWXYZ") == 6,
+	   "a six-character code without look-alikes");
+	ok(serve_machine_code(&id, 0, code2) == 0 && !strcmp(code, code2), "the same code again");
+	ok(serve_machine_code(&id, 1, code2) == 0 && strcmp(code, code2), "another salt, another");
+	serve_identity_done(&id);
+	ok(identity("{\"system\":{\"uuid\":null}}", &id) == -EINVAL,
+	   "no UUID, serial or MAC: no identity");
+}
+
+static const char *inv_a = "{\"system\":{\"uuid\":\"03000200-0400-0500-0006-000700080009\","
+			   "\"serial\":\"SER-A\",\"vendor\":\"ACME\",\"product\":\"Box\"},"
+			   "\"nics\":[{\"mac\":\"aa:00:00:00:00:01\"}]}";
+static const char *inv_b = "{\"system\":{\"uuid\":\"03000200-0400-0500-0006-000700080009\","
+			   "\"serial\":\"SER-B\",\"vendor\":\"ACME\",\"product\":\"Box\"},"
+			   "\"nics\":[{\"mac\":\"aa:00:00:00:00:02\"}]}";
+
+static int add(serve_db *db, const char *key, const char *inv, const char *rule, int64_t *ret)
+{
+	serve_identity id = {0};
+	int r = identity(inv, &id);
+
+	if (r >= 0)
+		r = serve_db_add_report(db, key, &id, inv, rule, 1767225600, ret);
+	serve_identity_done(&id);
+	return r;
+}
+
+static void test_db(void)
+{
+	char dir[] = "/tmp/test-serve.XXXXXX", path[64], cmd[96];
+	serve_db *db = NULL;
+	serve_machine *m = NULL;
+	serve_identity id = {0};
+	json_object *o = NULL;
+	int64_t a = 0, b = 0, x = 0;
+	int v = -1;
+
+	if (!mkdtemp(dir)) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/serve.db", dir);
+	ok(serve_db_open(path, &db, NULL) == 0, "a new database");
+	ok(db && serve_db_user_version(db, &v) == 0 && v == SERVE_DB_VERSION,
+	   "migrated to the current schema version");
+	if (!db)
+		return;
+	ok(add(db, "00000000000000000000000000000001", inv_a, NULL, &a) == 1, "a report stored");
+	ok(add(db, "00000000000000000000000000000002", inv_b, NULL, &b) == 1 && b != a,
+	   "a placeholder UUID does not make two boxes one machine");
+	ok(add(db, "00000000000000000000000000000001", inv_a, NULL, &x) == 0 && x == a,
+	   "a duplicate idempotency key: nothing stored, the same machine");
+	/* the same box with a new NIC and no serial: found by its serial? no: by its MAC */
+	ok(add(db, "00000000000000000000000000000003",
+	       "{\"system\":{\"serial\":\"SER-A\",\"vendor\":\"ACME\",\"product\":\"Box\"}}", "r1",
+	       &x) == 1 &&
+	       x == a,
+	   "serial + vendor/product find the machine");
+	ok(add(db, "00000000000000000000000000000004",
+	       "{\"system\":{},\"nics\":[{\"mac\":\"AA:00:00:00:00:02\"}]}", NULL, &x) == 1 && x == b,
+	   "a MAC finds the machine");
+	ok(serve_event_add(db, "aa:00:00:00:00:01", "kernel fetched", NULL) == 0 &&
+	       serve_event_add(db, "aa:00:00:00:00:99", "script fetched", NULL) == 0 &&
+	       serve_event_add(db, NULL, "started", NULL) == 0,
+	   "events of a known MAC, an unknown one, none");
+	ok(serve_event_add(db, "junk", "x", NULL) == -EINVAL, "an event of a bad key");
+	serve_db_close(db);
+	db = NULL;
+
+	ok(serve_db_open(path, &db, NULL) == 0, "reopened");
+	if (!db)
+		return;
+	ok(serve_machine_by_mac(db, "aa-00-00-00-00-01", &m) == 0 && m->id == a &&
+	       !strcmp(m->state, "accepted") && !strcmp(m->accepted_by, "rule:r1"),
+	   "the machine, accepted by the rule, survives");
+	if (m) {
+		serve_machine *m2 = NULL;
+		ok(serve_machine_get(db, m->code, &m2) == 0 && m2->id == a, "found by its code");
+		serve_machine_free(m2);
+	}
+	serve_machine_free(m);
+	m = NULL;
+	ok(serve_db_set_state(db, b, "retired", "operator:t", 1767225601) == 0 &&
+	       serve_machine_get(db, "2", &m) == 0 && !strcmp(m->state, "retired"),
+	   "retired by an operator");
+	serve_machine_free(m);
+	ok(serve_db_set_state(db, 99, "retired", "operator:t", 1) == -ENOENT, "no machine 99");
+	ok(serve_db_machine_json(db, a, &o) == 0, "the machine's document");
+	if (o) {
+		json_object *r, *e;
+		ok(json_object_object_get_ex(o, "reports", &r) && json_object_array_length(r) == 2 &&
+		       json_object_object_get_ex(o, "events", &e) && json_object_array_length(e) == 3,
+		   "with its two reports and three events");
+		json_object_put(o);
+	}
+	identity(inv_a, &id);
+	ok(serve_db_find_machine(db, &id, &x) == 0 && x == a, "find_machine");
+	serve_identity_done(&id);
+	serve_db_close(db);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	ok(system(cmd) == 0, "cleaned up");
+}
+
+static void test_range(void)
+{
+	uint64_t f = 0, l = 0;
+
+	ok(serve_range_parse("bytes=0-99", 1000, &f, &l) == 0 && f == 0 && l == 99, "0-99");
+	ok(serve_range_parse("bytes=900-", 1000, &f, &l) == 0 && f == 900 && l == 999, "900-");
+	ok(serve_range_parse("bytes=-100", 1000, &f, &l) == 0 && f == 900 && l == 999,
+	   "suffix -100");
+	ok(serve_range_parse("bytes=-5000", 1000, &f, &l) == 0 && f == 0 && l == 999,
+	   "a suffix longer than the file");
+	ok(serve_range_parse("bytes=500-5000", 1000, &f, &l) == 0 && f == 500 && l == 999,
+	   "a last byte past the end");
+	ok(serve_range_parse("bytes=1000-", 1000, &f, &l) == -ERANGE, "unsatisfiable: 416");
+	ok(serve_range_parse("bytes=-0", 1000, &f, &l) == -ERANGE, "an empty suffix: 416");
+	ok(serve_range_parse("bytes=0-1,5-9", 1000, &f, &l) == -ENODATA, "several ranges: ignored");
+	ok(serve_range_parse(NULL, 1000, &f, &l) == -ENODATA, "no header");
+	ok(serve_range_parse("bytes=5-2", 1000, &f, &l) == -ENODATA &&
+	       serve_range_parse("bytes=a-b", 1000, &f, &l) == -ENODATA &&
+	       serve_range_parse("items=0-1", 1000, &f, &l) == -ENODATA &&
+	       serve_range_parse("bytes=-", 1000, &f, &l) == -ENODATA &&
+	       serve_range_parse("bytes=99999999999999999999999-", 1000, &f, &l) == -ENODATA &&
+	       serve_range_parse("bytes=+5-", 1000, &f, &l) == -ENODATA,
+	   "junk is ignored");
+}
+
+int main(void)
+{
+	test_config();
+	test_identity();
+	test_db();
+	test_range();
+	printf("1..%d\n", n_tests);
+	return n_failed ? 1 : 0;
+}
