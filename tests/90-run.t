@@ -71,6 +71,33 @@ like "$(cat "$w/notify.log")" '^STATUS=config: fetching http://127\.0\.0\.1' "ST
 like "$(cat "$w/notify.log")" '^READY=1$' "READY=1 at the end"
 like "$(cat "$w/notify.log")" '^STATUS=done: node thinkcentre-m720q-pc1abcde' "STATUS= tells the result"
 
+# An inventory-only config (what node-agent serve hands a machine it has not accepted): no
+# cluster, no rules. Detected and reported; nothing planned, applied or joined, no file written.
+cat > "$w/www/nodes/inventory-only.yaml" <<EOC
+schema: node-agent/config/v1
+report:
+  url: https://127.0.0.1:$https/reports
+  ca_pem: |
+$(sed 's/^/    /' "$w/tls/ca.pem")
+EOC
+t=$w/target-inventory-only
+mkdir -p "$t"
+set_cmdline "http://127.0.0.1:$http/nodes/inventory-only.yaml"
+: >"$w/notify.log"
+run "$t"
+is "$?" 0 "an inventory-only config: run exits 0"
+is "$("$NODE_AGENT" status --target "$t" --json | jq -c '[.result, [.stages[] | .stage + ":" + .result]]')" \
+	'["ok",["detect:ok","config:ok","report:ok","plan:skipped","apply:skipped","join:skipped","gitops:skipped"]]' \
+	"inventory only: detected and reported, plan, apply, join and gitops skipped"
+is "$("$NODE_AGENT" status --target "$t" --json | jq -r '.stages[3].message')" \
+	"inventory only: the config names no cluster" "... and the status says why"
+is "$(ls "$w/reports" | grep -c 'json$')" 2 "inventory only: the report arrived"
+is "$(cd "$t" && find . -type f ! -path './var/lib/node-agent/*' | sort | tr '\n' ' ')" "" \
+	"inventory only: nothing written outside node-agent's own state (no K3s config, no mounts)"
+like "$(cat "$w/notify.log")" '^STATUS=done: inventory only \(the config names no cluster\)' \
+	"STATUS= says inventory only"
+set_cmdline "http://127.0.0.1:$http/nodes/\${mac}.yaml"
+
 # A collector whose certificate the pinned CA did not sign: the report fails, the boot goes on.
 sed -i '/^report:/,$d' "$w/www/nodes/52:54:00:12:34:01.yaml"
 printf 'report:\n  url: https://127.0.0.1:%s/reports\n' "$https" >> "$w/www/nodes/52:54:00:12:34:01.yaml"
@@ -81,7 +108,7 @@ is "$?" 0 "an untrusted collector does not stop the boot"
 is "$("$NODE_AGENT" status --target "$t" --json | jq -r '.stages[] | select(.stage == "report") | .result')" failed \
 	"the report stage failed"
 like "$(cat "$t.err")" 'report: .*TLS verification failed' "and says the TLS verification failed"
-is "$(ls "$w/reports" | grep -c 'json$')" 1 "nothing was sent to it"
+is "$(ls "$w/reports" | grep -c 'json$')" 2 "nothing was sent to it (the two reports above)"
 
 # Faults: each retried with backoff, then given up; inventory kept, nothing applied.
 for case in "status/404:HTTP status 404" "status/500:HTTP status 500" "broken.yaml:invalid config: .*broken.yaml:3:1" \

@@ -301,6 +301,16 @@ na_config *na_config_free(na_config *c)
 	return NULL;
 }
 
+bool na_config_inventory_only(const na_config *c)
+{
+	if (c->server)
+		return false;
+	for (size_t i = 0; i < c->n_rules; i++)
+		if (c->rules[i].role == ROLE_SERVER_INIT)
+			return false;
+	return true;
+}
+
 const char *na_config_token_file(const na_config *c, na_role role)
 {
 	return role == ROLE_AGENT && c->agent_token_file ? c->agent_token_file : c->token_file;

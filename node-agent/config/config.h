@@ -110,6 +110,11 @@ int na_config_parse(const char *path, const char *data, size_t len, const na_log
 		    na_config **ret);
 na_config *na_config_free(na_config *c);
 
+/* An inventory-only config: no cluster.server and no rule that creates a cluster, so there
+ * is nothing to join (what `node-agent serve` hands a machine it has not accepted). The boot
+ * job then detects and reports, and writes nothing: no plan, no data disk, no K3s. */
+bool na_config_inventory_only(const na_config *c);
+
 /* The token a node of ROLE joins with: agents the agent token when the config gives one,
  * servers (and agents without one) cluster.token_file; NULL when there is none. */
 const char *na_config_token_file(const na_config *c, na_role role);

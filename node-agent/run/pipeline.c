@@ -189,6 +189,18 @@ int run_pipeline(const run_opts *o)
 	} else
 		run_stage_result(&st, "report", "skipped", "no report.url in the config");
 
+	/* an inventory-only config (serve's, for a machine not accepted yet): nothing to
+	 * join, so nothing is written either, the data disk least of all */
+	if (na_config_inventory_only(cfg)) {
+		static const char *const stages[] = {"plan", "apply", "join", "gitops"};
+
+		for (size_t i = 0; i < ELEMENTSOF(stages); i++)
+			run_stage_result(&st, stages[i], "skipped",
+					 "inventory only: the config names no cluster");
+		ret = 0;
+		goto out;
+	}
+
 	/* plan and apply */
 	run_notify("plan: deciding what this node becomes");
 	r = plan_target_probe(o->target, &tgt);
@@ -271,8 +283,13 @@ int run_pipeline(const run_opts *o)
 out:
 	run_state_end(&st, ret == 0);
 	if (ret == 0) {
-		run_notify("done: node %s (%s); inventory in %s", plan ? plan->node_name : "?",
-			   plan ? na_role_name(plan->role) : "?", inv_path);
+		if (plan)
+			run_notify("done: node %s (%s); inventory in %s", plan->node_name,
+				   na_role_name(plan->role), inv_path);
+		else
+			run_notify("done: inventory only (the config names no cluster); "
+				   "inventory in %s",
+				   inv_path);
 		if (getenv("NOTIFY_SOCKET") && dl_systemd() == 0)
 			sym_sd_notify(0, "READY=1");
 	}
