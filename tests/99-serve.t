@@ -219,13 +219,25 @@ like "$(printf '%s' "$doc" | jq -r '.events[].kind' | tr '\n' ,)" \
 	"the machine's timeline: script, kernel, config, report, accepted"
 is "$(printf '%s' "$doc" | jq -r '.inventory.system.serial')" PC1ABCDE "... its last inventory"
 
+# the boot job's second report once the node joined (envelope member `node`): joined
+jq -c '.idempotency_key = "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee" | .node = {name: "pc1", role: "agent", joined: true}' \
+	"$d/envelope.json" >"$d/joined.json"
+r=$(curl -s --data-binary @"$d/joined.json" "$url/reports")
+is "$(printf '%s' "$r" | jq -r .machine.state)" joined "an accepted machine whose report says it joined: joined"
+like "$(curl -sf "$url/api/machines/$mcode" | jq -r '.events[] | .kind + " " + (.detail // "")' | tail -n 1)" \
+	"^joined joined by node pc1" "... an event names the node"
+jq -c '.idempotency_key = "ffffffffffffffffffffffffffffffff" | .node.joined = true | .inventory.system.serial = "NOT-ACCEPTED" | .inventory.system.uuid = null | .inventory.nics[0].mac = "52:54:00:bb:00:01" | .inventory.nics[1].mac = "52:54:00:bb:00:02" | .inventory.boot.pxe_mac = null' \
+	"$d/joined.json" >"$d/joined2.json"
+r=$(curl -s --data-binary @"$d/joined2.json" "$url/reports")
+is "$(printf '%s' "$r" | jq -r .machine.state)" discovered "a machine not accepted stays discovered whatever its report says"
+
 # --- node-agent machines ---
 out=$("$NODE_AGENT" machines list --server "$url")
 ok $? "machines list: exit 0"
 like "$out" "^ID +CODE +STATE" "... a table"
-like "$out" "$mcode +accepted" "... with the accepted machine and its code"
+like "$out" "$mcode +joined" "... with the joined machine and its code"
 out=$("$NODE_AGENT" machines list --server "$url" --format json | jq -r '.machines | length')
-is "$out" 2 "machines list --format json"
+is "$out" 3 "machines list --format json"
 out=$("$NODE_AGENT" machines show "$mcode" --server "$url")
 ok $? "machines show CODE: exit 0"
 like "$out" "report received" "... with its events"

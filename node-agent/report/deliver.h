@@ -12,10 +12,11 @@
  * Reliable delivery of inventory reports to report.url.
  *
  * Each report is an envelope (schema node-agent/report/v1: machine_id, idempotency_key,
- * created_at, inventory) written atomically to SPOOL_DIR/NNNNNNNN.json before it is sent,
- * removed once the collector answered 2xx. The spool is sent oldest first, so reports
- * arrive in the order they were made; a report that fails to send stays spooled for the
- * next run. Retries use exponential backoff with full jitter inside a per-run time budget.
+ * created_at, inventory, and optionally node: what the boot job made of it) written atomically to
+ * SPOOL_DIR/NNNNNNNN.json before it is sent, removed once the collector answered 2xx. The spool is
+ * sent oldest first, so reports arrive in the order they were made; a report that fails to send
+ * stays spooled for the next run. Retries use exponential backoff with full jitter inside a per-run
+ * time budget.
  *
  * The idempotency key is a 128-bit hash of machine_id and the inventory bytes: a report
  * resent after a lost answer carries the same key (body and Idempotency-Key header), so
@@ -49,6 +50,9 @@ typedef struct deliver_opts {
 	unsigned retry_after_cap_ms; /* longest Retry-After honoured, default 30000 */
 	unsigned timeout_ms;	     /* one request, default 20000 (whole seconds used) */
 	na_log log;		     /* what happened, a line each (the library does not print) */
+	/* The boot job's account of the node (a JSON object's text: name, role, joined), the
+	 * envelope's optional `node` member; NULL for none. Part of the idempotency key. */
+	const char *node_json;
 	/* Optional hook: the HTTP POST (tests; the contract of fetch_url()); NULL means
 	 * fetch_url(). */
 	int (*post)(void *userdata, const char *url, const char *body, size_t len,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The report envelope, schema node-agent/report/v1: {schema, machine_id, idempotency_key,
- * created_at, inventory}, one line of JSON; and its idempotency key.
+ * created_at, inventory, node (optional: the boot job's name, role and join result)}, one
+ * line of JSON; and its idempotency key.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -127,14 +128,28 @@ int report_envelope_check(const char *body, size_t len, json_object **ret_env, c
 int report_envelope_build(report_ctx *c, json_object *inv, const char *inventory_json,
 			  const char *machine_id, char **ret)
 {
-	json_object *env = json_object_new_object();
+	json_object *env = json_object_new_object(), *node = NULL;
 	const char *mid = report_machine_id(inv, machine_id), *t;
 	time_t now = (time_t)report_wall_s(c);
+	_cleanup_free_ char *keyed = NULL;
 	char key[33], at[32], *s;
 	struct tm tm;
 	int r = -ENOMEM;
 
-	deliver_key(mid, inventory_json, strlen(inventory_json), key);
+	if (c->o->node_json) {
+		node = report_parse_json(c->o->node_json, strlen(c->o->node_json));
+		if (!node || !json_object_is_type(node, json_type_object)) {
+			r = -EINVAL;
+			goto out;
+		}
+		/* the same inventory with another account of the node is another report */
+		if (asprintf(&keyed, "%s\n%s", inventory_json, c->o->node_json) < 0) {
+			keyed = NULL;
+			goto out;
+		}
+	}
+	deliver_key(mid, keyed ? keyed : inventory_json, strlen(keyed ? keyed : inventory_json),
+		    key);
 	if (!env || !gmtime_r(&now, &tm) || !strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm))
 		goto out;
 	json_object_object_add(env, "schema", json_object_new_string(DELIVER_SCHEMA));
@@ -142,6 +157,8 @@ int report_envelope_build(report_ctx *c, json_object *inv, const char *inventory
 	json_object_object_add(env, "idempotency_key", json_object_new_string(key));
 	json_object_object_add(env, "created_at", json_object_new_string(at));
 	json_object_object_add(env, "inventory", json_object_get(inv));
+	if (node)
+		json_object_object_add(env, "node", json_object_get(node));
 	t = json_object_to_json_string_ext(env,
 					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (t && asprintf(&s, "%s\n", t) >= 0) {
@@ -149,6 +166,7 @@ int report_envelope_build(report_ctx *c, json_object *inv, const char *inventory
 		r = 0;
 	}
 out:
+	json_object_put(node);
 	json_object_put(env);
 	return r;
 }

@@ -192,12 +192,14 @@ char *report_spool_path(const char *dir, unsigned seq, const char *suffix)
 	return p;
 }
 
-/* Whether the newest spooled report says the same as INV, collected_at aside. */
-static bool same_as_spooled(const char *dir, unsigned seq, json_object *inv, const char *mid)
+/* Whether the newest spooled report says the same as INV (and NODE_JSON), collected_at
+ * aside. */
+static bool same_as_spooled(const char *dir, unsigned seq, json_object *inv, const char *mid,
+			    const char *node_json)
 {
 	_cleanup_free_ char *path = report_spool_path(dir, seq, ""), *body = NULL;
-	_cleanup_(json_object_putp) json_object *env = NULL, *copy = NULL;
-	json_object *old, *v;
+	_cleanup_(json_object_putp) json_object *env = NULL, *copy = NULL, *node = NULL;
+	json_object *old, *v, *old_node = NULL;
 	const char *key;
 	size_t len;
 
@@ -209,6 +211,10 @@ static bool same_as_spooled(const char *dir, unsigned seq, json_object *inv, con
 	    (mid ? !json_object_is_type(v, json_type_string) ||
 		       strcmp(json_object_get_string(v), mid)
 		 : v != NULL))
+		return false;
+	(void)json_object_object_get_ex(env, "node", &old_node);
+	node = node_json ? report_parse_json(node_json, strlen(node_json)) : NULL;
+	if (!json_object_equal(node, old_node))
 		return false;
 	if (json_object_deep_copy(inv, &copy, NULL) < 0)
 		return false;
@@ -254,7 +260,7 @@ int report_spool_add(report_ctx *c, const char *body, json_object *inv, const ch
 	r = report_spool_scan(o->spool_dir, &l);
 	if (r < 0)
 		return r;
-	if (l.n && same_as_spooled(o->spool_dir, l.v[l.n - 1].seq, inv, mid)) {
+	if (l.n && same_as_spooled(o->spool_dir, l.v[l.n - 1].seq, inv, mid, o->node_json)) {
 		seq = l.v[l.n - 1].seq;
 		report_log(c, LOG_INFO,
 			   "the inventory is unchanged since the undelivered report %08u.json: "

@@ -12,6 +12,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "basic/json-util.h"
 #include "apply/apply.h"
 #include "basic/fileio.h"
 #include "basic/dl.h"
@@ -45,7 +46,7 @@ static char *join_path(const char *a, const char *b)
 
 /* Spool the report in STATE_DIR/spool and send the spool, oldest first (deliver.h): within
  * a time budget, so a dead collector never holds up the boot. *ret_msg says what happened. */
-static int report_inventory(const na_config *cfg, const char *inventory_json,
+static int report_inventory(const na_config *cfg, const char *inventory_json, const char *node_json,
 			    const char *machine_id, const char *inv_path, char **ret_msg)
 {
 	const char *bad = NULL, *slash = strrchr(inv_path, '/');
@@ -63,6 +64,7 @@ static int report_inventory(const na_config *cfg, const char *inventory_json,
 	o.ca_pem = cfg->report_ca_pem;
 	o.spool_dir = spool;
 	o.log = run_stage_log("report");
+	o.node_json = node_json;
 	/* the boot job tries briefly and goes on to the join; node-agent-report.timer sends
 	 * what is left in the spool later */
 	if (!getenv("NODE_AGENT_REPORT_BUDGET_MS"))
@@ -74,6 +76,28 @@ static int report_inventory(const na_config *cfg, const char *inventory_json,
 		*ret_msg = NULL;
 	free(spool);
 	return r;
+}
+
+/* The same inventory again with the node's name, role and `joined`, so that a collector
+ * such as node-agent serve sees the node join; a failure only warns (it stays spooled). */
+static void report_joined(const na_config *cfg, const na_plan *plan, const char *inv_json,
+			  const char *machine_id, const char *inv_path)
+{
+	_cleanup_(json_object_putp) json_object *node = json_object_new_object();
+	_cleanup_free_ char *msg = NULL;
+	const char *text;
+
+	if (!node)
+		return;
+	json_object_object_add(node, "name", json_object_new_string(plan->node_name));
+	json_object_object_add(node, "role", json_object_new_string(na_role_name(plan->role)));
+	json_object_object_add(node, "joined", json_object_new_boolean(true));
+	text = json_object_to_json_string_ext(node, JSON_C_TO_STRING_PLAIN);
+	if (report_inventory(cfg, inv_json, text, machine_id, inv_path, &msg) < 0)
+		run_log(LOG_WARNING, "report", "the node's join not reported: %s",
+			msg ? msg : "out of memory");
+	else
+		run_log(LOG_INFO, "report", "the node's join reported: %s", msg ? msg : "");
 }
 
 int run_pipeline(const run_opts *o)
@@ -182,7 +206,7 @@ int run_pipeline(const run_opts *o)
 	if (cfg->report_url) {
 		char *msg = NULL;
 		run_notify("report: sending the inventory to %s", cfg->report_url);
-		r = report_inventory(cfg, inv_json, inv->machine_id, inv_path, &msg);
+		r = report_inventory(cfg, inv_json, NULL, inv->machine_id, inv_path, &msg);
 		run_stage_result(&st, "report", r == 0 ? "ok" : "failed", "%s",
 				 msg ? msg : cfg->report_url);
 		free(msg);
@@ -255,6 +279,9 @@ int run_pipeline(const run_opts *o)
 			goto out;
 		joined = r == 0;
 	}
+	/* the collector (node-agent serve) learns that the node joined from its reports */
+	if (joined && cfg->report_url)
+		report_joined(cfg, plan, inv_json, inv->machine_id, inv_path);
 
 	/* gitops: the cluster-init server points the cluster at its Git repository */
 	if (plan->role != ROLE_SERVER_INIT)

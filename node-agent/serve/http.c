@@ -242,6 +242,34 @@ static const char *error_text(int r, const char *what, char *buf, size_t size)
 	return buf;
 }
 
+/* The envelope's `node` (the boot job's account, sent once the node joined): an accepted
+ * machine whose node joined becomes joined. A retired one stays retired. */
+static void report_node(serve_server *s, json_object *env, int64_t machine)
+{
+	_cleanup_(serve_machine_freep) serve_machine *m = NULL;
+	_cleanup_free_ char *by = NULL;
+	json_object *node, *joined, *name;
+	char id[32];
+
+	if (!json_object_object_get_ex(env, "node", &node) ||
+	    !json_object_object_get_ex(node, "joined", &joined) ||
+	    !json_object_is_type(joined, json_type_boolean) || !json_object_get_boolean(joined))
+		return;
+	snprintf(id, sizeof(id), "%" PRId64, machine);
+	if (serve_machine_get(s->db, id, &m) < 0 || strcmp(m->state, "accepted"))
+		return;
+	if (!json_object_object_get_ex(node, "name", &name) ||
+	    !json_object_is_type(name, json_type_string))
+		name = NULL;
+	if (asprintf(&by, "node %s", name ? json_object_get_string(name) : "(unnamed)") < 0) {
+		by = NULL;
+		return;
+	}
+	if (serve_db_set_state(s->db, machine, "joined", by, time(NULL)) < 0)
+		na_logf(&s->log, LOG_WARNING, "machine %s: joined, but the state was not stored",
+			m->code);
+}
+
 static enum MHD_Result report(serve_server *s, struct MHD_Connection *con, request *req)
 {
 	_cleanup_json_ json_object *env = NULL;
@@ -285,6 +313,8 @@ static enum MHD_Result report(serve_server *s, struct MHD_Connection *con, reque
 		return reply_error(con, 503,
 				   error_text(r, "the report cannot be stored", buf, sizeof(buf)));
 	}
+	if (r == 1)
+		report_node(s, env, machine);
 	snprintf(buf, sizeof(buf), "#%" PRId64, machine);
 	if (serve_machine_get(s->db, buf + 1, &m) < 0)
 		return reply_error(con, 500, "the stored machine cannot be read back");

@@ -126,6 +126,17 @@ nvme0_extra="" nvme0_health='["nvme","ok",[]]'
 if [ "$mode" = usb ]; then
 	nvme0_extra=",smart_critical_warning=0x4" nvme0_health='["nvme","failing",["reliability"]]'
 fi
+# joined_report_wait CONSOLE_LOG: after "join: ok", at most 20 s for the boot job's second
+# report (the node's join) to be delivered; next_report: the name the next report gets
+joined_report_wait() {
+	grep -aq 'node-agent\[[0-9]*\]: join: ok' "$1" || return 0
+	for i in $(seq 100); do
+		grep -aq "node-agent\[[0-9]*\]: report: the node's join \(not \)\?reported" "$1" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+next_report() { printf '%04d' "$(ls "$w/reports" | grep -c 'json$')"; }
 # swtpm_start: a TPM 2.0 for one QEMU run (--terminate: it ends when QEMU disconnects)
 swtpm_start() {
 	rm -f "$w/swtpm.sock"
@@ -216,7 +227,7 @@ boot() {
 	# the self-test prints systemd-analyze's timings once the boot is over (bounded wait)
 	if [ -n "$arrived" ]; then
 		for i in $(seq 150); do grep -aq 'nodeagent-selftest: done' "$con" && break; sleep 0.2; done
-		[ $joins = yes ] && join_wait "$con"
+		[ $joins = yes ] && join_wait "$con" && joined_report_wait "$con"
 		[ "$mode" = server ] && server_probe "${tag:-1}"
 	fi
 	sleep 1 # let the console catch up
@@ -348,21 +359,26 @@ if [ "$mode" != diskless ]; then
 	grep -aq 'Started .*node-agent.service' "$con"
 	ok $? "$mode: node-agent.service started (READY=1) and succeeded"
 fi
+if [ $joins = yes ] && grep -aq 'node-agent\[[0-9]*\]: join: ok' "$con"; then
+	is "$(jq -c '.node | [.role, .joined]' "$w/reports/0001.json" 2>/dev/null)" \
+		"[\"$([ "$mode" = server ] && echo server-init || echo agent)\",true]" \
+		"$mode: once joined, the boot job reported again with node {name, role, joined: true}"
+fi
 if [ "$mode" = pxe ]; then
 	join_check
 	# --- the same machine again: reboot (same disks, SMBIOS UUID and MACs) ---
 	boot_id1=$(jnode '.status.nodeInfo.bootID')
 	secret1=$(jsecret '.metadata.uid')
-	boot 2 0001 "$@"
+	boot 2 "$(next_report)" "$@"
 	join_check_reboot "$w/console.log" "$con"
 elif [ "$mode" = diskless ]; then
 	grep -aq "node-agent\[[0-9]*\]: join: ok: node diskless1 Ready as agent" "$con"
 	ok $? "diskless: the first boot joined as diskless1"
-	boot 2 0001 "$@"
+	boot 2 "$(next_report)" "$@"
 	join_check_refused diskless1
 elif [ "$mode" = server ]; then
 	node=$(jdouble /_double/nodes | jq -r 'keys[0] // ""')
-	boot 2 0001 "$@"
+	boot 2 "$(next_report)" "$@"
 	join_check_server "$w/console.log" "$con"
 else
 	grep -aq 'node-agent\[[0-9]*\]: join: skipped: K3s is not in this image' "$con"

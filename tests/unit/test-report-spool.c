@@ -557,6 +557,39 @@ static void test_answers(world *w)
 	world_reset(w);
 }
 
+/* The boot job's second report, once the node joined: the same inventory with `node` is a new
+ * report (another key, not replacing the spooled one), and carries `node` as given. */
+static void test_node(world *w)
+{
+	deliver_opts o = test_opts(w, "node");
+	_cleanup_free_ char *inv = inventory("n1", "2026-03-03T00:00:00Z", 0), *p = NULL,
+			    *body = NULL;
+	deliver_stats st;
+	size_t n;
+
+	collector_down(w);
+	o.max_attempts = 1;
+	deliver_report(&o, inv, NULL, &st);
+	o.node_json = "{\"name\":\"n1\",\"role\":\"agent\",\"joined\":true}";
+	deliver_report(&o, inv, NULL, &st);
+	is_list(listing(o.spool_dir), "00000001.json 00000002.json",
+		"the same inventory with node {joined} is a second report, not a replacement");
+	p = report_spool_path(o.spool_dir, 2, "");
+	ok(p && deliver_read_file(p, &body, &n) == 0 &&
+	       strstr(body, "\"node\":{\"name\":\"n1\",\"role\":\"agent\",\"joined\":true}"),
+	   "the envelope carries node as given");
+	deliver_report(&o, inv, NULL, &st);
+	is_list(listing(o.spool_dir), "00000001.json 00000002.json",
+		"the same again replaces the newest (same node)");
+	world_reset(w);
+	deliver_report(&o, NULL, NULL, &st);
+	ok(w->n_posts == 2 && w->keys[0] && w->keys[1] && strcmp(w->keys[0], w->keys[1]),
+	   "both delivered, under different idempotency keys");
+	o.node_json = "[1]";
+	ok(deliver_report(&o, inv, NULL, &st) == -EINVAL, "a node that is not an object: -EINVAL");
+	world_reset(w);
+}
+
 static void test_bounds(world *w)
 {
 	deliver_opts o = test_opts(w, "bounds");
@@ -737,6 +770,7 @@ int main(void)
 	test_retries(&w);
 	test_budget(&w);
 	test_answers(&w);
+	test_node(&w);
 	test_bounds(&w);
 	test_corrupt(&w);
 	test_lock(&w);
