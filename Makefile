@@ -80,7 +80,7 @@ TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,\
 	capture-qemu image e2e
 
 all: $(BUILD)/node-agent $(UNIT_TESTS) $(TEST_TOOLS) $(BUILD)/tests/k3s-standin \
-	$(BUILD)/tests/failmalloc.so
+	$(BUILD)/tests/failmalloc.so $(BUILD)/tests/pxe-serve-test
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -104,6 +104,12 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libagent.a $(BUILD)/l
 $(BUILD)/tests/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(PKG_LIBS)
+
+# TEST DRIVER of tests/98-pxe-lan.t: the proxy DHCP and TFTP modules of node-agent/serve/ in
+# one poll loop, printing their events (tests/serve/pxe-serve-test.c).
+$(BUILD)/tests/pxe-serve-test: tests/serve/pxe-serve-test.c $(BUILD)/libagent.a $(BUILD)/libhw.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libagent.a $(BUILD)/libhw.a $(ALL_LDFLAGS) $(PKG_LIBS) -ldl
 
 # TEST STAND-IN for the k3s binary in the QEMU end-to-end image (tests/e2e/k3s-standin.c).
 $(BUILD)/tests/k3s-standin: tests/e2e/k3s-standin.c
