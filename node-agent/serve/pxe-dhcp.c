@@ -562,21 +562,28 @@ int pxe_dhcp_build_reply(const pxe_dhcp_request *req, const pxe_boot_config *cfg
 
 int pxe_dhcp_foreign_boot(const pxe_dhcp_request *r, const char **ret_what)
 {
-	const char *what = NULL;
+	static const char *const what[] = {
+	    NULL,
+	    "another DHCP server offers a boot file (option 67 or the file field)",
+	    "the router sets next-server (siaddr or option 66)",
+	    "another DHCP server offers a boot file and sets next-server",
+	};
+	bool file, next;
 
 	if (r->op != 2 ||
 	    (r->msg_type != PXE_DHCP_OFFER && r->msg_type != PXE_DHCP_ACK && r->msg_type != 0))
 		return 0;
-	if (r->bootfile.present || r->file[0])
-		what = "another DHCP server offers a boot file (option 67 or the file field)";
-	else if (r->tftp_server.present ||
-		 (r->siaddr.s_addr != 0 && r->siaddr.s_addr != r->server_id.s_addr))
-		/* siaddr equal to the server's own id is many routers' default, not a boot hint */
-		what = "the router sets next-server (siaddr or option 66)";
-	else if (r->vendor_opts.present && strcmp(r->vendor_class, "PXEClient") == 0)
-		what = "another DHCP server answers PXE clients (option 43 with PXEClient)";
-	if (!what)
-		return 0;
-	*ret_what = what;
+	file = r->bootfile.present || r->file[0];
+	/* siaddr equal to the server's own id is many routers' default (dnsmasq's among them),
+	 * not a boot hint by itself; beside a boot file it is where the file is fetched from */
+	next = r->tftp_server.present ||
+	       (r->siaddr.s_addr != 0 && (file || r->siaddr.s_addr != r->server_id.s_addr));
+	if (!file && !next) {
+		if (!r->vendor_opts.present || strcmp(r->vendor_class, "PXEClient") != 0)
+			return 0;
+		*ret_what = "another DHCP server answers PXE clients (option 43 with PXEClient)";
+		return 1;
+	}
+	*ret_what = what[file | next << 1];
 	return 1;
 }

@@ -156,6 +156,11 @@ static void answer(pxe_server *s, int sock, const pxe_dhcp_request *req, pxe_eve
 	int r, n;
 
 	r = pxe_dhcp_decide(req, sock == SOCK_PROXY, &s->opts.boot, &d);
+	if (r > 0 && s->opts.accept && !s->opts.accept(s->opts.userdata, req, &d.reason)) {
+		r = 0;
+		if (!d.reason)
+			d.reason = "refused by the caller";
+	}
 	if (r <= 0) {
 		ev->kind = r < 0 ? PXE_EVENT_SEND_FAILED : PXE_EVENT_IGNORED;
 		ev->error = r;

@@ -58,6 +58,9 @@ typedef struct pxe_server_options {
 	uint16_t client_port; /* 0: 68 */
 	uint16_t proxy_port;  /* 0: 4011 */
 	bool watch_foreign;   /* bind the client port too, to see other servers' broadcasts */
+	/* asked before answering a client: false leaves it to the router (a machine that must
+	 * boot from disk, one that is refused), *ret_reason the event's reason; NULL: all */
+	bool (*accept)(void *userdata, const pxe_dhcp_request *req, const char **ret_reason);
 	pxe_event_fn event;
 	void *userdata;
 } pxe_server_options;

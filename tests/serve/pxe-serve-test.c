@@ -6,6 +6,7 @@
  *
  *   pxe-serve-test --ifname IF --addr A --tftp-root DIR --script-url URL
  *                  [--http-url URL] [--uefi-file NAME] [--dump DIR] [--probe-mac MAC]
+ * [--ignore-pxe-mac MAC]
  *                  [--seconds N]
  *
  * --dump DIR writes every DHCP packet received, as captured, to DIR/NN-MAC-TYPE.bin (the
@@ -53,8 +54,9 @@ static void dump(const pxe_event *ev, const char *mac)
 
 	if (!dump_dir || !ev->raw)
 		return;
-	snprintf(path, sizeof(path), "%s/%02u-%s-%s.bin", dump_dir, n_dumped++, mac,
-		 pxe_dhcp_msg_type_name(ev->msg_type));
+	snprintf(path, sizeof(path), "%s/%02u-%s-%s-%s-arch%d%s.bin", dump_dir, n_dumped++, mac,
+		 pxe_dhcp_msg_type_name(ev->msg_type), pxe_client_class_name(ev->client_class),
+		 ev->arch, ev->ipxe ? "-ipxe" : "");
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return;
@@ -66,9 +68,9 @@ static void on_pxe(void *userdata, const pxe_event *ev)
 {
 	static const char *const kinds[] = {"answered",	    "ignored",	     "malformed",
 					    "foreign-boot", "foreign-offer", "send-failed"};
-	char mac[32], from[INET_ADDRSTRLEN];
+	char buf[32], from[INET_ADDRSTRLEN];
+	const char *mac = mac_str(ev->mac, ev->has_mac, buf, sizeof(buf));
 
-	mac_str(ev->mac, ev->has_mac, mac, sizeof(mac));
 	inet_ntop(AF_INET, &ev->peer.sin_addr, from, sizeof(from));
 	dump(ev, mac);
 	printf("dhcp %s port=%u from=%s mac=%s type=%s class=%s arch=%d ipxe=%d", kinds[ev->kind],
@@ -100,6 +102,21 @@ static void on_tftp(void *userdata, const tftp_event *ev)
 	printf("\n");
 }
 
+/* --ignore-pxe-mac: this machine's PXEClient requests are left unanswered (so OVMF goes on to
+ * UEFI HTTP boot) */
+static uint8_t ignore_mac[6];
+static bool ignore_mac_set;
+
+static bool accept_client(void *userdata, const pxe_dhcp_request *req, const char **ret_reason)
+{
+	if (ignore_mac_set && req->client_class == PXE_CLASS_PXE && !req->ipxe &&
+	    memcmp(req->mac, ignore_mac, 6) == 0) {
+		*ret_reason = "PXE ignored for this machine (--ignore-pxe-mac)";
+		return false;
+	}
+	return true;
+}
+
 static int parse_mac(const char *s, uint8_t *mac)
 {
 	unsigned v[6];
@@ -117,7 +134,7 @@ static int parse_mac(const char *s, uint8_t *mac)
 
 int main(int argc, char **argv)
 {
-	pxe_server_options po = {.watch_foreign = true, .event = on_pxe};
+	pxe_server_options po = {.watch_foreign = true, .event = on_pxe, .accept = accept_client};
 	tftp_server_options to = {.event = on_tftp, .timeout_ms = 1000};
 	_cleanup_(pxe_server_freep) pxe_server *pxe = NULL;
 	_cleanup_(tftp_server_freep) tftp_server *tftp = NULL;
@@ -147,6 +164,8 @@ int main(int argc, char **argv)
 			po.boot.uefi_file = v;
 		else if (strcmp(o, "--dump") == 0)
 			dump_dir = v;
+		else if (strcmp(o, "--ignore-pxe-mac") == 0 && parse_mac(v, ignore_mac) == 0)
+			ignore_mac_set = true;
 		else if (strcmp(o, "--probe-mac") == 0 && parse_mac(v, probe_mac) == 0)
 			probe = true;
 		else if (strcmp(o, "--seconds") == 0 && parse_uint64(v, 1, 3600, &seconds) == 0)
