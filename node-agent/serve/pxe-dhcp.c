@@ -359,32 +359,27 @@ const char *pxe_client_class_name(pxe_client_class c)
 const char *pxe_arch_name(int arch)
 {
 	/* IANA registry "Processor Architecture Types" (RFC 4578 2.1 and RFC 5970 updates) */
-	switch (arch) {
-	case 0:
-		return "x86 BIOS";
-	case 6:
-		return "x86 UEFI";
-	case 7:
-		return "x64 UEFI";
-	case 9:
-		return "x64 UEFI (EBC)";
-	case 10:
-		return "arm32 UEFI";
-	case 11:
-		return "arm64 UEFI";
-	case 15:
-		return "x86 UEFI HTTP";
-	case 16:
-		return "x64 UEFI HTTP";
-	case 18:
-		return "arm32 UEFI HTTP";
-	case 19:
-		return "arm64 UEFI HTTP";
-	case -1:
-		return "none";
-	default:
-		return "unknown";
-	}
+	static const struct {
+		int arch;
+		const char *name;
+	} names[] = {
+	    {-1, "none"},
+	    {0, "x86 BIOS"},
+	    {6, "x86 UEFI"},
+	    {7, "x64 UEFI"},
+	    {9, "x64 UEFI (EBC)"},
+	    {10, "arm32 UEFI"},
+	    {11, "arm64 UEFI"},
+	    {15, "x86 UEFI HTTP"},
+	    {16, "x64 UEFI HTTP"},
+	    {18, "arm32 UEFI HTTP"},
+	    {19, "arm64 UEFI HTTP"},
+	};
+
+	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+		if (names[k].arch == arch)
+			return names[k].name;
+	return "unknown";
 }
 
 static int set_file(pxe_boot_decision *d, const char *s, const uint8_t *mac, bool add_mac)
