@@ -8,7 +8,8 @@
 #   http  OVMF, PXE left unanswered for its MAC: UEFI HTTP boot -> ipxe.efi over HTTP -> script
 # and on the side: a "../" TFTP request refused while the server keeps serving, a TFTP fetch of
 # undionly.kpxe with blksize/tsize, a malformed DHCP packet ignored with an event, a DHCP
-# server that sets next-server detected. PXE_LAN_GUESTS="bios pxe http" chooses the guests;
+# server that sets next-server detected, dnsmasq on the same host as the server (started after
+# it) and both answering, the server stopped cleanly (no sanitizer report under check-san). PXE_LAN_GUESTS="bios pxe http" chooses the guests;
 # PXE_LAN_DUMP=DIR keeps the captured DHCP packets (tests/fixtures/dhcp/ came from there).
 . "$(dirname "$0")/lib.sh"
 
@@ -75,7 +76,8 @@ ip netns exec $R dnsmasq --no-daemon --port=0 --interface=vr1 --bind-interfaces 
 	--dhcp-range=10.77.0.100,10.77.0.199,255.255.255.0,1h --dhcp-leasefile="$w/leases" \
 	--dhcp-authoritative --dhcp-host=02:00:00:77:00:02,set:probe \
 	--dhcp-boot=tag:probe,router.kpxe,,10.77.0.1 >"$w/dnsmasq.log" 2>&1 &
-pids="$pids $!"
+router_pid=$!
+pids="$pids $router_pid"
 
 mkdir -p "$w/tftp" "$w/http" "$w/dump"
 cp /usr/lib/ipxe/undionly.kpxe /usr/lib/ipxe/ipxe.efi /usr/lib/ipxe/snponly.efi "$w/tftp/"
@@ -232,8 +234,57 @@ for g in $guests; do
 	esac
 done
 
+# The router's DHCP server on the same host as ours: the router's dnsmasq stopped, another
+# started in the server's namespace on vs1 after our sockets are bound (both use SO_REUSEADDR),
+# and a PXE client's broadcast DISCOVER answered by both, the lease from dnsmasq, the boot
+# file from us.
+kill $router_pid
+wait $router_pid 2>/dev/null
+ip netns exec $S dnsmasq --no-daemon --port=0 --interface=vs1 --bind-interfaces --log-dhcp \
+	--dhcp-range=10.77.0.200,10.77.0.250,255.255.255.0,1h --dhcp-leasefile="$w/leases2" \
+	>"$w/dnsmasq2.log" 2>&1 &
+pids="$pids $!"
+wait_for "$w/dnsmasq2.log" 'DHCP, IP range' 5
+out=$(ip netns exec $R python3 - <<'EOF'
+import socket, time
+p = bytearray(240)
+p[0:4] = b"\x01\x01\x06\x00"
+p[4:8] = b"\x0b\xad\xf0\x0d"
+p[10] = 0x80
+p[28:34] = b"\x52\x54\x00\x77\x00\x99"
+p[236:240] = b"\x63\x82\x53\x63"
+p += b"\x35\x01\x01\x3c\x20PXEClient:Arch:00000:UNDI:002001\x5d\x02\x00\x00\xff"
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"vr1")
+s.bind(("0.0.0.0", 68))
+s.settimeout(0.5)
+s.sendto(bytes(p), ("255.255.255.255", 67))
+end = time.time() + 4
+while time.time() < end:
+    try:
+        r, _ = s.recvfrom(2048)
+    except socket.timeout:
+        continue
+    if r[4:8] != p[4:8]:
+        continue
+    yi = socket.inet_ntoa(r[16:20])
+    f = r[108:236].split(b"\0")[0].decode()
+    print("reply yiaddr=%s file=%s" % (yi, f or "-"))
+EOF
+)
+like "$out" 'reply yiaddr=0.0.0.0 file=undionly.kpxe' \
+	"dnsmasq on the same host: our proxy still answers the PXE DISCOVER"
+like "$out" 'reply yiaddr=10.77.0.2[0-9]{2} file=-' "... and dnsmasq offers the lease"
+printf '%s\n' "$out" | sed 's/^/# /'
+
 kill -0 $driver_pid 2>/dev/null
 ok $? "the server is still running after every guest"
+kill $driver_pid
+wait $driver_pid
+is "$?" 0 "the server stops cleanly on SIGTERM"
+unlike "$(cat "$w/events.log")" 'AddressSanitizer|LeakSanitizer|runtime error' \
+	"no sanitizer report from the server (under make check-san)"
 wait_for "$w/events.log" '^tftp refused .*\.\./outside' 1
 ok $? "the ../ refusal was an event"
 if [ -n "${PXE_LAN_DUMP:-}" ]; then
