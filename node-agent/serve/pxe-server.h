@@ -49,6 +49,8 @@ typedef struct pxe_event {
 	size_t raw_len;
 } pxe_event;
 
+/* ev and everything it points to (req, vendor_class, boot, reason, raw) are valid during the
+ * call only: copy what the timeline keeps */
 typedef void (*pxe_event_fn)(void *userdata, const pxe_event *ev);
 
 typedef struct pxe_server_options {

@@ -42,6 +42,7 @@ typedef struct tftp_event {
 	int error;	    /* REFUSED: -errno of the open, or -EINVAL/-EPERM/-EBUSY */
 } tftp_event;
 
+/* ev, its file and reason are valid during the call only */
 typedef void (*tftp_event_fn)(void *userdata, const tftp_event *ev);
 
 typedef struct tftp_server_options {

@@ -128,37 +128,38 @@ static void check_reply(const char *name, const pxe_dhcp_request *r, bool proxy_
 	if (pxe_dhcp_decide(r, proxy_port, &c, &d) <= 0)
 		return;
 	n = pxe_dhcp_build_reply(r, &c, &d, buf, sizeof(buf));
-	snprintf(what, sizeof(what), "%s: the reply is built within 576 bytes (%d)", name, n);
+	snprintf(what, sizeof(what), "%.100s: the reply is built within 576 bytes (%d)", name, n);
 	ok(n >= 300 && n <= PXE_DHCP_REPLY_SIZE, what);
 	if (n < 0)
 		return;
-	snprintf(what, sizeof(what), "%s: the reply parses back", name);
+	snprintf(what, sizeof(what), "%.100s: the reply parses back", name);
 	ok(pxe_dhcp_parse(buf, (size_t)n, &back, &reason) == 0, what);
 	snprintf(what, sizeof(what),
-		 "%s: op 2, same xid and MAC, yiaddr 0, siaddr and option 54 the server", name);
+		 "%.100s: op 2, same xid and MAC, yiaddr 0, siaddr and option 54 the server", name);
 	ok(back.op == 2 && back.xid == r->xid && memcmp(back.mac, r->mac, 6) == 0 &&
 	       back.yiaddr.s_addr == 0 && back.siaddr.s_addr == c.server_addr.s_addr &&
 	       back.server_id.s_addr == c.server_addr.s_addr &&
 	       back.msg_type == (proxy_port ? PXE_DHCP_ACK : PXE_DHCP_OFFER),
 	   what);
-	snprintf(what, sizeof(what), "%s: option 60 echoes the client's class", name);
+	snprintf(what, sizeof(what), "%.100s: option 60 echoes the client's class", name);
 	ok(back.client_class == r->client_class &&
 	       strlen(back.vendor_class) == (r->client_class == PXE_CLASS_HTTP ? 10 : 9),
 	   what);
-	snprintf(what, sizeof(what), "%s: the boot file in option 67 and in the file field", name);
+	snprintf(what, sizeof(what), "%.100s: the boot file in option 67 and in the file field",
+		 name);
 	ok(strcmp((char *)back.bootfile.data, d.file) == 0 && strcmp(back.file, d.file) == 0, what);
-	snprintf(what, sizeof(what), "%s: option 97 echoed as sent", name);
+	snprintf(what, sizeof(what), "%.100s: option 97 echoed as sent", name);
 	ok(back.uuid_opt.present == r->uuid_opt.present && back.uuid_opt.len == r->uuid_opt.len &&
 	       memcmp(back.uuid_opt.data, r->uuid_opt.data, r->uuid_opt.len) == 0,
 	   what);
-	snprintf(what, sizeof(what), "%s: option 43 PXE_DISCOVERY_CONTROL 8 only for PXE firmware",
-		 name);
+	snprintf(what, sizeof(what),
+		 "%.100s: option 43 PXE_DISCOVERY_CONTROL 8 only for PXE firmware", name);
 	ok(r->client_class == PXE_CLASS_PXE && !r->ipxe
 	       ? back.vendor_opts.len == 4 &&
 		     memcmp(back.vendor_opts.data, "\x06\x01\x08\xff", 4) == 0
 	       : !back.vendor_opts.present,
 	   what);
-	snprintf(what, sizeof(what), "%s: option 66 exactly for TFTP", name);
+	snprintf(what, sizeof(what), "%.100s: option 66 exactly for TFTP", name);
 	ok(back.tftp_server.present == (d.kind == PXE_BOOT_TFTP), what);
 }
 
