@@ -244,6 +244,10 @@ static void test_fixture_facts(void)
 	     "http://192.0.2.2:8080/boot.ipxe?mac=52:54:00:77:00:11", 0},
 	    {"ovmf-pxe-discover.bin", PXE_BOOT_TFTP, "ipxe.efi", 7},
 	    {"ovmf-http-discover.bin", PXE_BOOT_HTTP, "http://192.0.2.2:8080/ipxe.efi", 16},
+	    /* Debian's undionly.kpxe sends a bare "PXEClient" (no Arch:) and the broadcast
+	     * flag, unlike QEMU's iPXE ROM of the same source; its arch is in option 93 */
+	    {"undionly-kpxe-discover.bin", PXE_BOOT_SCRIPT,
+	     "http://192.0.2.2:8080/boot.ipxe?mac=52:54:00:77:00:11", 0},
 	    {"ipxe-efi-discover.bin", PXE_BOOT_SCRIPT,
 	     "http://192.0.2.2:8080/boot.ipxe?mac=52:54:00:77:00:12", 7},
 	};
