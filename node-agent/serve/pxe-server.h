@@ -69,7 +69,9 @@ typedef struct pxe_server_options {
 
 typedef struct pxe_server pxe_server;
 
-/* 0 and *ret, or -errno of the socket that failed (-EADDRINUSE, -ENODEV, -EACCES, ...) */
+/* 0 and *ret, or -errno of the socket that failed: -EADDRINUSE when another program holds a
+ * port without SO_REUSEADDR (dnsmasq sets it and coexists, tests/98-pxe-lan.t), -ENODEV for
+ * an unknown interface, -EACCES/-EPERM without CAP_NET_BIND_SERVICE/CAP_NET_RAW */
 int pxe_server_new(const pxe_server_options *opts, pxe_server **ret);
 pxe_server *pxe_server_free(pxe_server *s);
 /* an epoll fd over all sockets: poll it for POLLIN */
