@@ -80,7 +80,7 @@ TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,\
 	capture-qemu image e2e
 
 all: $(BUILD)/node-agent $(UNIT_TESTS) $(TEST_TOOLS) $(BUILD)/tests/k3s-standin \
-	$(BUILD)/tests/failmalloc.so
+	$(BUILD)/tests/failmalloc.so $(BUILD)/tests/pxe-serve-test
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -104,6 +104,12 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libagent.a $(BUILD)/l
 $(BUILD)/tests/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(ALL_LDFLAGS) $(PKG_LIBS)
+
+# TEST DRIVER of tests/98-pxe-lan.t: the proxy DHCP and TFTP modules of node-agent/serve/ in
+# one poll loop, printing their events (tests/serve/pxe-serve-test.c).
+$(BUILD)/tests/pxe-serve-test: tests/serve/pxe-serve-test.c $(BUILD)/libagent.a $(BUILD)/libhw.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libagent.a $(BUILD)/libhw.a $(ALL_LDFLAGS) $(PKG_LIBS) -ldl
 
 # TEST STAND-IN for the k3s binary in the QEMU end-to-end image (tests/e2e/k3s-standin.c).
 $(BUILD)/tests/k3s-standin: tests/e2e/k3s-standin.c
@@ -330,3 +336,18 @@ fuzz-smbios: build/fuzz/fuzz-smbios
 	build/fuzz/fuzz-smbios -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
 		-artifact_prefix=build/fuzz/smbios- -print_final_stats=1 \
 		build/fuzz/smbios-corpus build/fuzz/smbios-seed
+
+# --- fuzz-pxe-dhcp: libFuzzer over the network-boot parsers of serve (tests/fuzz/fuzz-pxe-dhcp.c,
+# node-agent/serve/): each input as a DHCP packet through the parser, the boot decision and the
+# proxy reply (built on both ports, parsed back), and as a TFTP read request. Seeds: the packets
+# captured from real firmware (tests/fixtures/dhcp/) and a TFTP request with options.
+#   make fuzz-pxe-dhcp FUZZ_SECONDS=300
+.PHONY: fuzz-pxe-dhcp
+fuzz-pxe-dhcp: build/fuzz/fuzz-pxe-dhcp
+	@rm -rf build/fuzz/pxe-dhcp-seed && mkdir -p build/fuzz/pxe-dhcp-seed build/fuzz/pxe-dhcp-corpus
+	@cp tests/fixtures/dhcp/*.bin build/fuzz/pxe-dhcp-seed/
+	@printf '\000\001ipxe.efi\000octet\000blksize\0001468\000tsize\0000\000' \
+		> build/fuzz/pxe-dhcp-seed/tftp-rrq
+	build/fuzz/fuzz-pxe-dhcp -max_total_time=$(FUZZ_SECONDS) -max_len=1600 -timeout=10 \
+		-artifact_prefix=build/fuzz/pxe-dhcp- -print_final_stats=1 \
+		build/fuzz/pxe-dhcp-corpus build/fuzz/pxe-dhcp-seed

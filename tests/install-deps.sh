@@ -32,6 +32,10 @@ e2e_pkgs="qemu-system-x86 ipxe-qemu ovmf socat python3 openssl jq"
 # e2e.sh usb: Secure Boot with the stick signed by images/usb-sign.sh, and a TPM 2.0
 e2e_pkgs="$e2e_pkgs sbsigntool mtools swtpm"
 test_pkgs="$test_pkgs $image_pkgs $e2e_pkgs"
+# tests/98-pxe-lan.t: a LAN of network namespaces with dnsmasq as the home router (dnsmasq-base:
+# the program without the system service that would start on the host), iPXE's boot programs
+# (ipxe: undionly.kpxe, ipxe.efi, snponly.efi), QEMU with its iPXE ROMs and OVMF
+test_pkgs="$test_pkgs dnsmasq-base ipxe qemu-system-x86 ipxe-qemu ovmf python3"
 # make capture-qemu (tests/qemu-capture.sh): Debian's kernel and its modules booted in QEMU
 # with a static busybox initramfs; OVMF for UEFI=1
 capture_pkgs="qemu-system-x86 ovmf linux-image-amd64 busybox-static kmod cpio gzip file xz-utils
