@@ -94,7 +94,7 @@
 	X(OPENSSL_sk_num)                                                                          \
 	X(OPENSSL_sk_value)                                                                        \
 	X(ERR_clear_error)                                                                         \
-	/* node-agent serve's own certificate (serve/tls.c) */                                      \
+	/* node-agent serve's own certificate (serve/tls.c) */                                     \
 	X(EVP_PKEY_Q_keygen)                                                                       \
 	X(EVP_PKEY_free)                                                                           \
 	X(PEM_read_bio_PrivateKey)                                                                 \

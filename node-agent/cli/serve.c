@@ -131,7 +131,9 @@ static int run(serve_config *c)
 		"listening on %s and %s (machines fetch from %s), state in %s, certificate "
 		"SHA-256 %s%s",
 		s.base_url, s.tls_url, s.base_url, db_path, tls.sha256,
-		c->https_cert ? "" : tls.generated ? " (made now)" : " (kept)");
+		c->https_cert	? ""
+		: tls.generated ? " (made now)"
+				: " (kept)");
 	if (dl_systemd() >= 0)
 		sym_sd_notify(0, "READY=1\nSTATUS=serving");
 	if (sigwait(&sigs, &sig) != 0)

@@ -110,8 +110,7 @@ static char *config_position(config_parser *p, const yaml_node_t *n)
 	return s;
 }
 
-static bool https_key(config_parser *p, const char *key, yaml_node_t *k, yaml_node_t *v,
-		      void *data)
+static bool https_key(config_parser *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *data)
 {
 	serve_config *c = data;
 
@@ -231,8 +230,7 @@ static bool top_key(config_parser *p, const char *key, yaml_node_t *k, yaml_node
 	else if (!strcmp(key, "https")) {
 		sp->https = v;
 		config_walk_map(p, v, "https", "port, cert, key", https_key, c);
-	}
-	else if (!strcmp(key, "report_url"))
+	} else if (!strcmp(key, "report_url"))
 		c->report_url = config_secure_url(p, v, "report_url");
 	else if (!strcmp(key, "unknown_machines")) {
 		const char *s = config_str(p, v, "unknown_machines");
@@ -268,10 +266,11 @@ static void check_whole(serve_parser *sp, yaml_node_t *root)
 		config_err(p, sp->image ? sp->image : root, "serve: image.dir is required");
 	if (config_map_lacks(p, root, "node_config"))
 		config_err(p, root, "serve: node_config is required");
-	if (sp->https && config_map_lacks(p, sp->https, "cert") !=
-			     config_map_lacks(p, sp->https, "key"))
-		config_err(p, sp->https, "https: give cert and key together, or neither (serve "
-					 "then makes its own in state_dir)");
+	if (sp->https &&
+	    config_map_lacks(p, sp->https, "cert") != config_map_lacks(p, sp->https, "key"))
+		config_err(p, sp->https,
+			   "https: give cert and key together, or neither (serve "
+			   "then makes its own in state_dir)");
 	for (size_t i = 0; i < c->n_accept; i++)
 		for (size_t j = 0; j < i; j++)
 			if (c->accept[i].name && c->accept[j].name &&
@@ -360,9 +359,9 @@ serve_config *serve_config_free(serve_config *c)
 		free(c->operators[i].name);
 		free(c->operators[i].token_sha256);
 	}
-	char *texts[] = {c->path,	 c->interface,	  c->address,	  c->state_dir,
-			 c->image_dir,	 c->node_config,  c->http_listen, c->report_url,
-			 c->https_cert, c->https_key,	  c->https_cert_at, c->https_key_at};
+	char *texts[] = {c->path,	c->interface,	c->address,	  c->state_dir,
+			 c->image_dir,	c->node_config, c->http_listen,	  c->report_url,
+			 c->https_cert, c->https_key,	c->https_cert_at, c->https_key_at};
 
 	for (size_t i = 0; i < ELEMENTSOF(texts); i++)
 		free(texts[i]);

@@ -82,7 +82,8 @@ static enum MHD_Result reply_error(struct MHD_Connection *con, unsigned status, 
 		return MHD_NO;
 	json_object_object_add(o, "error", json_object_new_string(text));
 	return reply(con, status, "application/json",
-		     json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		     json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							   JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 static enum MHD_Result reply_json(struct MHD_Connection *con, unsigned status, json_object *o)
@@ -452,8 +453,8 @@ static enum MHD_Result handle_plain(void *cls, struct MHD_Connection *con, const
 	if (boot_stage(url))
 		return handle(s, con, url, method, upload_data, upload_data_size, con_cls);
 	na_logf(&s->log, LOG_DEBUG, "%s %s over plain HTTP: refused", method, url);
-	if (asprintf(&text, "only the boot stage is served over plain HTTP: use %s%s",
-		     s->tls_url, url) < 0) {
+	if (asprintf(&text, "only the boot stage is served over plain HTTP: use %s%s", s->tls_url,
+		     url) < 0) {
 		text = NULL;
 		return MHD_NO;
 	}

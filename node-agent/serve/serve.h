@@ -25,14 +25,14 @@
 #include "basic/macro.h"
 #include "config/config.h"
 
-#define SERVE_SCHEMA	     "node-agent/serve/v1"
-#define SERVE_DEFAULT_CONFIG "/etc/node-agent/serve.yaml"
-#define SERVE_DEFAULT_STATE  "/var/lib/node-agent-serve"
-#define SERVE_DEFAULT_PORT   8080
+#define SERVE_SCHEMA		 "node-agent/serve/v1"
+#define SERVE_DEFAULT_CONFIG	 "/etc/node-agent/serve.yaml"
+#define SERVE_DEFAULT_STATE	 "/var/lib/node-agent-serve"
+#define SERVE_DEFAULT_PORT	 8080
 #define SERVE_DEFAULT_HTTPS_PORT 8443
-#define SERVE_TLS_CERT_FILE  "tls-cert.pem" /* in state_dir, when serve makes its own */
-#define SERVE_TLS_KEY_FILE   "tls-key.pem"
-#define SERVE_DB_FILE	     "serve.db"
+#define SERVE_TLS_CERT_FILE	 "tls-cert.pem" /* in state_dir, when serve makes its own */
+#define SERVE_TLS_KEY_FILE	 "tls-key.pem"
+#define SERVE_DB_FILE		 "serve.db"
 
 /* --- config.c --- */
 

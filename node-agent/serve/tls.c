@@ -117,8 +117,7 @@ static int random_serial(X509 *x)
 	return bn && sym_BN_to_ASN1_INTEGER(bn, sym_X509_get_serialNumber(x)) ? 0 : -ENOMEM;
 }
 
-static int make_cert(EVP_PKEY *key, const char *address, const char *hostname, int days,
-		     X509 **ret)
+static int make_cert(EVP_PKEY *key, const char *address, const char *hostname, int days, X509 **ret)
 {
 	_cleanup_(x509_freep) X509 *x = sym_X509_new();
 	_cleanup_free_ char *san = NULL;
@@ -126,8 +125,10 @@ static int make_cert(EVP_PKEY *key, const char *address, const char *hostname, i
 
 	if (!x)
 		return -ENOMEM;
-	if (hostname ? asprintf(&san, "IP:%s,DNS:%s", address, hostname) < 0
-		     : asprintf(&san, "IP:%s", address) < 0) {
+	/* 127.0.0.1 too: `node-agent machines` on this machine (its default server) */
+	if (asprintf(&san, "IP:%s%s%s%s", address,
+		     strcmp(address, "127.0.0.1") ? ",IP:127.0.0.1" : "", hostname ? ",DNS:" : "",
+		     hostname ? hostname : "") < 0) {
 		san = NULL;
 		return -ENOMEM;
 	}
@@ -175,9 +176,9 @@ int serve_tls_generate(const char *address, const char *hostname, int days, char
 	r = make_cert(key, address, hostname, days, &x);
 	kb = sym_BIO_new(sym_BIO_s_mem());
 	cb = sym_BIO_new(sym_BIO_s_mem());
-	if (r >= 0 && (!kb || !cb || !sym_PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL,
-								    NULL) ||
-		       !sym_PEM_write_bio_X509(cb, x)))
+	if (r >= 0 &&
+	    (!kb || !cb || !sym_PEM_write_bio_PrivateKey(kb, key, NULL, NULL, 0, NULL, NULL) ||
+	     !sym_PEM_write_bio_X509(cb, x)))
 		r = -ENOMEM;
 	if (r >= 0 && (r = bio_text(kb, &key_pem)) >= 0)
 		r = bio_text(cb, &cert);
@@ -267,8 +268,8 @@ static int load_operators(const serve_config *c, const char *address, const na_l
 		na_logf(log, LOG_ERR, "%s: https.key: %s: not a PEM private key", c->https_key_at,
 			c->https_key);
 	else if (r == -EBADMSG)
-		na_logf(log, LOG_ERR, "%s: https.cert: %s: not a PEM certificate",
-			c->https_cert_at, c->https_cert);
+		na_logf(log, LOG_ERR, "%s: https.cert: %s: not a PEM certificate", c->https_cert_at,
+			c->https_cert);
 	if (r == -EKEYREJECTED || r == -ENOKEY || r == -EBADMSG)
 		return -EINVAL;
 	if (r < 0)
