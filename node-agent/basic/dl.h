@@ -64,8 +64,8 @@
 	X(curl_slist_append)                                                                       \
 	X(curl_slist_free_all)
 
-/* libcrypto (OpenSSL 3, a dependency of libcurl): SHA-256 of downloads, and the chain
- * building K3s's CA hash needs */
+/* libcrypto (OpenSSL 3, a dependency of libcurl): SHA-256 of downloads, the chain
+ * building K3s's CA hash needs, and serve's key and self-signed certificate */
 #define DL_CRYPTO_SYMBOLS(X)                                                                       \
 	X(EVP_Digest)                                                                              \
 	X(EVP_sha256)                                                                              \
@@ -94,6 +94,37 @@
 	X(OPENSSL_sk_num)                                                                          \
 	X(OPENSSL_sk_value)                                                                        \
 	X(ERR_clear_error)                                                                         \
+	/* node-agent serve's own certificate (serve/tls.c) */                                     \
+	X(EVP_PKEY_Q_keygen)                                                                       \
+	X(EVP_PKEY_free)                                                                           \
+	X(PEM_read_bio_PrivateKey)                                                                 \
+	X(PEM_write_bio_PrivateKey)                                                                \
+	X(PEM_write_bio_X509)                                                                      \
+	X(BIO_new)                                                                                 \
+	X(BIO_s_mem)                                                                               \
+	X(BIO_ctrl)                                                                                \
+	X(X509_new)                                                                                \
+	X(X509_set_version)                                                                        \
+	X(X509_get_serialNumber)                                                                   \
+	X(BN_bin2bn)                                                                               \
+	X(BN_to_ASN1_INTEGER)                                                                      \
+	X(BN_free)                                                                                 \
+	X(X509_gmtime_adj)                                                                         \
+	X(X509_time_adj_ex)                                                                        \
+	X(X509_getm_notBefore)                                                                     \
+	X(X509_getm_notAfter)                                                                      \
+	X(X509_set_pubkey)                                                                         \
+	X(X509_get_subject_name)                                                                   \
+	X(X509_NAME_add_entry_by_txt)                                                              \
+	X(X509_set_issuer_name)                                                                    \
+	X(X509V3_set_ctx)                                                                          \
+	X(X509V3_EXT_conf_nid)                                                                     \
+	X(X509_add_ext)                                                                            \
+	X(X509_EXTENSION_free)                                                                     \
+	X(X509_sign)                                                                               \
+	X(X509_check_private_key)                                                                  \
+	X(X509_check_ip_asc)                                                                       \
+	X(X509_digest)                                                                             \
 	/* end */
 
 /* libsqlite3: the state of `node-agent serve` (serve/db.c) */
@@ -130,6 +161,7 @@
 	X(MHD_add_response_header)                                                                 \
 	X(MHD_queue_response)                                                                      \
 	X(MHD_destroy_response)                                                                    \
+	X(MHD_is_feature_supported)                                                                \
 	/* end */
 
 #define DL_DECLARE(f) extern __typeof__(f) *sym_##f;

@@ -1,19 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /* `node-agent machines list|show ID|accept ID|retire ID`: the JSON API of `node-agent serve`
- * through libcurl (basic/fetch.h). The token is read from a file, never from argv. */
+ * through libcurl (basic/fetch.h), over HTTPS. The token is read from a file, never from
+ * argv. Whom to trust: --ca FILE; else, on the serve machine, the certificate serve made
+ * in its default state dir (public, 0644) when it is there; else the system's CAs (an
+ * operator's certificate from a real CA, https.cert in serve.yaml). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "basic/fetch.h"
 #include "basic/fileio.h"
 #include "basic/json-util.h"
 #include "cli/cmd.h"
+#include "serve/serve.h"
 
-#define MACHINES_DEFAULT_SERVER "http://127.0.0.1:8080"
+#define MACHINES_DEFAULT_SERVER "https://127.0.0.1:8443"
+#define MACHINES_DEFAULT_CA	SERVE_DEFAULT_STATE "/" SERVE_TLS_CERT_FILE
 #define MACHINES_MAX_BYTES	(16u * 1024 * 1024)
 
 static const char *field(json_object *o, const char *key)
@@ -67,13 +73,12 @@ static int print(json_object *doc, bool list, out_format fmt)
 int cmd_machines(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"server", required_argument, NULL, 's'},
-	    {"token-file", required_argument, NULL, 't'},
-	    {"format", required_argument, NULL, 'f'},
-	    {"help", no_argument, NULL, 'h'},
-	    {0},
+	    {"server", required_argument, NULL, 's'}, {"token-file", required_argument, NULL, 't'},
+	    {"ca", required_argument, NULL, 'C'},     {"format", required_argument, NULL, 'f'},
+	    {"help", no_argument, NULL, 'h'},	      {0},
 	};
 	const char *server = MACHINES_DEFAULT_SERVER, *token_file = NULL, *verb, *id = NULL;
+	const char *ca = NULL;
 	_cleanup_(erase_and_freep) char *token = NULL;
 	_cleanup_free_ char *url = NULL;
 	_cleanup_(fetch_result_done) fetch_result res = {.retry_after_s = -1};
@@ -88,6 +93,8 @@ int cmd_machines(int argc, char **argv)
 			server = optarg;
 		else if (c == 't')
 			token_file = optarg;
+		else if (c == 'C')
+			ca = optarg;
 		else if (c == 'f') {
 			if (cmd_parse_format(optarg, &fmt) < 0 || fmt == FMT_YAML) {
 				fprintf(stderr, "node-agent machines: --format: table or json\n");
@@ -104,7 +111,8 @@ int cmd_machines(int argc, char **argv)
 	     strcmp(verb, "retire")) ||
 	    (strcmp(verb, "list") && !id) || optind < argc) {
 		fprintf(stderr, "usage: node-agent machines list|show ID|accept ID|retire ID "
-				"[--server URL] [--token-file FILE] [--format table|json]\n");
+				"[--server URL] [--ca FILE] [--token-file FILE] "
+				"[--format table|json]\n");
 		return EXIT_USAGE;
 	}
 	post = !strcmp(verb, "accept") || !strcmp(verb, "retire");
@@ -130,7 +138,10 @@ int cmd_machines(int argc, char **argv)
 		fprintf(stderr, "node-agent machines: bad machine ID \"%s\"\n", id ? id : "");
 		return EXIT_USAGE;
 	}
+	if (!ca && access(MACHINES_DEFAULT_CA, R_OK) == 0)
+		ca = MACHINES_DEFAULT_CA;
 	fetch_opts fo = {.bearer_token = token,
+			 .ca_file = ca,
 			 .no_redirects = true,
 			 .max_bytes = MACHINES_MAX_BYTES,
 			 .method = post ? "POST" : NULL};

@@ -79,8 +79,8 @@ static int load_node_config(const serve_config *c, char **ret)
 static int run(serve_config *c)
 {
 	_cleanup_free_ char *address = NULL, *db_path = NULL, *node_text = NULL, *err = NULL;
-	_cleanup_free_ char *report_url = NULL;
 	_cleanup_(serve_db_closep) serve_db *db = NULL;
+	_cleanup_(serve_tls_done) serve_tls tls = {0};
 	serve_server s = {.c = c, .log = {.fn = log_line}};
 	sigset_t sigs;
 	int r, sig;
@@ -97,14 +97,16 @@ static int run(serve_config *c)
 	}
 	if (!address || asprintf(&db_path, "%s/" SERVE_DB_FILE, c->state_dir) < 0)
 		return 1;
-	if (c->report_url)
-		report_url = strdup(c->report_url);
-	else if (asprintf(&report_url, "https://%s/reports", address) < 0)
-		report_url = NULL;
-	if (!report_url)
-		return 1;
 	if (mkdir(c->state_dir, 0750) < 0 && errno != EEXIST) {
 		fprintf(stderr, "node-agent serve: state_dir %s: %m\n", c->state_dir);
+		return 1;
+	}
+	r = serve_tls_load(c, address, &s.log, &tls);
+	if (r == -EINVAL)
+		return EXIT_USAGE;
+	if (r < 0) {
+		fprintf(stderr, "node-agent serve: the HTTPS key and certificate: %s\n",
+			strerror(-r));
 		return 1;
 	}
 	r = serve_db_open(db_path, &db, &err);
@@ -114,7 +116,7 @@ static int run(serve_config *c)
 	}
 	s.db = db;
 	s.node_config_text = node_text;
-	s.report_url = report_url;
+	s.tls = &tls;
 	/* the signals are taken with sigwait() only: the HTTP thread inherits the mask */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
@@ -125,8 +127,13 @@ static int run(serve_config *c)
 		fprintf(stderr, "node-agent serve: %s\n", err ? err : strerror(-r));
 		return 1;
 	}
-	na_logf(&s.log, LOG_INFO, "listening on %s (machines fetch from %s), state in %s",
-		s.base_url, s.base_url, db_path);
+	na_logf(&s.log, LOG_INFO,
+		"listening on %s and %s (machines fetch from %s), state in %s, certificate "
+		"SHA-256 %s%s",
+		s.base_url, s.tls_url, s.base_url, db_path, tls.sha256,
+		c->https_cert	? ""
+		: tls.generated ? " (made now)"
+				: " (kept)");
 	if (dl_systemd() >= 0)
 		sym_sd_notify(0, "READY=1\nSTATUS=serving");
 	if (sigwait(&sigs, &sig) != 0)
@@ -135,7 +142,6 @@ static int run(serve_config *c)
 	if (dl_systemd() >= 0)
 		sym_sd_notify(0, "STOPPING=1");
 	serve_http_stop(&s);
-	free(s.base_url);
 	return 0;
 }
 

@@ -11,10 +11,21 @@
  *   image: {dir: /srv/node-agent/pxe}             # vmlinuz and initrd of `make image`
  *   node_config: /etc/node-agent/cluster.yaml     # handed to accepted machines; checked
  *                                                 # with node-agent's own parser at start
- *   http: {listen: 10.0.0.2, port: 8080}          # listen default: the advertised address
- *   report_url: https://inventory.lan/reports     # report.url of the configs generated for
- *                          # machines not accepted (https, as node configs require);
- *                          # default https://ADDRESS/reports
+ *   http: {listen: 10.0.0.2, port: 8080}          # listen default: the advertised address;
+ *                          # only what iPXE fetches (scripts, kernel, initrd, node configs):
+ *                          # reports and the API answer 403 there, naming the https URL
+ *   https:                 # reports, the API, and all of the above, over TLS on the same
+ *     port: 8443           # listen address; default 8443
+ *     cert: /etc/node-agent/serve-cert.pem  # optional, with key: the operator's certificate
+ *     key: /etc/node-agent/serve-key.pem    # (PEM; the key matching it, checked at start).
+ *                          # Without them serve makes its own at first start: an ECDSA
+ *                          # P-256 key (state_dir/tls-key.pem, 0600) and a self-signed
+ *                          # certificate (state_dir/tls-cert.pem) for the advertised address
+ *                          # and the host name, valid 10 years, reused by later starts
+ *   report_url: https://inventory.lan/reports     # report.url of the configs handed out
+ *                          # (https, as node configs require); default serve itself,
+ *                          # https://ADDRESS:HTTPS_PORT/reports, with report.ca_pem its
+ *                          # certificate; another collector's URL goes out without ca_pem
  *   unknown_machines: inventory  # inventory: an unaccepted machine boots and only reports
  *                                # (no cluster, no data disk); ignore: allow-list mode
  *   accept:                      # acceptance rules over the last inventory; the match
@@ -44,6 +55,7 @@ typedef struct serve_parser {
 	serve_config *c;
 	bool have_schema;
 	yaml_node_t *image;
+	yaml_node_t *https;
 } serve_parser;
 
 static char *ipv4_dup(config_parser *p, const yaml_node_t *n, const char *what)
@@ -80,6 +92,36 @@ static bool http_key(config_parser *p, const char *key, yaml_node_t *k, yaml_nod
 	else if (!strcmp(key, "port")) {
 		/* 0: any free port, said in the log (tests) */
 		config_get_int(p, v, "http.port", 65535, &c->http_port);
+	} else
+		return false;
+	return true;
+}
+
+/* "FILE:LINE:COLUMN" of N, for problems found at start (a file that cannot be read) */
+static char *config_position(config_parser *p, const yaml_node_t *n)
+{
+	char *s;
+
+	if (asprintf(&s, "%s:%zu:%zu", p->path, n->start_mark.line + 1, n->start_mark.column + 1) <
+	    0) {
+		p->oom = true;
+		return NULL;
+	}
+	return s;
+}
+
+static bool https_key(config_parser *p, const char *key, yaml_node_t *k, yaml_node_t *v, void *data)
+{
+	serve_config *c = data;
+
+	if (!strcmp(key, "port"))
+		config_get_int(p, v, "https.port", 65535, &c->https_port);
+	else if (!strcmp(key, "cert")) {
+		c->https_cert = config_abs_path(p, v, "https.cert");
+		c->https_cert_at = config_position(p, v);
+	} else if (!strcmp(key, "key")) {
+		c->https_key = config_abs_path(p, v, "https.key");
+		c->https_key_at = config_position(p, v);
 	} else
 		return false;
 	return true;
@@ -185,7 +227,10 @@ static bool top_key(config_parser *p, const char *key, yaml_node_t *k, yaml_node
 		c->node_config = config_abs_path(p, v, "node_config");
 	else if (!strcmp(key, "http"))
 		config_walk_map(p, v, "http", "listen, port", http_key, c);
-	else if (!strcmp(key, "report_url"))
+	else if (!strcmp(key, "https")) {
+		sp->https = v;
+		config_walk_map(p, v, "https", "port, cert, key", https_key, c);
+	} else if (!strcmp(key, "report_url"))
 		c->report_url = config_secure_url(p, v, "report_url");
 	else if (!strcmp(key, "unknown_machines")) {
 		const char *s = config_str(p, v, "unknown_machines");
@@ -221,6 +266,11 @@ static void check_whole(serve_parser *sp, yaml_node_t *root)
 		config_err(p, sp->image ? sp->image : root, "serve: image.dir is required");
 	if (config_map_lacks(p, root, "node_config"))
 		config_err(p, root, "serve: node_config is required");
+	if (sp->https &&
+	    config_map_lacks(p, sp->https, "cert") != config_map_lacks(p, sp->https, "key"))
+		config_err(p, sp->https,
+			   "https: give cert and key together, or neither (serve "
+			   "then makes its own in state_dir)");
 	for (size_t i = 0; i < c->n_accept; i++)
 		for (size_t j = 0; j < i; j++)
 			if (c->accept[i].name && c->accept[j].name &&
@@ -246,6 +296,7 @@ int serve_config_parse(const char *path, const char *data, size_t len, const na_
 	sp.c->path = strdup(path);
 	sp.c->state_dir = strdup(SERVE_DEFAULT_STATE);
 	sp.c->http_port = SERVE_DEFAULT_PORT;
+	sp.c->https_port = SERVE_DEFAULT_HTTPS_PORT;
 	if (!sp.c->path || !sp.c->state_dir || yaml_loader_open(&l, data, len) < 0) {
 		serve_config_free(sp.c);
 		return -ENOMEM;
@@ -261,7 +312,7 @@ int serve_config_parse(const char *path, const char *data, size_t len, const na_
 	else if (root) {
 		config_walk_map(p, root, "serve",
 				"schema, interface, address, state_dir, image, node_config, http, "
-				"report_url, unknown_machines, accept, operators",
+				"https, report_url, unknown_machines, accept, operators",
 				top_key, &sp);
 		if (root->type == YAML_MAPPING_NODE)
 			check_whole(&sp, root);
@@ -308,8 +359,9 @@ serve_config *serve_config_free(serve_config *c)
 		free(c->operators[i].name);
 		free(c->operators[i].token_sha256);
 	}
-	char *texts[] = {c->path,      c->interface,   c->address,     c->state_dir,
-			 c->image_dir, c->node_config, c->http_listen, c->report_url};
+	char *texts[] = {c->path,	c->interface,	c->address,	  c->state_dir,
+			 c->image_dir,	c->node_config, c->http_listen,	  c->report_url,
+			 c->https_cert, c->https_key,	c->https_cert_at, c->https_key_at};
 
 	for (size_t i = 0; i < ELEMENTSOF(texts); i++)
 		free(texts[i]);

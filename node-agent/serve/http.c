@@ -6,8 +6,17 @@
  *
  * Authentication of the API: a bearer token per request (Authorization: Bearer), whose
  * SHA-256 is in serve.yaml. There are no cookies and no sessions, so a page of another
- * site cannot make a browser act for an operator (no CSRF surface). Plain HTTP in this
- * increment; MHD_USE_TLS with MHD_OPTION_HTTPS_MEM_KEY/CERT is where TLS goes next.
+ * site cannot make a browser act for an operator (no CSRF surface).
+ *
+ * Two daemons on the same address: plain HTTP for the boot stage only (Debian's iPXE has
+ * no HTTPS; scripts, kernel, initrd and node configs carry nothing secret), and HTTPS
+ * (MHD_USE_TLS, GnuTLS inside libmicrohttpd; the key and certificate of tls.c) for
+ * everything: reports (serials, MACs), the API and its bearer tokens. The node trusts the
+ * HTTPS side because its node config, fetched in the boot stage, carries the certificate
+ * (report.ca_pem). That config travels in clear text, so someone on the LAN who can rewrite
+ * it can point the node at their own collector; they could as well hand it another kernel.
+ * Nothing in this chain is secret; what TLS adds is that a passive listener learns nothing
+ * and an attacker must be active during that very boot.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -18,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
@@ -72,7 +82,8 @@ static enum MHD_Result reply_error(struct MHD_Connection *con, unsigned status, 
 		return MHD_NO;
 	json_object_object_add(o, "error", json_object_new_string(text));
 	return reply(con, status, "application/json",
-		     json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		     json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							   JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 static enum MHD_Result reply_json(struct MHD_Connection *con, unsigned status, json_object *o)
@@ -158,7 +169,7 @@ static enum MHD_Result boot_script(serve_server *s, struct MHD_Connection *con, 
 
 static enum MHD_Result node_config(serve_server *s, struct MHD_Connection *con, const char *url)
 {
-	_cleanup_free_ char *state = NULL, *gen = NULL;
+	_cleanup_free_ char *state = NULL;
 	char mac[18];
 
 	if (request_mac(con, url, "/config/", ".yaml", mac) < 0)
@@ -166,15 +177,12 @@ static enum MHD_Result node_config(serve_server *s, struct MHD_Connection *con, 
 	state = machine_state(s, mac);
 	if (state_served(state)) {
 		event(s, mac, "config fetched", "node config");
-		return reply(con, 200, "application/yaml", s->node_config_text);
+		return reply(con, 200, "application/yaml", s->accepted_config);
 	}
 	if (s->c->unknown != SERVE_UNKNOWN_INVENTORY || (state && strcmp(state, "discovered")))
 		return reply_text(con, 404, "this machine is not accepted\n");
-	gen = serve_inventory_config(s->report_url);
-	if (!gen)
-		return reply_text(con, 500, "out of memory\n");
 	event(s, mac, "config fetched", "inventory only");
-	return reply(con, 200, "application/yaml", gen);
+	return reply(con, 200, "application/yaml", s->inventory_config);
 }
 
 static enum MHD_Result image_file(serve_server *s, struct MHD_Connection *con, const char *name,
@@ -401,11 +409,10 @@ static enum MHD_Result api(serve_server *s, struct MHD_Connection *con, const ch
 	return reply_json(con, 200, o);
 }
 
-static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char *url,
-			      const char *method, const char *version, const char *upload_data,
-			      size_t *upload_data_size, void **con_cls)
+static enum MHD_Result handle(serve_server *s, struct MHD_Connection *con, const char *url,
+			      const char *method, const char *upload_data, size_t *upload_data_size,
+			      void **con_cls)
 {
-	serve_server *s = cls;
 	bool get = !strcmp(method, "GET"), head = !strcmp(method, "HEAD");
 	bool post = !strcmp(method, "POST");
 	request *req = *con_cls;
@@ -446,6 +453,44 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *con, const char 
 	return reply_text(con, 404, "not found\n");
 }
 
+static enum MHD_Result handle_tls(void *cls, struct MHD_Connection *con, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **con_cls)
+{
+	return handle(cls, con, url, method, upload_data, upload_data_size, con_cls);
+}
+
+/* What iPXE fetches, which cannot speak TLS: nothing secret (content.c). */
+static bool boot_stage(const char *url)
+{
+	return !strcmp(url, "/boot.ipxe") || !strncmp(url, "/boot/", 6) ||
+	       !strcmp(url, "/vmlinuz") || !strcmp(url, "/initrd") || !strncmp(url, "/config/", 8);
+}
+
+/*
+ * Plain HTTP: the boot stage only. Anything else (reports, the API) is refused before a
+ * body is read, with the https URL in the answer rather than a redirect: node-agent and
+ * API clients do not follow redirects, and a report must not go out in clear text first.
+ */
+static enum MHD_Result handle_plain(void *cls, struct MHD_Connection *con, const char *url,
+				    const char *method, const char *version,
+				    const char *upload_data, size_t *upload_data_size,
+				    void **con_cls)
+{
+	serve_server *s = cls;
+	_cleanup_free_ char *text = NULL;
+
+	if (boot_stage(url))
+		return handle(s, con, url, method, upload_data, upload_data_size, con_cls);
+	na_logf(&s->log, LOG_DEBUG, "%s %s over plain HTTP: refused", method, url);
+	if (asprintf(&text, "only the boot stage is served over plain HTTP: use %s%s", s->tls_url,
+		     url) < 0) {
+		text = NULL;
+		return MHD_NO;
+	}
+	return reply_error(con, 403, text);
+}
+
 static void completed(void *cls, struct MHD_Connection *con, void **con_cls,
 		      enum MHD_RequestTerminationCode toe)
 {
@@ -458,11 +503,85 @@ static void completed(void *cls, struct MHD_Connection *con, void **con_cls,
 	*con_cls = NULL;
 }
 
+/* A listening TCP socket on SA (port 0: any free one, then put in SA). */
+static int listen_socket(struct sockaddr_in *sa, int *ret)
+{
+	_cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	socklen_t len = sizeof(*sa);
+	int one = 1;
+
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)sa, sizeof(*sa)) < 0 || listen(fd, 64) < 0 ||
+	    getsockname(fd, (struct sockaddr *)sa, &len) < 0)
+		return -errno;
+	*ret = TAKE_FD(fd);
+	return 0;
+}
+
+static struct MHD_Daemon *start_daemon(serve_server *s, int fd, bool tls)
+{
+	/* without TLS, the first MHD_OPTION_END ends the list and the key is not passed */
+	return sym_MHD_start_daemon(
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
+		(tls ? MHD_USE_TLS : 0),
+	    0, NULL, NULL, tls ? handle_tls : handle_plain, s, MHD_OPTION_LISTEN_SOCKET, fd,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_CONNECTION_LIMIT,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTP_PER_IP_LIMIT,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S, MHD_OPTION_NOTIFY_COMPLETED,
+	    completed, s, tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, s->tls->key_pem,
+	    MHD_OPTION_HTTPS_MEM_CERT, s->tls->cert_pem, MHD_OPTION_END);
+}
+
+/* TEXT as a node reads it: 0, -EINVAL (refused), -ENOMEM. */
+static int node_parses(const char *what, const char *text)
+{
+	na_log quiet = {0};
+	na_config *nc = NULL;
+	int r = na_config_parse(what, text, strlen(text), &quiet, &nc);
+
+	na_config_free(nc);
+	return r;
+}
+
+/* The node configs handed out, which name the HTTPS port: checked with node-agent's own
+ * parser, as a node will read them. */
+static int handed_configs(serve_server *s, char **ret_err)
+{
+	_cleanup_free_ char *report_url = NULL;
+	const char *ca = s->c->report_url ? NULL : s->tls->cert_pem;
+	const char *what = "the generated inventory config";
+	int r;
+
+	if (s->c->report_url)
+		report_url = strdup(s->c->report_url);
+	else if (asprintf(&report_url, "%s/reports", s->tls_url) < 0)
+		report_url = NULL;
+	if (!report_url)
+		return -ENOMEM;
+	r = serve_inventory_config(report_url, ca, &s->inventory_config);
+	if (r >= 0)
+		r = node_parses(what, s->inventory_config);
+	if (r >= 0) {
+		what = "node_config with serve's report section";
+		r = serve_node_config_for_serve(s->node_config_text, report_url, ca,
+						&s->accepted_config);
+		if (r >= 0)
+			r = node_parses(what, s->accepted_config);
+	}
+	if (r < 0 && asprintf(ret_err, "%s: %s", what,
+			      r == -EINVAL ? "refused by node-agent's parser" : strerror(-r)) < 0)
+		*ret_err = NULL;
+	return r;
+}
+
 int serve_http_start(serve_server *s, const char *address, char **ret_err)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET,
 				 .sin_port = htons((uint16_t)s->c->http_port)};
-	const union MHD_DaemonInfo *info;
+	struct sockaddr_in tls_sa;
+	_cleanup_close_ int fd = -1, tls_fd = -1;
 	int r = dl_mhd();
 
 	*ret_err = NULL;
@@ -470,31 +589,39 @@ int serve_http_start(serve_server *s, const char *address, char **ret_err)
 		*ret_err = strdup("libmicrohttpd.so.12 cannot be loaded (Debian: libmicrohttpd12)");
 		return r;
 	}
+	if (sym_MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		*ret_err = strdup("this libmicrohttpd has no TLS (Debian's libmicrohttpd12 is "
+				  "built with GnuTLS): reports and the API need HTTPS");
+		return -EPROTONOSUPPORT;
+	}
 	if (inet_pton(AF_INET, address, &sa.sin_addr) != 1) {
 		if (asprintf(ret_err, "%s is not an IPv4 address", address) < 0)
 			*ret_err = NULL;
 		return -EINVAL;
 	}
-	s->daemon = sym_MHD_start_daemon(
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-	    handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned)HTTP_CONNECTION_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	    (unsigned)HTTP_PER_IP_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
-	    MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_END);
-	if (!s->daemon) {
-		if (asprintf(ret_err,
-			     "cannot listen on %s:%" PRId64 " (in use, or not an address of "
-			     "this machine?)",
-			     address, s->c->http_port) < 0)
+	tls_sa = sa;
+	tls_sa.sin_port = htons((uint16_t)s->c->https_port);
+	/* bound before either daemon runs: the configs they hand out name the ports */
+	if ((r = listen_socket(&sa, &fd)) < 0 || (r = listen_socket(&tls_sa, &tls_fd)) < 0) {
+		if (asprintf(ret_err, "cannot listen on %s:%" PRId64 ": %s", address,
+			     fd < 0 ? s->c->http_port : s->c->https_port, strerror(-r)) < 0)
 			*ret_err = NULL;
-		return -EADDRNOTAVAIL;
+		return r;
 	}
-	info = sym_MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-	if (asprintf(&s->base_url, "http://%s:%u", address,
-		     info ? (unsigned)info->port : (unsigned)s->c->http_port) < 0) {
-		s->base_url = NULL;
-		serve_http_stop(s);
+	if (asprintf(&s->base_url, "http://%s:%u", address, ntohs(sa.sin_port)) < 0 ||
+	    asprintf(&s->tls_url, "https://%s:%u", address, ntohs(tls_sa.sin_port)) < 0)
 		return -ENOMEM;
+	r = handed_configs(s, ret_err);
+	if (r < 0)
+		return r;
+	/* MHD owns a listening socket once given (it closes it at stop, and may on failure:
+	 * then the process ends) */
+	s->daemon = start_daemon(s, TAKE_FD(fd), false);
+	s->tls_daemon = s->daemon ? start_daemon(s, TAKE_FD(tls_fd), true) : NULL;
+	if (!s->tls_daemon) {
+		*ret_err = strdup("libmicrohttpd did not start (its message above)");
+		serve_http_stop(s);
+		return -EIO;
 	}
 	return 0;
 }
@@ -503,5 +630,12 @@ void serve_http_stop(serve_server *s)
 {
 	if (s->daemon)
 		sym_MHD_stop_daemon(s->daemon);
-	s->daemon = NULL;
+	if (s->tls_daemon)
+		sym_MHD_stop_daemon(s->tls_daemon);
+	s->daemon = s->tls_daemon = NULL;
+	char **texts[] = {&s->base_url, &s->tls_url, &s->inventory_config, &s->accepted_config};
+	for (size_t i = 0; i < ELEMENTSOF(texts); i++) {
+		free(*texts[i]);
+		*texts[i] = NULL;
+	}
 }

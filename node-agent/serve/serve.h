@@ -10,7 +10,9 @@
  *   db.c        the state: machines, reports, events (libsqlite3, dlopen'd)
  *   range.c     HTTP Range headers
  *   content.c   what is served: boot scripts, generated configs, the JSON API's documents
- *   http.c      the HTTP server (libmicrohttpd, dlopen'd)
+ *   tls.c       serve's key and certificate: made at first start (libcrypto, dlopen'd) or the
+ *               operator's, checked
+ *   http.c      the HTTP and HTTPS servers (libmicrohttpd, dlopen'd)
  * The DHCP and TFTP modules add events with serve_event_add() and find machines with
  * serve_machine_by_mac().
  */
@@ -23,11 +25,14 @@
 #include "basic/macro.h"
 #include "config/config.h"
 
-#define SERVE_SCHEMA	     "node-agent/serve/v1"
-#define SERVE_DEFAULT_CONFIG "/etc/node-agent/serve.yaml"
-#define SERVE_DEFAULT_STATE  "/var/lib/node-agent-serve"
-#define SERVE_DEFAULT_PORT   8080
-#define SERVE_DB_FILE	     "serve.db"
+#define SERVE_SCHEMA		 "node-agent/serve/v1"
+#define SERVE_DEFAULT_CONFIG	 "/etc/node-agent/serve.yaml"
+#define SERVE_DEFAULT_STATE	 "/var/lib/node-agent-serve"
+#define SERVE_DEFAULT_PORT	 8080
+#define SERVE_DEFAULT_HTTPS_PORT 8443
+#define SERVE_TLS_CERT_FILE	 "tls-cert.pem" /* in state_dir, when serve makes its own */
+#define SERVE_TLS_KEY_FILE	 "tls-key.pem"
+#define SERVE_DB_FILE		 "serve.db"
 
 /* --- config.c --- */
 
@@ -56,7 +61,10 @@ typedef struct serve_config {
 	char *image_dir;
 	char *node_config;
 	char *http_listen; /* an IPv4 address; NULL: the advertised address */
-	char *report_url;  /* report.url of generated configs; NULL: https://ADDRESS/reports */
+	int64_t https_port;
+	char *https_cert, *https_key;	    /* the operator's; NULL: serve's own in state_dir */
+	char *https_cert_at, *https_key_at; /* "FILE:LINE:COLUMN" of those, for messages */
+	char *report_url; /* report.url of handed-out configs; NULL: https://ADDRESS:PORT/reports */
 	serve_accept_rule *accept;
 	size_t n_accept;
 	serve_operator *operators;
@@ -162,6 +170,32 @@ json_object *serve_machine_to_json(const serve_machine *m);
  * -ERANGE when unsatisfiable (416). */
 int serve_range_parse(const char *header, uint64_t size, uint64_t *ret_first, uint64_t *ret_last);
 
+/* --- tls.c --- */
+
+typedef struct serve_tls {
+	char *cert_pem;
+	char *key_pem;
+	char sha256[96]; /* the certificate's SHA-256, "AB:CD:..." as openssl x509 -fingerprint */
+	bool generated;	 /* serve's own, made now */
+} serve_tls;
+
+void serve_tls_done(serve_tls *t);
+/* A new ECDSA P-256 key and a self-signed certificate for ADDRESS (IPv4; CN and
+ * subjectAltName) and HOSTNAME (a DNS subjectAltName when not NULL), valid DAYS days from
+ * now, random serial, as PEM. */
+int serve_tls_generate(const char *address, const char *hostname, int days, char **ret_cert_pem,
+		       char **ret_key_pem);
+/* CERT_PEM and KEY_PEM parse and belong together: 0 and the certificate's SHA-256;
+ * -EBADMSG (the certificate does not parse), -ENOKEY (the key does not),
+ * -EKEYREJECTED (the key is another certificate's). */
+int serve_tls_check(const char *cert_pem, const char *key_pem, char ret_sha256[static 96]);
+/* Whether CERT_PEM names the IPv4 ADDRESS: 1, 0, -errno. */
+int serve_tls_covers(const char *cert_pem, const char *address);
+/* The certificate of c: the operator's (https.cert/key: read and checked, each problem as
+ * FILE:LINE:COLUMN of the key in serve.yaml, -EINVAL) or serve's own in c->state_dir, made
+ * when missing, unusable or not for ADDRESS. Problems go to LOG. */
+int serve_tls_load(const serve_config *c, const char *address, const na_log *log, serve_tls *ret);
+
 /* --- http.c --- */
 
 #define SERVE_REPORT_MAX (4u * 1024 * 1024) /* a larger POST /reports: 413 */
@@ -169,15 +203,20 @@ int serve_range_parse(const char *header, uint64_t size, uint64_t *ret_first, ui
 typedef struct serve_server {
 	const serve_config *c;
 	serve_db *db;
-	const char *node_config_text; /* handed to accepted machines */
-	char *base_url;		      /* "http://ADDR:PORT", set by serve_http_start() */
-	char *report_url;	      /* report.url of generated configs */
-	struct MHD_Daemon *daemon;
+	const char *node_config_text; /* the operator's node config */
+	const serve_tls *tls;
+	/* set by serve_http_start(): */
+	char *base_url;		/* "http://ADDR:PORT" */
+	char *tls_url;		/* "https://ADDR:PORT" */
+	char *inventory_config; /* handed to machines not accepted */
+	char *accepted_config;	/* handed to accepted ones: node_config_text reporting here */
+	struct MHD_Daemon *daemon, *tls_daemon;
 	na_log log; /* one line per request and per problem */
 } serve_server;
 
-/* Listen on ADDRESS (dotted IPv4) and c->http_port; the server's threads run until
- * serve_http_stop(). */
+/* Listen on ADDRESS (dotted IPv4), c->http_port (the boot stage only) and c->https_port
+ * (everything, with s->tls); work out the node configs handed out, which name the HTTPS
+ * port; the server's threads run until serve_http_stop(). */
 int serve_http_start(serve_server *s, const char *address, char **ret_err);
 void serve_http_stop(serve_server *s);
 
@@ -187,5 +226,11 @@ void serve_http_stop(serve_server *s);
  * kernel and initrd when BOOT, else a script that says the machine is not served and exits.
  * NULL when out of memory. */
 char *serve_boot_script(const char *base_url, const char *mac, bool boot);
-/* The node config of a machine that is not accepted: it only reports. */
-char *serve_inventory_config(const char *report_url);
+/* The node config of a machine that is not accepted: it only reports, to REPORT_URL,
+ * trusting CA_PEM (NULL: the system's CAs). */
+int serve_inventory_config(const char *report_url, const char *ca_pem, char **ret);
+/* The operator's node config TEXT with its report section pointing at REPORT_URL (and
+ * trusting CA_PEM, NULL: the system's CAs), unless it sets its own report.url: then TEXT as
+ * it is. Re-emitted from the parsed document (comments are lost). */
+int serve_node_config_for_serve(const char *text, const char *report_url, const char *ca_pem,
+				char **ret);

@@ -3,7 +3,8 @@
  * Unit tests of node-agent serve's pieces without HTTP (node-agent/serve/): serve.yaml's
  * validation (a good file; each mistake as FILE:LINE:COLUMN), which machine an inventory
  * is from (placeholder and zero UUIDs, serial, MAC), the database (migrations from an empty
- * file, reopening keeps everything, a duplicate idempotency key), Range headers.
+ * file, reopening keeps everything, a duplicate idempotency key), Range headers, the node
+ * configs handed out (read back with node-agent's own parser), the key and certificate.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,8 +15,15 @@
 #include <unistd.h>
 
 #include "basic/json-util.h"
+#include "basic/fileio.h"
 #include "serve/serve.h"
 #include "tap.h"
+
+static char *mfree_str(char *s)
+{
+	free(s);
+	return NULL;
+}
 
 static char logbuf[4096];
 
@@ -74,10 +82,19 @@ static void test_config(void)
 		return;
 	is_str(c->state_dir, SERVE_DEFAULT_STATE, "state_dir has its default");
 	ok(c->http_port == 8081 && c->unknown == SERVE_UNKNOWN_IGNORE, "http.port, unknown_machines");
+	ok(c->https_port == SERVE_DEFAULT_HTTPS_PORT && !c->https_cert && !c->https_key,
+	   "https: port 8443, serve's own certificate by default");
 	ok(c->n_accept == 1 && c->accept[0].match.min_memory_gib == 16, "an acceptance rule");
 	ok(serve_config_operator(c, "test") == &c->operators[0], "the operator of token \"test\"");
 	ok(!serve_config_operator(c, "tesT") && !serve_config_operator(c, ""),
 	   "no operator for another token");
+	serve_config_free(TAKE_PTR(c));
+	r = parse(GOOD "https: {port: 9443, cert: /etc/c.pem, key: /etc/k.pem}\n", &c);
+	ok(r == 0 && c->https_port == 9443 && !strcmp(c->https_cert, "/etc/c.pem") &&
+	       !strcmp(c->https_key, "/etc/k.pem") && !strcmp(c->https_key_at, "serve.yaml:5:44"),
+	   "https: the operator's certificate and key, and where the key is named");
+	if (!c)
+		return;
 
 	bad(GOOD "colour: blue\n", "serve.yaml:5:1: serve: unknown key \"colour\"", "unknown key");
 	bad(GOOD "http: {port: 70000}\n", "serve.yaml:5:14: http.port: expected a whole number",
@@ -99,6 +116,12 @@ static void test_config(void)
 	bad(GOOD "address: 10.0.0.300\n", "serve.yaml:5:10: address: \"10.0.0.300\" is not an IPv4",
 	    "a bad address");
 	bad(GOOD "report_url: http://x/reports\n", "serve.yaml:5:13: report_url:", "http report_url");
+	bad(GOOD "https: {cert: /etc/c.pem}\n", "serve.yaml:5:8: https: give cert and key together",
+	    "https.cert without https.key");
+	bad(GOOD "https: {key: k.pem, cert: /c.pem}\n", "serve.yaml:5:14: https.key:",
+	    "a relative https.key");
+	bad(GOOD "https: {port: -1}\n", "serve.yaml:5:15: https.port: expected a whole number",
+	    "a bad https.port");
 	bad("schema: [\n", "serve.yaml:", "a syntax error");
 	bad("schema: node-agent/config/v1\n", "serve.yaml:1:9: schema: expected \"node-agent/serve/v1\"",
 	    "the node config's schema");
@@ -271,12 +294,102 @@ static void test_range(void)
 	   "junk is ignored");
 }
 
+/* TEXT as node-agent reads a node config: 0 and the config, or -errno */
+static int node_config(const char *text, na_config **ret)
+{
+	logbuf[0] = '\0';
+	return na_config_parse("node.yaml", text, strlen(text), &test_log, ret);
+}
+
+#define CA_PEM "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+#define URL    "https://10.0.0.2:8443/reports"
+
+static void test_configs(void)
+{
+	_cleanup_free_ char *inv = NULL, *acc = NULL, *own = NULL, *ca_file = NULL;
+	na_config *nc = NULL;
+	const char *op = "schema: node-agent/config/v1\n"
+			 "cluster: {server: \"https://10.0.0.10:6443\", token_file: /run/t}\n"
+			 "# a comment\n"
+			 "rules: &r\n  - name: gpu\n    match: {gpu_vendor: nvidia}\n"
+			 "    role: agent\n";
+
+	ok(serve_inventory_config(URL, CA_PEM, &inv) == 0, "the inventory config");
+	ok(inv && node_config(inv, &nc) == 0, "... node-agent's parser takes it");
+	if (nc) {
+		is_str(nc->report_url, URL, "... report.url: serve's HTTPS side");
+		is_str(nc->report_ca_pem, CA_PEM, "... report.ca_pem: its certificate, exactly");
+		ok(!nc->server && !nc->n_rules, "... nothing else");
+	}
+	nc = na_config_free(nc);
+
+	ok(serve_node_config_for_serve(op, URL, CA_PEM, &acc) == 0, "the operator's config");
+	ok(acc && node_config(acc, &nc) == 0, "... re-emitted, node-agent's parser takes it");
+	if (nc) {
+		is_str(nc->report_url, URL, "... with serve's report.url");
+		is_str(nc->report_ca_pem, CA_PEM, "... and report.ca_pem");
+		ok(nc->server && !strcmp(nc->server, "https://10.0.0.10:6443") && nc->n_rules == 1 &&
+		       !strcmp(nc->rules[0].name, "gpu"),
+		   "... and the operator's cluster and rules");
+	}
+	nc = na_config_free(nc);
+	acc = mfree_str(acc);
+
+	/* report: {ca_file} without url: of no use, replaced */
+	if (asprintf(&ca_file, "%sreport: {ca_file: /etc/ca.pem}\n", op) < 0)
+		ca_file = NULL;
+	ok(ca_file && serve_node_config_for_serve(ca_file, URL, NULL, &acc) == 0 &&
+	       node_config(acc, &nc) == 0 && !strcmp(nc->report_url, URL) && !nc->report_ca_file &&
+	       !nc->report_ca_pem,
+	   "a report section without url is replaced (another collector: no ca_pem)");
+	nc = na_config_free(nc);
+
+	ok(serve_node_config_for_serve("schema: node-agent/config/v1\n"
+				       "report: {url: \"https://inventory.lan/r\"}\n",
+				       URL, CA_PEM, &own) == 0 &&
+	       !strcmp(own, "schema: node-agent/config/v1\n"
+			    "report: {url: \"https://inventory.lan/r\"}\n"),
+	   "the operator's own report.url: the file as it is");
+	ok(serve_node_config_for_serve("- a\n", URL, NULL, &(char *){NULL}) == -EBADMSG,
+	   "not a mapping: -EBADMSG");
+}
+
+static void test_tls(void)
+{
+	_cleanup_free_ char *cert = NULL, *cert2 = NULL;
+	_cleanup_(erase_and_freep) char *key = NULL, *key2 = NULL;
+	char sha[96], sha2[96];
+
+	ok(serve_tls_generate("10.0.0.2", "serve-box", 3650, &cert, &key) == 0,
+	   "a key and self-signed certificate");
+	if (!cert)
+		return;
+	ok(strstr(cert, "-----BEGIN CERTIFICATE-----") && strstr(key, "-----BEGIN PRIVATE KEY-----"),
+	   "... as PEM");
+	ok(serve_tls_check(cert, key, sha) == 0 && strlen(sha) == 95 && sha[2] == ':',
+	   "... that belong together, with a SHA-256");
+	ok(serve_tls_covers(cert, "10.0.0.2") == 1 && serve_tls_covers(cert, "127.0.0.1") == 1 &&
+	       serve_tls_covers(cert, "10.0.0.3") == 0,
+	   "... for the address (and 127.0.0.1), not another");
+	ok(serve_tls_generate("10.0.0.2", NULL, 1, &cert2, &key2) == 0 &&
+	       serve_tls_check(cert2, key2, sha2) == 0 && strcmp(sha, sha2),
+	   "another one differs (random key and serial)");
+	ok(serve_tls_check(cert, key2, sha2) == -EKEYREJECTED, "another certificate's key: refused");
+	ok(serve_tls_check(key, key, sha2) == -EBADMSG, "a key for a certificate: -EBADMSG");
+	ok(serve_tls_check(cert, cert, sha2) == -ENOKEY, "a certificate for a key: -ENOKEY");
+	ok(serve_tls_generate("not-an-address", NULL, 1, &(char *){NULL}, &(char *){NULL}) ==
+	       -EINVAL,
+	   "not an IPv4 address: -EINVAL");
+}
+
 int main(void)
 {
 	test_config();
 	test_identity();
 	test_db();
 	test_range();
+	test_configs();
+	test_tls();
 	printf("1..%d\n", n_tests);
 	return n_failed ? 1 : 0;
 }
