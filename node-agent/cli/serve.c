@@ -81,6 +81,7 @@ static int run(serve_config *c)
 	_cleanup_free_ char *address = NULL, *db_path = NULL, *node_text = NULL, *err = NULL;
 	_cleanup_(serve_db_closep) serve_db *db = NULL;
 	_cleanup_(serve_tls_done) serve_tls tls = {0};
+	serve_netboot *netboot = NULL;
 	serve_server s = {.c = c, .log = {.fn = log_line}};
 	sigset_t sigs;
 	int r, sig;
@@ -127,6 +128,18 @@ static int run(serve_config *c)
 		fprintf(stderr, "node-agent serve: %s\n", err ? err : strerror(-r));
 		return 1;
 	}
+	if (c->netboot) {
+		r = serve_netboot_start(&s, address, &netboot, &err);
+		if (r < 0) {
+			fprintf(stderr, "node-agent serve: network boot: %s\n",
+				err ? err : strerror(-r));
+			serve_http_stop(&s);
+			return 1;
+		}
+		na_logf(&s.log, LOG_INFO, "network boot on %s: %sTFTP from %s", c->interface,
+			c->proxy_dhcp ? "proxy DHCP (PXE, UEFI HTTP boot, iPXE), " : "",
+			c->tftp_root);
+	}
 	na_logf(&s.log, LOG_INFO,
 		"listening on %s and %s (machines fetch from %s), state in %s, certificate "
 		"SHA-256 %s%s",
@@ -141,6 +154,7 @@ static int run(serve_config *c)
 	na_logf(&s.log, LOG_INFO, "signal %d: stopping", sig);
 	if (dl_systemd() >= 0)
 		sym_sd_notify(0, "STOPPING=1");
+	netboot = serve_netboot_stop(netboot);
 	serve_http_stop(&s);
 	return 0;
 }

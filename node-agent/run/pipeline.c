@@ -6,6 +6,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +80,27 @@ static int report_inventory(const na_config *cfg, const char *inventory_json, co
 	return r;
 }
 
+/* One line on the system console, best effort (a machine without one has no reader). */
+static void console_line(const char *fmt, ...) _printf_(1, 2);
+static void console_line(const char *fmt, ...)
+{
+	_cleanup_close_ int fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	_cleanup_free_ char *line = NULL;
+	va_list ap;
+	int n;
+
+	if (fd < 0)
+		return;
+	va_start(ap, fmt);
+	n = vasprintf(&line, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		line = NULL;
+		return;
+	}
+	(void)!dprintf(fd, "\r\n%s\r\n", line);
+}
+
 /* The same inventory again with the node's name, role and `joined`, so that a collector
  * such as node-agent serve sees the node join; a failure only warns (it stays spooled). */
 static void report_joined(const na_config *cfg, const na_plan *plan, const char *inv_json,
@@ -148,9 +171,15 @@ int run_pipeline(const run_opts *o)
 		char code[7];
 
 		if (j && serve_identity_from_json(j, &id) >= 0 &&
-		    serve_machine_code(&id, 0, code) >= 0)
+		    serve_machine_code(&id, 0, code) >= 0) {
 			run_log(LOG_NOTICE, "detect",
 				"machine code %s (as node-agent serve lists it)", code);
+			/* on the screen too (a `quiet` kernel shows no journal there): the
+			 * person at the box reads it and finds the box on the fleet page */
+			if (live && (!o->target || !strcmp(o->target, "/")))
+				console_line("node-agent: this machine is %s in node-agent serve",
+					     code);
+		}
 		serve_identity_done(&id);
 	}
 	json_object_put(j);

@@ -31,6 +31,11 @@
  *   accept:                      # acceptance rules over the last inventory; the match
  *     - name: lab-nucs           # keys of the node config's rules (gpu_vendor, mac, ...)
  *       match: {dmi_product: "NUC*", min_memory_gib: 16}
+ *   netboot:                     # network boot beside the home router (netboot.c):
+ *     dhcp: proxy                # proxy DHCP answering PXE/HTTP-boot clients only; off:
+ *                                # TFTP only, for a router whose DHCP names this server
+ *     tftp_root: /usr/lib/ipxe   # Debian's ipxe package: undionly.kpxe, ipxe.efi, ...
+ *     uefi_file: ipxe.efi        # or snponly.efi (the firmware's NIC driver)
  *   operators:                   # who may accept and retire machines: the SHA-256 of a
  *     - name: alice              # bearer token (sha256sum); serve never stores the token
  *       token_sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
@@ -54,7 +59,7 @@ typedef struct serve_parser {
 	config_parser p;
 	serve_config *c;
 	bool have_schema;
-	yaml_node_t *image;
+	yaml_node_t *image, *netboot;
 	yaml_node_t *https;
 } serve_parser;
 
@@ -122,6 +127,37 @@ static bool https_key(config_parser *p, const char *key, yaml_node_t *k, yaml_no
 	} else if (!strcmp(key, "key")) {
 		c->https_key = config_abs_path(p, v, "https.key");
 		c->https_key_at = config_position(p, v);
+	} else
+		return false;
+	return true;
+}
+
+static bool netboot_key(config_parser *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+			void *data)
+{
+	serve_config *c = data;
+
+	if (!strcmp(key, "dhcp")) {
+		const char *s = config_str(p, v, "netboot.dhcp");
+
+		if (s && !strcmp(s, "off"))
+			c->proxy_dhcp = false;
+		else if (s && strcmp(s, "proxy"))
+			config_err(p, v, "netboot.dhcp: expected proxy or off, found \"%s\"", s);
+	} else if (!strcmp(key, "tftp_root")) {
+		free(c->tftp_root);
+		c->tftp_root = config_abs_path(p, v, "netboot.tftp_root");
+	} else if (!strcmp(key, "uefi_file")) {
+		const char *s = config_str(p, v, "netboot.uefi_file");
+
+		if (s && strcmp(s, "ipxe.efi") && strcmp(s, "snponly.efi"))
+			config_err(
+			    p, v,
+			    "netboot.uefi_file: expected ipxe.efi or snponly.efi, found \"%s\"", s);
+		else if (s) {
+			free(c->uefi_file);
+			c->uefi_file = config_dup(p, s);
+		}
 	} else
 		return false;
 	return true;
@@ -230,6 +266,10 @@ static bool top_key(config_parser *p, const char *key, yaml_node_t *k, yaml_node
 	else if (!strcmp(key, "https")) {
 		sp->https = v;
 		config_walk_map(p, v, "https", "port, cert, key", https_key, c);
+	} else if (!strcmp(key, "netboot")) {
+		c->netboot = c->proxy_dhcp = true;
+		sp->netboot = v;
+		config_walk_map(p, v, "netboot", "dhcp, tftp_root, uefi_file", netboot_key, c);
 	} else if (!strcmp(key, "report_url"))
 		c->report_url = config_secure_url(p, v, "report_url");
 	else if (!strcmp(key, "unknown_machines")) {
@@ -266,6 +306,10 @@ static void check_whole(serve_parser *sp, yaml_node_t *root)
 		config_err(p, sp->image ? sp->image : root, "serve: image.dir is required");
 	if (config_map_lacks(p, root, "node_config"))
 		config_err(p, root, "serve: node_config is required");
+	if (c->netboot && config_map_lacks(p, root, "interface"))
+		config_err(p, sp->netboot,
+			   "netboot: interface is required (the LAN the proxy DHCP "
+			   "and TFTP servers answer on)");
 	if (sp->https &&
 	    config_map_lacks(p, sp->https, "cert") != config_map_lacks(p, sp->https, "key"))
 		config_err(p, sp->https,
@@ -296,8 +340,11 @@ int serve_config_parse(const char *path, const char *data, size_t len, const na_
 	sp.c->path = strdup(path);
 	sp.c->state_dir = strdup(SERVE_DEFAULT_STATE);
 	sp.c->http_port = SERVE_DEFAULT_PORT;
+	sp.c->tftp_root = strdup(SERVE_DEFAULT_TFTP_ROOT);
+	sp.c->uefi_file = strdup("ipxe.efi");
 	sp.c->https_port = SERVE_DEFAULT_HTTPS_PORT;
-	if (!sp.c->path || !sp.c->state_dir || yaml_loader_open(&l, data, len) < 0) {
+	if (!sp.c->path || !sp.c->state_dir || !sp.c->tftp_root || !sp.c->uefi_file ||
+	    yaml_loader_open(&l, data, len) < 0) {
 		serve_config_free(sp.c);
 		return -ENOMEM;
 	}
@@ -312,7 +359,7 @@ int serve_config_parse(const char *path, const char *data, size_t len, const na_
 	else if (root) {
 		config_walk_map(p, root, "serve",
 				"schema, interface, address, state_dir, image, node_config, http, "
-				"https, report_url, unknown_machines, accept, operators",
+				"https, report_url, unknown_machines, accept, operators, netboot",
 				top_key, &sp);
 		if (root->type == YAML_MAPPING_NODE)
 			check_whole(&sp, root);
@@ -361,7 +408,8 @@ serve_config *serve_config_free(serve_config *c)
 	}
 	char *texts[] = {c->path,	c->interface,	c->address,	  c->state_dir,
 			 c->image_dir,	c->node_config, c->http_listen,	  c->report_url,
-			 c->https_cert, c->https_key,	c->https_cert_at, c->https_key_at};
+			 c->https_cert, c->https_key,	c->https_cert_at, c->https_key_at,
+			 c->tftp_root,	c->uefi_file};
 
 	for (size_t i = 0; i < ELEMENTSOF(texts); i++)
 		free(texts[i]);

@@ -149,7 +149,8 @@ static void event(serve_server *s, const char *mac, const char *kind, const char
 
 static enum MHD_Result boot_script(serve_server *s, struct MHD_Connection *con, const char *url)
 {
-	_cleanup_free_ char *state = NULL, *script = NULL;
+	_cleanup_free_ char *script = NULL;
+	const char *why = NULL;
 	char mac[18];
 	bool boot;
 
@@ -157,13 +158,11 @@ static enum MHD_Result boot_script(serve_server *s, struct MHD_Connection *con, 
 		return reply_text(con, 400,
 				  "#!ipxe\necho node-agent serve: give the MAC: "
 				  "/boot.ipxe?mac=${net0/mac}\nexit\n");
-	state = machine_state(s, mac);
-	boot = state_served(state) || (s->c->unknown == SERVE_UNKNOWN_INVENTORY &&
-				       (!state || !strcmp(state, "discovered")));
+	boot = serve_mac_boots(s, mac, &why);
 	script = serve_boot_script(s->base_url, mac, boot);
 	if (!script)
 		return reply_text(con, 500, "out of memory\n");
-	event(s, mac, "script fetched", boot ? "boot" : "not served");
+	event(s, mac, "script fetched", boot ? "boot" : why);
 	return reply(con, 200, "text/plain; charset=utf-8", script);
 }
 
@@ -185,8 +184,8 @@ static enum MHD_Result node_config(serve_server *s, struct MHD_Connection *con, 
 	return reply(con, 200, "application/yaml", s->inventory_config);
 }
 
-static enum MHD_Result image_file(serve_server *s, struct MHD_Connection *con, const char *name,
-				  bool head)
+static enum MHD_Result image_file(serve_server *s, struct MHD_Connection *con, const char *dir,
+				  const char *name, bool head)
 {
 	_cleanup_free_ char *path = NULL, *range_hdr = NULL;
 	_cleanup_close_ int fd = -1;
@@ -198,7 +197,7 @@ static enum MHD_Result image_file(serve_server *s, struct MHD_Connection *con, c
 	char mac[18];
 	int rr;
 
-	if (asprintf(&path, "%s/%s", s->c->image_dir, name) < 0) {
+	if (asprintf(&path, "%s/%s", dir, name) < 0) {
 		path = NULL;
 		return reply_text(con, 500, "out of memory\n");
 	}
@@ -240,7 +239,11 @@ static enum MHD_Result image_file(serve_server *s, struct MHD_Connection *con, c
 	sym_MHD_destroy_response(r);
 	/* one event per download, not per range of it */
 	if (!head && first == 0 && request_mac(con, "", "/", "/", mac) == 0)
-		event(s, mac, !strcmp(name, "vmlinuz") ? "kernel fetched" : "initrd fetched", NULL);
+		event(s, mac,
+		      !strcmp(name, "vmlinuz")	? "kernel fetched"
+		      : !strcmp(name, "initrd") ? "initrd fetched"
+						: "http: boot program fetched",
+		      NULL);
 	return ret;
 }
 
@@ -447,7 +450,10 @@ static enum MHD_Result handle(serve_server *s, struct MHD_Connection *con, const
 	if (!strcmp(url, "/boot.ipxe") || !strncmp(url, "/boot/", 6))
 		return boot_script(s, con, url);
 	if (!strcmp(url, "/vmlinuz") || !strcmp(url, "/initrd"))
-		return image_file(s, con, url + 1, head);
+		return image_file(s, con, s->c->image_dir, url + 1, head);
+	/* UEFI HTTP boot's program (the proxy DHCP's answer to HTTPClient), from the TFTP root */
+	if (s->c->netboot && url[0] == '/' && !strcmp(url + 1, s->c->uefi_file))
+		return image_file(s, con, s->c->tftp_root, url + 1, head);
 	if (!strncmp(url, "/config/", 8))
 		return node_config(s, con, url);
 	return reply_text(con, 404, "not found\n");
@@ -461,10 +467,11 @@ static enum MHD_Result handle_tls(void *cls, struct MHD_Connection *con, const c
 }
 
 /* What iPXE fetches, which cannot speak TLS: nothing secret (content.c). */
-static bool boot_stage(const char *url)
+static bool boot_stage(const serve_server *s, const char *url)
 {
 	return !strcmp(url, "/boot.ipxe") || !strncmp(url, "/boot/", 6) ||
-	       !strcmp(url, "/vmlinuz") || !strcmp(url, "/initrd") || !strncmp(url, "/config/", 8);
+	       !strcmp(url, "/vmlinuz") || !strcmp(url, "/initrd") ||
+	       !strncmp(url, "/config/", 8) || (s->c->netboot && !strcmp(url + 1, s->c->uefi_file));
 }
 
 /*
@@ -480,7 +487,7 @@ static enum MHD_Result handle_plain(void *cls, struct MHD_Connection *con, const
 	serve_server *s = cls;
 	_cleanup_free_ char *text = NULL;
 
-	if (boot_stage(url))
+	if (boot_stage(s, url))
 		return handle(s, con, url, method, upload_data, upload_data_size, con_cls);
 	na_logf(&s->log, LOG_DEBUG, "%s %s over plain HTTP: refused", method, url);
 	if (asprintf(&text, "only the boot stage is served over plain HTTP: use %s%s", s->tls_url,

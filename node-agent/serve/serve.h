@@ -29,6 +29,7 @@
 #define SERVE_DEFAULT_CONFIG	 "/etc/node-agent/serve.yaml"
 #define SERVE_DEFAULT_STATE	 "/var/lib/node-agent-serve"
 #define SERVE_DEFAULT_PORT	 8080
+#define SERVE_DEFAULT_TFTP_ROOT	 "/usr/lib/ipxe" /* Debian's ipxe package */
 #define SERVE_DEFAULT_HTTPS_PORT 8443
 #define SERVE_TLS_CERT_FILE	 "tls-cert.pem" /* in state_dir, when serve makes its own */
 #define SERVE_TLS_KEY_FILE	 "tls-key.pem"
@@ -69,6 +70,11 @@ typedef struct serve_config {
 	size_t n_accept;
 	serve_operator *operators;
 	size_t n_operators;
+	/* netboot: proxy DHCP and TFTP beside the router (netboot.c); off without the section */
+	bool netboot;	 /* TFTP, and ipxe.efi over HTTP for UEFI HTTP boot */
+	bool proxy_dhcp; /* and the proxy DHCP responder (dhcp: proxy, the default) */
+	char *tftp_root; /* iPXE's binaries: undionly.kpxe, ipxe.efi, snponly.efi */
+	char *uefi_file; /* what UEFI PXE clients get: ipxe.efi (default) or snponly.efi */
 } serve_config;
 
 /* Parse and validate serve.yaml: -EINVAL with each problem logged as FILE:LINE:COLUMN,
@@ -219,6 +225,19 @@ typedef struct serve_server {
  * port; the server's threads run until serve_http_stop(). */
 int serve_http_start(serve_server *s, const char *address, char **ret_err);
 void serve_http_stop(serve_server *s);
+
+/* --- netboot.c --- */
+
+/* Whether the machine with MAC (normalized) is booted: accepted and joined ones, unknown and
+ * discovered ones in inventory mode, never a retired one; *ret_reason says why not. */
+bool serve_mac_boots(serve_server *s, const char *mac, const char **ret_reason);
+
+/* Proxy DHCP (when c->proxy_dhcp) and TFTP on c->interface, advertising ADDRESS, in a thread
+ * of their own until serve_netboot_stop(); *ret_err says what failed to start. */
+typedef struct serve_netboot serve_netboot;
+int serve_netboot_start(serve_server *s, const char *address, serve_netboot **ret, char **ret_err);
+serve_netboot *serve_netboot_stop(serve_netboot *n);
+DEFINE_TRIVIAL_CLEANUP_FUNC(serve_netboot *, serve_netboot_stop)
 
 /* --- content.c --- */
 

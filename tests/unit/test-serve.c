@@ -96,6 +96,31 @@ static void test_config(void)
 	if (!c)
 		return;
 
+	serve_config_free(TAKE_PTR(c));
+	ok(parse(GOOD, &c) == 0 && !c->netboot && !c->proxy_dhcp,
+	   "without a netboot section: no proxy DHCP, no TFTP");
+	serve_config_free(TAKE_PTR(c));
+	r = parse(GOOD "netboot: {}\n", &c);
+	ok(r == 0 && c->netboot && c->proxy_dhcp && !strcmp(c->tftp_root, SERVE_DEFAULT_TFTP_ROOT) &&
+	       !strcmp(c->uefi_file, "ipxe.efi"),
+	   "netboot: {}: proxy DHCP and TFTP from Debian's ipxe, ipxe.efi for UEFI");
+	serve_config_free(TAKE_PTR(c));
+	r = parse(GOOD "netboot: {dhcp: off, tftp_root: /srv/tftp, uefi_file: snponly.efi}\n", &c);
+	ok(r == 0 && c->netboot && !c->proxy_dhcp && !strcmp(c->tftp_root, "/srv/tftp") &&
+	       !strcmp(c->uefi_file, "snponly.efi"),
+	   "netboot: dhcp off (TFTP only), another root, snponly.efi");
+	if (!c)
+		return;
+	bad(GOOD "netboot: {dhcp: full}\n", "serve.yaml:5:17: netboot.dhcp: expected proxy or off",
+	    "netboot.dhcp: only proxy or off (serve never hands out addresses)");
+	bad(GOOD "netboot: {uefi_file: ../x.efi}\n",
+	    "serve.yaml:5:22: netboot.uefi_file: expected ipxe.efi or snponly.efi",
+	    "netboot.uefi_file: one of iPXE's two");
+	bad(GOOD "netboot: {tftp_root: tftp}\n", "serve.yaml:5:22: netboot.tftp_root:",
+	    "a relative tftp_root");
+	bad("schema: node-agent/serve/v1\naddress: 10.0.0.2\nimage: {dir: /srv/pxe}\n"
+	    "node_config: /etc/c.yaml\nnetboot: {}\n",
+	    "serve.yaml:5:10: netboot: interface is required", "netboot without an interface");
 	bad(GOOD "colour: blue\n", "serve.yaml:5:1: serve: unknown key \"colour\"", "unknown key");
 	bad(GOOD "http: {port: 70000}\n", "serve.yaml:5:14: http.port: expected a whole number",
 	    "port out of range");
