@@ -9,12 +9,14 @@
 # and on the side: a "../" TFTP request refused while the server keeps serving, a TFTP fetch of
 # undionly.kpxe with blksize/tsize, a malformed DHCP packet ignored with an event, a DHCP
 # server that sets next-server detected, dnsmasq on the same host as the server (started after
-# it) and both answering, the server stopped cleanly (no sanitizer report under check-san). PXE_LAN_GUESTS="bios pxe http" chooses the guests;
+# it) and both answering, the server stopped cleanly (no sanitizer report under check-san).
+# PXE_LAN_GUESTS="bios pxe http" chooses the guests (default pxe http);
 # PXE_LAN_DUMP=DIR keeps the captured DHCP packets (tests/fixtures/dhcp/ came from there).
 . "$(dirname "$0")/lib.sh"
 
 driver=$(dirname "$NODE_AGENT")/tests/pxe-serve-test
-guests=${PXE_LAN_GUESTS:-bios pxe http}
+# bios by default only in tests/99-serve-lan.t, which boots the image that way through serve
+guests=${PXE_LAN_GUESTS:-pxe http}
 if [ "${NA_E2E:-1}" = 0 ]; then
 	skip "network boot on a namespace LAN" "NA_E2E=0 (no QEMU boots)"
 	done_testing
