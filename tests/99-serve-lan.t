@@ -1,12 +1,14 @@
 #!/bin/sh
 # node-agent serve on a LAN, for real: a bridge in a network namespace this test creates,
 # Debian's dnsmasq as the home router (leases only, no PXE options) in one namespace,
-# `node-agent serve` with network boot on (proxy DHCP, TFTP, HTTP, HTTPS) in another, and a
-# QEMU machine (TCG; SeaBIOS and QEMU's iPXE ROM) that boots the built image from serve:
-# proxy DHCP -> boot script -> kernel and initrd -> the inventory-only config of a machine
+# `node-agent serve` with network boot on (proxy DHCP, TFTP, HTTP, HTTPS) in another, and three
+# QEMU machines (TCG) booting the built image from serve at once: SeaBIOS with QEMU's iPXE ROM,
+# OVMF's own PXE into Debian's ipxe.efi over TFTP, OVMF's UEFI HTTP boot into ipxe.efi over
+# HTTP; each then boot script -> kernel and initrd -> the inventory-only config of a machine
 # nobody accepted -> its report over HTTPS (trusting serve's certificate from that config).
-# Then the operator accepts it by the code the machine printed on its console, and serve hands
-# it the operator's node config. Skipped with NA_E2E=0, without root, namespaces or the image.
+# serve is restarted while they boot and report: no report lost. One machine is accepted by
+# serve's rule, one by the operator by the code it printed on its console, one stays
+# discovered. Skipped with NA_E2E=0, without root, namespaces or the image.
 . "$(dirname "$0")/lib.sh"
 cd "$TESTS_DIR/.." || exit 1
 
@@ -87,6 +89,9 @@ node_config: $w/cluster.yaml
 http: {port: 8080}
 https: {port: 8443}
 netboot: {tftp_root: /usr/lib/ipxe}
+accept:
+  - name: by-serial
+    match: {serial: [LAN0002]}
 operators:
   - name: alice
     token_sha256: $(printf 'operator-token-lan' | sha256sum | cut -d' ' -f1)
@@ -100,66 +105,120 @@ like "$(cat "$w/serve.log")" 'network boot on vs1: proxy DHCP \(PXE, UEFI HTTP b
 	"... proxy DHCP and TFTP, it says"
 api() { ip netns exec $S curl -sf --max-time 10 --cacert "$w/state/tls-cert.pem" "https://10.78.0.2:8443$1"; }
 
-# the machine: SeaBIOS, QEMU's iPXE ROM on an e1000, 2 GiB (the image runs from RAM)
-mac=52:54:00:78:00:11
-ip -n $L tuntap add tap-m1 mode tap
-ip -n $L link set tap-m1 master br0 up
+# three machines at once, each booting the image from serve its own way (TCG, one vCPU each):
+#   m1 SeaBIOS + QEMU's iPXE ROM (e1000): iPXE's DHCP -> the script URL
+#   m2 OVMF's own PXE (virtio-net, ROM off): TFTP ipxe.efi -> iPXE -> the script URL
+#   m3 OVMF UEFI HTTP boot (PXE off in the firmware): ipxe.efi over HTTP -> iPXE -> the script
+# m2 is accepted by serve's rule (its serial), m1 by the operator, m3 stays discovered.
+ovmf="-drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd"
+qpids=""
+machine() { # NAME MAC SERIAL QEMU-ARGS...
+	_n=$1 _mac=$2 _serial=$3
+	shift 3
+	ip -n $L tuntap add tap-$_n mode tap
+	ip -n $L link set tap-$_n master br0 up
+	ip netns exec $L qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp 1 -m 2048 \
+		-nographic -nodefaults -no-reboot -serial "file:$w/$_n.console" \
+		-smbios "type=1,manufacturer=HP,product=EliteDesk 800 G4,serial=$_serial,uuid=$(cat /proc/sys/kernel/random/uuid)" \
+		-netdev tap,id=n0,ifname=tap-$_n,script=no,downscript=no "$@" >"$w/$_n.qemu" 2>&1 &
+	qpids="$qpids $!"
+	pids="$pids $!"
+}
+cp /usr/share/OVMF/OVMF_VARS.fd "$w/vars-m2.fd"
+cp /usr/share/OVMF/OVMF_VARS.fd "$w/vars-m3.fd"
 start=$(date +%s)
-ip netns exec $L qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp 2 -m 2048 \
-	-nographic -nodefaults -no-reboot -serial "file:$w/console.log" \
-	-smbios "type=1,manufacturer=HP,product=EliteDesk 800 G4,serial=LAN0001,uuid=4b1f2e3d-5c6a-4b7c-8d9e-0a1b2c3d4e5f" \
-	-netdev tap,id=n0,ifname=tap-m1,script=no,downscript=no \
-	-device "e1000,netdev=n0,mac=$mac" -boot n >"$w/qemu.log" 2>&1 &
-qpid=$!
-pids="$pids $qpid"
-m=""
-for i in $(seq 180); do
-	m=$(api /api/machines | jq -c --arg mac "$mac" '[.machines[] | select(.last_report_at != null)][0] // empty' 2>/dev/null)
-	[ -n "$m" ] && break
-	kill -0 $qpid 2>/dev/null || break
+machine m1 52:54:00:78:00:11 LAN0001 -device e1000,netdev=n0,mac=52:54:00:78:00:11 -boot n
+machine m2 52:54:00:78:00:12 LAN0002 $ovmf -drive "if=pflash,format=raw,unit=1,file=$w/vars-m2.fd" \
+	-device virtio-net-pci,netdev=n0,mac=52:54:00:78:00:12,romfile=
+machine m3 52:54:00:78:00:13 LAN0003 $ovmf -drive "if=pflash,format=raw,unit=1,file=$w/vars-m3.fd" \
+	-device virtio-net-pci,netdev=n0,mac=52:54:00:78:00:13,romfile= \
+	-fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=no \
+	-fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=no \
+	-fw_cfg name=opt/org.tianocore/IPv6Support,string=no
+reported() { api /api/machines | jq -r '[.machines[] | select(.last_report_at != null) | .serial] | sort | join(" ")' 2>/dev/null; }
+
+# serve restarted while the machines boot and report: the first report has arrived, the others
+# are on their way (a node retries with backoff, then keeps the report spooled)
+for i in $(seq 300); do
+	[ -n "$(reported)" ] && break
 	sleep 1
 done
-[ -n "$m" ]
-ok $? "the machine booted from serve and its report arrived over HTTPS ($(($(date +%s) - start)) s, TCG)"
-code=$(printf '%s' "$m" | jq -r .code)
-is "$(printf '%s' "$m" | jq -r .state)" discovered "... as a discovered machine, nobody having accepted it"
-wait_for "$w/console.log" "node-agent: this machine is $code in node-agent serve" 10
-ok $? "the machine printed on its console the code serve lists it under ($code)"
-doc=$(api "/api/machines/$code")
-events=$(printf '%s' "$doc" | jq -r '.events[].kind' | tr '\n' ,)
-like "$events" 'dhcp: script offered,.*script fetched,.*kernel fetched,.*initrd fetched,.*config fetched,.*report received' \
-	"its timeline: proxy DHCP offered the script, then script, kernel, initrd, config, report"
-diag "timeline: $(printf '%s' "$doc" | jq -r '[.events[] | .kind] | join(" / ")')"
-like "$(printf '%s' "$doc" | jq -r '.events[] | select(.kind == "dhcp: script offered") | .detail' | head -n 1)" \
-	"^iPXE .*http://10.78.0.2:8080/boot.ipxe\\?mac=$mac" "... the iPXE ROM's DHCP got the script URL"
-is "$(printf '%s' "$doc" | jq -r '[.inventory.system.serial, .inventory.system.product] | join(" ")')" \
-	"LAN0001 EliteDesk 800 G4" "its inventory: the machine's DMI"
-like "$(printf '%s' "$doc" | jq -r '[.inventory.nics[].addresses[]?] | join(" ")')" '10\.78\.0\.1[0-9][0-9]' \
+ok "$([ -n "$(reported)" ] && echo 0 || echo 1)" "a first report arrived ($(reported), $(($(date +%s) - start)) s)"
+kill $serve_pid
+wait $serve_pid
+ip netns exec $S "$NODE_AGENT" serve --config "$w/serve.yaml" >"$w/serve2.log" 2>&1 &
+serve_pid=$!
+pids="$pids $serve_pid"
+wait_for "$w/serve2.log" 'listening on' 20
+ok $? "serve restarted while the others boot and report"
+for i in $(seq 300); do
+	[ "$(reported)" = "LAN0001 LAN0002 LAN0003" ] && break
+	sleep 1
+done
+is "$(reported)" "LAN0001 LAN0002 LAN0003" \
+	"all three booted the image from serve and reported over HTTPS, none lost ($(($(date +%s) - start)) s, TCG)"
+for n in 1 2 3; do
+	doc=$(api "/api/machines/$(api /api/machines | jq -r --arg s LAN000$n '.machines[] | select(.serial == $s) | .code')")
+	eval "doc$n=\$doc"
+	is "$(printf '%s' "$doc" | jq '.reports | length')" 1 "m$n: one report stored, not two"
+done
+code=$(printf '%s' "$doc1" | jq -r .code)
+is "$(printf '%s' "$doc1" | jq -r .state)" discovered "m1 is discovered, nobody having accepted it"
+is "$(printf '%s' "$doc2" | jq -r '.state + " " + .accepted_by')" "accepted rule:by-serial" \
+	"m2 was accepted by serve's rule (its serial)"
+is "$(printf '%s' "$doc3" | jq -r .state)" discovered "m3 is discovered"
+wait_for "$w/m1.console" "node-agent: this machine is $code in node-agent serve" 10
+ok $? "m1 printed on its console the code serve lists it under ($code)"
+for n in 1 2 3; do
+	eval "doc=\$doc$n"
+	diag "m$n timeline: $(printf '%s' "$doc" | jq -r '[.events[] | .kind] | join(" / ")')"
+done
+like "$(printf '%s' "$doc1" | jq -r '.events[].kind' | tr '\n' ,)" \
+	'dhcp: script offered,.*script fetched,.*kernel fetched,.*initrd fetched,.*config fetched,.*report received' \
+	"m1 (BIOS, iPXE ROM): proxy DHCP offered the script, then script, kernel, initrd, config, report"
+like "$(printf '%s' "$doc1" | jq -r '.events[] | select(.kind == "dhcp: script offered") | .detail' | head -n 1)" \
+	"^iPXE .*http://10.78.0.2:8080/boot.ipxe\\?mac=52:54:00:78:00:11" "... the iPXE ROM's DHCP got the script URL"
+like "$(printf '%s' "$doc2" | jq -r '.events[] | .kind + ": " + (.detail // "")' | tr '\n' ,)" \
+	'dhcp: boot program offered: UEFI PXE [^,]*ipxe.efi,.*tftp: boot program fetched: ipxe.efi,.*dhcp: script offered: iPXE.*,.*kernel fetched.*report received' \
+	"m2 (OVMF PXE): ipxe.efi offered and fetched over TFTP, then iPXE's script, kernel, report"
+like "$(printf '%s' "$doc3" | jq -r '.events[] | .kind + ": " + (.detail // "")' | tr '\n' ,)" \
+	'dhcp: boot program offered: UEFI HTTP boot [^,]*http://10.78.0.2:8080/ipxe.efi,.*dhcp: script offered: iPXE.*,.*kernel fetched.*report received' \
+	"m3 (OVMF HTTP boot): the URL of ipxe.efi offered, then iPXE's script, kernel, report"
+is "$(printf '%s' "$doc1" | jq -r '[.inventory.system.serial, .inventory.system.product] | join(" ")')" \
+	"LAN0001 EliteDesk 800 G4" "m1's inventory: the machine's DMI"
+like "$(printf '%s' "$doc1" | jq -r '[.inventory.nics[].addresses[]?] | join(" ")')" '10\.78\.0\.1[0-9][0-9]' \
 	"its address came from the router's lease (a proxy never assigns one)"
-grep -q "DHCPACK(vr1) 10.78.0.1[0-9][0-9] $mac" "$w/dnsmasq.log"
+grep -q "DHCPACK(vr1) 10.78.0.1[0-9][0-9] 52:54:00:78:00:11" "$w/dnsmasq.log"
 ok $? "... as the router's log says"
 
-# the operator accepts it by its code; serve now hands it the operator's node config
+# the operator accepts m1 by its code; serve now hands it the operator's node config
+mac=52:54:00:78:00:11
 ip netns exec $S "$NODE_AGENT" machines accept "$code" --server https://10.78.0.2:8443 \
 	--ca "$w/state/tls-cert.pem" --token-file "$w/token" >"$w/accept.out" 2>&1
 ok $? "node-agent machines accept $code (the operator's token)"
-is "$(api "/api/machines/$code" | jq -r .state)" accepted "the machine is accepted"
+is "$(api "/api/machines/$code" | jq -r .state)" accepted "m1 is accepted"
 ip netns exec $S curl -sf "http://10.78.0.2:8080/config/$mac.yaml" >"$w/config.yaml"
 like "$(cat "$w/config.yaml")" 'node_name: "?\$\{product\}-\$\{serial\}' "... and gets the operator's node config"
+out=$(ip netns exec $S "$NODE_AGENT" machines list --server https://10.78.0.2:8443 --ca "$w/state/tls-cert.pem")
+like "$(printf '%s' "$out" | tr '\n' ' ')" "accepted .*LAN0001.*operator:alice" "machines list: m1 accepted by the operator"
+like "$(printf '%s' "$out" | tr '\n' ' ')" "accepted .*LAN0002.*rule:by-serial" "... m2 by the rule"
+like "$(printf '%s' "$out" | tr '\n' ' ')" "discovered .*LAN0003" "... m3 discovered"
 
-kill $qpid 2>/dev/null
-wait $qpid 2>/dev/null
+for p in $qpids; do kill $p 2>/dev/null; done
+for p in $qpids; do wait $p 2>/dev/null; done
 kill -0 $serve_pid 2>/dev/null
 ok $? "serve still runs"
 kill $serve_pid
 wait $serve_pid
 is $? 0 "serve stops cleanly on SIGTERM"
-unlike "$(cat "$w/serve.log")" 'AddressSanitizer|LeakSanitizer|runtime error' "no sanitizer report from serve"
+unlike "$(cat "$w/serve.log" "$w/serve2.log")" 'AddressSanitizer|LeakSanitizer|runtime error' "no sanitizer report from serve"
 if [ $_tap_failed -ne 0 ]; then
 	diag "serve:"
-	tail -n 30 "$w/serve.log" | sed 's/^/#   /'
-	diag "console:"
-	tr -d '\033' <"$w/console.log" | tail -n 30 | sed 's/^/#   /'
+	tail -n 30 "$w/serve2.log" | sed 's/^/#   /'
+	for n in m1 m2 m3; do
+		diag "$n console:"
+		tr -d '\033' <"$w/$n.console" | tail -n 15 | sed 's/^/#   /'
+	done
 fi
 diag "whole test: $(($(date +%s) - t0)) s"
 done_testing
