@@ -6,8 +6,8 @@
 # machines reported to with `node-agent report-send`: each machine's code, model, memory and
 # state; sorting by a column; a new report shown without a reload; a machine's hardware
 # changes and timeline; accept only with an operator's token (checked through the API).
-# Screenshots are kept in build/test-artifacts/serve-page.png (1280x800) and
-# serve-page-phone.png (390x844). The whole test runs in a network namespace of its own
+# Screenshots are kept in build/test-artifacts/: serve-page.png (1280x800), serve-page-machine.png
+# (a machine's view, 1280x800) and serve-page-phone.png (390x844). The whole test runs in a network namespace of its own
 # when it can have one: loopback only.
 if [ -z "${NA_PAGE_NETNS:-}" ] && unshare -n true 2>/dev/null; then
 	NA_PAGE_NETNS=1 exec unshare -n sh "$0" "$@"
@@ -120,11 +120,12 @@ NODE_AGENT_REPORT_DELAY_MS=0 "$NODE_AGENT" report-send --url "$url/reports" --st
 	--inventory "$d/qemu-later.json" >>"$d/send.log" 2>&1
 EOF
 mkdir -p build/test-artifacts
-rm -f build/test-artifacts/serve-page.png build/test-artifacts/serve-page-phone.png
+rm -f build/test-artifacts/serve-page.png build/test-artifacts/serve-page-phone.png \
+	build/test-artifacts/serve-page-machine.png
 start=$(date +%s)
 HOME=$d/home timeout 240 python3 - "$chromium" "$url" "$d" "$PWD/build/test-artifacts" "$TESTS_DIR/tools" \
 	>"$d/page.json" 2>"$d/page.err" <<'EOF'
-import json, subprocess, sys
+import json, subprocess, sys, urllib.request
 chromium, url, d, art, tools = sys.argv[1:6]
 sys.path.insert(0, tools)
 from cdp import Browser
@@ -187,6 +188,8 @@ with open(d + "/chromium.log", "w") as log, Browser(chromium, d + "/profile", lo
     res["accepted_id"] = qemu["id"]
     res["accepted_code"] = qemu["code"]
     res["errors_after_accept"] = b.eval("document.getElementById('error').hidden")
+    with urllib.request.urlopen(url + "/api/machines", timeout=10) as r:
+        res["api_after_accept"] = json.load(r)["machines"]
 
     # new reports while the page is open: shown by the next poll, no reload
     subprocess.run(["sh", d + "/new-reports.sh"], check=True, timeout=60)
@@ -212,6 +215,7 @@ with open(d + "/chromium.log", "w") as log, Browser(chromium, d + "/profile", lo
         changes: Array.from(document.querySelectorAll('#detail-changes [data-kind]')).map(x => x.dataset.kind + ': ' + x.textContent),
         events: Array.from(document.querySelectorAll('#detail-events tbody tr td:nth-child(2)')).map(x => x.textContent),
         reports: document.querySelectorAll('#detail-reports li').length})""")
+    open(art + "/serve-page-machine.png", "wb").write(b.screenshot())
     # straight to /machines/ID: the server's page opens that view
     b.navigate(url + "/machines/%s" % res["rows"][0]["code"])
     b.wait("document.getElementById('detail-h').textContent.startsWith('Machine ')", 15)
@@ -220,6 +224,11 @@ with open(d + "/chromium.log", "w") as log, Browser(chromium, d + "/profile", lo
         list_hidden: document.getElementById('list').hidden,
         health: Array.from(document.querySelectorAll('#detail-health li')).map(x => x.textContent)})""")
     res["token_kept"] = b.eval("!document.querySelector('#detail-actions button').disabled")
+    res["direct_id"] = b.eval("Number(document.querySelector('#detail-actions button').dataset.id)")
+    # retire it from its own view
+    b.click('#detail-actions button[data-action="retire"]')
+    b.wait("document.querySelector('#detail-facts .state').textContent == 'retired'", 10)
+    res["retired_shown"] = True
 
     # a phone: cards, still every value
     b.resize(390, 844, True)
@@ -277,7 +286,7 @@ acc=$(j .accepted_id)
 is "$(curl -sf "$url/api/machines/$acc" | jq -r '[.state, .accepted_by] | join(" ")')" \
 	"accepted operator:alice" "Chromium: with the operator's token, Accept accepts (the API says so)"
 is "$(j .errors_after_accept)" true "... without an error"
-is "$(jq -r '[.machines[] | select(.id != '"$acc"') | .state] | unique | join(",")' "$d/machines.json")" \
+is "$(j '[.api_after_accept[] | select(.id != '"$acc"') | .state] | unique | join(",")')" \
 	discovered "... and only that machine"
 is "$(j '.rows_after | length')/$(j .marker)" "4/the same page" \
 	"Chromium: a machine that reports while the page is open appears without a reload"
@@ -297,10 +306,12 @@ like "$(j .detail.hardware)" "1.0 GiB" "... its hardware"
 is "$(j .direct.list_hidden)" true "Chromium: /machines/CODE straight from the server shows that machine"
 like "$(j '.direct.h')" "^Machine $(j '.rows[0].code')$" "... the right one"
 is "$(j .token_kept)" true "... the token kept for the tab (sessionStorage) across the navigation"
+is "$(j .retired_shown)/$(curl -sf "$url/api/machines/$(j .direct_id)" | jq -r '.state')" \
+	"true/retired" "Chromium: Retire in a machine's view retires it (the API says so)"
 is "$(j .phone_display)/$(j .phone_overflow)" "grid/true" \
 	"Chromium on a phone (390 px): one card per machine, no sideways scrolling"
 is "$(j '.csp_violations | length')" 0 "Chromium: nothing refused by the Content-Security-Policy"
-for png in serve-page.png:1280x800 serve-page-phone.png:390x844; do
+for png in serve-page.png:1280x800 serve-page-machine.png:1280x800 serve-page-phone.png:390x844; do
 	f=build/test-artifacts/${png%%:*}
 	python3 -c '
 import struct, sys
