@@ -100,8 +100,12 @@ ok $? "no inline script, style or event handler (the CSP would refuse them)"
 is "$(grep -Eo '(src|href)="[^"]*"' "$d/all-assets" | sort -u | tr '\n' ' ')" \
 	'href="/" href="/api/machines" href="/app.css" src="/app.js" ' \
 	"the page's only references are this server's paths"
-grep -Eo "fetch\\([^,)]*" "$d/all-assets" | grep -vq 'fetch(path'
-ok $? "app.js has one fetch() (its api() helper)"
+is "$(grep -Eo 'fetch\([^)]' "$d/all-assets" | wc -l)" 1 "app.js calls fetch() in one place (its api() helper)"
+grep -qF "fetch(path, { method, headers, cache: 'no-store', credentials: 'omit' })" "$d/all-assets"
+ok $? "... without cookies (credentials: 'omit')"
+! grep -Eq 'innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function|XMLHttpRequest|WebSocket|localStorage|document\.cookie' \
+	"$d/all-assets"
+ok $? "app.js writes no markup from strings, evaluates no code, keeps nothing beyond the tab"
 
 # --- in headless Chromium ---
 chromium=$(command -v chromium || command -v chromium-browser)
@@ -119,9 +123,19 @@ NODE_AGENT_REPORT_DELAY_MS=0 "$NODE_AGENT" report-send --url "$url/reports" --st
 NODE_AGENT_REPORT_DELAY_MS=0 "$NODE_AGENT" report-send --url "$url/reports" --state-dir "$d/node-qemu" \
 	--inventory "$d/qemu-later.json" >>"$d/send.log" 2>&1
 EOF
+jq '.memory.physical_bytes = 17179869184' "$TESTS_DIR/plans/inventories/macmini-2014.json" \
+	>"$d/macmini-more.json"
+cat >"$d/more-memory.sh" <<EOF
+NODE_AGENT_REPORT_DELAY_MS=0 "$NODE_AGENT" report-send --url "$url/reports" --state-dir "$d/node-macmini" \
+	--inventory "$d/macmini-more.json" >>"$d/send.log" 2>&1
+EOF
 mkdir -p build/test-artifacts
 rm -f build/test-artifacts/serve-page.png build/test-artifacts/serve-page-phone.png \
 	build/test-artifacts/serve-page-machine.png
+# what the API says before the page is opened
+for id in 1 2 3; do
+	curl -sf "$url/api/machines/$id" >"$d/m$id.json"
+done
 start=$(date +%s)
 HOME=$d/home timeout 240 python3 - "$chromium" "$url" "$d" "$PWD/build/test-artifacts" "$TESTS_DIR/tools" \
 	>"$d/page.json" 2>"$d/page.err" <<'EOF'
@@ -237,6 +251,26 @@ with open(d + "/chromium.log", "w") as log, Browser(chromium, d + "/profile", lo
     res["phone_display"] = b.eval("getComputedStyle(document.querySelector('#machines td')).display")
     res["phone_overflow"] = b.eval("document.documentElement.scrollWidth <= window.innerWidth")
     open(art + "/serve-page-phone.png", "wb").write(b.screenshot())
+    # scrolled down, a report arrives: the page updates, the scroll position stays
+    b.eval("window.scrollTo(0, 700)")
+    res["scroll_before"] = b.eval("window.scrollY")
+    subprocess.run(["sh", d + "/more-memory.sh"], check=True, timeout=60)
+    b.wait("Array.from(document.querySelectorAll('#machines tbody tr')).some(tr =>"
+           " tr.querySelector('td[data-key=model]').textContent.includes('Macmini') &&"
+           " tr.querySelector('td[data-key=memory]').textContent == '16.0 GiB')", 20)
+    res["scroll_after"] = b.eval("window.scrollY")
+
+    # the server out of reach (the browser offline): said so, the rows stay; back: gone
+    b.call("Network.enable")
+    b.call("Network.emulateNetworkConditions", {"offline": True, "latency": 0,
+                                                "downloadThroughput": -1, "uploadThroughput": -1})
+    b.wait("!document.getElementById('error').hidden", 15)
+    res["offline_error"] = b.eval("document.getElementById('error-list').textContent")
+    res["offline_rows"] = b.eval("document.querySelectorAll('#machines tbody tr').length")
+    b.call("Network.emulateNetworkConditions", {"offline": False, "latency": 0,
+                                                "downloadThroughput": -1, "uploadThroughput": -1})
+    b.wait("document.getElementById('error').hidden", 15)
+    res["online_again"] = True
     res["csp_violations"] = [e["params"]["entry"]["text"] for e in b.events
                              if e.get("method") == "Log.entryAdded"
                              and "Content Security Policy" in e["params"]["entry"].get("text", "")]
@@ -248,11 +282,7 @@ ok $rc "Chromium: the scenario ran to its end"
 diag "the Chromium scenario took $(($(date +%s) - start))s${NA_PAGE_NETNS:+ (in a network namespace of its own)}"
 j() { jq -r "$1" "$d/page.json" 2>/dev/null; }
 
-# every machine with its code, model, memory, state, from the API
-curl -sf "$url/api/machines" >"$d/machines.json"
-for id in $(jq -r '.machines[].id' "$d/machines.json"); do
-	curl -sf "$url/api/machines/$id" >"$d/m$id.json"
-done
+# every machine with its code, model, memory, state, as the API had them at first
 expect=$(for id in 1 2 3; do
 	jq -r '[.code, "discovered", .summary.system.model, .summary.memory] | join(" | ")' "$d/m$id.json"
 done | sort)
@@ -310,6 +340,11 @@ is "$(j .retired_shown)/$(curl -sf "$url/api/machines/$(j .direct_id)" | jq -r '
 	"true/retired" "Chromium: Retire in a machine's view retires it (the API says so)"
 is "$(j .phone_display)/$(j .phone_overflow)" "grid/true" \
 	"Chromium on a phone (390 px): one card per machine, no sideways scrolling"
+is "$(j .scroll_before)/$(j .scroll_after)" 700/700 \
+	"Chromium: scrolled down, a new report is shown and the scroll position stays"
+like "$(j .offline_error)" "^Cannot refresh from this server: " \
+	"Chromium: the server out of reach: the page says so"
+is "$(j .offline_rows)/$(j .online_again)" 4/true "... keeps its rows, and the error goes once it answers again"
 is "$(j '.csp_violations | length')" 0 "Chromium: nothing refused by the Content-Security-Policy"
 for png in serve-page.png:1280x800 serve-page-machine.png:1280x800 serve-page-phone.png:390x844; do
 	f=build/test-artifacts/${png%%:*}
