@@ -35,6 +35,7 @@
 		updated: null,
 		timer: 0,
 		busy: false,
+		again: false,
 	};
 
 	const $ = (id) => document.getElementById(id);
@@ -215,9 +216,12 @@
 	}
 
 	async function refresh() {
-		if (state.busy)
+		if (state.busy) {
+			state.again = true; /* asked for while one runs: once more right after it */
 			return;
+		}
 		state.busy = true;
+		state.again = false;
 		clearTimeout(state.timer);
 		try {
 			const list = await api('GET', '/api/machines');
@@ -237,7 +241,10 @@
 		} finally {
 			state.busy = false;
 			render();
-			schedule();
+			if (state.again)
+				refresh();
+			else
+				schedule();
 		}
 	}
 
