@@ -311,10 +311,12 @@
 		else
 			td.removeAttribute('title');
 		if (spec.link) {
-			td.append(el('a', { href: `/machines/${encodeURIComponent(spec.link)}`,
-					    'data-view': spec.link, class: 'code', text: spec.link }));
-			if (spec.sub)
-				td.append(el('div', { class: 'sub', text: spec.sub }));
+			/* one element: on a phone the cell is a grid of its name and its value */
+			td.append(el('div', {}, [
+				el('a', { href: `/machines/${encodeURIComponent(spec.link)}`,
+					  'data-view': spec.link, class: 'code', text: spec.link }),
+				spec.sub ? el('div', { class: 'sub', text: spec.sub }) : null,
+			]));
 		} else if (spec.list) {
 			if (!spec.list.length)
 				td.append(el('span', { class: 'none', text: '–' }));
