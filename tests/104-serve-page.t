@@ -291,8 +291,8 @@ is "$(j '.rows[] | [.code, .state, .model, .memory] | join(" | ")' | sort)" "$ex
 is "$(j '.rows[] | .model' | sort | tr '\n' ,)" \
 	"Apple Inc. Macmini7,1,LENOVO ThinkCentre M720q,LENOVO ThinkPad T480 (20L5CTO1WW)," \
 	"... the models from DMI vendor/product (as node-agent report names them)"
-like "$(j '.rows[] | select(.model | test("ThinkPad")) | .health')" '^failing$' \
-	"... the worn ThinkPad's health: failing"
+is "$(j '.rows[] | select(.model | test("ThinkPad")) | .health')" 'failing (3)' \
+	"... the worn ThinkPad's health: failing, three problems"
 is "$(j '.rows[] | select(.model | test("ThinkCentre")) | .disks')" \
 	"64.0 MiB NVMe SSD128.0 MiB NVMe SSD96.0 MiB HDD" "... its disks"
 is "$(j '[.rows[].host] | sort | join(",")')" "localhost,qemu-node1,thinkpad-worn" \

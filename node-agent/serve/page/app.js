@@ -137,7 +137,8 @@
 		{ key: 'nics', label: 'NICs', sort: (m, s) => s && s.nics.length,
 		  cell: (m, s) => ({ list: s && s.nics.map(nicText) }) },
 		{ key: 'health', label: 'Health', sort: (m, s) => s && HEALTH_RANK[s.health],
-		  cell: (m, s) => ({ text: s && s.health, cls: s && s.health ? `health health-${s.health}` : '',
+		  cell: (m, s) => ({ text: s && s.health && (s.problems.length ?
+				     `${s.health} (${s.problems.length})` : s.health), cls: s && s.health ? `health health-${s.health}` : '',
 				     title: s && s.problems.length ? s.problems.join('\n') : undefined }) },
 		{ key: 'last_report', label: 'Reported', sort: (m) => m.last_report_at,
 		  cell: (m) => ({ time: m.last_report_at, ago: ago(m.last_report_at) }) },
