@@ -258,6 +258,8 @@ like "$(printf '%s' "$doc" | jq -r '.events[].kind' | tr '\n' ,)" \
 	"script fetched,.*kernel fetched,.*config fetched,.*report received,.*accepted" \
 	"the machine's timeline: script, kernel, config, report, accepted"
 is "$(printf '%s' "$doc" | jq -r '.inventory.system.serial')" PC1ABCDE "... its last inventory"
+is "$(printf '%s' "$doc" | jq -r '[.summary.system.model, .summary.memory, (.summary.disks | length)] | join(", ")')" \
+	"LENOVO ThinkCentre M720q, 1.0 GiB, 2" "... and what the fleet report says of it (the page's summary; the later report has a disk fewer)"
 
 # the boot job's second report once the node joined (envelope member `node`): joined
 jq -c '.idempotency_key = "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee" | .node = {name: "pc1", role: "agent", joined: true}' \

@@ -11,6 +11,8 @@ build_pkgs="build-essential gcc make binutils pkg-config libsystemd-dev libnl-3-
 # node-agent serve: the headers of the libraries it dlopen()s (basic/dl.h); the -dev packages
 # bring the runtime ones, libmicrohttpd12 and libsqlite3-0
 build_pkgs="$build_pkgs libmicrohttpd-dev libsqlite3-dev"
+# its page (node-agent/serve/page/) is turned into C by a Perl script at build time
+build_pkgs="$build_pkgs perl"
 test_pkgs="$build_pkgs perl e2fsprogs fdisk lvm2 iproute2 util-linux mount mawk lshw hyperfine
 	strace time jq containerd python3 openssl"
 # the format check of make test (.clang-format)

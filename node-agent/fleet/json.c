@@ -100,7 +100,7 @@ static json_object *nic_json(const hw_nic *n)
 	return x;
 }
 
-static json_object *node_json(const fleet_row *w)
+json_object *fleet_node_json(const fleet_row *w)
 {
 	const hw_inventory *inv = w->node->inv;
 	json_object *o = json_object_new_object(), *x, *arr;
@@ -169,7 +169,7 @@ int fleet_write_json(FILE *f, const fleet_row *rows, size_t n, const fleet_total
 	    fleet_source_date(date, sizeof(date), false) ? json_object_new_string(date) : NULL);
 	put(o, "nodes", nodes);
 	for (size_t i = 0; i < n; i++)
-		if (array_add(nodes, node_json(&rows[i])) < 0)
+		if (array_add(nodes, fleet_node_json(&rows[i])) < 0)
 			goto out;
 	put(o, "totals", x = json_object_new_object());
 	if (!x)

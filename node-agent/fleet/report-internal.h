@@ -56,6 +56,12 @@ static inline bool fleet_known(const char *s)
  * DATE_ONLY), or false when unset/invalid. */
 bool fleet_source_date(char *buf, size_t n, bool date_only);
 
+/* One node's row: 0 or -ENOMEM; fleet_row_done() frees it either way. */
+int fleet_row_build(const report_node *node, fleet_row *w);
+void fleet_row_done(fleet_row *w);
+/* The node as an entry of the JSON report's "nodes" (json.c), NULL when out of memory. */
+json_object *fleet_node_json(const fleet_row *w);
+
 void fleet_write_markdown(FILE *f, const fleet_row *rows, size_t n, const fleet_totals *t);
 void fleet_write_csv(FILE *f, const fleet_row *rows, size_t n);
 void fleet_write_html(FILE *f, const fleet_row *rows, size_t n, const fleet_totals *t);

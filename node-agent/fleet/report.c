@@ -174,7 +174,7 @@ static int row_health(const hw_inventory *inv, fleet_row *w)
 	return r;
 }
 
-static int row_build(const report_node *node, fleet_row *w)
+int fleet_row_build(const report_node *node, fleet_row *w)
 {
 	const hw_inventory *inv = node->inv;
 	char a[64];
@@ -237,7 +237,7 @@ static int row_build(const report_node *node, fleet_row *w)
 	return 0;
 }
 
-static void row_done(fleet_row *w)
+void fleet_row_done(fleet_row *w)
 {
 	free(w->system);
 	list_free(w->disks, w->n_disks);
@@ -320,7 +320,7 @@ int report_write(FILE *f, report_format fmt, const report_node *nodes, size_t n)
 	if (!rows)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		if (row_build(&nodes[i], &rows[i]) < 0)
+		if (fleet_row_build(&nodes[i], &rows[i]) < 0)
 			goto out;
 	/* problems first: failing nodes, then warnings, then notes; the given order within
 	 * (an insertion sort is stable) */
@@ -353,7 +353,7 @@ int report_write(FILE *f, report_format fmt, const report_node *nodes, size_t n)
 		r = -EIO;
 out:
 	for (size_t i = 0; i < n; i++)
-		row_done(&rows[i]);
+		fleet_row_done(&rows[i]);
 	free(rows);
 	free(t.models);
 	return r;
@@ -484,6 +484,33 @@ int report_load(const char *file, const na_log *log, report_node *ret)
 		return r;
 	}
 	*ret = (report_node){.file = file, .role = role, .inv = inv};
+	return 0;
+}
+
+int report_node_summary(json_object *inventory, json_object **ret)
+{
+	report_node node = {0};
+	fleet_row w;
+	char *role = NULL;
+	hw_inventory *inv = NULL;
+	json_object *o = NULL;
+	int r;
+
+	r = inventory_from_json(inventory, "inventory", NULL, &inv);
+	if (r >= 0)
+		r = read_role("inventory", inventory, NULL, &role);
+	if (r >= 0) {
+		node = (report_node){.role = role, .inv = inv};
+		r = fleet_row_build(&node, &w);
+		if (r >= 0 && !(o = fleet_node_json(&w)))
+			r = -ENOMEM;
+		fleet_row_done(&w);
+	}
+	free(role);
+	hw_inventory_free(inv);
+	if (r < 0)
+		return r;
+	*ret = o;
 	return 0;
 }
 

@@ -10,6 +10,7 @@
  * Output depends only on the inputs (and SOURCE_DATE_EPOCH, when set, for a date line).
  */
 
+#include <json-c/json.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -58,3 +59,7 @@ void report_inputs_done(report_inputs *in);
  * -EINVAL; other failures return -errno unsaid. */
 int report_load(const char *file, const na_log *log, report_node *ret);
 void report_node_done(report_node *node);
+/* What the fleet report says of one machine, from its inventory (parsed JSON of schema
+ * node-agent/inventory/v1): an entry of the JSON report's "nodes" (model, CPU, memory,
+ * disks, GPUs, NICs, role, health and problems; "file" null). 0, -EINVAL, -ENOMEM. */
+int report_node_summary(json_object *inventory, json_object **ret);

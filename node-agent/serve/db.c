@@ -20,6 +20,7 @@
 #include "basic/macro.h"
 #include "basic/strv.h"
 #include "fleet/diff.h"
+#include "fleet/report.h"
 #include "inventory/inventory-json.h"
 #include "serve/serve.h"
 
@@ -745,10 +746,14 @@ static int reports_json(serve_db *db, int64_t machine, json_object *o)
 	if (r >= 0 && rc != SQLITE_DONE)
 		r = sqlite_errno(rc);
 	if (r >= 0 && prev) {
-		json_object *inv = NULL;
+		json_object *inv = NULL, *summary = NULL;
 
-		if (inventory_parse_json("inventory", prev, strlen(prev), NULL, &inv) >= 0)
+		if (inventory_parse_json("inventory", prev, strlen(prev), NULL, &inv) >= 0) {
 			json_object_object_add(o, "inventory", inv);
+			/* what the fleet report says of it, for the page (page/app.js) */
+			if (report_node_summary(inv, &summary) >= 0)
+				json_object_object_add(o, "summary", summary);
+		}
 	}
 	return r;
 }

@@ -419,6 +419,7 @@ static enum MHD_Result handle(serve_server *s, struct MHD_Connection *con, const
 	bool get = !strcmp(method, "GET"), head = !strcmp(method, "HEAD");
 	bool post = !strcmp(method, "POST");
 	request *req = *con_cls;
+	const serve_asset *asset;
 
 	if (post && !req) {
 		const char *cl = header(con, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -456,6 +457,8 @@ static enum MHD_Result handle(serve_server *s, struct MHD_Connection *con, const
 		return image_file(s, con, s->c->tftp_root, url + 1, head);
 	if (!strncmp(url, "/config/", 8))
 		return node_config(s, con, url);
+	if ((asset = serve_page_asset(url)))
+		return serve_page_send(con, asset);
 	return reply_text(con, 404, "not found\n");
 }
 

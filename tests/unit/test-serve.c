@@ -3,8 +3,9 @@
  * Unit tests of node-agent serve's pieces without HTTP (node-agent/serve/): serve.yaml's
  * validation (a good file; each mistake as FILE:LINE:COLUMN), which machine an inventory
  * is from (placeholder and zero UUIDs, serial, MAC), the database (migrations from an empty
- * file, reopening keeps everything, a duplicate idempotency key), Range headers, the node
- * configs handed out (read back with node-agent's own parser), the key and certificate.
+ * file, reopening keeps everything, a duplicate idempotency key, a machine's document),
+ * Range headers, the node configs handed out (read back with node-agent's own parser),
+ * the key and certificate, the page's files.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -284,6 +285,27 @@ static void test_db(void)
 		ok(json_object_object_get_ex(o, "reports", &r) && json_object_array_length(r) == 2 &&
 		       json_object_object_get_ex(o, "events", &e) && json_object_array_length(e) == 3,
 		   "with its two reports and three events");
+		ok(!json_object_object_get_ex(o, "summary", NULL),
+		   "no summary of a last report that is no inventory (no schema)");
+		json_object_put(o);
+		o = NULL;
+	}
+	ok(add(db, "00000000000000000000000000000005",
+	       "{\"schema\":\"node-agent/inventory/v1\",\"system\":{\"serial\":\"SER-A\","
+	       "\"vendor\":\"ACME\",\"product\":\"Box\"},\"memory\":{\"physical_bytes\":"
+	       "8589934592}}",
+	       NULL, &x) == 1 &&
+	       x == a && serve_db_machine_json(db, a, &o) == 0,
+	   "a report with an inventory");
+	if (o) {
+		json_object *sum = NULL, *sys = NULL, *model = NULL, *mem = NULL;
+		ok(json_object_object_get_ex(o, "summary", &sum) &&
+		       json_object_object_get_ex(sum, "system", &sys) &&
+		       json_object_object_get_ex(sys, "model", &model) &&
+		       !strcmp(json_object_get_string(model), "ACME Box") &&
+		       json_object_object_get_ex(sum, "memory", &mem) &&
+		       !strcmp(json_object_get_string(mem), "8.0 GiB"),
+		   "the document summarizes it as the fleet report does (ACME Box, 8.0 GiB)");
 		json_object_put(o);
 	}
 	identity(inv_a, &id);
@@ -407,6 +429,26 @@ static void test_tls(void)
 	   "not an IPv4 address: -EINVAL");
 }
 
+static void test_page(void)
+{
+	const serve_asset *a = serve_page_asset("/");
+
+	ok(a && !strcmp(a->path, "/index.html") && !strncmp(a->type, "text/html", 9) &&
+	       a->size == strlen(a->data) && strstr(a->data, "<script src=\"/app.js\""),
+	   "the page at /: index.html, which loads /app.js");
+	ok(serve_page_asset("/machines/12") == a && serve_page_asset("/machines/ABC234") == a,
+	   "/machines/ID is the page too (it shows that machine)");
+	ok(!serve_page_asset("/machines/") && !serve_page_asset("/machines/1/x") &&
+	       !serve_page_asset("/nothing") && !serve_page_asset("") &&
+	       !serve_page_asset("/app.js/"),
+	   "anything else is not the page's");
+	a = serve_page_asset("/app.js");
+	ok(a && !strcmp(a->type, "text/javascript; charset=utf-8") && a->size > 1000,
+	   "/app.js as JavaScript");
+	a = serve_page_asset("/app.css");
+	ok(a && !strcmp(a->type, "text/css; charset=utf-8"), "/app.css as CSS");
+}
+
 int main(void)
 {
 	test_config();
@@ -415,6 +457,7 @@ int main(void)
 	test_range();
 	test_configs();
 	test_tls();
+	test_page();
 	printf("1..%d\n", n_tests);
 	return n_failed ? 1 : 0;
 }
