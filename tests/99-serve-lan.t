@@ -17,7 +17,7 @@ why=""
 [ "${NA_E2E:-1}" = 0 ] && why="NA_E2E=0 (no QEMU boots)"
 [ -z "$why" ] && [ "$(id -u)" -ne 0 ] && why="needs root"
 [ -z "$why" ] && [ ! -s "$img/vmlinuz" ] && why="no image in $img (make image)"
-for p in dnsmasq qemu-system-x86_64 curl jq; do
+for p in dnsmasq qemu-system-x86_64 curl jq openssl; do
 	[ -z "$why" ] && ! command -v $p >/dev/null 2>&1 && why="$p not installed (tests/install-deps.sh test)"
 done
 [ -z "$why" ] && [ ! -f /usr/lib/ipxe/undionly.kpxe ] && why="no /usr/lib/ipxe (package ipxe)"
@@ -190,6 +190,25 @@ like "$(printf '%s' "$doc1" | jq -r '[.inventory.nics[].addresses[]?] | join(" "
 	"its address came from the router's lease (a proxy never assigns one)"
 grep -q "DHCPACK(vr1) 10.78.0.1[0-9][0-9] 52:54:00:78:00:11" "$w/dnsmasq.log"
 ok $? "... as the router's log says"
+
+# the fleet page in a browser on the LAN: headless Chromium in serve's namespace, trusting
+# serve's certificate by its public key's hash, with time for the page's first fetches
+chromium=$(command -v chromium || command -v chromium-browser)
+if [ -n "$chromium" ]; then
+	spki=$(openssl x509 -in "$w/state/tls-cert.pem" -pubkey -noout | openssl pkey -pubin -outform der |
+		openssl dgst -sha256 -binary | base64)
+	HOME=$w ip netns exec $S timeout 60 "$chromium" --headless --no-sandbox --disable-gpu \
+		--no-first-run --user-data-dir="$w/chromium" --ignore-certificate-errors-spki-list="$spki" \
+		--virtual-time-budget=8000 --dump-dom https://10.78.0.2:8443/ >"$w/page.html" 2>"$w/chromium.log"
+	for n in 1 2 3; do
+		eval "doc=\$doc$n"
+		c=$(printf '%s' "$doc" | jq -r .code)
+		grep -q "$c" "$w/page.html"
+		ok $? "the fleet page shows m$n ($c)"
+	done
+else
+	skip "the fleet page" "chromium is not installed"
+fi
 
 # the operator accepts m1 by its code; serve now hands it the operator's node config
 mac=52:54:00:78:00:11
