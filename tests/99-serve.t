@@ -329,7 +329,7 @@ ok $? "... and nothing changed in the API (machines, states, events)"
 sed 's/gpu_vendor: nvidia/gpu_vendor: matrox/' "$d/candidate.yaml" >"$d/bad-candidate.yaml"
 out=$("$NODE_AGENT" machines rules --config "$d/bad-candidate.yaml" --server "$surl" --ca "$ca" 2>&1)
 is $? 2 "a bad candidate file: exit 2"
-like "$out" "bad-candidate.yaml:[0-9]+:[0-9]+: match.gpu_vendor: expected nvidia, amd or intel" \
+like "$out" "bad-candidate.yaml:11:25: match.gpu_vendor: expected nvidia, amd or intel" \
 	"... FILE:LINE:COLUMN from serve's own parser"
 out=$("$NODE_AGENT" machines list --server "$url" 2>&1)
 is $? 1 "machines against plain HTTP: exit 1"

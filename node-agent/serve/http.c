@@ -364,7 +364,7 @@ static enum MHD_Result wake(serve_server *s, struct MHD_Connection *con, const s
 	_cleanup_json_ json_object *doc = NULL, *answer = NULL;
 	_cleanup_free_ char *detail = NULL, *text = NULL;
 	serve_wake_target *t = NULL;
-	json_object *inv = NULL, *sent;
+	json_object *inv = NULL, *sent, *d;
 	char **dest = NULL, key[32];
 	size_t n = 0;
 	int r;
@@ -397,21 +397,22 @@ static enum MHD_Result wake(serve_server *s, struct MHD_Connection *con, const s
 	}
 	answer = json_object_new_object();
 	sent = json_object_new_array();
-	if (answer && sent) {
-		json_object *d = json_object_new_array();
-
-		json_object_object_add(answer, "machine", serve_machine_to_json(m));
-		json_object_object_add(answer, "interface",
-				       json_object_new_string(s->c->interface));
-		json_object_object_add(answer, "port", json_object_new_int(SERVE_WOL_PORT));
-		for (size_t i = 0; d && dest && dest[i]; i++)
-			json_object_array_add(d, json_object_new_string(dest[i]));
-		json_object_object_add(answer, "destinations", d);
-		json_object_object_add(answer, "sent", sent);
-	} else
+	if (!answer || !sent) {
 		json_object_put(sent);
+		strv_free(dest);
+		serve_wake_targets_free(t, n);
+		return reply_error(con, 500, "out of memory");
+	}
+	d = json_object_new_array();
+	json_object_object_add(answer, "machine", serve_machine_to_json(m));
+	json_object_object_add(answer, "interface", json_object_new_string(s->c->interface));
+	json_object_object_add(answer, "port", json_object_new_int(SERVE_WOL_PORT));
+	for (size_t i = 0; d && dest && dest[i]; i++)
+		json_object_array_add(d, json_object_new_string(dest[i]));
+	json_object_object_add(answer, "destinations", d);
+	json_object_object_add(answer, "sent", sent);
 	strv_free(dest);
-	for (size_t i = 0; answer && i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		json_object *e = json_object_new_object();
 		_cleanup_free_ char *warning = NULL;
 		char *nd;
@@ -433,8 +434,6 @@ static enum MHD_Result wake(serve_server *s, struct MHD_Connection *con, const s
 		}
 	}
 	serve_wake_targets_free(t, n);
-	if (!answer)
-		return reply_error(con, 500, "out of memory");
 	snprintf(key, sizeof(key), "#%" PRId64, m->id);
 	if (asprintf(&text, "%s on %s, UDP port %d, by operator:%s", detail ? detail : "",
 		     s->c->interface, SERVE_WOL_PORT, op->name) < 0)
