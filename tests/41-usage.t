@@ -75,8 +75,16 @@ usage_error 'serve: /nonexistent: No such file' "serve without its config" -- \
 usage_error "usage: node-agent machines list" "machines without a verb" -- machines
 usage_error "usage: node-agent machines list" "machines show without an ID" -- machines show
 usage_error "--format: table or json" "machines --format yaml" -- machines list --format yaml
-usage_error "unrecognized option '--config'" "machines --config (a serve option)" -- \
+usage_error "--config is an option of machines rules" "machines list --config (a rules option)" -- \
 	machines list --config x
+usage_error "unrecognized option '--dry-run'" "machines accept --dry-run (the preview is machines rules)" -- \
+	machines accept 1 --dry-run
+usage_error "rules: --config FILE .* is required" "machines rules without --config" -- machines rules
+usage_error "usage: node-agent machines list" "machines rules with an ID" -- machines rules 1 --config x
+usage_error "usage: node-agent machines list" "machines wake without an ID" -- machines wake
+usage_error "wake: --token-file FILE is required" "machines wake without --token-file" -- machines wake 1
+usage_error "rules: /nonexistent: No such file" "machines rules with a missing candidate file" -- \
+	machines rules --config /nonexistent
 
 # what status still takes
 "$NODE_AGENT" status --target "$w" --json >"$w/out" 2>"$w/err"

@@ -296,6 +296,41 @@ ok $? "machines retire: exit 0"
 like "$out" "$mcode +retired" "... retired"
 "$NODE_AGENT" machines list --server https://127.0.0.1:1 --ca "$ca" >/dev/null 2>&1
 is $? 1 "no server: exit 1"
+
+# --- machines rules: which rule of a candidate serve.yaml would accept each machine ---
+# a fourth machine with other hardware: an NVIDIA GPU
+jq -c '{schema:"node-agent/report/v1",machine_id:"g",idempotency_key:"abababababababababababababababab",created_at:"2026-01-01T00:00:00Z",inventory:(.system.serial = "GPU-1" | .system.uuid = null | .boot.pxe_mac = null | .nics[0].mac = "52:54:00:cc:00:01" | .nics[1].mac = "52:54:00:cc:00:02")}' \
+	"$FIXTURES/gpu-nvidia-driver.expected.json" >"$d/gpu.json"
+r=$(curl --cacert "$ca" -s --data-binary @"$d/gpu.json" "$surl/reports")
+gcode=$(printf '%s' "$r" | jq -r .machine.code)
+is "$(printf '%s' "$r" | jq -r .machine.state)" discovered "a machine with an NVIDIA GPU reports: discovered"
+sed '/^accept:/,$d' "$d/serve.yaml" >"$d/candidate.yaml"
+cat >>"$d/candidate.yaml" <<'EOF2'
+accept:
+  - name: gpu-boxes
+    match: {gpu_vendor: nvidia}
+  - name: qemu-bb
+    match: {mac: ["52:54:00:bb:00:01"]}
+EOF2
+before=$(curl --cacert "$ca" -sf "$surl/api/machines"; for i in 1 2 3 4; do curl --cacert "$ca" -sf "$surl/api/machines/$i"; done)
+out=$("$NODE_AGENT" machines rules --config "$d/candidate.yaml" --server "$surl" --ca "$ca")
+ok $? "machines rules --config CANDIDATE: exit 0"
+bbcode=$(curl --cacert "$ca" -sf "$surl/api/machines/3" | jq -r .code)
+is "$(printf '%s\n' "$out" | awk 'NR > 1 {print $2, $3, $NF}' | tr '\n' ,)" \
+	"$bbcode discovered qemu-bb,$gcode discovered gpu-boxes,$mcode retired rule,$(curl --cacert "$ca" -sf "$surl/api/machines/2" | jq -r .code) accepted rule," \
+	"... discovered machines first, each with the rule that would accept it or none"
+like "$(printf '%s\n' "$out" | sed -n 4p)" "retired .* no rule$" "... \"no rule\" for the others"
+out=$("$NODE_AGENT" machines rules --config "$d/candidate.yaml" --server "$surl" --ca "$ca" --format json)
+is "$(printf '%s' "$out" | jq -r '[.machines[] | "\(.id)=\(.rule)"] | join(" ")')" \
+	"3=qemu-bb 4=gpu-boxes 1=no rule 2=no rule" "machines rules --format json"
+after=$(curl --cacert "$ca" -sf "$surl/api/machines"; for i in 1 2 3 4; do curl --cacert "$ca" -sf "$surl/api/machines/$i"; done)
+[ "$before" = "$after" ]
+ok $? "... and nothing changed in the API (machines, states, events)"
+sed 's/gpu_vendor: nvidia/gpu_vendor: matrox/' "$d/candidate.yaml" >"$d/bad-candidate.yaml"
+out=$("$NODE_AGENT" machines rules --config "$d/bad-candidate.yaml" --server "$surl" --ca "$ca" 2>&1)
+is $? 2 "a bad candidate file: exit 2"
+like "$out" "bad-candidate.yaml:11:25: match.gpu_vendor: expected nvidia, amd or intel" \
+	"... FILE:LINE:COLUMN from serve's own parser"
 out=$("$NODE_AGENT" machines list --server "$url" 2>&1)
 is $? 1 "machines against plain HTTP: exit 1"
 like "$out" "403.*use $surl/api/machines" "... saying where the API is"

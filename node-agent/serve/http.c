@@ -37,6 +37,7 @@
 #include "basic/dl.h"
 #include "basic/parse-util.h"
 #include "basic/json-util.h"
+#include "basic/strv.h"
 #include "inventory/inventory-json.h"
 #include "report/deliver.h"
 #include "report/report-internal.h"
@@ -349,6 +350,100 @@ static const serve_operator *operator(serve_server *s, struct MHD_Connection *co
 	return serve_config_operator(s->c, h + 7);
 }
 
+static json_object *tri_json(int v)
+{
+	return v < 0 ? NULL : json_object_new_boolean(v);
+}
+
+/* POST /api/machines/ID/wake: the magic packet of each of the machine's MACs worth waking
+ * (wake.c), an event on its timeline, and an answer saying which MACs and what the
+ * inventory says of their Wake-on-LAN. */
+static enum MHD_Result wake(serve_server *s, struct MHD_Connection *con, const serve_machine *m,
+			    const serve_operator *op)
+{
+	_cleanup_json_ json_object *doc = NULL, *answer = NULL;
+	_cleanup_free_ char *detail = NULL, *text = NULL;
+	serve_wake_target *t = NULL;
+	json_object *inv = NULL, *sent, *d;
+	char **dest = NULL, key[32];
+	size_t n = 0;
+	int r;
+
+	if (!s->c->interface)
+		return reply_error(con, 409,
+				   "serve.yaml names no interface: Wake-on-LAN is a broadcast on "
+				   "the LAN's interface");
+	r = serve_db_machine_json(s->db, m->id, &doc);
+	if (r < 0)
+		return reply_error(con, 500, serve_db_errmsg(s->db));
+	json_object_object_get_ex(doc, "inventory", &inv);
+	r = serve_wake_targets(inv, m->macs, &t, &n);
+	if (r == -ENOENT)
+		return reply_error(con, 409,
+				   "no MAC is known for this machine: nothing to wake (it "
+				   "reported no physical NIC)");
+	if (r < 0)
+		return reply_error(con, 500, "out of memory");
+	r = serve_wol_send(s->c->interface, t, n, &dest);
+	if (r < 0) {
+		char buf[256];
+
+		serve_wake_targets_free(t, n);
+		na_logf(&s->log, LOG_ERR, "machine %" PRId64 ": wake on %s not sent: %s", m->id,
+			s->c->interface, strerror(-r));
+		snprintf(buf, sizeof(buf), "the magic packet cannot be sent on %s: %s",
+			 s->c->interface, strerror(-r));
+		return reply_error(con, 503, buf);
+	}
+	answer = json_object_new_object();
+	sent = json_object_new_array();
+	if (!answer || !sent) {
+		json_object_put(sent);
+		strv_free(dest);
+		serve_wake_targets_free(t, n);
+		return reply_error(con, 500, "out of memory");
+	}
+	d = json_object_new_array();
+	json_object_object_add(answer, "machine", serve_machine_to_json(m));
+	json_object_object_add(answer, "interface", json_object_new_string(s->c->interface));
+	json_object_object_add(answer, "port", json_object_new_int(SERVE_WOL_PORT));
+	for (size_t i = 0; d && dest && dest[i]; i++)
+		json_object_array_add(d, json_object_new_string(dest[i]));
+	json_object_object_add(answer, "destinations", d);
+	json_object_object_add(answer, "sent", sent);
+	strv_free(dest);
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_new_object();
+		_cleanup_free_ char *warning = NULL;
+		char *nd;
+
+		if (!e)
+			break;
+		json_object_object_add(e, "mac", json_object_new_string(t[i].mac));
+		json_object_object_add(e, "nic",
+				       t[i].nic ? json_object_new_string(t[i].nic) : NULL);
+		json_object_object_add(e, "wol_supported", tri_json(t[i].wol_supported));
+		json_object_object_add(e, "wol_enabled", tri_json(t[i].wol_enabled));
+		if (serve_wake_warning(&t[i], &warning) >= 0 && warning)
+			json_object_object_add(e, "warning", json_object_new_string(warning));
+		json_object_array_add(sent, e);
+		if (asprintf(&nd, "%s%s%s", detail ? detail : "", detail ? ", " : "", t[i].mac) >=
+		    0) {
+			free(detail);
+			detail = nd;
+		}
+	}
+	serve_wake_targets_free(t, n);
+	snprintf(key, sizeof(key), "#%" PRId64, m->id);
+	if (asprintf(&text, "%s on %s, UDP port %d, by operator:%s", detail ? detail : "",
+		     s->c->interface, SERVE_WOL_PORT, op->name) < 0)
+		text = NULL;
+	event(s, key, "wake sent", text);
+	na_logf(&s->log, LOG_INFO, "machine %" PRId64 " (%s): wake sent to %s", m->id, m->code,
+		text ? text : "?");
+	return reply_json(con, 200, answer);
+}
+
 static enum MHD_Result api(serve_server *s, struct MHD_Connection *con, const char *url, bool post)
 {
 	_cleanup_(serve_machine_freep) serve_machine *m = NULL;
@@ -382,7 +477,8 @@ static enum MHD_Result api(serve_server *s, struct MHD_Connection *con, const ch
 	if (post != !!action)
 		return reply_error(con, post ? 404 : 405,
 				   post ? "not found" : "method not allowed");
-	if (action && strcmp(action, "/accept") && strcmp(action, "/retire"))
+	if (action && strcmp(action, "/accept") && strcmp(action, "/retire") &&
+	    strcmp(action, "/wake"))
 		return reply_error(con, 404, "not found");
 	if (action && !(op = operator(s, con)))
 		return reply_error(con, 401, "an operator's bearer token is required");
@@ -391,6 +487,8 @@ static enum MHD_Result api(serve_server *s, struct MHD_Connection *con, const ch
 		return reply_error(con, 404, "no such machine");
 	if (r < 0)
 		return reply_error(con, 500, serve_db_errmsg(s->db));
+	if (action && !strcmp(action, "/wake"))
+		return wake(s, con, m, op);
 	if (action) {
 		state = !strcmp(action, "/accept") ? "accepted" : "retired";
 		if (asprintf(&by, "operator:%s", op->name) < 0) {

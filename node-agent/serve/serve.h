@@ -14,6 +14,7 @@
  *               operator's, checked
  *   http.c      the HTTP and HTTPS servers (libmicrohttpd, dlopen'd)
  *   page.c      the operator's page (page/: HTML, CSS, JS embedded at build time)
+ *   wake.c      Wake-on-LAN: the magic packet, which MACs, the UDP broadcast
  * The DHCP and TFTP modules add events with serve_event_add() and find machines with
  * serve_machine_by_mac().
  */
@@ -241,6 +242,34 @@ typedef struct serve_netboot serve_netboot;
 int serve_netboot_start(serve_server *s, const char *address, serve_netboot **ret, char **ret_err);
 serve_netboot *serve_netboot_stop(serve_netboot *n);
 DEFINE_TRIVIAL_CLEANUP_FUNC(serve_netboot *, serve_netboot_stop)
+
+/* --- wake.c --- */
+
+#define SERVE_WOL_PACKET_SIZE 102
+#define SERVE_WOL_PORT	      9 /* discard: see wake.c */
+
+/* The magic packet of MAC (any form serve_mac_normalize() takes): 6 bytes 0xff, then the
+ * MAC 16 times. 0, -EINVAL. */
+int serve_wol_packet(const char *mac, uint8_t ret[static SERVE_WOL_PACKET_SIZE]);
+
+typedef struct serve_wake_target {
+	char mac[18];			/* normalized */
+	char *nic;			/* its name in the inventory, NULL when not from one */
+	int wol_supported, wol_enabled; /* whether the inventory lists "magic": 1, 0, -1 unknown */
+} serve_wake_target;
+
+/* The MACs to wake of a machine: the physical NICs of its last INVENTORY (NULL: none)
+ * unless their wol_supported lacks "magic" (all of them when that leaves none), else its
+ * known MACS. 0, -ENOENT (no MAC at all), -ENOMEM. */
+int serve_wake_targets(json_object *inventory, char *const *macs, serve_wake_target **ret,
+		       size_t *ret_n);
+void serve_wake_targets_free(serve_wake_target *t, size_t n);
+/* What the operator should know of T (NULL: nothing): its NIC has WoL off or no magic. */
+int serve_wake_warning(const serve_wake_target *t, char **ret);
+/* The magic packet of each of T to UDP port 9 on IFACE: its broadcast address and
+ * 255.255.255.255. *ret_destinations (may be NULL): the addresses, NULL-terminated. */
+int serve_wol_send(const char *iface, const serve_wake_target *t, size_t n,
+		   char ***ret_destinations);
 
 /* --- page.c --- */
 

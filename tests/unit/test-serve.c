@@ -5,7 +5,8 @@
  * is from (placeholder and zero UUIDs, serial, MAC), the database (migrations from an empty
  * file, reopening keeps everything, a duplicate idempotency key, a machine's document),
  * Range headers, the node configs handed out (read back with node-agent's own parser),
- * the key and certificate, the page's files.
+ * the key and certificate, the page's files, Wake-on-LAN's magic packet and which MACs it
+ * goes to.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -449,6 +450,68 @@ static void test_page(void)
 	ok(a && !strcmp(a->type, "text/css; charset=utf-8"), "/app.css as CSS");
 }
 
+static void test_wake(void)
+{
+	static const uint8_t want[SERVE_WOL_PACKET_SIZE] = {
+	    0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+#define M 0x52, 0x54, 0x00, 0xab, 0xcd, 0xef
+	    M, M, M, M, M, M, M, M, M, M, M, M, M, M, M, M,
+#undef M
+	};
+	uint8_t pkt[SERVE_WOL_PACKET_SIZE];
+	serve_wake_target *t = NULL;
+	char *macs[] = {(char *)"52:54:00:00:00:09", NULL};
+	char *warning = NULL;
+	json_object *inv;
+	size_t n = 0;
+
+	ok(serve_wol_packet("52-54-00-AB-CD-EF", pkt) == 0 && !memcmp(pkt, want, sizeof(want)),
+	   "the magic packet: 6 x 0xff, the MAC 16 times (102 bytes, exact)");
+	ok(serve_wol_packet("52:54:00:ab:cd", pkt) == -EINVAL, "no packet for a bad MAC");
+
+	inv = json_tokener_parse(
+	    "{\"nics\": ["
+	    "{\"name\": \"br0\", \"mac\": \"52:54:00:00:00:01\", \"virtual\": true},"
+	    "{\"name\": \"eno1\", \"mac\": \"52:54:00:00:00:02\", \"virtual\": false,"
+	    " \"wol_supported\": [\"phy\", \"magic\"], \"wol_enabled\": [\"phy\"]},"
+	    "{\"name\": \"enp2s0\", \"mac\": \"52:54:00:00:00:03\", \"virtual\": false,"
+	    " \"wol_supported\": [\"phy\"], \"wol_enabled\": []},"
+	    "{\"name\": \"eth2\", \"mac\": \"52:54:00:00:00:04\", \"virtual\": false,"
+	    " \"wol_supported\": null, \"wol_enabled\": null},"
+	    "{\"name\": \"eth3\", \"mac\": \"01:00:5e:00:00:01\", \"virtual\": false}]}");
+	ok(serve_wake_targets(inv, macs, &t, &n) == 0 && n == 2 &&
+	       !strcmp(t[0].mac, "52:54:00:00:00:02") && !strcmp(t[0].nic, "eno1") &&
+	       t[0].wol_supported == 1 && t[0].wol_enabled == 0 &&
+	       !strcmp(t[1].mac, "52:54:00:00:00:04") && t[1].wol_supported == -1,
+	   "wake targets: physical NICs with magic or unknown WoL; not virtual, not without "
+	   "magic, not multicast");
+	ok(n > 0 && serve_wake_warning(&t[0], &warning) == 0 && warning &&
+	       strstr(warning, "WoL is off on this NIC") && strstr(warning, "ethtool -s eno1 wol g"),
+	   "a NIC with WoL off: the warning says how to turn it on");
+	free(warning);
+	warning = NULL;
+	ok(n > 1 && serve_wake_warning(&t[1], &warning) == 0 && !warning,
+	   "unknown WoL: no warning");
+	serve_wake_targets_free(t, n);
+	json_object_put(inv);
+
+	inv = json_tokener_parse("{\"nics\": [{\"name\": \"enp2s0\", \"mac\": \"52:54:00:00:00:03\","
+				 " \"wol_supported\": [\"phy\"]}]}");
+	ok(serve_wake_targets(inv, macs, &t, &n) == 0 && n == 1 &&
+	       !strcmp(t[0].mac, "52:54:00:00:00:03") && t[0].wol_supported == 0,
+	   "no NIC with magic: every physical NIC all the same");
+	serve_wake_targets_free(t, n);
+	json_object_put(inv);
+
+	ok(serve_wake_targets(NULL, macs, &t, &n) == 0 && n == 1 &&
+	       !strcmp(t[0].mac, "52:54:00:00:00:09") && !t[0].nic,
+	   "no inventory: the MACs serve knows the machine by");
+	serve_wake_targets_free(t, n);
+	inv = json_tokener_parse("{\"nics\": []}");
+	ok(serve_wake_targets(inv, NULL, &t, &n) == -ENOENT, "no MAC at all: -ENOENT");
+	json_object_put(inv);
+}
+
 int main(void)
 {
 	test_config();
@@ -458,6 +521,7 @@ int main(void)
 	test_configs();
 	test_tls();
 	test_page();
+	test_wake();
 	printf("1..%d\n", n_tests);
 	return n_failed ? 1 : 0;
 }
