@@ -179,11 +179,11 @@ like "$(printf '%s' "$doc1" | jq -r '.events[].kind' | tr '\n' ,)" \
 like "$(printf '%s' "$doc1" | jq -r '.events[] | select(.kind == "dhcp: script offered") | .detail' | head -n 1)" \
 	"^iPXE .*http://10.78.0.2:8080/boot.ipxe\\?mac=52:54:00:78:00:11" "... the iPXE ROM's DHCP got the script URL"
 like "$(printf '%s' "$doc2" | jq -r '.events[] | .kind + ": " + (.detail // "")' | tr '\n' ,)" \
-	'dhcp: boot program offered: UEFI PXE [^,]*ipxe.efi,.*tftp: boot program fetched: ipxe.efi,.*dhcp: script offered: iPXE.*,.*kernel fetched.*report received' \
+	'dhcp: boot program offered: UEFI PXE .*: ipxe.efi,.*tftp: boot program fetched: ipxe.efi,.*dhcp: script offered: iPXE.*kernel fetched.*report received' \
 	"m2 (OVMF PXE): ipxe.efi offered and fetched over TFTP, then iPXE's script, kernel, report"
 like "$(printf '%s' "$doc3" | jq -r '.events[] | .kind + ": " + (.detail // "")' | tr '\n' ,)" \
-	'dhcp: boot program offered: UEFI HTTP boot [^,]*http://10.78.0.2:8080/ipxe.efi,.*dhcp: script offered: iPXE.*,.*kernel fetched.*report received' \
-	"m3 (OVMF HTTP boot): the URL of ipxe.efi offered, then iPXE's script, kernel, report"
+	'dhcp: boot program offered: UEFI HTTP boot .*: http://10.78.0.2:8080/ipxe.efi,.*http: boot program fetched.*dhcp: script offered: iPXE.*kernel fetched.*report received' \
+	"m3 (OVMF HTTP boot): the URL of ipxe.efi offered and fetched over HTTP, then iPXE's script, kernel, report"
 is "$(printf '%s' "$doc1" | jq -r '[.inventory.system.serial, .inventory.system.product] | join(" ")')" \
 	"LAN0001 EliteDesk 800 G4" "m1's inventory: the machine's DMI"
 like "$(printf '%s' "$doc1" | jq -r '[.inventory.nics[].addresses[]?] | join(" ")')" '10\.78\.0\.1[0-9][0-9]' \

@@ -162,6 +162,7 @@
 	X(MHD_queue_response)                                                                      \
 	X(MHD_destroy_response)                                                                    \
 	X(MHD_is_feature_supported)                                                                \
+	X(MHD_get_connection_info)                                                                 \
 	/* end */
 
 #define DL_DECLARE(f) extern __typeof__(f) *sym_##f;

@@ -185,6 +185,17 @@ static enum MHD_Result node_config(serve_server *s, struct MHD_Connection *con, 
 	return reply(con, 200, "application/yaml", s->inventory_config);
 }
 
+/* The MAC of the connection's peer, from the kernel's neighbour table: 0, -ENOENT */
+static int peer_mac(struct MHD_Connection *con, char mac[static 18])
+{
+	const union MHD_ConnectionInfo *ci =
+	    sym_MHD_get_connection_info(con, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	if (!ci || !ci->client_addr || ci->client_addr->sa_family != AF_INET)
+		return -ENOENT;
+	return serve_neighbour_mac(((const struct sockaddr_in *)ci->client_addr)->sin_addr, mac);
+}
+
 static enum MHD_Result image_file(serve_server *s, struct MHD_Connection *con, const char *dir,
 				  const char *name, bool head)
 {
@@ -238,8 +249,10 @@ static enum MHD_Result image_file(serve_server *s, struct MHD_Connection *con, c
 		sym_MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_RANGE, range_hdr);
 	ret = sym_MHD_queue_response(con, status, r);
 	sym_MHD_destroy_response(r);
-	/* one event per download, not per range of it */
-	if (!head && first == 0 && request_mac(con, "", "/", "/", mac) == 0)
+	/* one event per download, not per range of it; a client that gave no ?mac= (UEFI HTTP
+	 * boot's firmware) is found in the neighbour table */
+	if (!head && first == 0 &&
+	    (request_mac(con, "", "/", "/", mac) == 0 || peer_mac(con, mac) == 0))
 		event(s, mac,
 		      !strcmp(name, "vmlinuz")	? "kernel fetched"
 		      : !strcmp(name, "initrd") ? "initrd fetched"

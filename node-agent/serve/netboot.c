@@ -67,8 +67,7 @@ static void mac_text(const uint8_t *m, char buf[static 18])
 	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
 }
 
-/* The MAC the kernel's neighbour table holds for ADDR (TFTP packets carry none): 0, -ENOENT */
-static int neighbour_mac(struct in_addr addr, char ret[static 18])
+int serve_neighbour_mac(struct in_addr addr, char ret[static 18])
 {
 	_cleanup_free_ char *text = NULL;
 	char ip[INET_ADDRSTRLEN];
@@ -182,7 +181,7 @@ static void on_tftp(void *userdata, const tftp_event *ev)
 {
 	serve_netboot *n = userdata;
 	char mac[18] = "", from[INET_ADDRSTRLEN] = "?";
-	bool known = neighbour_mac(ev->peer.sin_addr, mac) == 0;
+	bool known = serve_neighbour_mac(ev->peer.sin_addr, mac) == 0;
 
 	inet_ntop(AF_INET, &ev->peer.sin_addr, from, sizeof(from));
 	switch (ev->kind) {
@@ -260,7 +259,10 @@ int serve_netboot_start(serve_server *s, const char *address, serve_netboot **re
 	const serve_config *c = s->c;
 	pxe_server_options po = {
 	    .ifname = c->interface, .watch_foreign = true, .accept = pxe_accept, .event = on_pxe};
-	tftp_server_options to = {.root = c->tftp_root, .ifname = c->interface, .event = on_tftp};
+	/* iPXE's three boot programs and nothing else: Debian links ipxe.efi to /boot */
+	static const char *const programs[] = {"undionly.kpxe", "ipxe.efi", "snponly.efi", NULL};
+	tftp_server_options to = {
+	    .root = c->tftp_root, .ifname = c->interface, .names = programs, .event = on_tftp};
 	int r;
 
 	if (!n)

@@ -20,6 +20,7 @@
  */
 
 #include <json-c/json.h>
+#include <netinet/in.h>
 #include <microhttpd.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -235,6 +236,10 @@ void serve_http_stop(serve_server *s);
 /* Whether the machine with MAC (normalized) is booted: accepted and joined ones, unknown and
  * discovered ones in inventory mode, never a retired one; *ret_reason says why not. */
 bool serve_mac_boots(serve_server *s, const char *mac, const char **ret_reason);
+
+/* The MAC the kernel's neighbour table holds for ADDR (what a TFTP or HTTP client that gave
+ * none is): 0, -ENOENT. */
+int serve_neighbour_mac(struct in_addr addr, char ret[static 18]);
 
 /* Proxy DHCP (when c->proxy_dhcp) and TFTP on c->interface, advertising ADDRESS, in a thread
  * of their own until serve_netboot_stop(); *ret_err says what failed to start. */

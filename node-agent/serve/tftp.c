@@ -328,7 +328,19 @@ static void start_transfer(tftp_server *s, const struct sockaddr_in *peer, const
 	}
 	if (!t)
 		return refuse(s, peer, req->file, ERR_UNDEF, -EBUSY, "too many transfers");
-	fd = open_beneath(s->root_fd, req->file);
+	if (s->opts.names) {
+		const char *const *n = s->opts.names;
+
+		while (*n && strcmp(*n, req->file))
+			n++;
+		if (!*n)
+			return refuse(s, peer, req->file, ERR_NOT_FOUND, -ENOENT,
+				      "not a boot program this server hands out");
+		fd = openat(s->root_fd, *n, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0)
+			fd = -errno;
+	} else
+		fd = open_beneath(s->root_fd, req->file);
 	if (fd < 0)
 		return refuse(s, peer, req->file, fd == -ENOENT ? ERR_NOT_FOUND : ERR_ACCESS, fd,
 			      fd == -ENOENT ? "file not found"

@@ -53,6 +53,11 @@ typedef struct tftp_server_options {
 	unsigned max_transfers; /* 0: 32 */
 	unsigned max_tries;	/* sends of one packet before giving up, 0: 5 */
 	unsigned timeout_ms;	/* before a retransmission, 0: 1000 (a client's timeout wins) */
+	/* NULL: any regular file beneath root, no symlink followed. Else only these exact names
+	 * (NULL-terminated; no '/'), each opened in root following symlinks: the names are the
+	 * caller's, not the client's, so an administrator's link is followed (Debian's
+	 * /usr/lib/ipxe/ipxe.efi -> /boot/ipxe.efi) and no other file can be asked for. */
+	const char *const *names;
 	tftp_event_fn event;
 	void *userdata;
 } tftp_server_options;

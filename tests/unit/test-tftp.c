@@ -118,10 +118,13 @@ static int write_file(const char *dir, const char *name, size_t size)
 	return r;
 }
 
-static int lab_start(lab *l, unsigned max_transfers)
+static int lab_start(lab *l, unsigned max_transfers, const char *const *names)
 {
-	tftp_server_options o = {
-	    .event = on_event, .timeout_ms = 50, .max_tries = 3, .max_transfers = max_transfers};
+	tftp_server_options o = {.event = on_event,
+				 .timeout_ms = 50,
+				 .max_tries = 3,
+				 .max_transfers = max_transfers,
+				 .names = names};
 	struct timeval tv = {0, 20000};
 
 	snprintf(l->dir, sizeof(l->dir), "/tmp/na-tftp.XXXXXX");
@@ -248,7 +251,7 @@ static void test_server(void)
 	lab l;
 	ssize_t n;
 
-	if (lab_start(&l, 2) < 0) {
+	if (lab_start(&l, 2, NULL) < 0) {
 		ok(0, "the server starts on 127.0.0.1");
 		return;
 	}
@@ -336,10 +339,38 @@ static void test_server(void)
 	lab_stop(&l);
 }
 
+/* serve's way: only the names given, an administrator's symlink followed (Debian's
+ * /usr/lib/ipxe/ipxe.efi -> /boot/ipxe.efi) */
+static void test_names(void)
+{
+	static const char *const names[] = {"link", "exact", NULL};
+	uint8_t buf[2048];
+	struct sockaddr_in from;
+	lab l;
+	ssize_t n;
+
+	if (lab_start(&l, 2, names) < 0) {
+		ok(0, "the server starts on 127.0.0.1 with a list of names");
+		return;
+	}
+	ok(fetch(&l, "link", "", 0, 512, false) == 1000,
+	   "a listed name that is a symlink (link -> small): served, the link followed");
+	send_rrq(&l, "small", "", 0);
+	n = recv_pkt(&l, buf, sizeof(buf), &from);
+	ok(n > 4 && buf[1] == 5 && buf[3] == 1 && last_event(TFTP_EVENT_REFUSED) &&
+	       !strcmp(last_event(TFTP_EVENT_REFUSED)->file, "small"),
+	   "a file of the root that is not listed: refused, not found, with an event");
+	send_rrq(&l, "../na-tftp-outside", "", 0);
+	n = recv_pkt(&l, buf, sizeof(buf), &from);
+	ok(n > 4 && buf[1] == 5, "../ still refused");
+	lab_stop(&l);
+}
+
 int main(void)
 {
 	test_parse();
 	test_server();
+	test_names();
 	printf("1..%d\n", n_tests);
 	return n_failed ? 1 : 0;
 }
