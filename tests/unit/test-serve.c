@@ -129,6 +129,10 @@ static void test_config(void)
 	bad(GOOD "accept:\n  - name: a\n    match: {gpu_vendor: matrox}\n",
 	    "serve.yaml:7:25: match.gpu_vendor: expected nvidia, amd or intel",
 	    "an acceptance rule's match is checked as a node rule's");
+	/* found by fuzz-serve-config: such an operator was accepted, and the first bearer token
+	 * sent to the API made serve_config_operator() read its NULL hash (SIGSEGV) */
+	bad(GOOD "operators:\n  - name: alice\n", "serve.yaml:6:5: operators[]: token_sha256 is required",
+	    "an operator without token_sha256");
 	bad(GOOD "accept:\n  - match: {min_gpus: 1}\n", "serve.yaml:6:5: accept[]: a name is required",
 	    "an acceptance rule without a name");
 	bad(GOOD "operators:\n  - name: bob\n    token_sha256: hunter2\n",
