@@ -7,6 +7,7 @@
 #   make test-fast    the same without the image and the QEMU boots (day-to-day work)
 #   make check        run the TAP suite (prove) against an existing build
 #   make bench        node-agent inventory vs lshw -json (tests/bench/)
+#   make bench-serve  node-agent serve under load vs nginx (tests/bench/serve-load.sh)
 #   make SANITIZE=address,undefined   sanitizer build (in build/san/)
 #   make WERROR=1     warnings are errors (CI)
 
@@ -76,7 +77,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/*
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,\
 	$(filter-out tests/tools/failmalloc.c,$(wildcard tests/tools/*.c)))
 
-.PHONY: all deps test-deps image-deps demo test test-fast check check-san bench clean format \
+.PHONY: all deps test-deps image-deps demo test test-fast check check-san bench bench-serve clean format \
 	capture-qemu image e2e
 
 all: $(BUILD)/node-agent $(UNIT_TESTS) $(TEST_TOOLS) $(BUILD)/tests/k3s-standin \
@@ -186,6 +187,11 @@ check-san:
 
 bench: all
 	sh tests/bench/inventory.sh $(abspath $(BUILD)/node-agent)
+
+# node-agent serve under load against nginx (tests/bench/serve-load.sh): 50 machines download
+# the initrd at once, 200 report at once over HTTPS
+bench-serve: all
+	sh tests/bench/serve-load.sh $(abspath $(BUILD)/node-agent)
 
 capture-qemu:
 	@sh tests/install-deps.sh capture
