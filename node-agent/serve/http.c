@@ -42,7 +42,14 @@
 #include "report/report-internal.h"
 #include "serve/serve.h"
 
-#define HTTP_CONNECTION_LIMIT 64
+/* A fleet booting at once (after a power cut: every machine reports within a second or two)
+ * must find room: at its connection limit libmicrohttpd stops accepting, the listen queue
+ * fills and the kernel drops further SYNs, which the client sends again only after 1, 3,
+ * 7 ... s. With 64 of each, 91 of 200 nodes reporting at once waited for that second
+ * (tests/bench/serve-load.sh). 256 connections per daemon stay within the default 1024
+ * descriptors: a download holds two (socket and file). */
+#define HTTP_CONNECTION_LIMIT 256
+#define HTTP_LISTEN_BACKLOG   SOMAXCONN
 #define HTTP_PER_IP_LIMIT     16
 #define HTTP_TIMEOUT_S	      30
 
@@ -501,8 +508,8 @@ static int listen_socket(struct sockaddr_in *sa, int *ret)
 	if (fd < 0)
 		return -errno;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)sa, sizeof(*sa)) < 0 || listen(fd, 64) < 0 ||
-	    getsockname(fd, (struct sockaddr *)sa, &len) < 0)
+	    bind(fd, (struct sockaddr *)sa, sizeof(*sa)) < 0 ||
+	    listen(fd, HTTP_LISTEN_BACKLOG) < 0 || getsockname(fd, (struct sockaddr *)sa, &len) < 0)
 		return -errno;
 	*ret = TAKE_FD(fd);
 	return 0;
