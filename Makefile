@@ -7,6 +7,7 @@
 #   make test-fast    the same without the image and the QEMU boots (day-to-day work)
 #   make check        run the TAP suite (prove) against an existing build
 #   make bench        node-agent inventory vs lshw -json (tests/bench/)
+#   make bench-serve  node-agent serve under load vs nginx (tests/bench/serve-load.sh)
 #   make SANITIZE=address,undefined   sanitizer build (in build/san/)
 #   make WERROR=1     warnings are errors (CI)
 
@@ -80,7 +81,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/*
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,\
 	$(filter-out tests/tools/failmalloc.c,$(wildcard tests/tools/*.c)))
 
-.PHONY: all deps test-deps image-deps demo test test-fast check check-san bench clean format \
+.PHONY: all deps test-deps image-deps demo test test-fast check check-san bench bench-serve clean format \
 	capture-qemu image e2e
 
 all: $(BUILD)/node-agent $(UNIT_TESTS) $(TEST_TOOLS) $(BUILD)/tests/k3s-standin \
@@ -198,6 +199,11 @@ check-san:
 
 bench: all
 	sh tests/bench/inventory.sh $(abspath $(BUILD)/node-agent)
+
+# node-agent serve under load against nginx (tests/bench/serve-load.sh): 50 machines download
+# the initrd at once, 200 report at once over HTTPS
+bench-serve: all
+	sh tests/bench/serve-load.sh $(abspath $(BUILD)/node-agent)
 
 capture-qemu:
 	@sh tests/install-deps.sh capture
@@ -348,6 +354,44 @@ fuzz-smbios: build/fuzz/fuzz-smbios
 	build/fuzz/fuzz-smbios -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
 		-artifact_prefix=build/fuzz/smbios- -print_final_stats=1 \
 		build/fuzz/smbios-corpus build/fuzz/smbios-seed
+
+# --- fuzz-serve-config: libFuzzer over serve.yaml (tests/fuzz/fuzz-serve-config.c,
+# node-agent/serve/config.c), with a dictionary of its keys. Seeds: tests/fuzz/serve-config-seeds/
+# (the forms of tests/unit/test-serve.c and tests/99-serve.t, and a file with one mistake of
+# each kind).
+#   make fuzz-serve-config FUZZ_SECONDS=300
+.PHONY: fuzz-serve-config
+fuzz-serve-config: build/fuzz/fuzz-serve-config
+	@mkdir -p build/fuzz/serve-config-corpus
+	build/fuzz/fuzz-serve-config -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -timeout=10 \
+		-dict=tests/fuzz/serve-config.dict -artifact_prefix=build/fuzz/serve-config- \
+		-print_final_stats=1 build/fuzz/serve-config-corpus tests/fuzz/serve-config-seeds
+
+# --- fuzz-serve-http: libFuzzer over what serve's HTTP side parses (tests/fuzz/fuzz-serve-http.c):
+# a report's body (envelope, Idempotency-Key, identity, inventory, acceptance rules), Range
+# headers, MACs in URL paths. Seeds: each fixture inventory in a report envelope (with and
+# without the header), ranges and paths of tests/unit/test-serve.c.
+#   make fuzz-serve-http FUZZ_SECONDS=300
+FUZZ_KEY := 0123456789abcdef0123456789abcdef
+.PHONY: fuzz-serve-http
+fuzz-serve-http: build/fuzz/fuzz-serve-http
+	@rm -rf build/fuzz/serve-http-seed && mkdir -p build/fuzz/serve-http-seed build/fuzz/serve-http-corpus
+	@for f in tests/fixtures/*.expected.json; do b=$${f##*/}; b=$${b%.expected.json}; \
+		{ printf '\000{"schema":"node-agent/report/v1","idempotency_key":"$(FUZZ_KEY)","inventory":'; \
+		cat "$$f"; printf '}'; } > build/fuzz/serve-http-seed/report-$$b; done
+	@{ printf '\000"$(FUZZ_KEY)"\n{"schema":"node-agent/report/v1","idempotency_key":"$(FUZZ_KEY)",'; \
+		printf '"inventory":'; cat tests/fixtures/qemu-q35.expected.json; printf '}'; } \
+		> build/fuzz/serve-http-seed/report-header
+	@i=0; for r in 'bytes=0-99' 'bytes=900-' 'bytes=-100' 'bytes=500-5000' 'bytes=0-1,5-9' \
+		'bytes=-0' 'bytes= 5-' 'bytes=99999999999999999999-'; do i=$$((i + 1)); \
+		{ printf '\001\350\003\000\000\000\000\000\000'; printf '%s' "$$r"; } \
+		> build/fuzz/serve-http-seed/range-$$i; done
+	@i=0; for m in /config/52-54-00-AB-CD-EF.yaml /boot/525400abcdef.ipxe /52:54:00:ab:cd:ef/ \
+		52:54-00:ab:cd:ef; do i=$$((i + 1)); { printf '\002'; printf '%s' "$$m"; } \
+		> build/fuzz/serve-http-seed/mac-$$i; done
+	build/fuzz/fuzz-serve-http -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 \
+		-dict=tests/fuzz/inventory.dict -artifact_prefix=build/fuzz/serve-http- \
+		-print_final_stats=1 build/fuzz/serve-http-corpus build/fuzz/serve-http-seed
 
 # --- fuzz-pxe-dhcp: libFuzzer over the network-boot parsers of serve (tests/fuzz/fuzz-pxe-dhcp.c,
 # node-agent/serve/): each input as a DHCP packet through the parser, the boot decision and the

@@ -19,6 +19,10 @@ test_pkgs="$build_pkgs perl e2fsprogs fdisk lvm2 iproute2 util-linux mount mawk 
 test_pkgs="$test_pkgs clang-format"
 # tests/86-k3s-double.t: the K3s API test double checked with the curl CLI
 test_pkgs="$test_pkgs curl"
+# tests/bench/serve-load.sh (make bench-serve, tests/104-serve-load.t): Debian's nginx as the
+# plain static server node-agent serve is measured against (nginx-light: the program is in
+# package nginx, which it depends on; the bench runs its own nginx in the foreground)
+test_pkgs="$test_pkgs nginx-light nginx"
 # tests/82-containerd-cri.t: pods through containerd's CRI plugin: runc, a CRI client in
 # Python (gRPC and its protoc) and the static busybox of the test's image
 test_pkgs="$test_pkgs runc python3-grpcio python3-grpc-tools busybox-static"

@@ -199,10 +199,11 @@ static bool operator_key(config_parser *p, const char *key, yaml_node_t *k, yaml
 	return true;
 }
 
-/* Each item of the list N through FN into a new element of *ITEMS (SIZE bytes each). */
+/* Each item of the list N through FN into a new element of *ITEMS (SIZE bytes each); each
+ * must have a name, and the key REQUIRED when not NULL. */
 static void parse_list(config_parser *p, yaml_node_t *n, const char *what, const char *valid,
-		       config_key_fn fn, void **items, size_t *n_items, size_t size,
-		       void (*init)(void *item))
+		       const char *required, config_key_fn fn, void **items, size_t *n_items,
+		       size_t size, void (*init)(void *item))
 {
 	if (n->type != YAML_SEQUENCE_NODE) {
 		config_err(p, n, "%s: expected a list, found %s", what, config_node_kind(n));
@@ -231,6 +232,8 @@ static void parse_list(config_parser *p, yaml_node_t *n, const char *what, const
 		config_walk_map(p, in, what, valid, fn, nv + (*n_items - 1) * size);
 		if (config_map_lacks(p, in, "name"))
 			config_err(p, in, "%s: a name is required", what);
+		if (required && config_map_lacks(p, in, required))
+			config_err(p, in, "%s: %s is required", what, required);
 	}
 }
 
@@ -283,10 +286,11 @@ static bool top_key(config_parser *p, const char *key, yaml_node_t *k, yaml_node
 				   "unknown_machines: expected inventory or ignore, found \"%s\"",
 				   s);
 	} else if (!strcmp(key, "accept"))
-		parse_list(p, v, "accept[]", "name, match", accept_key, (void **)&c->accept,
+		parse_list(p, v, "accept[]", "name, match", NULL, accept_key, (void **)&c->accept,
 			   &c->n_accept, sizeof(*c->accept), accept_init);
 	else if (!strcmp(key, "operators"))
-		parse_list(p, v, "operators[]", "name, token_sha256", operator_key,
+		/* an operator without a hash would be one whose token nothing can check */
+		parse_list(p, v, "operators[]", "name, token_sha256", "token_sha256", operator_key,
 			   (void **)&c->operators, &c->n_operators, sizeof(*c->operators), NULL);
 	else
 		return false;
@@ -437,6 +441,8 @@ const serve_operator *serve_config_operator(const serve_config *c, const char *t
 	for (size_t i = 0; i < c->n_operators; i++) {
 		unsigned diff = 0;
 
+		if (!c->operators[i].token_sha256)
+			continue;
 		for (size_t j = 0; j < 64; j++)
 			diff |= (unsigned char)(hex[j] ^ c->operators[i].token_sha256[j]);
 		if (!diff && !found)

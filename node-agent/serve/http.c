@@ -43,7 +43,14 @@
 #include "report/report-internal.h"
 #include "serve/serve.h"
 
-#define HTTP_CONNECTION_LIMIT 64
+/* A fleet booting at once (after a power cut: every machine reports within a second or two)
+ * must find room: at its connection limit libmicrohttpd stops accepting, the listen queue
+ * fills and the kernel drops further SYNs, which the client sends again only after 1, 3,
+ * 7 ... s. With 64 of each, 91 of 200 nodes reporting at once waited for that second
+ * (tests/bench/serve-load.sh). 256 connections per daemon stay within the default 1024
+ * descriptors: a download holds two (socket and file). */
+#define HTTP_CONNECTION_LIMIT 256
+#define HTTP_LISTEN_BACKLOG   SOMAXCONN
 #define HTTP_PER_IP_LIMIT     16
 #define HTTP_TIMEOUT_S	      30
 
@@ -113,12 +120,10 @@ static const char *header(struct MHD_Connection *con, const char *name)
 static int request_mac(struct MHD_Connection *con, const char *url, const char *prefix,
 		       const char *suffix, char mac[static 18])
 {
-	size_t lp = strlen(prefix), ls = strlen(suffix), lu = strlen(url);
+	int r = serve_mac_from_path(url, prefix, suffix, mac);
 
-	if (lu > lp + ls && !strncmp(url, prefix, lp) && !strcmp(url + lu - ls, suffix)) {
-		_cleanup_free_ char *m = strndup(url + lp, lu - lp - ls);
-		return m ? serve_mac_normalize(m, mac) : -ENOMEM;
-	}
+	if (r != -ENOENT)
+		return r;
 	if (!arg(con, "mac"))
 		return -ENOENT;
 	return serve_mac_normalize(arg(con, "mac"), mac);
@@ -297,41 +302,24 @@ static void report_node(serve_server *s, json_object *env, int64_t machine)
 
 static enum MHD_Result report(serve_server *s, struct MHD_Connection *con, request *req)
 {
-	_cleanup_json_ json_object *env = NULL;
-	_cleanup_(serve_identity_done) serve_identity id = {0};
+	_cleanup_(serve_report_done) serve_report rep = {0};
 	_cleanup_(serve_machine_freep) serve_machine *m = NULL;
 	_cleanup_json_ json_object *answer = NULL;
-	hw_inventory *inv = NULL;
-	json_object *inv_json;
-	const char *key, *hkey, *rule = NULL, *text;
+	const char *key, *text, *why;
 	char buf[256];
 	int64_t machine = 0;
 	int r;
 
 	if (req->too_big)
 		return reply_error(con, 413, "report larger than 4 MiB");
-	env = report_parse_json(req->body.data ? req->body.data : "", req->body.len);
-	if (!env)
-		return reply_error(con, 400, "malformed JSON");
-	json_object_put(TAKE_PTR(env));
-	if (report_envelope_check(req->body.data, req->body.len, &env, &key) < 0)
-		return reply_error(con, 400,
-				   "not a " DELIVER_SCHEMA " envelope (schema, idempotency_key, "
-				   "inventory)");
-	/* deliver.c sends the key as an sf-string: "KEY" */
-	hkey = header(con, "Idempotency-Key");
-	if (hkey && (strlen(hkey) != strlen(key) + 2 || strncmp(hkey + 1, key, strlen(key))))
-		return reply_error(con, 400, "the Idempotency-Key header and the body disagree");
-	json_object_object_get_ex(env, "inventory", &inv_json);
-	if (serve_identity_from_json(inv_json, &id) < 0)
-		return reply_error(con, 400, "the inventory names no UUID, serial or MAC");
-	if (inventory_from_json(inv_json, "report", NULL, &inv) < 0)
-		return reply_error(con, 400, "the inventory is not a " INVENTORY_SCHEMA " one");
-	rule = serve_config_accepting_rule(s->c, inv);
-	hw_inventory_free(inv);
-	text = json_object_to_json_string_ext(inv_json, JSON_C_TO_STRING_PLAIN |
-							    JSON_C_TO_STRING_NOSLASHESCAPE);
-	r = text ? serve_db_add_report(s->db, key, &id, text, rule, time(NULL), &machine) : -ENOMEM;
+	if (serve_report_parse(s->c, req->body.data, req->body.len, header(con, "Idempotency-Key"),
+			       &rep, &why) < 0)
+		return reply_error(con, 400, why);
+	key = rep.key;
+	text = json_object_to_json_string_ext(rep.inventory, JSON_C_TO_STRING_PLAIN |
+								 JSON_C_TO_STRING_NOSLASHESCAPE);
+	r = text ? serve_db_add_report(s->db, key, &rep.id, text, rep.rule, time(NULL), &machine)
+		 : -ENOMEM;
 	if (r < 0) {
 		na_logf(&s->log, LOG_ERR, "report %s refused, not stored: %s (%s)", key,
 			strerror(-r), serve_db_errmsg(s->db));
@@ -339,7 +327,7 @@ static enum MHD_Result report(serve_server *s, struct MHD_Connection *con, reque
 				   error_text(r, "the report cannot be stored", buf, sizeof(buf)));
 	}
 	if (r == 1)
-		report_node(s, env, machine);
+		report_node(s, rep.env, machine);
 	snprintf(buf, sizeof(buf), "#%" PRId64, machine);
 	if (serve_machine_get(s->db, buf + 1, &m) < 0)
 		return reply_error(con, 500, "the stored machine cannot be read back");
@@ -634,8 +622,8 @@ static int listen_socket(struct sockaddr_in *sa, int *ret)
 	if (fd < 0)
 		return -errno;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (struct sockaddr *)sa, sizeof(*sa)) < 0 || listen(fd, 64) < 0 ||
-	    getsockname(fd, (struct sockaddr *)sa, &len) < 0)
+	    bind(fd, (struct sockaddr *)sa, sizeof(*sa)) < 0 ||
+	    listen(fd, HTTP_LISTEN_BACKLOG) < 0 || getsockname(fd, (struct sockaddr *)sa, &len) < 0)
 		return -errno;
 	*ret = TAKE_FD(fd);
 	return 0;

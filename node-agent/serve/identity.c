@@ -96,6 +96,18 @@ int serve_mac_normalize(const char *s, char ret[static 18])
 	return 0;
 }
 
+int serve_mac_from_path(const char *path, const char *prefix, const char *suffix,
+			char ret[static 18])
+{
+	size_t lp = strlen(prefix), ls = strlen(suffix), lu = strlen(path);
+	_cleanup_free_ char *m = NULL;
+
+	if (lu <= lp + ls || strncmp(path, prefix, lp) || strcmp(path + lu - ls, suffix))
+		return -ENOENT;
+	m = strndup(path + lp, lu - lp - ls);
+	return m ? serve_mac_normalize(m, ret) : -ENOMEM;
+}
+
 /* Not multicast, not zero. Locally administered MACs stay: QEMU's 52:54:00:... are, and a
  * VM's MAC is as permanent as its configuration; links the inventory calls virtual (bridges,
  * veths, bonds) are left out by the caller. */

@@ -9,6 +9,7 @@
  *   identity.c  which machine a report is from (UUID, serial, MACs), its human code
  *   db.c        the state: machines, reports, events (libsqlite3, dlopen'd)
  *   range.c     HTTP Range headers
+ *   report.c    what a report's body must be before it is stored (no database, no HTTP)
  *   content.c   what is served: boot scripts, generated configs, the JSON API's documents
  *   tls.c       serve's key and certificate: made at first start (libcrypto, dlopen'd) or the
  *               operator's, checked
@@ -108,6 +109,10 @@ bool serve_uuid_is_placeholder(const char *uuid);
 bool serve_serial_is_placeholder(const char *serial);
 /* "AA-BB-CC-DD-EE-FF", "aa:bb:cc:dd:ee:ff" or "aabbccddeeff" -> "aa:bb:cc:dd:ee:ff". */
 int serve_mac_normalize(const char *s, char ret[static 18]);
+/* The MAC of a URL path "PREFIX<mac>SUFFIX" (e.g. "/config/", ".yaml"): 0, -ENOENT when the
+ * path has another form, -EINVAL when what stands between is no MAC, -ENOMEM. */
+int serve_mac_from_path(const char *path, const char *prefix, const char *suffix,
+			char ret[static 18]);
 /* The identity in an inventory (schema node-agent/inventory/v1) as JSON. -EINVAL when it
  * carries nothing that identifies a machine. */
 int serve_identity_from_json(json_object *inv, serve_identity *ret);
@@ -180,6 +185,23 @@ json_object *serve_machine_to_json(const serve_machine *m);
  * ranges, another unit, junk: RFC 9110 lets a server answer 200 with the whole file),
  * -ERANGE when unsatisfiable (416). */
 int serve_range_parse(const char *header, uint64_t size, uint64_t *ret_first, uint64_t *ret_last);
+
+/* --- report.c --- */
+
+typedef struct serve_report {
+	json_object *env;	/* the envelope (owned) */
+	const char *key;	/* its idempotency_key, in env */
+	json_object *inventory; /* in env */
+	serve_identity id;
+	const char *rule; /* the acceptance rule of c the inventory matches, NULL for none */
+} serve_report;
+
+/* The body of POST /reports (LEN bytes at BODY) and its Idempotency-Key header (NULL when
+ * absent) as http.c takes them: 0 and *ret; -EBADMSG with *ret_error the text of the 400
+ * answer. C may be NULL (no rules). */
+int serve_report_parse(const serve_config *c, const char *body, size_t len, const char *key_header,
+		       serve_report *ret, const char **ret_error);
+void serve_report_done(serve_report *r);
 
 /* --- tls.c --- */
 

@@ -131,6 +131,10 @@ static void test_config(void)
 	bad(GOOD "accept:\n  - name: a\n    match: {gpu_vendor: matrox}\n",
 	    "serve.yaml:7:25: match.gpu_vendor: expected nvidia, amd or intel",
 	    "an acceptance rule's match is checked as a node rule's");
+	/* found by fuzz-serve-config: such an operator was accepted, and the first bearer token
+	 * sent to the API made serve_config_operator() read its NULL hash (SIGSEGV) */
+	bad(GOOD "operators:\n  - name: alice\n", "serve.yaml:6:5: operators[]: token_sha256 is required",
+	    "an operator without token_sha256");
 	bad(GOOD "accept:\n  - match: {min_gpus: 1}\n", "serve.yaml:6:5: accept[]: a name is required",
 	    "an acceptance rule without a name");
 	bad(GOOD "operators:\n  - name: bob\n    token_sha256: hunter2\n",
@@ -342,6 +346,85 @@ static void test_range(void)
 	   "junk is ignored");
 }
 
+static void test_mac_from_path(void)
+{
+	char mac[18];
+
+	ok(serve_mac_from_path("/config/52-54-00-AB-CD-EF.yaml", "/config/", ".yaml", mac) == 0 &&
+	       !strcmp(mac, "52:54:00:ab:cd:ef"),
+	   "the MAC of /config/MAC.yaml");
+	ok(serve_mac_from_path("/boot.ipxe", "/boot/", ".ipxe", mac) == -ENOENT &&
+		   serve_mac_from_path("/config/.yaml", "/config/", ".yaml", mac) == -ENOENT &&
+		   serve_mac_from_path("/config/x.yml", "/config/", ".yaml", mac) == -ENOENT,
+	   "another form of path: -ENOENT (the ?mac= argument is looked at)");
+	ok(serve_mac_from_path("/config/junk.yaml", "/config/", ".yaml", mac) == -EINVAL,
+	   "no MAC between prefix and suffix: -EINVAL");
+	/* image_file()'s "/" "/" form: "/" alone and "//" are no MAC path */
+	ok(serve_mac_from_path("/", "/", "/", mac) == -ENOENT &&
+	       serve_mac_from_path("//", "/", "/", mac) == -ENOENT,
+	   "a path no longer than prefix and suffix: -ENOENT");
+}
+
+#define ENVELOPE(key, inv)                                                                         \
+	"{\"schema\":\"node-agent/report/v1\",\"idempotency_key\":\"" key "\",\"inventory\":" inv "}"
+#define KEY "0123456789abcdef0123456789abcdef"
+
+static void report_bad(const char *body, const char *hdr, const char *want, const char *what)
+{
+	serve_report rep = {0};
+	const char *why = NULL;
+	int r = serve_report_parse(NULL, body, body ? strlen(body) : 0, hdr, &rep, &why);
+
+	ok(r == -EBADMSG && !rep.env && why && strstr(why, want), what);
+	if (why && !strstr(why, want))
+		printf("#   said: %s\n#   want: %s\n", why, want);
+	serve_report_done(&rep);
+}
+
+static void test_report_parse(void)
+{
+	_cleanup_free_ char *inv = NULL, *body = NULL, *path = NULL;
+	_cleanup_(serve_config_freep) serve_config *c = NULL;
+	const char *dir = getenv("NA_FIXTURES");
+	serve_report rep = {0};
+	const char *why = NULL;
+	size_t len;
+	int r;
+
+	report_bad(NULL, NULL, "malformed JSON", "an empty body: malformed JSON");
+	report_bad("{\"a\":1} x", NULL, "malformed JSON", "junk after the value");
+	report_bad("{\"schema\":\"node-agent/report/v1\"}", NULL, "envelope",
+		   "no key, no inventory: not an envelope");
+	report_bad(ENVELOPE("ABC", "{}"), NULL, "envelope", "a key that is no key");
+	report_bad(ENVELOPE(KEY, "{\"nics\":[]}"), "\"" KEY "\"", "no UUID, serial or MAC",
+		   "an inventory that names no machine");
+	report_bad(ENVELOPE(KEY, "{\"nics\":[]}"), "\"fedcba9876543210fedcba9876543210\"",
+		   "disagree", "another key in the header");
+	report_bad(ENVELOPE(KEY, "{\"nics\":[]}"), "\"" KEY, "disagree", "a header cut short");
+	report_bad(ENVELOPE(KEY, "{\"system\":{\"serial\":\"S1\"}}"), NULL,
+		   "is not a node-agent/inventory/v1 one", "an identity, but no inventory");
+
+	if (asprintf(&path, "%s/qemu-q35.expected.json", dir ? dir : "tests/fixtures") < 0)
+		path = NULL;
+	ok(path && read_full_file(path, 1 << 22, &inv, &len) == 0, "a fixture inventory");
+	ok(asprintf(&body, ENVELOPE(KEY, "%s"), inv ? inv : "null") > 0, "... in an envelope");
+	logbuf[0] = '\0';
+	r = parse(GOOD "accept:\n  - name: qemu\n    match: {dmi_product: \"*\"}\n", &c);
+	ok(r == 0, "a serve.yaml accepting every product");
+	r = serve_report_parse(c, body, strlen(body), "\"" KEY "\"", &rep, &why);
+	ok(r == 0 && rep.env && !strcmp(rep.key, KEY) && rep.inventory &&
+	       (rep.id.uuid || rep.id.serial || rep.id.macs),
+	   "a report: envelope, key, inventory, identity");
+	if (r < 0)
+		printf("#   %s\n", why);
+	is_str(rep.rule, "qemu", "... and the rule it matches");
+	serve_report_done(&rep);
+	ok(serve_report_parse(NULL, body, strlen(body), NULL, &rep, &why) == 0 && !rep.rule,
+	   "without a header and without rules");
+	serve_report_done(&rep);
+	serve_report_done(&rep); /* twice: safe */
+}
+
 /* TEXT as node-agent reads a node config: 0 and the config, or -errno */
 static int node_config(const char *text, na_config **ret)
 {
@@ -518,6 +601,8 @@ int main(void)
 	test_identity();
 	test_db();
 	test_range();
+	test_mac_from_path();
+	test_report_parse();
 	test_configs();
 	test_tls();
 	test_page();
