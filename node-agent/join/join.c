@@ -448,11 +448,6 @@ static int client_from(const char *target, const char *path, long timeout_s, kub
 	return kube_client_new(kc, timeout_s, ret, err);
 }
 
-/* Until the Node exists and is Ready, or the deadline. The kubeconfig itself appears only
- * once K3s has its certificates, so it is (re)read on every attempt; the client that saw
- * the node Ready is handed back for the label patch. */
-/* This boot's ID as the kubelet reports it (/proc/sys/kernel/random/boot_id under TARGET),
- * NULL when unknown: then a Ready condition is taken as it is. */
 /* K3s writes the node password without fsync (pkg/agent/config ensureNodePassword:
  * os.WriteFile). A power cut in the next seconds leaves it empty on ext4 (delayed
  * allocation), and the node never rejoins: "node password not set". Now that the server
@@ -472,6 +467,11 @@ static void flush_node_state(const join_opts *o)
 		na_logf(&o->log, LOG_WARNING, "%s: not flushed to disk: %m", dir);
 }
 
+/* Until the Node exists and is Ready, or the deadline. The kubeconfig itself appears only
+ * once K3s has its certificates, so it is (re)read on every attempt; the client that saw
+ * the node Ready is handed back for the label patch. */
+/* This boot's ID as the kubelet reports it (/proc/sys/kernel/random/boot_id under TARGET),
+ * NULL when unknown: then a Ready condition is taken as it is. */
 static char *read_boot_id(const char *target)
 {
 	_cleanup_free_ char *path = NULL;

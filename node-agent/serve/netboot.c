@@ -177,6 +177,16 @@ static void on_pxe(void *userdata, const pxe_event *ev)
 	}
 }
 
+/* IN with every byte outside printable ASCII as '?', cut to SIZE - 1 */
+static void printable(const char *in, char *out, size_t size)
+{
+	size_t i;
+
+	for (i = 0; in[i] && i + 1 < size; i++)
+		out[i] = in[i] >= 0x20 && in[i] < 0x7f ? in[i] : '?';
+	out[i] = '\0';
+}
+
 static void on_tftp(void *userdata, const tftp_event *ev)
 {
 	serve_netboot *n = userdata;
@@ -201,12 +211,17 @@ static void on_tftp(void *userdata, const tftp_event *ev)
 			 "%s after %" PRIu64 " bytes: %s", ev->file, ev->bytes,
 			 ev->reason ? ev->reason : "?");
 		break;
-	case TFTP_EVENT_REFUSED:
+	case TFTP_EVENT_REFUSED: {
+		/* the client's bytes: nothing that could end a log line or forge a <N> priority */
+		char name[128];
+
+		printable(ev->file, name, sizeof(name));
 		na_logf(&n->s->log, LOG_WARNING, "TFTP: %s asked for \"%s\": refused: %s", from,
-			ev->file, ev->reason ? ev->reason : strerror(-ev->error));
-		timeline(n, known ? mac : NULL, "tftp: refused", "\"%s\": %s", ev->file,
+			name, ev->reason ? ev->reason : strerror(-ev->error));
+		timeline(n, known ? mac : NULL, "tftp: refused", "\"%s\": %s", name,
 			 ev->reason ? ev->reason : strerror(-ev->error));
 		break;
+	}
 	}
 }
 
@@ -220,8 +235,10 @@ static void *loop(void *userdata)
 					{tftp_server_fd(n->tftp), POLLIN, 0}};
 		int r;
 
-		if (poll(fds, 3, 1000) < 0 && errno != EINTR)
+		if (poll(fds, 3, 1000) < 0 && errno != EINTR) {
+			na_logf(&n->s->log, LOG_ERR, "network boot stopped: poll: %m");
 			break;
+		}
 		if (fds[0].revents)
 			break;
 		if (n->pxe && (r = pxe_server_process(n->pxe)) < 0)

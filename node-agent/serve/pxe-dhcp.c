@@ -433,7 +433,8 @@ int pxe_dhcp_decide(const pxe_dhcp_request *req, bool proxy_port, const pxe_boot
 		d.kind = PXE_BOOT_SCRIPT;
 		k = set_file(&d, cfg->script_url, req->mac, cfg->script_url_mac);
 	} else if (req->client_class == PXE_CLASS_HTTP) {
-		if (req->arch != 16 && req->arch != 15) {
+		/* 16 is x86-64 UEFI HTTP; 15 (32-bit x86) cannot run the x64 ipxe.efi */
+		if (req->arch != 16) {
 			d.reason = "UEFI HTTP boot for an architecture without a boot program";
 			*ret = d;
 			return 0;
@@ -543,8 +544,9 @@ int pxe_dhcp_build_reply(const pxe_dhcp_request *req, const pxe_boot_config *cfg
 		put_opt(&w, OPT_TFTP_SERVER, addr, strlen(addr));
 	}
 	put_opt(&w, OPT_BOOTFILE, d->file, flen);
-	/* RFC 4578 2.3 / PXE 2.1: the UUID goes back as the client sent it */
-	if (req->uuid_opt.present)
+	/* RFC 4578 2.3 / PXE 2.1: the UUID goes back as the client sent it; a malformed one
+	 * (up to a packet long) is not echoed: it could push the reply past its size */
+	if (req->uuid_opt.present && req->has_uuid)
 		put_opt(&w, OPT_CLIENT_UUID, req->uuid_opt.data, req->uuid_opt.len);
 	if (w.full)
 		return -ENOBUFS;
