@@ -5,12 +5,12 @@
  * LAN-wide ones, in time order, and the time now. No I/O.
  *
  * The last boot starts at the last event that begins one: the first event, an event more
- * than SERVE_TIMELINE_GAP_S after the one before it, a DHCP event (boot program or script
- * offered, not answered) after the machine had fetched its boot program or got further, or
- * a "dhcp: boot program offered" after anything but another DHCP event (firmware asks
- * twice: DISCOVER, then REQUEST). A boot that stopped is only diagnosed once the grace period
- * of the stage it reached has passed since its last event, so a slow (TCG) machine still
- * booting is not misdiagnosed.
+ * than SERVE_TIMELINE_GAP_S after the one before it, a "dhcp: boot program offered" after
+ * the boot program was fetched or after anything but another DHCP event (firmware asks
+ * twice: DISCOVER, then REQUEST), or any DHCP event once the machine had fetched its script
+ * (a machine whose NIC ROM is iPXE reboots straight into iPXE's DHCP). A boot that stopped is only
+ * diagnosed once the grace period of the stage it reached has passed since its last event, so a
+ * slow (TCG) machine still booting is not misdiagnosed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -162,8 +162,9 @@ static size_t boot_start(const serve_timeline_event *ev, size_t n)
 		if (is_lan(e) || is_neutral(e))
 			continue;
 		begins = !prev || e->at - prev->at > SERVE_TIMELINE_GAP_S ||
-			 (is_dhcp(e) && reached >= SERVE_BOOT_PROGRAM) ||
-			 (is_kind(e, "dhcp: boot program offered") && !is_dhcp(prev));
+			 (is_kind(e, "dhcp: boot program offered") &&
+			  (reached >= SERVE_BOOT_PROGRAM || !is_dhcp(prev))) ||
+			 (is_dhcp(e) && reached >= SERVE_BOOT_SCRIPT);
 		if (begins) {
 			start = i;
 			reached = SERVE_BOOT_NONE;

@@ -150,6 +150,28 @@ static void test_windows(void)
 	      NULL, {T0, OFFER_EFI}, {T0 + 1, OFFER_EFI}, {T0 + 3, FETCH_EFI});
 }
 
+static void test_started_at(void)
+{
+	const serve_timeline_event ev[] = {
+	    {T0 - 100, "report received", "k0"},
+	    {T0, OFFER_EFI},
+	    {T0 + 1, "dhcp: boot program offered",
+	     "UEFI PXE (REQUEST, arch 7, port 4011): ipxe.efi"},
+	    {T0 + 3, FETCH_EFI},
+	    {T0 + 10, SCRIPT_OFFER},
+	    {T0 + 11, SCRIPT_OFFER},
+	    {T0 + 12, "script fetched", "boot"},
+	    {T0 + 60, "report received", "k1"},
+	};
+	serve_timeline t = {};
+
+	ok(serve_timeline_compute(ev, ELEMENTSOF(ev), T0 + 100, 0, &t) == 0 && t.started_at == T0 &&
+	       t.last_at == T0 + 60 && t.reached == SERVE_BOOT_REPORT,
+	   "one boot from the firmware's DHCP through iPXE's (twice) to the report: started at the "
+	   "first offer");
+	serve_timeline_done(&t);
+}
+
 static void test_lan_and_grace(void)
 {
 	CHECK("another DHCP server's boot offer in the window", T0 + 100, 0, "dhcp", "foreign-dhcp",
@@ -209,6 +231,7 @@ int main(void)
 {
 	test_diagnoses();
 	test_windows();
+	test_started_at();
 	test_lan_and_grace();
 	test_json();
 	printf("1..%d\n", n_tests);
