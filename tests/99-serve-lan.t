@@ -82,6 +82,8 @@ pids="$pids $!"
 # no K3s in the image), one operator
 printf 'schema: node-agent/config/v1\nnode_name: "${product}-${serial}"\n' >"$w/cluster.yaml"
 printf 'operator-token-lan\n' >"$w/token"
+# Debian's /usr/lib/ipxe/ipxe.efi is a symlink to /boot, which serve's TFTP refuses: copies
+mkdir "$w/tftp" && cp -L /usr/lib/ipxe/undionly.kpxe /usr/lib/ipxe/ipxe.efi /usr/lib/ipxe/snponly.efi "$w/tftp/"
 cat >"$w/serve.yaml" <<EOF
 schema: node-agent/serve/v1
 interface: vs1
@@ -90,7 +92,7 @@ image: {dir: $(cd "$img" && pwd)}
 node_config: $w/cluster.yaml
 http: {port: 8080}
 https: {port: 8443}
-netboot: {tftp_root: /usr/lib/ipxe}
+netboot: {tftp_root: $w/tftp}
 accept:
   - name: by-serial
     match: {serial: [LAN0002]}
@@ -105,7 +107,7 @@ serve_pid=$!
 pids="$pids $serve_pid"
 wait_for "$w/serve.log" 'listening on' 20
 ok $? "node-agent serve starts with network boot on vs1"
-like "$(cat "$w/serve.log")" 'network boot on vs1: proxy DHCP \(PXE, UEFI HTTP boot, iPXE\), TFTP from /usr/lib/ipxe' \
+like "$(cat "$w/serve.log")" 'network boot on vs1: proxy DHCP \(PXE, UEFI HTTP boot, iPXE\), TFTP from '"$w/tftp" \
 	"... proxy DHCP and TFTP, it says"
 api() { ip netns exec $S curl -sf --max-time 10 --cacert "$w/state/tls-cert.pem" "https://10.78.0.2:8443$1"; }
 
@@ -193,10 +195,10 @@ like "$(printf '%s' "$doc1" | jq -r '.events[].kind' | tr '\n' ,)" \
 like "$(printf '%s' "$doc1" | jq -r '.events[] | select(.kind == "dhcp: script offered") | .detail' | head -n 1)" \
 	"^iPXE .*http://10.78.0.2:8080/boot.ipxe\\?mac=52:54:00:78:00:11" "... the iPXE ROM's DHCP got the script URL"
 like "$(printf '%s' "$doc2" | jq -r '.events[] | .kind + ": " + (.detail // "")' | tr '\n' ,)" \
-	'dhcp: boot program offered: UEFI PXE [^,]*ipxe.efi,.*tftp: boot program fetched: ipxe.efi,.*dhcp: script offered: iPXE.*,.*kernel fetched.*report received' \
+	'dhcp: boot program offered: UEFI PXE \([^)]*\): ipxe.efi,.*tftp: boot program fetched: ipxe.efi,.*dhcp: script offered: iPXE.*,.*kernel fetched.*report received' \
 	"m2 (OVMF PXE): ipxe.efi offered and fetched over TFTP, then iPXE's script, kernel, report"
 like "$(printf '%s' "$doc3" | jq -r '.events[] | .kind + ": " + (.detail // "")' | tr '\n' ,)" \
-	'dhcp: boot program offered: UEFI HTTP boot [^,]*http://10.78.0.2:8080/ipxe.efi,.*dhcp: script offered: iPXE.*,.*kernel fetched.*report received' \
+	'dhcp: boot program offered: UEFI HTTP boot \([^)]*\): http://10.78.0.2:8080/ipxe.efi,.*dhcp: script offered: iPXE.*,.*kernel fetched.*report received' \
 	"m3 (OVMF HTTP boot): the URL of ipxe.efi offered, then iPXE's script, kernel, report"
 is "$(printf '%s' "$doc1" | jq -r '[.inventory.system.serial, .inventory.system.product] | join(" ")')" \
 	"LAN0001 EliteDesk 800 G4" "m1's inventory: the machine's DMI"
@@ -223,8 +225,8 @@ diag "m4 boot: $(printf '%s' "$m4doc" | jq -c .boot)"
 grep -aq "Access Denied" "$w/m4.console"
 ok $? "m4 (OVMF, Secure Boot on): the firmware refused ipxe.efi, \"Access Denied\" on its console ($(($(date +%s) - start)) s)"
 like "$(printf '%s' "$m4doc" | jq -r '.events[] | .kind + ": " + (.detail // "")' | tr '\n' ,)" \
-	'dhcp: boot program offered: UEFI PXE [^,]*ipxe.efi,.*tftp: boot program fetched: ipxe.efi' \
-	"... serve offered ipxe.efi and it was fetched over TFTP"
+	'dhcp: boot program offered: UEFI PXE \([^)]*\): ipxe.efi,.*tftp: boot program fetched: ipxe.efi' \
+	"... serve offered ipxe.efi and it was fetched over TFTP (then OVMF's HTTP boot, refused too)"
 is "$(printf '%s' "$m4doc" | jq -r '[.boot.reached, .boot.stopped, .boot.diagnosis.code] | join(" ")')" \
 	"boot-program true secure-boot" "... serve's diagnosis: stopped after the boot program, Secure Boot"
 like "$(printf '%s' "$m4doc" | jq -r .boot.diagnosis.text)" \

@@ -5,10 +5,12 @@
  * LAN-wide ones, in time order, and the time now. No I/O.
  *
  * The last boot starts at the last event that begins one: the first event, an event more
- * than SERVE_TIMELINE_GAP_S after the one before it, a "dhcp: boot program offered" after
- * the boot program was fetched or after anything but another DHCP event (firmware asks
- * twice: DISCOVER, then REQUEST), or any DHCP event once the machine had fetched its script
- * (a machine whose NIC ROM is iPXE reboots straight into iPXE's DHCP). A boot that stopped is only
+ * than SERVE_TIMELINE_GAP_S after the one before it, a "dhcp: boot program offered" once
+ * iPXE ran or after anything but another DHCP event (firmware asks twice: DISCOVER, then
+ * REQUEST), or any DHCP event once the machine had fetched its script (a machine whose NIC
+ * ROM is iPXE reboots straight into iPXE's DHCP). An offer after the boot program was
+ * fetched but never ran is the same boot: the firmware refused it and tries its next boot
+ * option (OVMF under Secure Boot: PXE, then HTTP boot). A boot that stopped is only
  * diagnosed once the grace period of the stage it reached has passed since its last event, so a
  * slow (TCG) machine still booting is not misdiagnosed.
  */
@@ -163,7 +165,8 @@ static size_t boot_start(const serve_timeline_event *ev, size_t n)
 			continue;
 		begins = !prev || e->at - prev->at > SERVE_TIMELINE_GAP_S ||
 			 (is_kind(e, "dhcp: boot program offered") &&
-			  (reached >= SERVE_BOOT_PROGRAM || !is_dhcp(prev))) ||
+			  (reached >= SERVE_BOOT_IPXE_DHCP ||
+			   (reached < SERVE_BOOT_PROGRAM && !is_dhcp(prev)))) ||
 			 (is_dhcp(e) && reached >= SERVE_BOOT_SCRIPT);
 		if (begins) {
 			start = i;

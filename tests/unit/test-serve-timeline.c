@@ -82,6 +82,9 @@ static void test_diagnoses(void)
 	CHECK("firmware retrying after the refusal", T0 + 200, 0, "boot-program", "secure-boot",
 	      "Secure Boot", {T0, OFFER_EFI}, {T0 + 2, FETCH_EFI}, {T0 + 20, OFFER_HTTP},
 	      {T0 + 22, "http: boot program fetched", "ipxe.efi"});
+	CHECK("refused, then the firmware's HTTP boot offered (OVMF's next option)", T0 + 200, 0,
+	      "boot-program", "secure-boot", "fetched ipxe.efi and never came back",
+	      {T0, OFFER_EFI}, {T0 + 2, FETCH_EFI}, {T0 + 20, OFFER_HTTP});
 	CHECK("undionly.kpxe fetched, never came back", T0 + 100, 0, "boot-program",
 	      "pxe-rom-failed", "the PXE ROM could not start undionly.kpxe", {T0, OFFER_KPXE},
 	      {T0 + 1, FETCH_KPXE});
