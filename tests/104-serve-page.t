@@ -342,6 +342,7 @@ like "$(j '.detail.events | join(",")')" "accepted.*report received|report recei
 	"... its timeline (report received, accepted)"
 is "$(j .detail.reports)" 2 "... its two reports"
 like "$(j .detail.facts)" "PC1ABCDE" "... its serial"
+like "$(j .detail.facts)" "Last bootreached report received: booted, reported" "... its last boot (the API's boot)"
 like "$(j .detail.hardware)" "1.0 GiB" "... its hardware"
 is "$(j .direct.list_hidden)" true "Chromium: /machines/CODE straight from the server shows that machine"
 like "$(j '.direct.h')" "^Machine $(j '.rows[0].code')$" "... the right one"

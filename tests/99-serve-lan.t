@@ -6,6 +6,8 @@
 # OVMF's own PXE into Debian's ipxe.efi over TFTP, OVMF's UEFI HTTP boot into ipxe.efi over
 # HTTP; each then boot script -> kernel and initrd -> the inventory-only config of a machine
 # nobody accepted -> its report over HTTPS (trusting serve's certificate from that config).
+# A fourth, OVMF with Secure Boot on, fetches ipxe.efi over TFTP and the firmware refuses it
+# (Debian's iPXE is unsigned): serve's boot timeline must say Secure Boot.
 # serve is restarted while they boot and report: no report lost. One machine is accepted by
 # serve's rule, one by the operator by the code it printed on its console, one stays
 # discovered. Skipped with NA_E2E=0, without root, namespaces or the image.
@@ -80,6 +82,7 @@ pids="$pids $!"
 # no K3s in the image), one operator
 printf 'schema: node-agent/config/v1\nnode_name: "${product}-${serial}"\n' >"$w/cluster.yaml"
 printf 'operator-token-lan\n' >"$w/token"
+# TFTP from Debian's /usr/lib/ipxe as it is (its ipxe.efi is a link to /boot/ipxe.efi)
 cat >"$w/serve.yaml" <<EOF
 schema: node-agent/serve/v1
 interface: vs1
@@ -96,12 +99,14 @@ operators:
   - name: alice
     token_sha256: $(printf 'operator-token-lan' | sha256sum | cut -d' ' -f1)
 EOF
-ip netns exec $S "$NODE_AGENT" serve --config "$w/serve.yaml" >"$w/serve.log" 2>&1 &
+# the boot timeline's grace periods short: the Secure Boot machine is diagnosed soon
+grace=20
+NODE_AGENT_SERVE_BOOT_GRACE_S=$grace ip netns exec $S "$NODE_AGENT" serve --config "$w/serve.yaml" >"$w/serve.log" 2>&1 &
 serve_pid=$!
 pids="$pids $serve_pid"
 wait_for "$w/serve.log" 'listening on' 20
 ok $? "node-agent serve starts with network boot on vs1"
-like "$(cat "$w/serve.log")" 'network boot on vs1: proxy DHCP \(PXE, UEFI HTTP boot, iPXE\), TFTP from /usr/lib/ipxe' \
+like "$(cat "$w/serve.log")" 'network boot on vs1: proxy DHCP \(PXE, UEFI HTTP boot, iPXE\), TFTP from '"$w/tftp" \
 	"... proxy DHCP and TFTP, it says"
 api() { ip netns exec $S curl -sf --max-time 10 --cacert "$w/state/tls-cert.pem" "https://10.78.0.2:8443$1"; }
 
@@ -109,6 +114,8 @@ api() { ip netns exec $S curl -sf --max-time 10 --cacert "$w/state/tls-cert.pem"
 #   m1 SeaBIOS + QEMU's iPXE ROM (e1000): iPXE's DHCP -> the script URL
 #   m2 OVMF's own PXE (virtio-net, ROM off): TFTP ipxe.efi -> iPXE -> the script URL
 #   m3 OVMF UEFI HTTP boot (PXE off in the firmware): ipxe.efi over HTTP -> iPXE -> the script
+#   m4 OVMF with Secure Boot on (Debian's snakeoil keys enrolled, SMM): its own PXE fetches
+#      ipxe.efi over TFTP and the firmware refuses it ("Access Denied"): it never reports
 # m2 is accepted by serve's rule (its serial), m1 by the operator, m3 stays discovered.
 ovmf="-drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd"
 qpids=""
@@ -135,6 +142,14 @@ machine m3 52:54:00:78:00:13 LAN0003 $ovmf -drive "if=pflash,format=raw,unit=1,f
 	-fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=no \
 	-fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=no \
 	-fw_cfg name=opt/org.tianocore/IPv6Support,string=no
+cp /usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd "$w/vars-m4.fd"
+machine m4 52:54:00:78:00:14 LAN0004 -machine q35,smm=on \
+	-global driver=cfi.pflash01,property=secure,value=on \
+	-drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd \
+	-drive "if=pflash,format=raw,unit=1,file=$w/vars-m4.fd" \
+	-device virtio-net-pci,netdev=n0,mac=52:54:00:78:00:14,romfile= \
+	-fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=no
+m4pid=$!
 reported() { api /api/machines | jq -r '[.machines[] | select(.last_report_at != null) | .serial] | sort | join(" ")' 2>/dev/null; }
 
 # serve restarted while the machines boot and report: the first report has arrived, the others
@@ -146,7 +161,7 @@ done
 ok "$([ -n "$(reported)" ] && echo 0 || echo 1)" "a first report arrived ($(reported), $(($(date +%s) - start)) s)"
 kill $serve_pid
 wait $serve_pid
-ip netns exec $S "$NODE_AGENT" serve --config "$w/serve.yaml" >"$w/serve2.log" 2>&1 &
+NODE_AGENT_SERVE_BOOT_GRACE_S=$grace ip netns exec $S "$NODE_AGENT" serve --config "$w/serve.yaml" >"$w/serve2.log" 2>&1 &
 serve_pid=$!
 pids="$pids $serve_pid"
 wait_for "$w/serve2.log" 'listening on' 20
@@ -191,6 +206,38 @@ like "$(printf '%s' "$doc1" | jq -r '[.inventory.nics[].addresses[]?] | join(" "
 grep -q "DHCPACK(vr1) 10.78.0.1[0-9][0-9] 52:54:00:78:00:11" "$w/dnsmasq.log"
 ok $? "... as the router's log says"
 
+# the boot timeline of each: m1-m3 booted and reported; m4, refused by Secure Boot, stopped
+# after fetching ipxe.efi and is diagnosed once the grace period has passed
+for n in 1 2 3; do
+	eval "doc=\$doc$n"
+	is "$(printf '%s' "$doc" | jq -r '[.boot.reached, .boot.diagnosis.code] | join(" ")')" "report ok" \
+		"m$n: its boot reached the report: ok"
+done
+m4doc=""
+for i in $(seq 120); do
+	m4doc=$(api /api/machines/525400780014)
+	[ "$(printf '%s' "$m4doc" | jq -r .boot.diagnosis.code 2>/dev/null)" = secure-boot ] && break
+	sleep 1
+done
+diag "m4 timeline: $(printf '%s' "$m4doc" | jq -r '[.events[] | .kind + " (" + (.detail // "") + ")"] | join(" / ")')"
+diag "m4 boot: $(printf '%s' "$m4doc" | jq -c .boot)"
+grep -aq "Access Denied" "$w/m4.console"
+ok $? "m4 (OVMF, Secure Boot on): the firmware refused ipxe.efi, \"Access Denied\" on its console ($(($(date +%s) - start)) s)"
+like "$(printf '%s' "$m4doc" | jq -r '.events[] | .kind + ": " + (.detail // "")' | tr '\n' ,)" \
+	'dhcp: boot program offered: UEFI PXE \([^)]*\): ipxe.efi,.*tftp: boot program fetched: ipxe.efi' \
+	"... serve offered ipxe.efi and it was fetched over TFTP (then OVMF's HTTP boot, refused too)"
+is "$(printf '%s' "$m4doc" | jq -r '[.boot.reached, .boot.stopped, .boot.diagnosis.code] | join(" ")')" \
+	"boot-program true secure-boot" "... serve's diagnosis: stopped after the boot program, Secure Boot"
+like "$(printf '%s' "$m4doc" | jq -r .boot.diagnosis.text)" \
+	"fetched ipxe.efi and never came back: Secure Boot refused it\\? \\(Debian's iPXE is unsigned: turn Secure Boot off\\)" \
+	"... in words: $(printf '%s' "$m4doc" | jq -r .boot.diagnosis.text)"
+is "$(api /api/machines | jq -r '.unreported[] | select(.mac == "52:54:00:78:00:14") | .boot_problem')" secure-boot \
+	"... the list names it among the MACs that never reported"
+out=$(ip netns exec $S "$NODE_AGENT" machines show 525400780014 --server https://10.78.0.2:8443 --ca "$w/state/tls-cert.pem")
+like "$out" "Boot: .*reached boot program fetched; stopped: .*Secure Boot.*\\[secure-boot\\]" \
+	"machines show MAC: $(printf '%s' "$out" | grep '^Boot:')"
+kill $m4pid 2>/dev/null
+
 # the fleet page in a browser on the LAN: headless Chromium in serve's namespace, trusting
 # serve's certificate by its public key's hash, with time for the page's first fetches
 chromium=$(command -v chromium || command -v chromium-browser)
@@ -234,7 +281,7 @@ unlike "$(cat "$w/serve.log" "$w/serve2.log")" 'AddressSanitizer|LeakSanitizer|r
 if [ $_tap_failed -ne 0 ]; then
 	diag "serve:"
 	tail -n 30 "$w/serve2.log" | sed 's/^/#   /'
-	for n in m1 m2 m3; do
+	for n in m1 m2 m3 m4; do
 		diag "$n console:"
 		tr -d '\033' <"$w/$n.console" | tail -n 15 | sed 's/^/#   /'
 	done

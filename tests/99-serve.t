@@ -89,7 +89,8 @@ mv "$d/node.good" "$d/node.yaml"
 python3 "$TESTS_DIR/tools/notify-listen.py" "$d/notify.sock" "$d/notify.log" &
 npid=$!
 for _ in $(seq 50); do [ -S "$d/notify.sock" ] && break; sleep 0.1; done
-NOTIFY_SOCKET=$d/notify.sock start_serve "$d/serve.yaml" "$d/log"
+# a grace period of 2 s for every stage of a boot (the timeline's diagnoses)
+NOTIFY_SOCKET=$d/notify.sock NODE_AGENT_SERVE_BOOT_GRACE_S=2 start_serve "$d/serve.yaml" "$d/log"
 ok $? "serve starts and says where it listens"
 [ -n "$url" ] || { diag "$(cat "$d/log")"; done_testing; exit 1; }
 for _ in $(seq 50); do grep -q READY=1 "$d/notify.log" 2>/dev/null && break; sleep 0.1; done
@@ -257,6 +258,23 @@ doc=$(curl --cacert "$ca" -sf "$surl/api/machines/$mcode")
 like "$(printf '%s' "$doc" | jq -r '.events[].kind' | tr '\n' ,)" \
 	"script fetched,.*kernel fetched,.*config fetched,.*report received,.*accepted" \
 	"the machine's timeline: script, kernel, config, report, accepted"
+is "$(printf '%s' "$doc" | jq -r '[.boot.reached, .boot.stopped, .boot.diagnosis.code, .boot.diagnosis.text, (.boot.started_at | type)] | join(" / ")')" \
+	"report / false / ok / booted, reported / string" "... its last boot: reached the report, ok"
+is "$(curl --cacert "$ca" -sf "$surl/api/machines" | jq -r --arg c "$mcode" '.machines[] | select(.code == $c) | [.boot_reached, .boot_problem] | tostring')" \
+	'["report",null]' "... the list: boot_reached report, no boot_problem"
+# a machine that fetched its script and never the kernel, and never reported: by its MAC
+curl -sf "$url/boot.ipxe?mac=52:54:00:12:34:77" >/dev/null
+sleep 3
+mdoc=$(curl --cacert "$ca" -sf "$surl/api/machines/525400123477")
+is "$(printf '%s' "$mdoc" | jq -r '[.mac, .boot.reached, .boot.stopped, .boot.diagnosis.code] | join(" ")')" \
+	"52:54:00:12:34:77 script true kernel-not-fetched" \
+	"a MAC that never reported: /api/machines/MAC, its boot stopped after the script (grace 2 s)"
+like "$(printf '%s' "$mdoc" | jq -r .boot.diagnosis.text)" "not the kernel: HTTP port blocked" "... saying why"
+is "$(curl --cacert "$ca" -sf "$surl/api/machines" | jq -r '.unreported[] | select(.mac == "52:54:00:12:34:77") | .boot_problem')" \
+	kernel-not-fetched "... listed among the unreported MACs with its problem"
+out=$("$NODE_AGENT" machines show 525400123477 --server "$surl" --ca "$ca")
+like "$out" "Boot: started .*, reached script fetched; stopped: iPXE fetched the script but not the kernel.*\\[kernel-not-fetched\\]" \
+	"machines show MAC: the Boot: line names where it stopped, and why"
 is "$(printf '%s' "$doc" | jq -r '.inventory.system.serial')" PC1ABCDE "... its last inventory"
 is "$(printf '%s' "$doc" | jq -r '[.summary.system.model, .summary.memory, (.summary.disks | length)] | join(", ")')" \
 	"LENOVO ThinkCentre M720q, 1.0 GiB, 2" "... and what the fleet report says of it (the page's summary; the later report has a disk fewer)"
@@ -283,6 +301,7 @@ is "$out" 3 "machines list --format json"
 out=$("$NODE_AGENT" machines show "$mcode" --server "$surl" --ca "$ca")
 ok $? "machines show CODE: exit 0"
 like "$out" "report received" "... with its events"
+like "$out" "Boot: started [0-9T:Z-]+, reached joined: booted, joined \\[ok\\]" "... and its last boot"
 "$NODE_AGENT" machines show 999 --server "$surl" --ca "$ca" >/dev/null 2>&1
 is $? 1 "machines show of an unknown machine: exit 1"
 "$NODE_AGENT" machines accept "$id" --server "$surl" --ca "$ca" >/dev/null 2>&1

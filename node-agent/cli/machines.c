@@ -44,6 +44,27 @@ static void table_row(json_object *m)
 	       field(m, "accepted_by"));
 }
 
+/* "Boot: ..." of a machine's document: where its last boot got, and why it stopped there. */
+static void boot_line(json_object *doc)
+{
+	json_object *boot, *d = NULL, *stopped = NULL;
+
+	if (!json_object_object_get_ex(doc, "boot", &boot) ||
+	    !json_object_is_type(boot, json_type_object)) {
+		printf("Boot: no network boot seen\n");
+		return;
+	}
+	json_object_object_get_ex(boot, "diagnosis", &d);
+	json_object_object_get_ex(boot, "stopped", &stopped);
+	printf("Boot: started %s, reached %s", field(boot, "started_at"),
+	       field(boot, "reached_text"));
+	if (d && json_object_is_type(d, json_type_object))
+		printf("%s %s [%s]\n", json_object_get_boolean(stopped) ? "; stopped:" : ":",
+		       field(d, "text"), field(d, "code"));
+	else
+		printf(", still booting\n");
+}
+
 static int print(json_object *doc, bool list, out_format fmt)
 {
 	json_object *ms = NULL, *v;
@@ -57,6 +78,7 @@ static int print(json_object *doc, bool list, out_format fmt)
 	       "ACCEPTED_BY");
 	if (!list) {
 		table_row(doc);
+		boot_line(doc);
 		if (json_object_object_get_ex(doc, "events", &v))
 			for (size_t i = 0; i < json_object_array_length(v); i++) {
 				json_object *e = json_object_array_get_idx(v, i);

@@ -17,6 +17,7 @@
 
 #include "basic/dl.h"
 #include "basic/fileio.h"
+#include "basic/parse-util.h"
 #include "cli/cmd.h"
 #include "config/config.h"
 #include "serve/serve.h"
@@ -116,6 +117,16 @@ static int run(serve_config *c)
 		return 1;
 	}
 	s.db = db;
+	if (getenv(SERVE_BOOT_GRACE_ENV)) {
+		int64_t grace;
+
+		if (parse_int64(getenv(SERVE_BOOT_GRACE_ENV), 1, 24 * 3600, &grace) < 0) {
+			fprintf(stderr, "node-agent serve: %s: seconds, 1 to 86400\n",
+				SERVE_BOOT_GRACE_ENV);
+			return EXIT_USAGE;
+		}
+		serve_db_set_boot_grace(db, grace);
+	}
 	s.node_config_text = node_text;
 	s.tls = &tls;
 	/* the signals are taken with sigwait() only: the HTTP thread inherits the mask */

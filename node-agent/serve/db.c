@@ -26,11 +26,13 @@
 
 #define DB_BUSY_TIMEOUT_MS 5000
 #define DB_MAX_EVENTS	   200 /* shown per machine */
+#define DB_MAX_UNREPORTED  50  /* MACs that booted and never reported, listed */
 #define DB_MAX_DIFFS	   20  /* successive reports compared per machine */
 
 struct serve_db {
 	sqlite3 *h;
 	pthread_mutex_t lock;
+	int64_t boot_grace_s; /* serve_timeline_grace()'s; 0: each stage's own */
 };
 
 /* Schema version N+1 is migrations[N] applied to version N, in one transaction. */
@@ -655,6 +657,27 @@ json_object *serve_machine_to_json(const serve_machine *m)
 	return TAKE_PTR(o);
 }
 
+static int boot_timeline(serve_db *db, int64_t machine, const char *mac, json_object **ret_boot,
+			 serve_timeline *ret_t);
+
+/* boot_reached and boot_problem (a diagnosis' code, not "ok"; null) of a list's entry O. */
+static int boot_summary(serve_db *db, int64_t machine, const char *mac, json_object *o)
+{
+	serve_timeline t = {};
+	int r = boot_timeline(db, machine, mac, NULL, &t);
+
+	if (r < 0)
+		return r;
+	json_object_object_add(
+	    o, "boot_reached",
+	    t.started_at > 0 ? json_object_new_string(serve_boot_stage_name(t.reached)) : NULL);
+	json_object_object_add(o, "boot_problem",
+			       t.code && strcmp(t.code, "ok") ? json_object_new_string(t.code)
+							      : NULL);
+	serve_timeline_done(&t);
+	return 0;
+}
+
 int serve_db_machines_json(serve_db *db, json_object **ret)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;
@@ -674,6 +697,8 @@ int serve_db_machines_json(serve_db *db, json_object **ret)
 			r = -ENOMEM;
 		if (r >= 0)
 			json_object_array_add(a, o);
+		if (r >= 0)
+			r = boot_summary(db, m->id, NULL, o);
 	}
 	if (r >= 0 && rc != SQLITE_DONE)
 		r = sqlite_errno(rc);
@@ -786,6 +811,65 @@ static int events_json(serve_db *db, int64_t machine, json_object *o)
 	return r >= 0 && rc != SQLITE_DONE ? sqlite_errno(rc) : r;
 }
 
+void serve_db_set_boot_grace(serve_db *db, int64_t seconds)
+{
+	db->boot_grace_s = seconds > 0 ? seconds : 0;
+}
+
+/* The last boot of MACHINE (or, when 0, of the machine nobody knows with MAC), from its
+ * newest events and the LAN's, as *RET_BOOT (JSON, NULL when it never booted) and/or
+ * *RET_T (to be serve_timeline_done()). */
+static int boot_timeline(serve_db *db, int64_t machine, const char *mac, json_object **ret_boot,
+			 serve_timeline *ret_t)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	serve_timeline_event ev[DB_MAX_EVENTS];
+	char *texts[DB_MAX_EVENTS * 2] = {};
+	serve_timeline t = {};
+	size_t n = 0;
+	int r, rc;
+
+#define LAN_EVENTS " OR (machine_id IS NULL AND mac IS NULL AND kind LIKE 'lan: %')"
+	r = machine > 0 ? db_prepare(db, &s,
+				     "SELECT at, kind, detail FROM (SELECT * FROM events WHERE"
+				     " machine_id = ?" LAN_EVENTS " ORDER BY id DESC LIMIT ?)"
+				     " ORDER BY id;",
+				     "ii", machine, (int64_t)DB_MAX_EVENTS)
+			: db_prepare(db, &s,
+				     "SELECT at, kind, detail FROM (SELECT * FROM events WHERE"
+				     " (machine_id IS NULL AND mac = ?)" LAN_EVENTS
+				     " ORDER BY id DESC LIMIT ?) ORDER BY id;",
+				     "ti", mac, (int64_t)DB_MAX_EVENTS);
+#undef LAN_EVENTS
+	while (r >= 0 && n < DB_MAX_EVENTS && (rc = sym_sqlite3_step(s)) == SQLITE_ROW) {
+		texts[2 * n] = col_text(s, 1) ? strdup(col_text(s, 1)) : NULL;
+		texts[2 * n + 1] = col_text(s, 2) ? strdup(col_text(s, 2)) : NULL;
+		if ((col_text(s, 1) && !texts[2 * n]) || (col_text(s, 2) && !texts[2 * n + 1]))
+			r = -ENOMEM;
+		ev[n] = (serve_timeline_event){sym_sqlite3_column_int64(s, 0), texts[2 * n],
+					       texts[2 * n + 1]};
+		n++;
+	}
+	if (r >= 0 && n < DB_MAX_EVENTS && rc != SQLITE_DONE)
+		r = sqlite_errno(rc);
+	if (r >= 0)
+		r = serve_timeline_compute(ev, n, time(NULL), db->boot_grace_s, &t);
+	for (size_t i = 0; i < 2 * n; i++)
+		free(texts[i]);
+	if (r < 0)
+		return r;
+	if (ret_boot) {
+		*ret_boot = NULL;
+		if (t.started_at > 0 && !(*ret_boot = serve_timeline_to_json(&t, time_json)))
+			r = -ENOMEM;
+	}
+	if (ret_t && r >= 0)
+		*ret_t = t;
+	else
+		serve_timeline_done(&t);
+	return r;
+}
+
 int serve_db_machine_json(serve_db *db, int64_t machine, json_object **ret)
 {
 	_cleanup_(serve_machine_freep) serve_machine *m = NULL;
@@ -802,8 +886,92 @@ int serve_db_machine_json(serve_db *db, int64_t machine, json_object **ret)
 	r = reports_json(db, machine, o);
 	if (r >= 0)
 		r = events_json(db, machine, o);
+	if (r >= 0) {
+		json_object *boot = NULL;
+
+		r = boot_timeline(db, machine, NULL, &boot, NULL);
+		json_object_object_add(o, "boot", boot);
+	}
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(o);
+	return 0;
+}
+
+int serve_db_mac_json(serve_db *db, const char *mac, json_object **ret)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	_cleanup_json_ json_object *o = json_object_new_object();
+	json_object *events = json_object_new_array(), *boot = NULL;
+	char norm[18];
+	int r, rc;
+	LOCKED(db);
+
+	json_object_object_add(o, "events", events);
+	if (!o || !events)
+		return -ENOMEM;
+	r = serve_mac_normalize(mac, norm);
+	if (r < 0)
+		return r;
+	r = db_prepare(db, &s,
+		       "SELECT at, kind, detail FROM (SELECT * FROM events WHERE machine_id IS NULL"
+		       " AND mac = ? ORDER BY id DESC LIMIT ?) ORDER BY id;",
+		       "ti", norm, (int64_t)DB_MAX_EVENTS);
+	while (r >= 0 && (rc = sym_sqlite3_step(s)) == SQLITE_ROW) {
+		json_object *e = json_object_new_object();
+
+		if (!e)
+			return -ENOMEM;
+		json_object_object_add(e, "at", time_json(sym_sqlite3_column_int64(s, 0)));
+		json_object_object_add(e, "kind", str_json(col_text(s, 1)));
+		json_object_object_add(e, "detail", str_json(col_text(s, 2)));
+		json_object_object_add(e, "mac", json_object_new_string(norm));
+		json_object_array_add(events, e);
+	}
+	if (r >= 0 && rc != SQLITE_DONE)
+		r = sqlite_errno(rc);
+	if (r >= 0 && json_object_array_length(events) == 0)
+		r = -ENOENT;
+	if (r >= 0)
+		r = boot_timeline(db, 0, norm, &boot, NULL);
+	if (r < 0)
+		return r;
+	json_object_object_add(o, "mac", json_object_new_string(norm));
+	json_object_object_add(o, "state", NULL);
+	json_object_object_add(o, "boot", boot);
+	*ret = TAKE_PTR(o);
+	return 0;
+}
+
+int serve_db_unreported_json(serve_db *db, json_object **ret)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	_cleanup_json_ json_object *a = json_object_new_array();
+	int r, rc;
+	LOCKED(db);
+
+	if (!a)
+		return -ENOMEM;
+	r = db_prepare(
+	    db, &s,
+	    "SELECT mac, max(at) FROM events WHERE machine_id IS NULL AND mac IS NOT NULL"
+	    " GROUP BY mac ORDER BY max(id) DESC LIMIT ?;",
+	    "i", (int64_t)DB_MAX_UNREPORTED);
+	while (r >= 0 && (rc = sym_sqlite3_step(s)) == SQLITE_ROW) {
+		json_object *o = json_object_new_object();
+
+		if (!o)
+			return -ENOMEM;
+		json_object_array_add(a, o);
+		json_object_object_add(o, "mac", str_json(col_text(s, 0)));
+		json_object_object_add(o, "last_event_at",
+				       time_json(sym_sqlite3_column_int64(s, 1)));
+		r = boot_summary(db, 0, col_text(s, 0), o);
+	}
+	if (r >= 0 && rc != SQLITE_DONE)
+		r = sqlite_errno(rc);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(a);
 	return 0;
 }

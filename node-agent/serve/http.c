@@ -262,7 +262,7 @@ static enum MHD_Result image_file(serve_server *s, struct MHD_Connection *con, c
 		      !strcmp(name, "vmlinuz")	? "kernel fetched"
 		      : !strcmp(name, "initrd") ? "initrd fetched"
 						: "http: boot program fetched",
-		      NULL);
+		      name);
 	return ret;
 }
 
@@ -452,6 +452,8 @@ static enum MHD_Result api(serve_server *s, struct MHD_Connection *con, const ch
 	_cleanup_free_ char *ref = NULL, *by = NULL;
 	const char *rest = url + strlen("/api/machines"), *action = NULL, *state;
 	const serve_operator *op = NULL;
+	json_object *unreported = NULL;
+	char mac[18];
 	int r;
 
 	if (!*rest || !strcmp(rest, "/")) {
@@ -467,6 +469,9 @@ static enum MHD_Result api(serve_server *s, struct MHD_Connection *con, const ch
 				       json_object_new_string("node-agent/machines/v1"));
 		json_object_object_add(doc, "machines", TAKE_PTR(o));
 		o = doc;
+		/* MACs that booted from serve and never reported, with where their boot stopped */
+		if (serve_db_unreported_json(s->db, &unreported) >= 0)
+			json_object_object_add(doc, "unreported", unreported);
 		return reply_json(con, 200, o);
 	}
 	if (rest[0] != '/')
@@ -484,6 +489,12 @@ static enum MHD_Result api(serve_server *s, struct MHD_Connection *con, const ch
 	if (action && !(op = operator(s, con)))
 		return reply_error(con, 401, "an operator's bearer token is required");
 	r = serve_machine_get(s->db, ref, &m);
+	if ((r == -ENOENT || r == -EINVAL) && !action && serve_mac_normalize(ref, mac) == 0) {
+		/* by a MAC: its machine, else what it did without ever reporting */
+		r = serve_machine_by_mac(s->db, mac, &m);
+		if (r == -ENOENT && serve_db_mac_json(s->db, mac, &o) >= 0)
+			return reply_json(con, 200, o);
+	}
 	if (r == -ENOENT || r == -EINVAL)
 		return reply_error(con, 404, "no such machine");
 	if (r < 0)

@@ -16,6 +16,7 @@
  *   http.c      the HTTP and HTTPS servers (libmicrohttpd, dlopen'd)
  *   page.c      the operator's page (page/: HTML, CSS, JS embedded at build time)
  *   wake.c      Wake-on-LAN: the magic packet, which MACs, the UDP broadcast
+ *   timeline.c  where a machine's last network boot stopped, and why (from its events; no I/O)
  * The DHCP and TFTP modules add events with serve_event_add() and find machines with
  * serve_machine_by_mac().
  */
@@ -177,6 +178,14 @@ int serve_event_add(serve_db *db, const char *machine_key, const char *kind, con
 int serve_db_machines_json(serve_db *db, json_object **ret);
 int serve_db_machine_json(serve_db *db, int64_t machine, json_object **ret);
 json_object *serve_machine_to_json(const serve_machine *m);
+/* Both carry the last boot (timeline.c): the machine's document `boot`, the list's entries
+ * `boot_reached` and `boot_problem`; diagnosed after the grace periods SECONDS (0: each
+ * stage's own, serve_timeline_grace()). */
+void serve_db_set_boot_grace(serve_db *db, int64_t seconds);
+/* The events and last boot of a MAC no machine has (it never reported): -ENOENT when it has
+ * none; and the newest such MACs with their last boot's stage and problem. */
+int serve_db_mac_json(serve_db *db, const char *mac, json_object **ret);
+int serve_db_unreported_json(serve_db *db, json_object **ret);
 
 /* --- range.c --- */
 
@@ -297,6 +306,53 @@ int serve_wake_warning(const serve_wake_target *t, char **ret);
  * 255.255.255.255. *ret_destinations (may be NULL): the addresses, NULL-terminated. */
 int serve_wol_send(const char *iface, const serve_wake_target *t, size_t n,
 		   char ***ret_destinations);
+
+/* --- timeline.c --- */
+
+/* The stages of a network boot, in order. */
+typedef enum serve_boot_stage {
+	SERVE_BOOT_NONE,
+	SERVE_BOOT_DHCP,      /* serve's proxy DHCP offered the boot program */
+	SERVE_BOOT_PROGRAM,   /* the boot program (iPXE) fetched over TFTP or HTTP */
+	SERVE_BOOT_IPXE_DHCP, /* iPXE's own DHCP: the script offered */
+	SERVE_BOOT_SCRIPT,
+	SERVE_BOOT_KERNEL,
+	SERVE_BOOT_INITRD,
+	SERVE_BOOT_CONFIG, /* node-agent running */
+	SERVE_BOOT_REPORT,
+	SERVE_BOOT_JOINED,
+} serve_boot_stage;
+
+/* Events further apart than this belong to different boots. */
+#define SERVE_TIMELINE_GAP_S (30 * 60)
+/* Sets every stage's grace period (seconds), for tests and slow LANs; serve.c reads it. */
+#define SERVE_BOOT_GRACE_ENV "NODE_AGENT_SERVE_BOOT_GRACE_S"
+
+typedef struct serve_timeline_event {
+	int64_t at; /* unix seconds */
+	const char *kind, *detail;
+} serve_timeline_event;
+
+typedef struct serve_timeline {
+	int64_t started_at, last_at; /* 0: no boot seen */
+	serve_boot_stage reached;
+	bool stopped;	  /* the grace period of REACHED passed without progress */
+	const char *code; /* "ok", "secure-boot", ...; NULL: still booting, or no boot */
+	char *text;	  /* the diagnosis for people */
+} serve_timeline;
+
+const char *serve_boot_stage_name(serve_boot_stage s);	/* "kernel" */
+const char *serve_boot_stage_label(serve_boot_stage s); /* "kernel fetched" */
+/* The grace period of stage S: GRACE_S when > 0, else the stage's default. */
+int64_t serve_timeline_grace(serve_boot_stage s, int64_t grace_s);
+/* The last boot in EV (N events of one machine and the LAN-wide ones, in time order) at
+ * NOW: how far it got and, once stopped, why. GRACE_S: see serve_timeline_grace(). */
+int serve_timeline_compute(const serve_timeline_event *ev, size_t n, int64_t now, int64_t grace_s,
+			   serve_timeline *ret);
+void serve_timeline_done(serve_timeline *t);
+/* {started_at, last_event_at, reached, reached_text, stopped, diagnosis {code, text} | null},
+ * times through TIME_JSON. */
+json_object *serve_timeline_to_json(const serve_timeline *t, json_object *(*time_json)(int64_t));
 
 /* --- page.c --- */
 

@@ -313,6 +313,40 @@ static void test_db(void)
 		   "the document summarizes it as the fleet report does (ACME Box, 8.0 GiB)");
 		json_object_put(o);
 	}
+	/* the boot timeline (timeline.c) in the documents */
+	ok(serve_db_machine_json(db, a, &o) == 0, "the machine's document again");
+	if (o) {
+		json_object *boot = NULL, *bv = NULL;
+		ok(json_object_object_get_ex(o, "boot", &boot) &&
+		       json_object_object_get_ex(boot, "reached", &bv) &&
+		       !strcmp(json_object_get_string(bv), "report"),
+		   "... its boot reached the report");
+		json_object_put(o);
+		o = NULL;
+	}
+	ok(serve_db_mac_json(db, "aa-00-00-00-00-99", &o) == 0, "a MAC that never reported");
+	if (o) {
+		json_object *boot = NULL, *bv = NULL, *d = NULL;
+		ok(json_object_object_get_ex(o, "boot", &boot) &&
+		       json_object_object_get_ex(boot, "reached", &bv) &&
+		       !strcmp(json_object_get_string(bv), "script") &&
+		       json_object_object_get_ex(boot, "diagnosis", &d) && !d,
+		   "... its boot reached the script, not diagnosed within the grace period");
+		json_object_put(o);
+		o = NULL;
+	}
+	serve_db_set_boot_grace(db, 1);
+	sleep(2);
+	ok(serve_db_unreported_json(db, &o) == 0 && json_object_array_length(o) == 1, "unreported");
+	if (o) {
+		json_object *e = json_object_array_get_idx(o, 0), *bv = NULL;
+		ok(json_object_object_get_ex(e, "boot_problem", &bv) &&
+		       !strcmp(json_object_get_string(bv), "kernel-not-fetched"),
+		   "... with its problem past a grace period of 1 s: kernel-not-fetched");
+		json_object_put(o);
+		o = NULL;
+	}
+	ok(serve_db_mac_json(db, "aa:00:00:00:00:98", &o) == -ENOENT, "a MAC without events");
 	identity(inv_a, &id);
 	ok(serve_db_find_machine(db, &id, &x) == 0 && x == a, "find_machine");
 	serve_identity_done(&id);

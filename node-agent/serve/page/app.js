@@ -140,6 +140,10 @@
 		  cell: (m, s) => ({ text: s && s.health && (s.problems.length ?
 				     `${s.health} (${s.problems.length})` : s.health), cls: s && s.health ? `health health-${s.health}` : '',
 				     title: s && s.problems.length ? s.problems.join('\n') : undefined }) },
+		/* where the last network boot got (the API's boot_reached), or where it stopped */
+		{ key: 'boot', label: 'Boot', sort: (m) => m.boot_problem || '',
+		  cell: (m) => ({ text: m.boot_problem ? `stopped: ${m.boot_problem}` : m.boot_reached,
+				  cls: m.boot_problem ? 'health health-failing' : '' }) },
 		{ key: 'last_report', label: 'Reported', sort: (m) => m.last_report_at,
 		  cell: (m) => ({ time: m.last_report_at, ago: ago(m.last_report_at) }) },
 	];
@@ -439,6 +443,13 @@
 		fact(facts, 'MACs', doc.macs);
 		fact(facts, 'First seen', timeEl(doc.created_at));
 		fact(facts, 'Last report', timeEl(doc.last_report_at));
+		const b = doc.boot;
+		fact(facts, 'Last boot', b && el('span', {
+			class: b.stopped ? 'health health-failing' : '',
+			title: b.diagnosis ? b.diagnosis.code : undefined,
+			text: `reached ${b.reached_text}` + (b.diagnosis ? `${b.stopped ? '; stopped: ' : ': '}${b.diagnosis.text}` :
+							     ', still booting'),
+		}));
 		if (s) {
 			fact(hw, 'CPU', cpuText(s));
 			fact(hw, 'Memory', s.memory);
