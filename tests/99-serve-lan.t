@@ -106,7 +106,7 @@ serve_pid=$!
 pids="$pids $serve_pid"
 wait_for "$w/serve.log" 'listening on' 20
 ok $? "node-agent serve starts with network boot on vs1"
-like "$(cat "$w/serve.log")" 'network boot on vs1: proxy DHCP \(PXE, UEFI HTTP boot, iPXE\), TFTP from '"$w/tftp" \
+like "$(cat "$w/serve.log")" 'network boot on vs1: proxy DHCP \(PXE, UEFI HTTP boot, iPXE\), TFTP from /usr/lib/ipxe' \
 	"... proxy DHCP and TFTP, it says"
 api() { ip netns exec $S curl -sf --max-time 10 --cacert "$w/state/tls-cert.pem" "https://10.78.0.2:8443$1"; }
 
