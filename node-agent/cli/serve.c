@@ -134,7 +134,7 @@ static int run(serve_config *c)
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
-	r = serve_http_start(&s, c->http_listen ? c->http_listen : address, &err);
+	r = serve_http_start(&s, c->http_listen ? c->http_listen : address, address, &err);
 	if (r < 0) {
 		fprintf(stderr, "node-agent serve: %s\n", err ? err : strerror(-r));
 		return 1;

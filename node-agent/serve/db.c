@@ -359,9 +359,11 @@ static int update_machine(serve_db *db, int64_t m, const serve_identity *id,
 	_cleanup_free_ char *by = NULL;
 	int r;
 
+	/* reports are not authenticated (anyone on the LAN can post one): a report fills in
+	 * what serve does not know yet, never rewrites a known identity */
 	r = db_prepare(db, &s,
-		       "UPDATE machines SET uuid = coalesce(?, uuid), serial = coalesce(?, serial),"
-		       " vendor = coalesce(?, vendor), product = coalesce(?, product),"
+		       "UPDATE machines SET uuid = coalesce(uuid, ?), serial = coalesce(serial, ?),"
+		       " vendor = coalesce(vendor, ?), product = coalesce(product, ?),"
 		       " updated_at = ?, last_report_at = ? WHERE id = ?;",
 		       "ttttiii", id->uuid, id->serial, id->vendor, id->product, now, now, m);
 	if (r >= 0)
@@ -369,9 +371,15 @@ static int update_machine(serve_db *db, int64_t m, const serve_identity *id,
 	for (char **mac = id->macs; r >= 0 && mac && *mac; mac++) {
 		_cleanup_stmt_ sqlite3_stmt *ms = NULL, *es = NULL;
 
-		/* a NIC moved into another box belongs to that box now */
-		r = db_prepare(db, &ms, "INSERT OR REPLACE INTO machine_macs VALUES (?, ?);", "ti",
-			       *mac, m);
+		/* a NIC moved into another box belongs to that box now, unless it is an
+		 * accepted or joined machine's: an unauthenticated report must not take over
+		 * the MAC an accepted machine boots with (the operator retires it first) */
+		r = db_prepare(db, &ms,
+			       "INSERT INTO machine_macs VALUES (?, ?) ON CONFLICT (mac) DO UPDATE"
+			       " SET machine_id = excluded.machine_id WHERE (SELECT state FROM"
+			       " machines WHERE id = machine_macs.machine_id) NOT IN"
+			       " ('accepted', 'joined');",
+			       "ti", *mac, m);
 		if (r >= 0)
 			r = db_run(ms);
 		if (r >= 0)

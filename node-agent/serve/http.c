@@ -535,14 +535,20 @@ static enum MHD_Result handle(serve_server *s, struct MHD_Connection *con, const
 		const char *cl = header(con, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		uint64_t n;
 
+		bool is_report = !strcmp(url, "/reports");
+
 		req = calloc(1, sizeof(*req));
 		if (!req)
 			return MHD_NO;
-		req->body.max = SERVE_REPORT_MAX;
+		/* only a report has a body worth keeping: the API's actions take none */
+		req->body.max = is_report ? SERVE_REPORT_MAX : 4096;
 		*con_cls = req;
 		/* refused before the body is read */
-		if (cl && parse_uint64(cl, 0, UINT64_MAX, &n) == 0 && n > SERVE_REPORT_MAX)
-			return reply_error(con, 413, "report larger than 4 MiB");
+		if (!is_report && strncmp(url, "/api/machines/", 14))
+			return reply_text(con, 405, "method not allowed\n");
+		if (cl && parse_uint64(cl, 0, UINT64_MAX, &n) == 0 && n > req->body.max)
+			return is_report ? reply_error(con, 413, "report larger than 4 MiB")
+					 : reply_error(con, 413, "an API action takes no body");
 		return MHD_YES;
 	}
 	if (post && *upload_data_size > 0) {
@@ -696,7 +702,7 @@ static int handed_configs(serve_server *s, char **ret_err)
 	return r;
 }
 
-int serve_http_start(serve_server *s, const char *address, char **ret_err)
+int serve_http_start(serve_server *s, const char *address, const char *advertised, char **ret_err)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET,
 				 .sin_port = htons((uint16_t)s->c->http_port)};
@@ -728,8 +734,9 @@ int serve_http_start(serve_server *s, const char *address, char **ret_err)
 			*ret_err = NULL;
 		return r;
 	}
-	if (asprintf(&s->base_url, "http://%s:%u", address, ntohs(sa.sin_port)) < 0 ||
-	    asprintf(&s->tls_url, "https://%s:%u", address, ntohs(tls_sa.sin_port)) < 0)
+	/* machines are told the advertised address (the certificate's), whatever is bound */
+	if (asprintf(&s->base_url, "http://%s:%u", advertised, ntohs(sa.sin_port)) < 0 ||
+	    asprintf(&s->tls_url, "https://%s:%u", advertised, ntohs(tls_sa.sin_port)) < 0)
 		return -ENOMEM;
 	r = handed_configs(s, ret_err);
 	if (r < 0)

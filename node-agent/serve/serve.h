@@ -256,10 +256,11 @@ typedef struct serve_server {
 	na_log log; /* one line per request and per problem */
 } serve_server;
 
-/* Listen on ADDRESS (dotted IPv4), c->http_port (the boot stage only) and c->https_port
+/* Listen on ADDRESS (dotted IPv4; machines are told ADVERTISED, the certificate's),
+ * c->http_port (the boot stage only) and c->https_port
  * (everything, with s->tls); work out the node configs handed out, which name the HTTPS
  * port; the server's threads run until serve_http_stop(). */
-int serve_http_start(serve_server *s, const char *address, char **ret_err);
+int serve_http_start(serve_server *s, const char *address, const char *advertised, char **ret_err);
 void serve_http_stop(serve_server *s);
 
 /* --- netboot.c --- */
