@@ -436,6 +436,10 @@ int serve_db_add_report(serve_db *db, const char *key, const serve_identity *id,
 		*ret_machine = x;
 		return 0;
 	}
+	if (r != -ENOENT) { /* the check itself failed: not "a new report" */
+		db_exec(db, "ROLLBACK;");
+		return r;
+	}
 	r = find_machine(db, id, &m);
 	if (r == -ENOENT)
 		r = insert_machine(db, id, now, &m);

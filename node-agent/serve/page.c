@@ -26,11 +26,11 @@
 
 const serve_asset *serve_page_asset(const char *url)
 {
-	const char *id = url + strlen("/machines/");
+	static const char prefix[] = "/machines/";
 
 	/* the machine view (/machines/ID) is the page itself, which shows it */
-	if (!strcmp(url, "/") ||
-	    (!strncmp(url, "/machines/", strlen("/machines/")) && *id && !strchr(id, '/')))
+	if (!strcmp(url, "/") || (!strncmp(url, prefix, strlen(prefix)) && url[strlen(prefix)] &&
+				  !strchr(url + strlen(prefix), '/')))
 		url = "/index.html";
 	for (const serve_asset *a = serve_page_assets; a->path; a++)
 		if (!strcmp(a->path, url))
