@@ -308,13 +308,26 @@ static int open_beneath(int root_fd, const char *name)
 	return fd < 0 ? -errno : (int)fd;
 }
 
-static void start_transfer(tftp_server *s, const struct sockaddr_in *peer, const tftp_request *req)
+/* One host may hold this many transfers (a machine fetches one file at a time; EDK2's size
+ * query and the fetch overlap): a host that never ACKs cannot take every slot. */
+#define TFTP_MAX_PER_HOST 2
+/* The longest retransmission interval a client may ask for (RFC 2349 allows 255 s, which with
+ * the tries would hold a slot for 20 minutes); a larger one is left out of the OACK. */
+#define TFTP_MAX_TIMEOUT_S 5
+
+static void start_transfer(tftp_server *s, const struct sockaddr_in *peer,
+			   const tftp_request *asked)
 {
+	tftp_request capped = *asked, *req = &capped;
 	tftp_event ev = {.kind = TFTP_EVENT_STARTED, .peer = *peer, .file = req->file};
 	_cleanup_close_ int fd = -1;
 	transfer *t = NULL;
+	unsigned same_host = 0;
 	struct stat st;
 	int r;
+
+	if (req->timeout > TFTP_MAX_TIMEOUT_S)
+		req->timeout = 0;
 
 	for (unsigned k = 0; k < s->opts.max_transfers; k++) {
 		transfer *x = &s->xfers[k];
@@ -323,9 +336,14 @@ static void start_transfer(tftp_server *s, const struct sockaddr_in *peer, const
 		    x->peer.sin_port == peer->sin_port)
 			return; /* the client's RRQ again: our first packet's retransmission answers
 				 */
+		if (x->used && x->peer.sin_addr.s_addr == peer->sin_addr.s_addr)
+			same_host++;
 		if (!x->used && !t)
 			t = x;
 	}
+	if (same_host >= TFTP_MAX_PER_HOST)
+		return refuse(s, peer, req->file, ERR_UNDEF, -EBUSY,
+			      "too many transfers from this address");
 	if (!t)
 		return refuse(s, peer, req->file, ERR_UNDEF, -EBUSY, "too many transfers");
 	if (s->opts.names) {

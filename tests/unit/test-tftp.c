@@ -366,11 +366,46 @@ static void test_names(void)
 	lab_stop(&l);
 }
 
+/* one host cannot hold every slot: two transfers per address; a 255 s timeout is not taken */
+static void test_per_host(void)
+{
+	uint8_t buf[2048];
+	struct sockaddr_in from;
+	lab l;
+	ssize_t n;
+	int c1;
+
+	if (lab_start(&l, 8, NULL) < 0) {
+		ok(0, "the server starts on 127.0.0.1 with 8 transfers");
+		return;
+	}
+	send_rrq(&l, "small", "timeout\000255\0", 12);
+	n = recv_pkt(&l, buf, sizeof(buf), &from);
+	ok(n == 516 && buf[1] == 3,
+	   "timeout 255 asked: not acknowledged (no OACK), block 1 sent with the server's own");
+	c1 = l.c;
+	l.c = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	send_rrq(&l, "small", "", 0);
+	pump(&l, 20);
+	close(l.c);
+	l.c = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	send_rrq(&l, "small", "", 0);
+	n = recv_pkt(&l, buf, sizeof(buf), &from);
+	ok(tftp_server_transfers(l.s) == 2 && n > 4 && buf[1] == 5 &&
+	       memmem(buf, (size_t)n, "from this address", 17) && last_event(TFTP_EVENT_REFUSED) &&
+	       last_event(TFTP_EVENT_REFUSED)->error == -EBUSY,
+	   "a third transfer from the same address, with 6 slots free: refused, busy");
+	close(l.c);
+	l.c = c1;
+	lab_stop(&l);
+}
+
 int main(void)
 {
 	test_parse();
 	test_server();
 	test_names();
+	test_per_host();
 	printf("1..%d\n", n_tests);
 	return n_failed ? 1 : 0;
 }
