@@ -257,11 +257,6 @@ serve_db *serve_db_close(serve_db *db)
 	return NULL;
 }
 
-const char *serve_db_errmsg(serve_db *db)
-{
-	return sym_sqlite3_errmsg(db->h);
-}
-
 int serve_db_user_version(serve_db *db, int *ret)
 {
 	_cleanup_stmt_ sqlite3_stmt *s = NULL;

@@ -300,6 +300,15 @@ static void report_node(serve_server *s, json_object *env, int64_t machine)
 			m->code);
 }
 
+/* 500 for a failed read of the state database, with its errno's text (the text of SQLite's
+ * last error belongs to whichever thread used the handle last) */
+static enum MHD_Result reply_db_error(struct MHD_Connection *con, int r)
+{
+	char text[256];
+
+	return reply_error(con, 500, error_text(r, "the state database", text, sizeof(text)));
+}
+
 static enum MHD_Result report(serve_server *s, struct MHD_Connection *con, request *req)
 {
 	_cleanup_(serve_report_done) serve_report rep = {0};
@@ -321,8 +330,7 @@ static enum MHD_Result report(serve_server *s, struct MHD_Connection *con, reque
 	r = text ? serve_db_add_report(s->db, key, &rep.id, text, rep.rule, time(NULL), &machine)
 		 : -ENOMEM;
 	if (r < 0) {
-		na_logf(&s->log, LOG_ERR, "report %s refused, not stored: %s (%s)", key,
-			strerror(-r), serve_db_errmsg(s->db));
+		na_logf(&s->log, LOG_ERR, "report %s refused, not stored: %s", key, strerror(-r));
 		return reply_error(con, 503,
 				   error_text(r, "the report cannot be stored", buf, sizeof(buf)));
 	}
@@ -376,7 +384,7 @@ static enum MHD_Result wake(serve_server *s, struct MHD_Connection *con, const s
 				   "the LAN's interface");
 	r = serve_db_machine_json(s->db, m->id, &doc);
 	if (r < 0)
-		return reply_error(con, 500, serve_db_errmsg(s->db));
+		return reply_db_error(con, r);
 	json_object_object_get_ex(doc, "inventory", &inv);
 	r = serve_wake_targets(inv, m->macs, &t, &n);
 	if (r == -ENOENT)
@@ -461,7 +469,7 @@ static enum MHD_Result api(serve_server *s, struct MHD_Connection *con, const ch
 			return reply_error(con, 405, "method not allowed");
 		r = serve_db_machines_json(s->db, &o);
 		if (r < 0)
-			return reply_error(con, 500, serve_db_errmsg(s->db));
+			return reply_db_error(con, r);
 		json_object *doc = json_object_new_object();
 		if (!doc)
 			return reply_error(con, 500, "out of memory");
@@ -498,7 +506,7 @@ static enum MHD_Result api(serve_server *s, struct MHD_Connection *con, const ch
 	if (r == -ENOENT || r == -EINVAL)
 		return reply_error(con, 404, "no such machine");
 	if (r < 0)
-		return reply_error(con, 500, serve_db_errmsg(s->db));
+		return reply_db_error(con, r);
 	if (action && !strcmp(action, "/wake"))
 		return wake(s, con, m, op);
 	if (action) {
@@ -518,7 +526,7 @@ static enum MHD_Result api(serve_server *s, struct MHD_Connection *con, const ch
 	}
 	r = serve_db_machine_json(s->db, m->id, &o);
 	if (r < 0)
-		return reply_error(con, 500, serve_db_errmsg(s->db));
+		return reply_db_error(con, r);
 	return reply_json(con, 200, o);
 }
 

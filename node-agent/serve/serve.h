@@ -134,8 +134,6 @@ int serve_db_open(const char *path, serve_db **ret, char **ret_err);
 serve_db *serve_db_close(serve_db *db);
 DEFINE_TRIVIAL_CLEANUP_FUNC(serve_db *, serve_db_close)
 int serve_db_user_version(serve_db *db, int *ret);
-/* The last error of the database, for a log line. */
-const char *serve_db_errmsg(serve_db *db);
 
 typedef struct serve_machine {
 	int64_t id;
