@@ -491,6 +491,31 @@ int serve_db_set_state(serve_db *db, int64_t machine, const char *state, const c
 	return r;
 }
 
+/* The timeline stays bounded whatever the LAN sends (a host can fetch scripts for random
+ * MACs): a machine keeps its newest SERVE_EVENTS_PER_MACHINE events, and events of no known
+ * machine the newest SERVE_EVENTS_UNKNOWN of them all. */
+#define SERVE_EVENTS_PER_MACHINE 1000
+#define SERVE_EVENTS_UNKNOWN	 5000
+
+static int prune_events(serve_db *db, int64_t machine)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	int r;
+
+	if (machine > 0)
+		r = db_prepare(db, &s,
+			       "DELETE FROM events WHERE machine_id = ? AND id <= (SELECT id FROM"
+			       " events WHERE machine_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?);",
+			       "iii", machine, machine, (int64_t)SERVE_EVENTS_PER_MACHINE);
+	else
+		r = db_prepare(db, &s,
+			       "DELETE FROM events WHERE machine_id IS NULL AND id <= (SELECT id"
+			       " FROM events WHERE machine_id IS NULL ORDER BY id DESC LIMIT 1"
+			       " OFFSET ?);",
+			       "i", (int64_t)SERVE_EVENTS_UNKNOWN);
+	return r < 0 ? r : db_run(s);
+}
+
 int serve_event_add(serve_db *db, const char *machine_key, const char *kind, const char *detail)
 {
 	char mac[18];
@@ -518,7 +543,8 @@ int serve_event_add(serve_db *db, const char *machine_key, const char *kind, con
 		if (r < 0 && r != -ENOENT)
 			return r;
 	}
-	return insert_event(db, m, is_mac ? mac : NULL, kind, detail, time(NULL));
+	r = insert_event(db, m, is_mac ? mac : NULL, kind, detail, time(NULL));
+	return r < 0 ? r : prune_events(db, m);
 }
 
 serve_machine *serve_machine_free(serve_machine *m)
