@@ -132,3 +132,20 @@ int sha256_hex(const void *data, size_t len, char ret[65])
 		snprintf(ret + 2 * i, 3, "%02x", md[i]);
 	return 0;
 }
+
+int hmac_sha256_hex(const void *key, size_t key_len, const void *data, size_t len, char ret[65])
+{
+	unsigned char md[32];
+	size_t n = 0;
+	int r = dl_crypto();
+
+	if (r < 0)
+		return r;
+	if (!sym_EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, key_len, data, len, md,
+			   sizeof(md), &n) ||
+	    n != sizeof(md))
+		return -EIO;
+	for (size_t i = 0; i < sizeof(md); i++)
+		snprintf(ret + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}

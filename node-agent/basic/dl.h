@@ -69,6 +69,7 @@
 #define DL_CRYPTO_SYMBOLS(X)                                                                       \
 	X(EVP_Digest)                                                                              \
 	X(EVP_sha256)                                                                              \
+	X(EVP_Q_mac)                                                                               \
 	X(BIO_new_mem_buf)                                                                         \
 	X(BIO_free)                                                                                \
 	X(PEM_read_bio_X509)                                                                       \
@@ -181,3 +182,5 @@ int dl_mhd(void);
 
 /* SHA-256 of DATA as 64 lower-case hex digits (libcrypto, loaded on first use); -errno. */
 int sha256_hex(const void *data, size_t len, char ret[65]);
+/* HMAC-SHA256 of DATA under KEY, as 64 lower-case hex digits; -errno. */
+int hmac_sha256_hex(const void *key, size_t key_len, const void *data, size_t len, char ret[65]);

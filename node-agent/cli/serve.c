@@ -59,7 +59,7 @@ static int usage(FILE *f, int status)
 }
 
 /* The node config handed to accepted machines, checked with the node's own parser. */
-static int load_node_config(const serve_config *c, char **ret)
+static int load_node_config(const serve_config *c, na_config **ret)
 {
 	_cleanup_(na_config_freep) na_config *nc = NULL;
 	na_log l = na_log_stream(stderr);
@@ -73,13 +73,14 @@ static int load_node_config(const serve_config *c, char **ret)
 			c->node_config, strerror(-r));
 	if (r < 0)
 		return r;
-	*ret = TAKE_PTR(nc->text);
+	*ret = TAKE_PTR(nc);
 	return 0;
 }
 
 static int run(serve_config *c)
 {
-	_cleanup_free_ char *address = NULL, *db_path = NULL, *node_text = NULL, *err = NULL;
+	_cleanup_free_ char *address = NULL, *db_path = NULL, *err = NULL;
+	_cleanup_(na_config_freep) na_config *node_cfg = NULL;
 	_cleanup_(serve_db_closep) serve_db *db = NULL;
 	_cleanup_(serve_tls_done) serve_tls tls = {0};
 	serve_netboot *netboot = NULL;
@@ -87,7 +88,10 @@ static int run(serve_config *c)
 	sigset_t sigs;
 	int r, sig;
 
-	r = load_node_config(c, &node_text);
+	/* the database holds the cluster's tokens and node passwords: nothing here is for
+	 * other users */
+	umask(0077);
+	r = load_node_config(c, &node_cfg);
 	if (r < 0)
 		return r == -EINVAL ? EXIT_USAGE : 1;
 	if (c->address)
@@ -127,7 +131,8 @@ static int run(serve_config *c)
 		}
 		serve_db_set_boot_grace(db, grace);
 	}
-	s.node_config_text = node_text;
+	s.node_config_text = node_cfg->text;
+	s.node_cfg = node_cfg;
 	s.tls = &tls;
 	/* the signals are taken with sigwait() only: the HTTP thread inherits the mask */
 	sigemptyset(&sigs);

@@ -111,6 +111,25 @@ static void root_drop_key(yaml_document_t *d, const char *key)
 	root->data.mapping.pairs.top = w;
 }
 
+/* TEXT's document into *DOC: a bounded mapping at its root, or -EBADMSG. */
+static int load_mapping(yaml_loader *l, const char *text, yaml_document_t *doc)
+{
+	yaml_problem at;
+	yaml_node_t *root;
+	int r = yaml_loader_open(l, text, strlen(text));
+
+	if (r < 0)
+		return r;
+	r = yaml_loader_next(l, doc, &at);
+	if (r <= 0)
+		return r == 0 ? -EBADMSG : r;
+	root = yaml_document_get_root_node(doc);
+	if (!root || root->type != YAML_MAPPING_NODE ||
+	    !yaml_document_bounded(doc, SERVE_YAML_MAX_DEPTH, SERVE_YAML_MAX_VALUES))
+		return -EBADMSG;
+	return 0;
+}
+
 /*
  * The operator's file was checked with node-agent's parser at start, so its root is a
  * mapping and its report section, when there, a mapping of url, ca_file and ca_pem (or
@@ -122,21 +141,13 @@ int serve_node_config_for_serve(const char *text, const char *report_url, const 
 	_cleanup_yaml_loader_ yaml_loader l = {0};
 	_cleanup_yaml_document_ yaml_document_t doc = {0};
 	_cleanup_yaml_emit_ yaml_emit m = {0};
-	yaml_problem at;
-	yaml_node_t *root;
 	int r, report, url, ca, key;
 
-	r = yaml_loader_open(&l, text, strlen(text));
+	r = load_mapping(&l, text, &doc);
 	if (r < 0)
 		return r;
-	r = yaml_loader_next(&l, &doc, &at);
-	if (r <= 0)
-		return r == 0 ? -EBADMSG : r;
-	root = yaml_document_get_root_node(&doc);
-	if (!root || root->type != YAML_MAPPING_NODE ||
-	    !yaml_document_bounded(&doc, SERVE_YAML_MAX_DEPTH, SERVE_YAML_MAX_VALUES))
-		return -EBADMSG;
-	if (yaml_map_get(&doc, yaml_map_get(&doc, root, "report"), "url"))
+	if (yaml_map_get(&doc, yaml_map_get(&doc, yaml_document_get_root_node(&doc), "report"),
+			 "url"))
 		return (*ret = strdup(text)) ? 0 : -ENOMEM;
 	root_drop_key(&doc, "report");
 	/* nodes added from here on may move the others: ids, not pointers */
@@ -156,6 +167,40 @@ int serve_node_config_for_serve(const char *text, const char *report_url, const 
 	if (r < 0)
 		return r;
 	/* the emitter takes the document (and deletes it) */
+	yaml_emit_yaml_document(&m, &doc);
+	return yaml_emit_close_string(&m, ret);
+}
+
+/* TEXT (a node config serve hands out, a mapping) with a cluster section naming the URL to
+ * ask for join credentials with TICKET (cluster.c). */
+int serve_config_with_credentials(const char *text, const char *url, const char *ticket, char **ret)
+{
+	_cleanup_yaml_loader_ yaml_loader l = {0};
+	_cleanup_yaml_document_ yaml_document_t doc = {0};
+	_cleanup_yaml_emit_ yaml_emit m = {0};
+	int r, cluster, creds, key, val;
+
+	r = load_mapping(&l, text, &doc);
+	if (r < 0)
+		return r;
+	root_drop_key(&doc, "cluster");
+	cluster = yaml_document_add_mapping(&doc, NULL, YAML_BLOCK_MAPPING_STYLE);
+	creds = yaml_document_add_mapping(&doc, NULL, YAML_BLOCK_MAPPING_STYLE);
+	if (cluster <= 0 || creds <= 0 ||
+	    (key = add_scalar(&doc, "cluster", YAML_ANY_SCALAR_STYLE)) < 0 ||
+	    !yaml_document_append_mapping_pair(&doc, 1, key, cluster) ||
+	    (key = add_scalar(&doc, "credentials", YAML_ANY_SCALAR_STYLE)) < 0 ||
+	    !yaml_document_append_mapping_pair(&doc, cluster, key, creds) ||
+	    (key = add_scalar(&doc, "url", YAML_ANY_SCALAR_STYLE)) < 0 ||
+	    (val = add_scalar(&doc, url, YAML_ANY_SCALAR_STYLE)) < 0 ||
+	    !yaml_document_append_mapping_pair(&doc, creds, key, val) ||
+	    (key = add_scalar(&doc, "ticket", YAML_ANY_SCALAR_STYLE)) < 0 ||
+	    (val = add_scalar(&doc, ticket, YAML_DOUBLE_QUOTED_SCALAR_STYLE)) < 0 ||
+	    !yaml_document_append_mapping_pair(&doc, creds, key, val))
+		return -ENOMEM;
+	r = yaml_emit_open_string(&m, 0, -1);
+	if (r < 0)
+		return r;
 	yaml_emit_yaml_document(&m, &doc);
 	return yaml_emit_close_string(&m, ret);
 }

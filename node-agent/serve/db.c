@@ -67,6 +67,13 @@ static const char *const migrations[] = {
     " detail TEXT);"
     "CREATE INDEX events_machine ON events(machine_id, id);"
     "CREATE INDEX events_mac ON events(mac);",
+    /* 2: the cluster serve makes (tokens, CA hash, ...) and each machine's credentials
+     * (cluster.c): secrets, so the file is 0600 (serve.c) */
+    "CREATE TABLE cluster (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE credentials ("
+    " machine_id INTEGER PRIMARY KEY REFERENCES machines(id),"
+    " ticket TEXT, ticket_used INTEGER NOT NULL DEFAULT 0,"
+    " machine_key_sha256 TEXT, node_password TEXT, node_name TEXT, role TEXT);",
 };
 
 static void finalizep(sqlite3_stmt **s)
@@ -1007,4 +1014,153 @@ int serve_db_unreported_json(serve_db *db, json_object **ret)
 		return r;
 	*ret = TAKE_PTR(a);
 	return 0;
+}
+
+/* --- the cluster and the machines' credentials (cluster.c) --- */
+
+int serve_db_kv_get(serve_db *db, const char *key, char **ret)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	LOCKED(db);
+	int r = db_prepare(db, &s, "SELECT value FROM cluster WHERE key = ?;", "t", key);
+	int rc;
+
+	if (r < 0)
+		return r;
+	rc = sym_sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return sqlite_errno(rc);
+	*ret = strdup(col_text(s, 0));
+	return *ret ? 0 : -ENOMEM;
+}
+
+int serve_db_kv_set(serve_db *db, const char *key, const char *value, bool only_if_absent)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	LOCKED(db);
+	int r = db_prepare(db, &s,
+			   only_if_absent
+			       ? "INSERT OR IGNORE INTO cluster (key, value) VALUES (?, ?);"
+			       : "INSERT OR REPLACE INTO cluster (key, value) VALUES (?, ?);",
+			   "tt", key, value);
+
+	if (r >= 0)
+		r = db_run(s);
+	if (r < 0)
+		return r;
+	return sym_sqlite3_changes(db->h) > 0;
+}
+
+/* the columns of credentials a caller may name */
+static bool credential_field(const char *f)
+{
+	static const char *const fields[] = {"ticket", "machine_key_sha256", "node_password",
+					     "node_name", "role"};
+
+	for (size_t i = 0; i < ELEMENTSOF(fields); i++)
+		if (!strcmp(f, fields[i]))
+			return true;
+	return false;
+}
+
+int serve_db_credential_get(serve_db *db, int64_t machine, const char *field, char **ret)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	_cleanup_free_ char *sql = NULL;
+	const char *v;
+	int r, rc;
+
+	if (!credential_field(field))
+		return -EINVAL;
+	if (asprintf(&sql, "SELECT %s FROM credentials WHERE machine_id = ?;", field) < 0) {
+		sql = NULL;
+		return -ENOMEM;
+	}
+	LOCKED(db);
+	r = db_prepare(db, &s, sql, "i", machine);
+	if (r < 0)
+		return r;
+	rc = sym_sqlite3_step(s);
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	if (rc != SQLITE_ROW)
+		return sqlite_errno(rc);
+	v = col_text(s, 0);
+	if (!v)
+		return -ENOENT;
+	*ret = strdup(v);
+	return *ret ? 0 : -ENOMEM;
+}
+
+int serve_db_credential_set(serve_db *db, int64_t machine, const char *field, const char *value)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	_cleanup_free_ char *sql = NULL;
+	int r;
+
+	if (!credential_field(field))
+		return -EINVAL;
+	/* a new ticket is an unused one */
+	if (asprintf(&sql,
+		     "INSERT INTO credentials (machine_id, %s) VALUES (?1, ?2)"
+		     " ON CONFLICT(machine_id) DO UPDATE SET %s = ?2%s;",
+		     field, field, !strcmp(field, "ticket") ? ", ticket_used = 0" : "") < 0) {
+		sql = NULL;
+		return -ENOMEM;
+	}
+	LOCKED(db);
+	r = db_prepare(db, &s, sql, "it", machine, value);
+	return r < 0 ? r : db_run(s);
+}
+
+int serve_db_ticket_redeem(serve_db *db, int64_t machine, const char *ticket,
+			   const char *key_sha256)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL, *u = NULL;
+	LOCKED(db);
+	int r =
+	    db_prepare(db, &s, "SELECT ticket, ticket_used FROM credentials WHERE machine_id = ?;",
+		       "i", machine);
+	int rc;
+
+	if (r < 0)
+		return r;
+	rc = sym_sqlite3_step(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return sqlite_errno(rc);
+	if (rc == SQLITE_DONE || !col_text(s, 0) || strcmp(col_text(s, 0), ticket))
+		return -ESTALE;
+	if (sym_sqlite3_column_int64(s, 1))
+		return -EALREADY;
+	r = db_prepare(db, &u,
+		       "UPDATE credentials SET ticket_used = 1, machine_key_sha256 = ?"
+		       " WHERE machine_id = ?;",
+		       "ti", key_sha256, machine);
+	return r < 0 ? r : db_run(u);
+}
+
+int serve_db_machine_by_key(serve_db *db, const char *key_sha256, int64_t *ret)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	LOCKED(db);
+	int r =
+	    db_prepare(db, &s, "SELECT machine_id FROM credentials WHERE machine_key_sha256 = ?;",
+		       "t", key_sha256);
+
+	return r < 0 ? r : db_int(s, ret);
+}
+
+int serve_db_credentials_revoke(serve_db *db, int64_t machine)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	LOCKED(db);
+	/* the node's name stays: a retired machine's Node may still have to go */
+	int r = db_prepare(db, &s,
+			   "UPDATE credentials SET ticket = NULL, ticket_used = 0,"
+			   " machine_key_sha256 = NULL, node_password = NULL WHERE machine_id = ?;",
+			   "i", machine);
+
+	return r < 0 ? r : db_run(s);
 }

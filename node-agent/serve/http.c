@@ -172,6 +172,26 @@ static enum MHD_Result boot_script(serve_server *s, struct MHD_Connection *con, 
 	return reply(con, 200, "text/plain; charset=utf-8", script);
 }
 
+/* The operator's config with a cluster.credentials section: where to ask for the join
+ * credentials, and a new boot ticket of the machine (cluster.c). */
+static enum MHD_Result managed_config(serve_server *s, struct MHD_Connection *con, const char *mac)
+{
+	_cleanup_(serve_machine_freep) serve_machine *m = NULL;
+	_cleanup_free_ char *ticket = NULL, *text = NULL;
+	int r = serve_machine_by_mac(s->db, mac, &m);
+
+	if (r >= 0)
+		r = serve_ticket_new(s->db, m->id, time(NULL), &ticket);
+	if (r >= 0)
+		r = serve_config_with_credentials(s->accepted_config, s->join_url, ticket, &text);
+	if (r < 0) {
+		na_logf(&s->log, LOG_ERR, "node config of %s not made: %s", mac, strerror(-r));
+		return reply_text(con, 503, "the node config cannot be made now\n");
+	}
+	event(s, mac, "config fetched", "node config with a boot ticket");
+	return reply(con, 200, "application/yaml", text);
+}
+
 static enum MHD_Result node_config(serve_server *s, struct MHD_Connection *con, const char *url)
 {
 	_cleanup_free_ char *state = NULL;
@@ -180,6 +200,8 @@ static enum MHD_Result node_config(serve_server *s, struct MHD_Connection *con, 
 	if (request_mac(con, url, "/config/", ".yaml", mac) < 0)
 		return reply_text(con, 404, "not found\n");
 	state = machine_state(s, mac);
+	if (state_served(state) && s->managed)
+		return managed_config(s, con, mac);
 	if (state_served(state)) {
 		event(s, mac, "config fetched", "node config");
 		return reply(con, 200, "application/yaml", s->accepted_config);
@@ -295,6 +317,11 @@ static void report_node(serve_server *s, json_object *env, int64_t machine)
 		by = NULL;
 		return;
 	}
+	/* the Node a retire removes */
+	if (name &&
+	    serve_db_credential_set(s->db, machine, "node_name", json_object_get_string(name)) < 0)
+		na_logf(&s->log, LOG_WARNING, "machine %s: its node's name was not stored",
+			m->code);
 	if (serve_db_set_state(s->db, machine, "joined", by, time(NULL)) < 0)
 		na_logf(&s->log, LOG_WARNING, "machine %s: joined, but the state was not stored",
 			m->code);
@@ -523,11 +550,72 @@ static enum MHD_Result api(serve_server *s, struct MHD_Connection *con, const ch
 		}
 		na_logf(&s->log, LOG_INFO, "machine %" PRId64 " (%s) %s by %s", m->id, m->code,
 			state, by);
+		if (!strcmp(state, "retired")) {
+			_cleanup_free_ char *msg = NULL;
+
+			r = serve_cluster_retire(s, m->id, &msg);
+			if (r < 0)
+				na_logf(&s->log, LOG_ERR, "machine %" PRId64 ": retire: %s", m->id,
+					strerror(-r));
+			else if (msg)
+				na_logf(&s->log, LOG_INFO, "machine %" PRId64 ": %s", m->id, msg);
+		}
 	}
 	r = serve_db_machine_json(s->db, m->id, &o);
 	if (r < 0)
 		return reply_db_error(con, r);
 	return reply_json(con, 200, o);
+}
+
+/* POST /api/v1/join and /api/v1/cluster (cluster.c): HTTPS only, like everything but the
+ * boot stage. Secrets are in the answer only, never in a log line. */
+static enum MHD_Result cluster_api(serve_server *s, struct MHD_Connection *con, const char *url,
+				   request *req)
+{
+	_cleanup_json_ json_object *answer = NULL;
+	const char *auth = header(con, MHD_HTTP_HEADER_AUTHORIZATION);
+	unsigned status = 500;
+	json_object *reason;
+	int r;
+
+	if (req->too_big)
+		return reply_error(con, 413, "request larger than 4 MiB");
+	if (!s->managed)
+		return reply_error(con, 404,
+				   "serve does not manage a cluster: the operator's node config "
+				   "names its own");
+	if (!strcmp(url, "/api/v1/join"))
+		r = serve_cluster_join(s->db, s->node_cfg, req->body.data, req->body.len,
+				       time(NULL), &status, &answer);
+	else
+		r = serve_cluster_post(s->db,
+				       auth && !strncmp(auth, "Bearer ", 7) ? auth + 7 : NULL,
+				       req->body.data, req->body.len, &status, &answer);
+	if (r < 0) {
+		na_logf(&s->log, LOG_ERR, "%s: %s", url, strerror(-r));
+		return reply_db_error(con, r);
+	}
+	if (status != 200 && json_object_object_get_ex(answer, "reason", &reason))
+		na_logf(&s->log, LOG_NOTICE, "%s refused (%u): %s", url, status,
+			json_object_get_string(reason));
+	else if (status == 200)
+		na_logf(&s->log, LOG_INFO, "%s: %s", url,
+			!strcmp(url, "/api/v1/join") ? "credentials handed" : "cluster reported");
+	if (status == 503) {
+		const char *t = json_object_to_json_string_ext(answer, JSON_C_TO_STRING_PLAIN);
+		struct MHD_Response *resp = sym_MHD_create_response_from_buffer(
+		    strlen(t), (void *)t, MHD_RESPMEM_MUST_COPY);
+		enum MHD_Result ret;
+
+		if (!resp)
+			return MHD_NO;
+		sym_MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+		sym_MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "5");
+		ret = sym_MHD_queue_response(con, status, resp);
+		sym_MHD_destroy_response(resp);
+		return ret;
+	}
+	return reply_json(con, status, answer);
 }
 
 static enum MHD_Result handle(serve_server *s, struct MHD_Connection *con, const char *url,
@@ -543,7 +631,8 @@ static enum MHD_Result handle(serve_server *s, struct MHD_Connection *con, const
 		const char *cl = header(con, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		uint64_t n;
 
-		bool is_report = !strcmp(url, "/reports");
+		bool is_report = !strcmp(url, "/reports") || !strcmp(url, "/api/v1/join") ||
+				 !strcmp(url, "/api/v1/cluster");
 
 		req = calloc(1, sizeof(*req));
 		if (!req)
@@ -568,6 +657,12 @@ static enum MHD_Result handle(serve_server *s, struct MHD_Connection *con, const
 	na_logf(&s->log, LOG_DEBUG, "%s %s", method, url);
 	if (post && !strcmp(url, "/reports"))
 		return report(s, con, req);
+	if (post && (!strcmp(url, "/api/v1/join") || !strcmp(url, "/api/v1/cluster")))
+		return cluster_api(s, con, url, req);
+	if (get && !strcmp(url, "/api/v1/cluster")) {
+		_cleanup_json_ json_object *o = serve_cluster_json(s->db);
+		return reply_json(con, 200, o);
+	}
 	if (!strncmp(url, "/api/machines", 13) && (get || post))
 		return api(s, con, url, post);
 	if (!get && !head)
@@ -719,6 +814,10 @@ int serve_http_start(serve_server *s, const char *address, const char *advertise
 	int r = dl_mhd();
 
 	*ret_err = NULL;
+	pthread_mutex_init(&s->retire_lock, NULL);
+	pthread_cond_init(&s->retire_done, NULL);
+	pthread_attr_init(&s->retire_attr);
+	pthread_attr_setdetachstate(&s->retire_attr, PTHREAD_CREATE_DETACHED);
 	if (r < 0) {
 		*ret_err = strdup("libmicrohttpd.so.12 cannot be loaded (Debian: libmicrohttpd12)");
 		return r;
@@ -749,6 +848,11 @@ int serve_http_start(serve_server *s, const char *address, const char *advertise
 	r = handed_configs(s, ret_err);
 	if (r < 0)
 		return r;
+	s->managed = serve_cluster_managed(s->node_cfg);
+	if (s->managed && asprintf(&s->join_url, "%s/api/v1/join", s->tls_url) < 0) {
+		s->join_url = NULL;
+		return -ENOMEM;
+	}
 	/* MHD owns a listening socket once given (it closes it at stop, and may on failure:
 	 * then the process ends) */
 	s->daemon = start_daemon(s, TAKE_FD(fd), false);
@@ -768,7 +872,9 @@ void serve_http_stop(serve_server *s)
 	if (s->tls_daemon)
 		sym_MHD_stop_daemon(s->tls_daemon);
 	s->daemon = s->tls_daemon = NULL;
-	char **texts[] = {&s->base_url, &s->tls_url, &s->inventory_config, &s->accepted_config};
+	serve_cluster_stop(s);
+	char **texts[] = {&s->base_url, &s->tls_url, &s->inventory_config, &s->accepted_config,
+			  &s->join_url};
 	for (size_t i = 0; i < ELEMENTSOF(texts); i++) {
 		free(*texts[i]);
 		*texts[i] = NULL;

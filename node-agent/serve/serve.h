@@ -23,6 +23,7 @@
 
 #include <json-c/json.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <microhttpd.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -126,7 +127,7 @@ int serve_machine_code(const serve_identity *id, unsigned salt, char ret[static 
 
 typedef struct serve_db serve_db;
 
-#define SERVE_DB_VERSION 1
+#define SERVE_DB_VERSION 2
 
 /* Open (create, migrate) the database PATH: WAL, synchronous=FULL, busy timeout. On
  * failure *ret_err (may be NULL) says why. */
@@ -184,6 +185,23 @@ void serve_db_set_boot_grace(serve_db *db, int64_t seconds);
  * none; and the newest such MACs with their last boot's stage and problem. */
 int serve_db_mac_json(serve_db *db, const char *mac, json_object **ret);
 int serve_db_unreported_json(serve_db *db, json_object **ret);
+
+/* The cluster table (cluster.c's keys): 0 and *ret, -ENOENT. Set: 1 written, 0 kept (an
+ * existing KEY when ONLY_IF_ABSENT). */
+int serve_db_kv_get(serve_db *db, const char *key, char **ret);
+int serve_db_kv_set(serve_db *db, const char *key, const char *value, bool only_if_absent);
+/* A machine's credentials: FIELD ticket, machine_key_sha256, node_password, node_name or
+ * role. Get: 0, -ENOENT (none), -EINVAL (another field). Setting a ticket makes it unused. */
+int serve_db_credential_get(serve_db *db, int64_t machine, const char *field, char **ret);
+int serve_db_credential_set(serve_db *db, int64_t machine, const char *field, const char *value);
+/* TICKET is the machine's current, unused ticket: mark it used and keep KEY_SHA256 as the
+ * machine key's hash, 0; -ESTALE (not its current ticket), -EALREADY (used). */
+int serve_db_ticket_redeem(serve_db *db, int64_t machine, const char *ticket,
+			   const char *key_sha256);
+/* The machine whose machine key hashes to KEY_SHA256: 0, -ENOENT. */
+int serve_db_machine_by_key(serve_db *db, const char *key_sha256, int64_t *ret);
+/* Forget the ticket, machine key and node password of MACHINE. */
+int serve_db_credentials_revoke(serve_db *db, int64_t machine);
 
 /* --- range.c --- */
 
@@ -252,6 +270,16 @@ typedef struct serve_server {
 	char *accepted_config;	/* handed to accepted ones: node_config_text reporting here */
 	struct MHD_Daemon *daemon, *tls_daemon;
 	na_log log; /* one line per request and per problem */
+	/* the operator's node config, parsed; serve manages the cluster when it names none
+	 * (cluster.c) */
+	const na_config *node_cfg;
+	bool managed;
+	char *join_url; /* "https://ADDR:PORT/api/v1/join" when managed */
+	/* retire jobs (cluster.c), each in a detached thread of its own */
+	pthread_mutex_t retire_lock;
+	pthread_cond_t retire_done;
+	pthread_attr_t retire_attr;
+	unsigned retire_running;
 } serve_server;
 
 /* Listen on ADDRESS (dotted IPv4; machines are told ADVERTISED, the certificate's),
@@ -260,6 +288,39 @@ typedef struct serve_server {
  * port; the server's threads run until serve_http_stop(). */
 int serve_http_start(serve_server *s, const char *address, const char *advertised, char **ret_err);
 void serve_http_stop(serve_server *s);
+
+/* --- cluster.c --- */
+
+#define SERVE_JOIN_REQUEST_SCHEMA "node-agent/join-request/v1"
+#define SERVE_JOIN_SCHEMA	  "node-agent/join-credentials/v1"
+#define SERVE_CLUSTER_SCHEMA	  "node-agent/cluster/v1"
+#define SERVE_TICKET_TTL_S	  3600
+#define SERVE_JOIN_MAX		  SERVE_REPORT_MAX /* a join request carries an inventory */
+
+/* Whether serve makes and manages the cluster: the operator's node config NC names none (no
+ * server, no token files) and a rule makes a machine server-init. */
+bool serve_cluster_managed(const na_config *nc);
+/* A new boot ticket for MACHINE, issued at NOW; it supersedes the machine's earlier one. */
+int serve_ticket_new(serve_db *db, int64_t machine, int64_t now, char **ret);
+/* Whether TICKET is one serve signed and not expired at NOW: 0 and its machine, -EBADMSG
+ * (*ret_reason "tampered"), -ETIME ("expired"), -errno. */
+int serve_ticket_check(serve_db *db, const char *ticket, int64_t now, int64_t *ret_machine,
+		       const char **ret_reason);
+/* POST /api/v1/join (BODY, LEN bytes) with the operator's node config NC: 0 with the
+ * HTTP status and JSON answer (credentials, or {error, reason}); -errno for a failure of
+ * serve itself (500). */
+int serve_cluster_join(serve_db *db, const na_config *nc, const char *body, size_t len, int64_t now,
+		       unsigned *ret_status, json_object **ret);
+/* POST /api/v1/cluster with the bearer machine key BEARER: as serve_cluster_join(). */
+int serve_cluster_post(serve_db *db, const char *bearer, const char *body, size_t len,
+		       unsigned *ret_status, json_object **ret);
+/* {server, ca_hash, init_machine}, each null while unknown: no secrets. */
+json_object *serve_cluster_json(serve_db *db);
+/* A machine was retired: its credentials go now, its Node (when serve knows its name and the
+ * cluster's API) is drained and deleted in a thread of its own; *ret_msg says which. */
+int serve_cluster_retire(serve_server *s, int64_t machine, char **ret_msg);
+/* Wait for the retire jobs still running. */
+void serve_cluster_stop(serve_server *s);
 
 /* --- netboot.c --- */
 
@@ -384,3 +445,6 @@ int serve_inventory_config(const char *report_url, const char *ca_pem, char **re
  * it is. Re-emitted from the parsed document (comments are lost). */
 int serve_node_config_for_serve(const char *text, const char *report_url, const char *ca_pem,
 				char **ret);
+/* TEXT with a cluster section (replacing any) of credentials {url: URL, ticket: TICKET}. */
+int serve_config_with_credentials(const char *text, const char *url, const char *ticket,
+				  char **ret);

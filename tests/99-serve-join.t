@@ -1,0 +1,192 @@
+#!/bin/sh
+# Join secrets from node-agent serve, on 127.0.0.1 (serve/cluster.c): an operator's node config
+# that names no cluster, so serve makes it; accepted machines' node configs carry a boot ticket;
+# POST /api/v1/join over HTTPS hands the credentials of the role serve's rules give, once per
+# ticket. Refused, each with its reason: a made-up or edited ticket, another machine's, a used
+# one, a superseded one, a retired machine, a second server-init; agents and servers wait
+# (503) until the server-init machine reports the cluster, whose CA hash is then pinned. No
+# token or node password in serve's log or on plain HTTP; the database is 0600.
+. "$(dirname "$0")/lib.sh"
+
+d=$(mktemp -d "${TMPDIR:-/tmp}/na-sjoin.XXXXXX")
+cleanup_dirs="$cleanup_dirs $d"
+pid=""
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; cleanup' EXIT
+
+mkdir -p "$d/img" "$d/state"
+: >"$d/img/vmlinuz"
+: >"$d/img/initrd"
+cat >"$d/node.yaml" <<'EOF2'
+schema: node-agent/config/v1
+node_name: "${serial}"
+rules:
+  - name: first
+    match: {serial: [SRV-1, SRV-2]}
+    role: server-init
+  - name: workers
+    match: {serial: [AG-1, AG-2]}
+    labels: {site: lab}
+EOF2
+printf 'operator-secret-1\n' >"$d/token"
+cat >"$d/serve.yaml" <<EOF2
+schema: node-agent/serve/v1
+address: 127.0.0.1
+state_dir: $d/state
+image: {dir: $d/img}
+node_config: $d/node.yaml
+http: {listen: 127.0.0.1, port: 0}
+https: {port: 0}
+accept:
+  - name: lab
+    match: {serial: [SRV-1, SRV-2, AG-1, AG-2]}
+operators:
+  - name: alice
+    token_sha256: $(printf 'operator-secret-1' | sha256sum | cut -d' ' -f1)
+EOF2
+ca=$d/state/tls-cert.pem
+"$NODE_AGENT" serve --config "$d/serve.yaml" 2>"$d/log" &
+pid=$!
+url=""
+for _ in $(seq 100); do
+	url=$(sed -n 's|.*listening on \(http://[0-9.:]*\) and .*|\1|p' "$d/log")
+	[ -n "$url" ] && break
+	sleep 0.1
+done
+surl=$(sed -n 's|.*listening on http://[0-9.:]* and \(https://[0-9.:]*\) .*|\1|p' "$d/log")
+[ -n "$surl" ]
+ok $? "serve starts"
+[ -n "$surl" ] || { diag "$(cat "$d/log")"; done_testing; exit 1; }
+
+# inventories: the QEMU fixture with another serial, UUID and MACs per machine
+inv() { # SERIAL N
+	jq -c --arg s "$1" --arg m "52:54:00:77:00:0$2" --arg u "4c4c4544-0042-3510-8052-00000000000$2" \
+		'.system.serial = $s | .system.uuid = $u | .boot.pxe_mac = $m | .nics[0].mac = $m | .nics[1].mac = ($m | sub("77"; "78"))' \
+		"$FIXTURES/qemu-q35.expected.json"
+}
+n=0
+for m in SRV-1 AG-1 AG-2 SRV-2 X-9; do
+	n=$((n + 1))
+	inv $m $n >"$d/$m.inv"
+	jq -c --arg k "$(printf '%032d' $n)" '{schema:"node-agent/report/v1",machine_id:"x",idempotency_key:$k,created_at:"2026-01-01T00:00:00Z",inventory:.}' \
+		"$d/$m.inv" >"$d/$m.report"
+	curl --cacert "$ca" -sf -o /dev/null --data-binary @"$d/$m.report" "$surl/reports" || diag "report of $m refused"
+done
+mac() { echo "52:54:00:77:00:0$1"; }
+is "$(curl --cacert "$ca" -sf "$surl/api/machines" | jq -r '[.machines[] | .state] | join(",")')" \
+	accepted,accepted,accepted,accepted,discovered "four machines accepted by rule, one not"
+
+# the node config of an accepted machine: serve's credentials URL and a boot ticket
+config() { curl -sf "$url/config/$(mac "$1").yaml"; }
+ticket_of() { sed -n 's/^ *ticket: "\(.*\)"$/\1/p'; }
+c=$(config 2)
+like "$c" "^  credentials:" "an accepted machine's config: cluster.credentials"
+like "$c" "url: $surl/api/v1/join" "... the HTTPS URL to ask"
+t_ag1=$(printf '%s\n' "$c" | ticket_of)
+like "$t_ag1" '^v1\.[0-9]+\.[0-9]+\.[0-9a-f]{32}\.[0-9a-f]{64}$' "... and a boot ticket"
+c=$(config 5)
+unlike "$c" "ticket|credentials" "an unaccepted machine's config carries no ticket"
+like "$c" "does nothing else" "... it is the inventory-only one"
+
+# join requests
+req() { # INVENTORY_FILE TICKET
+	jq -c --arg t "$2" '{schema:"node-agent/join-request/v1",ticket:$t,inventory:.}' "$1"
+}
+join() { # INVENTORY_FILE TICKET -> $code, $d/resp
+	req "$1" "$2" >"$d/req"
+	code=$(curl --cacert "$ca" -s -o "$d/resp" -D "$d/headers" -w '%{http_code}' \
+		-H 'Content-Type: application/json' --data-binary @"$d/req" "$surl/api/v1/join")
+}
+reason() { jq -r .reason "$d/resp"; }
+
+code=$(curl -s -o "$d/resp" -w '%{http_code}' --data-binary @/dev/null "$url/api/v1/join")
+is "$code" 403 "the join API over plain HTTP: 403, before a body is read"
+join "$d/AG-1.inv" "$t_ag1"
+is "$code/$(reason)" 503/waiting-for-first-server "an agent before the cluster exists: 503, waiting for the first server"
+like "$(tr -d '\r' <"$d/headers")" "Retry-After: 5" "... Retry-After: 5"
+join "$d/AG-1.inv" "${t_ag1%?}0"
+[ "${t_ag1#"${t_ag1%?}"}" = 0 ] && join "$d/AG-1.inv" "${t_ag1%?}1"
+is "$code/$(reason)" 403/tampered "a ticket with its signature changed: 403 tampered"
+forged=$(printf '%s' "$t_ag1" | sed 's/^v1\.[0-9]*\./v1.1./')
+join "$d/SRV-1.inv" "$forged"
+is "$code/$(reason)" 403/tampered "a ticket moved to another machine: 403 tampered"
+join "$d/AG-1.inv" "made-up"
+is "$code/$(reason)" 403/tampered "a made-up ticket: 403 tampered"
+join "$d/X-9.inv" "$t_ag1"
+is "$code/$(reason)" 403/identity-mismatch "another machine presenting AG-1's ticket: 403 identity-mismatch"
+code=$(curl --cacert "$ca" -s -o "$d/resp" -w '%{http_code}' --data-binary '{"schema":"x"}' "$surl/api/v1/join")
+is "$code/$(reason)" 400/bad-request "not a join request: 400"
+
+# the server-init machine creates the cluster
+t_srv=$(config 1 | ticket_of)
+join "$d/SRV-1.inv" "$t_srv"
+is "$code/$(jq -r .role "$d/resp")" 200/server-init "the server-init machine gets its credentials"
+srv_token=$(jq -r .token "$d/resp")
+agent_token=$(jq -r .agent_token "$d/resp")
+srv_key=$(jq -r .machine_key "$d/resp")
+srv_pw=$(jq -r .node_password "$d/resp")
+like "$srv_token" '^[0-9a-f]{64}$' "... the raw server token to create the cluster with"
+like "$agent_token" '^[0-9a-f]{64}$' "... the agent token (K3s agent-token)"
+like "$srv_pw" '^[0-9a-f]{32}$' "... a node password as K3s makes them"
+is "$(jq -r .server "$d/resp")" null "... and no server to join"
+cp "$d/req" "$d/srv.req"
+join "$d/SRV-1.inv" "$t_srv"
+is "$code/$(reason)" 403/replayed "the same request again: 403 replayed"
+join "$d/SRV-2.inv" "$(config 4 | ticket_of)"
+is "$code/$(reason)" 403/role-taken "a second machine the rules make server-init: 403 role-taken"
+
+# the cluster, reported by the server-init machine with its key
+hash=$(printf 'a%.0s' $(seq 64))
+post_cluster() { # KEY BODY
+	code=$(curl --cacert "$ca" -s -o "$d/resp" -w '%{http_code}' -H "Authorization: Bearer $1" \
+		--data-binary "$2" "$surl/api/v1/cluster")
+}
+doc() { printf '{"schema":"node-agent/cluster/v1","server":"https://10.0.0.10:6443","ca_hash":"%s","api_token":"sa-token-1"}' "$1"; }
+post_cluster "$(printf 'b%.0s' $(seq 64))" "$(doc "$hash")"
+is "$code/$(reason)" 403/unknown-key "the cluster from a key serve never gave: 403"
+post_cluster "$srv_key" '{"schema":"node-agent/cluster/v1","server":"http://x","ca_hash":"1"}'
+is "$code/$(reason)" 400/bad-request "a malformed cluster document: 400"
+post_cluster "$srv_key" "$(doc "$hash")"
+is "$code/$(jq -r .pinned "$d/resp")" 200/true "the server-init machine reports the cluster: its CA hash is pinned"
+post_cluster "$srv_key" "$(doc "$(printf 'c%.0s' $(seq 64))")"
+is "$code/$(reason)" 409/ca-hash-conflict "another CA hash later: 409, not taken silently"
+is "$(curl --cacert "$ca" -sf "$surl/api/v1/cluster" | jq -c .)" \
+	"{\"server\":\"https://10.0.0.10:6443\",\"ca_hash\":\"$hash\",\"init_machine\":\"1\"}" \
+	"GET /api/v1/cluster: server, CA hash, the init machine, no secret"
+
+# now agents join, with a K10 token carrying the pinned hash
+join "$d/AG-1.inv" "$t_ag1"
+is "$code/$(jq -r .role "$d/resp")" 200/agent "the waiting agent's ticket is still good: its credentials"
+is "$(jq -r .token "$d/resp")" "K10$hash::node:$agent_token" "... the agent token as K10<CA hash>::node:<agent token>"
+is "$(jq -r .server "$d/resp")" https://10.0.0.10:6443 "... and the server to join"
+ag1_pw=$(jq -r .node_password "$d/resp")
+join "$d/AG-1.inv" "$(config 2 | ticket_of)"
+is "$code/$(jq -r .node_password "$d/resp")" "200/$ag1_pw" "its next boot: the same node password (a RAM-only node rejoins under its name)"
+t_old=$(config 3 | ticket_of)
+t_new=$(config 3 | ticket_of)
+join "$d/AG-2.inv" "$t_old"
+is "$code/$(reason)" 403/superseded "a ticket after a newer config fetch: 403 superseded"
+
+# retire: the machine's credentials go; its ticket from before is refused
+code=$(curl --cacert "$ca" -s -o /dev/null -w '%{http_code}' -X POST \
+	-H "Authorization: Bearer operator-secret-1" "$surl/api/machines/3/retire")
+is "$code" 200 "AG-2 retired by the operator"
+join "$d/AG-2.inv" "$t_new"
+is "$code/$(reason)" 403/retired "a retired machine: 403 retired"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$url/config/$(mac 3).yaml")
+is "$code" 404 "... and no node config for it"
+like "$(cat "$d/log")" "machine 3: credentials revoked; no Node to remove" "serve says what the retire did"
+
+# the timeline says what happened; no secret anywhere serve wrote text
+like "$(curl --cacert "$ca" -sf "$surl/api/machines/2" | jq -r '[.events[].kind] | join(",")')" \
+	"credentials handed" "the machine's events: credentials handed"
+leaks=0
+for s in "$srv_token" "$agent_token" "$srv_pw" "$ag1_pw" "$srv_key"; do
+	grep -rqF -- "$s" "$d/log" && leaks=$((leaks + 1))
+	curl --cacert "$ca" -sf "$surl/api/machines/2" | grep -qF -- "$s" && leaks=$((leaks + 1))
+done
+is "$leaks" 0 "no token, node password or key in serve's log or the machines API"
+is "$(stat -c %a "$d/state/serve.db")" 600 "the database (tokens, node passwords) is 0600"
+kill "$pid"
+wait "$pid" 2>/dev/null
+pid=""
+done_testing
