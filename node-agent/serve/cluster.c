@@ -41,6 +41,10 @@
 #include "inventory/inventory-json.h"
 #include "join/preflight.h"
 #include "kube/kube.h"
+#include "kube/kubeconfig.h"
+/* TEMPORARY until basic/tpm2.h lands */
+__attribute__((weak)) int tpm2_verify(const char *spki_pem, const void *data, size_t len,
+				      const unsigned char *der_sig, size_t sig_len);
 /* TEMPORARY until kube/retire.h lands */
 __attribute__((weak)) int kube_node_retire(kube_client *c, const char *node, const na_log *log,
 					   char **ret_summary, char **ret_err);
@@ -188,6 +192,52 @@ static int refuse(unsigned status, const char *reason, const char *text, unsigne
 	return 0;
 }
 
+/* The string member KEY of the object O, NULL when O is no object or has none. */
+static const char *json_str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!o || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/*
+ * The request's TPM proof, tpm {public_key (SPKI PEM), signature (base64 DER ECDSA-SHA256 of
+ * the ticket)}, against the key pinned for MACHINE: NULL when it passes (*ret_pin: the key to
+ * pin, at a machine's first request with one) or the reason of the refusal. A machine that
+ * never sent a key may send none; once one is pinned, only that TPM gets the credentials.
+ */
+static const char *tpm_check(serve_db *db, int64_t machine, json_object *req, const char *ticket,
+			     char **ret_pin)
+{
+	_cleanup_free_ char *pinned = NULL;
+	_cleanup_free_ unsigned char *sig = NULL;
+	json_object *tpm = NULL;
+	const char *pub = NULL, *sig64 = NULL;
+	size_t n = 0;
+
+	*ret_pin = NULL;
+	if (json_object_object_get_ex(req, "tpm", &tpm)) {
+		pub = json_str(tpm, "public_key");
+		sig64 = json_str(tpm, "signature");
+	}
+	(void)serve_db_credential_get(db, machine, "tpm_key", &pinned);
+	if (!tpm)
+		return pinned ? "tpm-required" : NULL;
+	if (!pub || !sig64 || strlen(pub) > 1024 || strlen(sig64) > 512)
+		return "tpm-signature";
+	if (pinned && strcmp(pinned, pub))
+		return "tpm-mismatch";
+	sig = (unsigned char *)base64_decode(sig64, &n);
+	if (!sig || !tpm2_verify || tpm2_verify(pub, ticket, strlen(ticket), sig, n) < 0)
+		return "tpm-signature";
+	if (!pinned && !(*ret_pin = strdup(pub)))
+		return "tpm-signature";
+	return NULL;
+}
+
 static void machine_event(serve_db *db, int64_t machine, const char *kind, const char *detail)
 {
 	char key[32];
@@ -229,7 +279,7 @@ int serve_cluster_join(serve_db *db, const na_config *nc, const char *body, size
 	_cleanup_(serve_machine_freep) serve_machine *m = NULL;
 	_cleanup_(serve_identity_done) serve_identity id = {0};
 	_cleanup_free_ char *ca_hash = NULL, *server = NULL, *init = NULL, *token = NULL,
-			    *agent_token = NULL, *password = NULL;
+			    *agent_token = NULL, *password = NULL, *tpm_pin = NULL;
 	json_object *v, *inv_json = NULL;
 	hw_inventory *inv = NULL;
 	const char *ticket = NULL, *reason;
@@ -318,6 +368,19 @@ int serve_cluster_join(serve_db *db, const na_config *nc, const char *body, size
 			      "reported it; ask again",
 			      ret_status, ret);
 	}
+	reason = tpm_check(db, machine, req, ticket, &tpm_pin);
+	if (reason) {
+		machine_event(db, machine, "credentials refused", reason);
+		return refuse(403, reason,
+			      !strcmp(reason, "tpm-required")
+				  ? "this machine's TPM key is pinned: the request must be signed "
+				    "by it"
+			      : !strcmp(reason, "tpm-mismatch")
+				  ? "the request is signed by another TPM than the one pinned for "
+				    "this machine"
+				  : "the TPM signature of the boot ticket does not verify",
+			      ret_status, ret);
+	}
 	r = random_hex(32, key);
 	if (r >= 0)
 		r = sha256_hex(key, 64, key_hash);
@@ -338,6 +401,12 @@ int serve_cluster_join(serve_db *db, const na_config *nc, const char *body, size
 	}
 	if (r < 0)
 		return r;
+	if (tpm_pin) {
+		r = serve_db_credential_set(db, machine, "tpm_key", tpm_pin);
+		if (r < 0)
+			return r;
+		machine_event(db, machine, "tpm key pinned", NULL);
+	}
 	if (role == ROLE_SERVER_INIT)
 		(void)serve_db_kv_set(db, "init_machine", idbuf, true);
 	r = role_token(db, role, ca_hash, &token);
@@ -378,17 +447,6 @@ int serve_cluster_join(serve_db *db, const na_config *nc, const char *body, size
 	*ret_status = 200;
 	*ret = TAKE_PTR(answer);
 	return 0;
-}
-
-/* The string member KEY of the object O, NULL when O is no object or has none. */
-static const char *json_str(json_object *o, const char *key)
-{
-	json_object *v;
-
-	if (!o || !json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
 }
 
 /* Whether S is 64 lower-case hex digits. */

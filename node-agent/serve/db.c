@@ -73,7 +73,8 @@ static const char *const migrations[] = {
     "CREATE TABLE credentials ("
     " machine_id INTEGER PRIMARY KEY REFERENCES machines(id),"
     " ticket TEXT, ticket_used INTEGER NOT NULL DEFAULT 0,"
-    " machine_key_sha256 TEXT, node_password TEXT, node_name TEXT, role TEXT);",
+    " machine_key_sha256 TEXT, node_password TEXT, node_name TEXT, role TEXT,"
+    " tpm_key TEXT);",
 };
 
 static void finalizep(sqlite3_stmt **s)
@@ -1056,8 +1057,8 @@ int serve_db_kv_set(serve_db *db, const char *key, const char *value, bool only_
 /* the columns of credentials a caller may name */
 static bool credential_field(const char *f)
 {
-	static const char *const fields[] = {"ticket", "machine_key_sha256", "node_password",
-					     "node_name", "role"};
+	static const char *const fields[] = {
+	    "ticket", "machine_key_sha256", "node_password", "node_name", "role", "tpm_key"};
 
 	for (size_t i = 0; i < ELEMENTSOF(fields); i++)
 		if (!strcmp(f, fields[i]))
@@ -1159,7 +1160,8 @@ int serve_db_credentials_revoke(serve_db *db, int64_t machine)
 	/* the node's name stays: a retired machine's Node may still have to go */
 	int r = db_prepare(db, &s,
 			   "UPDATE credentials SET ticket = NULL, ticket_used = 0,"
-			   " machine_key_sha256 = NULL, node_password = NULL WHERE machine_id = ?;",
+			   " machine_key_sha256 = NULL, node_password = NULL, tpm_key = NULL"
+			   " WHERE machine_id = ?;",
 			   "i", machine);
 
 	return r < 0 ? r : db_run(s);

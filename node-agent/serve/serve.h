@@ -190,8 +190,9 @@ int serve_db_unreported_json(serve_db *db, json_object **ret);
  * existing KEY when ONLY_IF_ABSENT). */
 int serve_db_kv_get(serve_db *db, const char *key, char **ret);
 int serve_db_kv_set(serve_db *db, const char *key, const char *value, bool only_if_absent);
-/* A machine's credentials: FIELD ticket, machine_key_sha256, node_password, node_name or
- * role. Get: 0, -ENOENT (none), -EINVAL (another field). Setting a ticket makes it unused. */
+/* A machine's credentials: FIELD ticket, machine_key_sha256, node_password, node_name, role
+ * or tpm_key (the SPKI PEM of its TPM key, pinned at its first request that had one). Get: 0,
+ * -ENOENT (none), -EINVAL (another field). Setting a ticket makes it unused. */
 int serve_db_credential_get(serve_db *db, int64_t machine, const char *field, char **ret);
 int serve_db_credential_set(serve_db *db, int64_t machine, const char *field, const char *value);
 /* TICKET is the machine's current, unused ticket: mark it used and keep KEY_SHA256 as the
@@ -200,7 +201,7 @@ int serve_db_ticket_redeem(serve_db *db, int64_t machine, const char *ticket,
 			   const char *key_sha256);
 /* The machine whose machine key hashes to KEY_SHA256: 0, -ENOENT. */
 int serve_db_machine_by_key(serve_db *db, const char *key_sha256, int64_t *ret);
-/* Forget the ticket, machine key and node password of MACHINE. */
+/* Forget the ticket, machine key, node password and TPM key of MACHINE. */
 int serve_db_credentials_revoke(serve_db *db, int64_t machine);
 
 /* --- range.c --- */
