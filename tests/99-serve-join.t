@@ -166,6 +166,9 @@ t_new=$(config 3 | ticket_of)
 join "$d/AG-2.inv" "$t_old"
 is "$code/$(reason)" 403/superseded "a ticket after a newer config fetch: 403 superseded"
 
+out=$("$NODE_AGENT" machines show 2 --server "$surl" --ca "$ca" 2>&1)
+like "$out" "Cluster: role agent, node -, TPM key none" "machines show: the role handed out, no secret"
+
 # retire: the machine's credentials go; its ticket from before is refused
 code=$(curl --cacert "$ca" -s -o /dev/null -w '%{http_code}' -X POST \
 	-H "Authorization: Bearer operator-secret-1" "$surl/api/machines/3/retire")

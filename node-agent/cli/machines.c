@@ -65,6 +65,19 @@ static void boot_line(json_object *doc)
 		printf(", still booting\n");
 }
 
+/* "Cluster: ..." when serve handed the machine credentials (serve/cluster.c): never a secret. */
+static void cluster_line(json_object *doc)
+{
+	json_object *c, *tpm = NULL;
+
+	if (!json_object_object_get_ex(doc, "credentials", &c) ||
+	    !json_object_is_type(c, json_type_object))
+		return;
+	json_object_object_get_ex(c, "tpm_pinned", &tpm);
+	printf("Cluster: role %s, node %s, TPM key %s\n", field(c, "role"), field(c, "node_name"),
+	       json_object_get_boolean(tpm) ? "pinned" : "none");
+}
+
 static int print(json_object *doc, bool list, out_format fmt)
 {
 	json_object *ms = NULL, *v;
@@ -79,6 +92,7 @@ static int print(json_object *doc, bool list, out_format fmt)
 	if (!list) {
 		table_row(doc);
 		boot_line(doc);
+		cluster_line(doc);
 		if (json_object_object_get_ex(doc, "events", &v))
 			for (size_t i = 0; i < json_object_array_length(v); i++) {
 				json_object *e = json_object_array_get_idx(v, i);

@@ -911,6 +911,38 @@ static int boot_timeline(serve_db *db, int64_t machine, const char *mac, json_ob
 	return r;
 }
 
+/* What the cluster knows of the machine, no secret: {role, node_name, tpm_pinned} or null. */
+static int credentials_json(serve_db *db, int64_t machine, json_object *o)
+{
+	_cleanup_stmt_ sqlite3_stmt *s = NULL;
+	json_object *c;
+	int rc, r = db_prepare(db, &s,
+			       "SELECT role, node_name, tpm_key IS NOT NULL FROM credentials"
+			       " WHERE machine_id = ?;",
+			       "i", machine);
+
+	if (r < 0)
+		return r;
+	rc = sym_sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		json_object_object_add(o, "credentials", NULL);
+		return 0;
+	}
+	if (rc != SQLITE_ROW)
+		return sqlite_errno(rc);
+	c = json_object_new_object();
+	if (!c)
+		return -ENOMEM;
+	json_object_object_add(c, "role",
+			       col_text(s, 0) ? json_object_new_string(col_text(s, 0)) : NULL);
+	json_object_object_add(c, "node_name",
+			       col_text(s, 1) ? json_object_new_string(col_text(s, 1)) : NULL);
+	json_object_object_add(c, "tpm_pinned",
+			       json_object_new_boolean(sym_sqlite3_column_int64(s, 2) != 0));
+	json_object_object_add(o, "credentials", c);
+	return 0;
+}
+
 int serve_db_machine_json(serve_db *db, int64_t machine, json_object **ret)
 {
 	_cleanup_(serve_machine_freep) serve_machine *m = NULL;
@@ -933,6 +965,8 @@ int serve_db_machine_json(serve_db *db, int64_t machine, json_object **ret)
 		r = boot_timeline(db, machine, NULL, &boot, NULL);
 		json_object_object_add(o, "boot", boot);
 	}
+	if (r >= 0)
+		r = credentials_json(db, machine, o);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(o);
