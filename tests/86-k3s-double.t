@@ -613,6 +613,15 @@ is "$code:$(cat "$w/out")" '201:{"kind":"Status","apiVersion":"v1","metadata":{}
 	"the token evicts web-1: 201 Status Success (EvictionREST.Create, no PodDisruptionBudget)"
 call token:sa GET '/api/v1/pods?fieldSelector=spec.nodeName%3Dw1'
 is "$(out '[.items[].metadata.name]|join(",")')" ds-1,static-w1 "... web-1 is gone"
+ctl '{"name":"db-0","node":"w2","owner":{"kind":"StatefulSet","name":"db"},"disruption_budget":{"name":"db-pdb","refusals":1}}' >/dev/null
+json '{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"db-0","namespace":"default"}}'
+call token:sa POST $ns/default/pods/db-0/eviction
+is "$code:$(out .reason):$(out .message):$(out -c .details)" \
+	"429:TooManyRequests:Cannot evict pod as it would violate the pod's disruption budget.:"'{"causes":[{"reason":"DisruptionBudget","message":"The disruption budget db-pdb needs 1 healthy pods and has 1 currently"}]}' \
+	"a pod whose disruption budget allows no disruption: 429 TooManyRequests"
+json '{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"db-0","namespace":"default"}}'
+call token:sa POST $ns/default/pods/db-0/eviction
+is "$code" 201 "... evicted once the budget allows it"
 call token:sa DELETE /api/v1/nodes/w1
 is "$code:$(out .status)" 200:Success "the token deletes w1"
 is "$(curl -sS --cacert "$d/server-ca.crt" "$url/_double/secrets" | jq -r 'keys|join(",")')" "" \

@@ -101,12 +101,13 @@ pod '{"name":"bare","node":"w1"}'
 pod '{"name":"svclb-1","namespace":"kube-system","node":"w1","owner":{"kind":"DaemonSet","name":"svclb"}}'
 pod '{"name":"svclb-old","namespace":"kube-system","node":"w1","phase":"Failed","owner":{"kind":"DaemonSet","name":"svclb"}}'
 pod '{"name":"static-w1","namespace":"kube-system","node":"w1","mirror":true}'
+pod '{"name":"db-0","node":"w1","owner":{"kind":"StatefulSet","name":"db"},"disruption_budget":{"name":"db","refusals":1}}'
 pod '{"name":"web-2","node":"w2","owner":{"kind":"ReplicaSet","name":"web"}}'
 ctl -o /dev/null -X DELETE "$api/_double/log"
 
 "$drv" retire "$api" "$w/pki/server-ca.crt" "$w/sa.token" w1 >"$w/retire.out" 2>"$w/retire.err"
 is "$?" 0 "retire w1 with the token: exit 0"
-is "$(cat "$w/retire.out")" "node w1: cordoned, 3 pods evicted, 2 skipped, 0 failed, deleted" "... the summary"
+is "$(cat "$w/retire.out")" "node w1: cordoned, 4 pods evicted, 2 skipped, 0 failed, deleted" "... the summary"
 sed 's/^/# /' "$w/retire.err"
 is "$(log | jq -c '[.[] | [.method, .path, .query, .user]] | .[0:2]')" \
 	'[["PATCH","/api/v1/nodes/w1","","system:serviceaccount:kube-system:node-agent-serve"],["GET","/api/v1/pods","fieldSelector=spec.nodeName%3Dw1","system:serviceaccount:kube-system:node-agent-serve"]]' \
@@ -115,8 +116,9 @@ is "$(log | jq -c '.[0] | [.content_type, .body, .status]')" \
 	'["application/merge-patch+json","{\"spec\":{\"unschedulable\":true}}",200]' \
 	"... the cordon is a merge patch of spec.unschedulable"
 is "$(log | jq -r '[.[] | select(.path | endswith("/eviction")) | .path + " " + (.status|tostring)] | join(",")')" \
-	"/api/v1/namespaces/default/pods/bare/eviction 201,/api/v1/namespaces/default/pods/web-1/eviction 201,/api/v1/namespaces/kube-system/pods/svclb-old/eviction 201" \
-	"... evicts the ReplicaSet's pod, the bare pod and the finished DaemonSet pod"
+	"/api/v1/namespaces/default/pods/bare/eviction 201,/api/v1/namespaces/default/pods/db-0/eviction 429,/api/v1/namespaces/default/pods/web-1/eviction 201,/api/v1/namespaces/kube-system/pods/svclb-old/eviction 201,/api/v1/namespaces/default/pods/db-0/eviction 201" \
+	"... evicts the ReplicaSet's pod, the bare pod, the finished DaemonSet pod, and the one its disruption budget protects once it allows"
+like "$(cat "$w/retire.err")" '1 evictions refused for now \(disruption budget\), retrying in 5 s' "... after a pause"
 is "$(log | jq -r '[.[] | select(.path | endswith("/eviction")) | .body | fromjson | [.apiVersion, .kind, .metadata.namespace, .metadata.name] | join(" ")] | .[0]')" \
 	"policy/v1 Eviction default bare" "... with policy/v1 Evictions"
 like "$(cat "$w/retire.err")" 'pod kube-system/svclb-1 left \(DaemonSet pod\)' "... leaves the running DaemonSet pod"

@@ -730,6 +730,8 @@ class Cluster:
         self.clusterroles = {}  # name -> ClusterRole
         self.clusterrolebindings = {}  # name -> ClusterRoleBinding
         self.pods = {}  # "namespace/name" -> Pod
+        # "namespace/name" -> [PodDisruptionBudget name, evictions it still refuses]
+        self.pod_budgets = {}
         # the key service account tokens are signed with (K3s: service.key; here HMAC, see README)
         self.sa_key = os.urandom(32).hex()
         # K3s's passwd file (pkg/daemons/control/deps genUsers): the supervisor's basic-auth
@@ -1168,6 +1170,9 @@ def pod_from_spec(spec):
             if node is not None:
                 md["ownerReferences"] = [{"apiVersion": "v1", "kind": "Node", "name": node["metadata"]["name"],
                                           "uid": node["metadata"]["uid"], "controller": True}]
+        budget = spec.get("disruption_budget")
+        if isinstance(budget, dict):
+            STATE.pod_budgets["%s/%s" % (ns, name)] = [str(budget.get("name", "pdb")), int(budget.get("refusals", 1))]
         STATE.pods["%s/%s" % (ns, name)] = pod
         return output_obj(pod, "Pod", "v1")
 
@@ -1815,12 +1820,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if md.get("name") != name:
                 raise bad_request("name in URL does not match name in Eviction object")
             with STATE.lock:
-                pod = STATE.pods.pop("%s/%s" % (ns, name), None)
+                key = "%s/%s" % (ns, name)
+                pod = STATE.pods.get(key)
                 if pod is None:
                     raise ApiError(404, "NotFound", 'pods "%s" not found' % name, details(name, "pods"))
+                budget = STATE.pod_budgets.get(key)
+                terminal = (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed", "Pending") or \
+                    pod["metadata"].get("deletionTimestamp")
+                if budget and budget[1] > 0 and not terminal:
+                    # canIgnorePDB is false; checkAndDecrement with DisruptionsAllowed 0:
+                    # errors.NewTooManyRequests(..., 0) plus a DisruptionBudget cause
+                    budget[1] -= 1
+                    raise ApiError(429, "TooManyRequests", "Cannot evict pod as it would violate the pod's "
+                                   "disruption budget.", {"causes": [{
+                                       "reason": "DisruptionBudget",
+                                       "message": "The disruption budget %s needs 1 healthy pods and has 1 currently"
+                                       % budget[0]}]})
+                STATE.pods.pop(key)
+                STATE.pod_budgets.pop(key, None)
                 STATE.next_rv()
-            # No PodDisruptionBudgets here: the pod is deleted (at once: no kubelet, no grace period)
-            # and Create returns Status Success, which the create handler answers with code 201.
+            # Allowed: the pod is deleted (at once: no kubelet, no grace period) and Create returns
+            # Status Success, which the create handler answers with code 201.
             return self.send_obj(201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                                        "code": 201})
         if self.command != "GET":
