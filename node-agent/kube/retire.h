@@ -14,8 +14,9 @@
 #define KUBE_SERVE_ACCOUNT "node-agent-serve"
 /* At most this many pods of a node are evicted; the rest go with the Node (pod GC). */
 #define KUBE_RETIRE_MAX_PODS 1000
-/* Evictions refused with 429 (a PodDisruptionBudget) are retried for at most this long,
- * every KUBE_RETIRE_RETRY_S, as kubectl drain retries them. */
+/* Evicting takes at most this long (plus one request's timeout): evictions refused with 429
+ * (a PodDisruptionBudget) are retried every KUBE_RETIRE_RETRY_S, as kubectl drain retries
+ * them, until then; pods not evicted by then go with the Node. */
 #define KUBE_RETIRE_EVICT_S 120
 #define KUBE_RETIRE_RETRY_S 5
 
