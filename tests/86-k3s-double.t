@@ -345,7 +345,7 @@ kcert() {
 	[ $# -gt 0 ] || set -- --data-binary @"$w/np1.csr"
 	[ -z "$n" ] || set -- "$@" -H "K3s-Node-Name: $n"
 	[ -z "$p" ] || set -- "$@" -H "K3s-Node-Password: $p"
-	code=$(curl -sS --max-time 10 --cacert "$d/server-ca.crt" -u "node:$npw" "$@" -D "$w/hdr" -o "$w/out" \
+	code=$(curl -sS --max-time 10 --cacert "$d/server-ca.crt" -u "${ku:-node}:$npw" "$@" -D "$w/hdr" -o "$w/out" \
 		-w '%{http_code}' "$url/v1-k3s/$r-kubelet.crt")
 }
 kcert client np1 ""
@@ -470,6 +470,186 @@ kcert client np3 33333333333333333333333333333333
 is "$code" 200 "... the stored one accepted"
 ls "$w"/np.state.tmp.* >/dev/null 2>&1
 is "$?" 2 "no temporary state file left behind (written by rename)"
+
+# ServiceAccounts, TokenRequest, RBAC (ClusterRoles and ClusterRoleBindings), pods and their
+# eviction, the K3s passwd users (README: "Service accounts, RBAC, pods").
+start rb
+json() { ctype=application/json data=$1; }
+ns=/api/v1/namespaces
+rbac=/apis/rbac.authorization.k8s.io/v1
+json '{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"retire"}}'
+call admin POST $ns/kube-system/serviceaccounts
+is "$code:$(out .kind):$(out .metadata.name):$(out .metadata.namespace)" 201:ServiceAccount:retire:kube-system \
+	"admin creates a ServiceAccount: 201"
+like "$(out .metadata.uid)" '^[0-9a-f-]{36}$' "... with a uid"
+json '{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"retire"}}'
+call admin POST $ns/kube-system/serviceaccounts
+is "$code:$(out .reason):$(out .message):$(out -c .details)" \
+	'409:AlreadyExists:serviceaccounts "retire" already exists:{"name":"retire","kind":"serviceaccounts"}' \
+	"creating it again: 409 AlreadyExists"
+call admin GET $ns/kube-system/serviceaccounts/retire
+is "$code:$(out .metadata.name)" 200:retire "GET the ServiceAccount"
+json '{"metadata":{"name":"x"}}'
+call admin POST $ns/nosuch/serviceaccounts
+is "$code:$(out .message)" '404:namespaces "nosuch" not found' "in a namespace that does not exist: 404 (NamespaceLifecycle)"
+json '{"metadata":{"name":"x","namespace":"default"}}'
+call admin POST $ns/kube-system/serviceaccounts
+is "$code:$(out .message)" '400:the namespace of the provided object does not match the namespace sent on the request' \
+	"an object of another namespace: 400"
+json '{"metadata":{"name":"x"}}'
+call jane POST $ns/kube-system/serviceaccounts
+is "$code:$(out .message)" '403:serviceaccounts is forbidden: User "jane" cannot create resource "serviceaccounts" in API group "" in the namespace "kube-system"' \
+	"jane may not create one (403, RBAC has no rule for her)"
+
+json '{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{"expirationSeconds":599}}'
+call admin POST $ns/kube-system/serviceaccounts/retire/token
+is "$code:$(out .message)" '422:TokenRequest.authentication.k8s.io "retire" is invalid: spec.expirationSeconds: Invalid value: 599: may not specify a duration less than 10 minutes' \
+	"TokenRequest for less than 10 minutes: 422"
+json '{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{}}'
+call admin POST $ns/kube-system/serviceaccounts/nosuch/token
+is "$code:$(out .message)" '404:serviceaccounts "nosuch" not found' "TokenRequest for a missing ServiceAccount: 404"
+json '{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{"expirationSeconds":31536000}}'
+call admin POST $ns/kube-system/serviceaccounts/retire/token
+is "$code:$(out .kind):$(out .apiVersion):$(out .spec.expirationSeconds)" 201:TokenRequest:authentication.k8s.io/v1:31536000 \
+	"TokenRequest: 201 TokenRequest"
+exp=$(date -d "$(out .status.expirationTimestamp)" +%s)
+[ $((exp - $(date +%s))) -gt 31535000 ] && [ $((exp - $(date +%s))) -le 31536000 ]
+ok $? "... status.expirationTimestamp a year ahead ($(out .status.expirationTimestamp))"
+is "$(out -c .spec.audiences)" '["https://kubernetes.default.svc.cluster.local","k3s"]' "... K3s's api-audiences"
+out -j .status.token >"$d/sa.token"
+like "$(cat "$d/sa.token")" '^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$' "... status.token is a JWT"
+call token:sa GET /api/v1/nodes
+is "$code:$(out .message)" '403:nodes is forbidden: User "system:serviceaccount:kube-system:retire" cannot list resource "nodes" in API group "" at the cluster scope' \
+	"the token authenticates as system:serviceaccount:kube-system:retire, no rights yet"
+is "$(curl -sS --cacert "$d/server-ca.crt" "$url/_double/log" | jq -c '.[-1].groups')" \
+	'["system:serviceaccounts","system:serviceaccounts:kube-system","system:authenticated"]' "... with the service account groups"
+sed 's/.$/A/' "$d/sa.token" >"$d/sa-bad.token"
+[ "$(cat "$d/sa-bad.token")" != "$(cat "$d/sa.token")" ] || sed 's/.$/B/' "$d/sa.token" >"$d/sa-bad.token"
+call token:sa-bad GET /api/v1/nodes
+is "$code" 401 "a token with a wrong signature: 401"
+
+json '{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"retire"},"rules":[{"apiGroups":[""],"resources":["nodes"],"verbs":["get","list","patch","delete"]},{"apiGroups":[""],"resources":["pods"],"verbs":["list"]},{"apiGroups":[""],"resources":["pods/eviction"],"verbs":["create"]}]}'
+call admin POST $rbac/clusterroles
+is "$code:$(out .kind):$(out '.rules|length')" 201:ClusterRole:3 "admin creates a ClusterRole: 201"
+json '{"metadata":{"name":"retire"},"rules":[]}'
+call admin POST $rbac/clusterroles
+is "$code:$(out .message):$(out -c .details)" \
+	'409:clusterroles.rbac.authorization.k8s.io "retire" already exists:{"name":"retire","group":"rbac.authorization.k8s.io","kind":"clusterroles"}' \
+	"creating it again: 409 AlreadyExists"
+json '{"metadata":{"name":"bad"},"rules":[{"apiGroups":[""],"resources":["nodes"]}]}'
+call admin POST $rbac/clusterroles
+is "$code:$(out .message)" '422:ClusterRole.rbac.authorization.k8s.io "bad" is invalid: rules[0].verbs: Required value: verbs must contain at least one value' \
+	"a rule without verbs: 422"
+json '{"metadata":{"name":"ghost"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"ghost"},"subjects":[{"kind":"Group","name":"system:serviceaccounts:kube-system"}]}'
+call admin POST $rbac/clusterrolebindings
+is "$code" 201 "a ClusterRoleBinding to a ClusterRole that does not exist: 201"
+call token:sa GET /api/v1/nodes
+is "$code:$(out .message)" '403:nodes is forbidden: User "system:serviceaccount:kube-system:retire" cannot list resource "nodes" in API group "" at the cluster scope: RBAC: clusterrole.rbac.authorization.k8s.io "ghost" not found' \
+	"... a binding that applies names the missing role in the reason"
+json '{"metadata":{"name":"retire"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"retire"},"subjects":[{"kind":"ServiceAccount","name":"retire","namespace":"kube-system"}]}'
+call admin POST $rbac/clusterrolebindings
+is "$code:$(out .roleRef.name)" 201:retire "a ClusterRoleBinding of the ServiceAccount: 201"
+json '{"metadata":{"name":"retire"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"retire"}}'
+call admin POST $rbac/clusterrolebindings
+is "$code:$(out .message)" '409:clusterrolebindings.rbac.authorization.k8s.io "retire" already exists' "creating it again: 409"
+call admin GET $rbac/clusterrolebindings/retire
+is "$code:$(out '.subjects[0].name')" 200:retire "GET the ClusterRoleBinding"
+call admin GET $rbac/clusterroles/nosuch
+is "$code:$(out .message)" '404:clusterroles.rbac.authorization.k8s.io "nosuch" not found' "a missing ClusterRole: 404"
+
+curl -sS --cacert "$d/server-ca.crt" -o /dev/null -X POST "$url/_double/nodes" -d '{"name":"w1"}'
+curl -sS --cacert "$d/server-ca.crt" -o /dev/null -X POST "$url/_double/nodes" -d '{"name":"w2"}'
+kcert client w1 0123456789abcdef0123456789abcdef
+is "$code" 200 "w1's kubelet certificate: its node-password secret exists"
+call token:sa GET /api/v1/nodes
+is "$code:$(out '[.items[].metadata.name]|join(",")')" 200:w1,w2 "the token may list nodes now (ClusterRoleBinding -> ClusterRole)"
+patch token:sa w1 application/merge-patch+json '{"spec":{"unschedulable":true}}'
+is "$code:$(out .spec.unschedulable)" 200:true "... and cordon w1 (PATCH spec.unschedulable)"
+call token:sa GET $ns/kube-system/secrets
+is "$code:$(out .message)" '403:secrets is forbidden: User "system:serviceaccount:kube-system:retire" cannot list resource "secrets" in API group "" in the namespace "kube-system": RBAC: clusterrole.rbac.authorization.k8s.io "ghost" not found' \
+	"... but not list secrets (the binding to the missing role still applies and says so)"
+call token:sa GET $ns/kube-system/secrets/w1.node-password.k3s
+is "$code" 403 "... nor read one"
+call admin GET $ns/kube-system/secrets
+is "$code:$(out '[.items[].metadata.name]|join(",")')" 200:w1.node-password.k3s "admin lists the secrets"
+json '{"metadata":{"name":"w1-reader"},"rules":[{"apiGroups":[""],"resources":["nodes"],"resourceNames":["w1"],"verbs":["get"]}]}'
+call admin POST $rbac/clusterroles
+json '{"metadata":{"name":"jane-w1"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"w1-reader"},"subjects":[{"kind":"User","name":"jane"}]}'
+call admin POST $rbac/clusterrolebindings
+call jane GET /api/v1/nodes/w1
+is "$code" 200 "resourceNames: jane may get w1"
+call jane GET /api/v1/nodes/w2
+is "$code" 403 "... not w2"
+call jane GET /api/v1/nodes
+is "$code" 403 "... nor list nodes"
+
+ctl() { curl -sS --cacert "$d/server-ca.crt" -o /dev/null -w '%{http_code}' -X POST "$url/_double/pods" -d "$1"; }
+is "$(ctl '{"name":"web-1","node":"w1","owner":{"kind":"ReplicaSet","name":"web"}}')" 201 "control: a pod on w1"
+ctl '{"name":"ds-1","namespace":"kube-system","node":"w1","owner":{"kind":"DaemonSet","name":"svclb"}}' >/dev/null
+ctl '{"name":"static-w1","namespace":"kube-system","node":"w1","mirror":true}' >/dev/null
+ctl '{"name":"other","namespace":"apps","node":"w2"}' >/dev/null
+call token:sa GET '/api/v1/pods?fieldSelector=spec.nodeName%3Dw1'
+is "$code:$(out '[.items[]|.metadata.namespace+"/"+.metadata.name]|join(",")')" \
+	200:default/web-1,kube-system/ds-1,kube-system/static-w1 "pods of w1 in all namespaces (fieldSelector spec.nodeName)"
+is "$(out -c '.items[]|select(.metadata.name=="static-w1")|[(.metadata.annotations|has("kubernetes.io/config.mirror")), .metadata.ownerReferences[0].kind]')" \
+	'[true,"Node"]' "... a mirror pod has the config.mirror annotation and its Node as owner"
+call token:sa GET $ns/apps/pods
+is "$code:$(out '[.items[].metadata.name]|join(",")')" 200:other "pods of one namespace"
+call token:sa GET '/api/v1/pods?fieldSelector=spec.bogus%3Dx'
+is "$code:$(out .message)" "400:field label not supported: spec.bogus" "an unknown pod field: 400"
+json '{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"web-2","namespace":"default"}}'
+call token:sa POST $ns/default/pods/web-1/eviction
+is "$code:$(out .message)" "400:name in URL does not match name in Eviction object" "eviction of another name: 400"
+json '{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"nosuch","namespace":"default"}}'
+call token:sa POST $ns/default/pods/nosuch/eviction
+is "$code:$(out .message)" '404:pods "nosuch" not found' "eviction of a missing pod: 404"
+json '{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"web-1","namespace":"default"}}'
+call jane POST $ns/default/pods/web-1/eviction
+is "$code:$(out .message)" '403:pods "web-1" is forbidden: User "jane" cannot create resource "pods/eviction" in API group "" in the namespace "default"' \
+	"jane may not evict (the subresource in the message)"
+json '{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"web-1","namespace":"default"}}'
+call token:sa POST $ns/default/pods/web-1/eviction
+is "$code:$(cat "$w/out")" '201:{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Success","code":201}' \
+	"the token evicts web-1: 201 Status Success (EvictionREST.Create, no PodDisruptionBudget)"
+call token:sa GET '/api/v1/pods?fieldSelector=spec.nodeName%3Dw1'
+is "$(out '[.items[].metadata.name]|join(",")')" ds-1,static-w1 "... web-1 is gone"
+ctl '{"name":"db-0","node":"w2","owner":{"kind":"StatefulSet","name":"db"},"disruption_budget":{"name":"db-pdb","refusals":1}}' >/dev/null
+json '{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"db-0","namespace":"default"}}'
+call token:sa POST $ns/default/pods/db-0/eviction
+is "$code:$(out .reason):$(out .message):$(out -c .details)" \
+	"429:TooManyRequests:Cannot evict pod as it would violate the pod's disruption budget.:"'{"causes":[{"reason":"DisruptionBudget","message":"The disruption budget db-pdb needs 1 healthy pods and has 1 currently"}]}' \
+	"a pod whose disruption budget allows no disruption: 429 TooManyRequests"
+json '{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"db-0","namespace":"default"}}'
+call token:sa POST $ns/default/pods/db-0/eviction
+is "$code" 201 "... evicted once the budget allows it"
+call token:sa DELETE /api/v1/nodes/w1
+is "$code:$(out .status)" 200:Success "the token deletes w1"
+is "$(curl -sS --cacert "$d/server-ca.crt" "$url/_double/secrets" | jq -r 'keys|join(",")')" "" \
+	"... its node-password secret went with it (owner reference)"
+is "$(curl -sS --cacert "$d/server-ca.crt" "$url/_double/pods" | jq -r 'keys|join(",")')" apps/other,kube-system/ds-1 \
+	"... and its mirror pod (owned by the Node); the DaemonSet's pod stays (PodGC is not modelled)"
+call token:sa GET $ns/kube-system/serviceaccounts/retire
+is "$code" 403 "the token may not read ServiceAccounts"
+
+# K3s's passwd users (user server: the server token, user node: the agent token) set at run time
+kcert client w5 55555555555555555555555555555555
+is "$code" 200 "before: user node with the PKI token's password"
+code=$(curl -sS --cacert "$d/server-ca.crt" -o "$w/out" -w '%{http_code}' -X POST "$url/_double/k3s-tokens" \
+	-d '{"server":"K10abc::server:0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f","agent":"a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9"}')
+is "$code:$(out -c .users)" '200:["node","server"]' "control: new server and agent tokens"
+kcert client w5 55555555555555555555555555555555
+is "$code" 401 "the old password: 401"
+old_npw=$npw
+npw=a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9
+kcert client w5 55555555555555555555555555555555
+is "$code" 200 "user node with the agent token: 200"
+ku=server npw=0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f
+kcert client w5 55555555555555555555555555555555
+is "$code" 200 "user server with the server token's password: 200"
+npw=a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9
+kcert client w5 55555555555555555555555555555555
+is "$code" 401 "user server with the agent token: 401"
+ku=node npw=$old_npw
 
 # Failure modes
 start selfsigned --self-signed

@@ -71,6 +71,38 @@ int kube_client_new(const kubeconfig *kc, long timeout_s, kube_client **ret, cha
 	return 0;
 }
 
+int kube_client_new_bearer(const char *server, const char *ca_pem, const char *token,
+			   long timeout_s, kube_client **ret, char **ret_err)
+{
+	/* kube_client_new() only reads the kubeconfig and copies what it keeps */
+	kubeconfig kc = {
+	    .path = (char *)"(API server URL, CA and token)",
+	    .server = (char *)server,
+	    .ca_pem = (char *)ca_pem,
+	    .token = (char *)token,
+	};
+	bool bad = !token || !*token;
+
+	*ret_err = NULL;
+	if (!server || strncmp(server, "https://", 8) || !server[8]) {
+		*ret_err = strdup("the API server URL is not an https:// URL");
+		return -EINVAL;
+	}
+	if (ca_pem && !strstr(ca_pem, "-----BEGIN ")) {
+		*ret_err = strdup("the API server CA is not PEM");
+		return -EINVAL;
+	}
+	/* it becomes an HTTP header: a line break would smuggle in other headers */
+	for (const char *p = token; p && *p && !bad; p++)
+		bad = (unsigned char)*p < 0x21 || *p == 0x7f;
+	if (bad) {
+		*ret_err =
+		    strdup("the bearer token is empty or holds spaces or control characters");
+		return -EINVAL;
+	}
+	return kube_client_new(&kc, timeout_s, ret, ret_err);
+}
+
 void kube_client_set_transport(kube_client *c, fetch_transport *transport, void *data)
 {
 	c->fo.transport = transport;
@@ -105,11 +137,19 @@ static const char *status_message(json_object *o)
 	return json_object_get_string(v);
 }
 
+/* An answer may carry a credential (a TokenRequest's token): erased before it is freed. */
+static void fetch_result_erase(fetch_result *fr)
+{
+	if (fr->body)
+		explicit_bzero(fr->body, fr->len);
+	fetch_result_done(fr);
+}
+
 int kube_request(kube_client *c, const char *method, const char *path, const char *content_type,
 		 const char *body, json_object **ret_obj, long *ret_status, char **ret_err)
 {
 	fetch_opts fo = c->fo;
-	_cleanup_(fetch_result_done) fetch_result fr = {0};
+	_cleanup_(fetch_result_erase) fetch_result fr = {0};
 	_cleanup_json_ json_object *o = NULL;
 	const char *accept[] = {"Accept: application/json", NULL};
 	_cleanup_free_ char *url = NULL;
@@ -159,8 +199,7 @@ int kube_request(kube_client *c, const char *method, const char *path, const cha
 	return r;
 }
 
-/* Node names are DNS-1123 subdomains; anything else must not reach a URL path. */
-static bool valid_node_name(const char *s)
+bool kube_name_valid(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -182,7 +221,7 @@ static int node_request(kube_client *c, const char *method, const char *name, co
 {
 	_cleanup_free_ char *path = NULL;
 
-	if (!valid_node_name(name)) {
+	if (!kube_name_valid(name)) {
 		*ret_err = strdup("invalid node name");
 		return -EINVAL;
 	}

@@ -16,6 +16,10 @@
 typedef struct kube_client kube_client;
 
 int kube_client_new(const kubeconfig *kc, long timeout_s, kube_client **ret, char **ret_err);
+/* A client of SERVER (https://) that trusts CA_PEM (NULL: the system store) and sends TOKEN
+ * as its bearer token (a secret: never logged, not in *ret_err): no kubeconfig file. */
+int kube_client_new_bearer(const char *server, const char *ca_pem, const char *token,
+			   long timeout_s, kube_client **ret, char **ret_err);
 kube_client *kube_client_free(kube_client *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(kube_client *, kube_client_free)
 /* Requests go through TRANSPORT (canned answers in tests and fuzz targets), not libcurl. */
@@ -29,6 +33,9 @@ void kube_client_set_transport(kube_client *c, fetch_transport *transport, void 
  */
 int kube_request(kube_client *c, const char *method, const char *path, const char *content_type,
 		 const char *body, json_object **ret_obj, long *ret_status, char **ret_err);
+
+/* Is S a DNS-1123 subdomain (node, pod and namespace names), safe in a URL path? */
+bool kube_name_valid(const char *s);
 
 /* GET /api/v1/nodes/NAME. */
 int kube_get_node(kube_client *c, const char *name, json_object **ret, char **ret_err);

@@ -14,7 +14,9 @@ DIR is what tests/tools/mk-k3s-pki.sh made. Serves, like K3s's supervisor port (
                                                   Kubernetes API with x509/bearer authn, the Node
                                                   authorizer, RBAC-like system:masters and the
                                                   NodeRestriction admission plugin
-  GET /api/v1/namespaces/kube-system/secrets/NAME the node-password secrets
+  GET /api/v1/namespaces/kube-system/secrets[/NAME] the node-password secrets
+  serviceaccounts (+ /token), rbac.authorization.k8s.io/v1 clusterroles and clusterrolebindings,
+  pods (read) and pods/NAME/eviction          RBAC over stored ClusterRoleBindings (see README)
   /_double/...                                    test control, no authentication (see README)
 What it follows and where that comes from: tests/k3s-double/README.md.
 """
@@ -467,15 +469,16 @@ def labels_match(reqs, labels):
     return True
 
 
-def parse_field_selector(sel):
-    """Nodes support metadata.name (and spec.unschedulable) field selectors; = == != only."""
+def parse_field_selector(sel, fields=("metadata.name", "spec.unschedulable")):
+    """The field selectors a resource supports (nodes: metadata.name, spec.unschedulable; pods:
+    POD_FIELDS, a part of pkg/registry/core/pod/strategy.go PodToSelectableFields); = == != only."""
     reqs = []
     for p in filter(None, (x.strip() for x in sel.split(","))):
         m = re.fullmatch(r"([A-Za-z.]+)\s*(==|!=|=)\s*(.*)", p)
         if not m:
             raise bad_request("invalid selector: '%s'; can't understand '%s'" % (sel, p))
         field, op, val = m.group(1), m.group(2), m.group(3)
-        if field not in ("metadata.name", "spec.unschedulable"):
+        if field not in fields:
             raise bad_request('field label not supported: %s' % field)
         reqs.append((field, "!=" if op == "!=" else "=", val))
     return reqs
@@ -562,36 +565,144 @@ def admit_node(user, op, name, new, old):
         raise forbidden(name, "is not allowed to modify labels: %s" % ", ".join(bad))
 
 
-def authorize(user, verb, name, sub=""):
-    """Node authorizer (AuthorizeNodeWithSelectors, default since 1.32) then RBAC, for nodes.
-    Returns None when allowed, else the reason text the authorizer gave ('' for none)."""
+def node_authorizer(user, verb, resource, name, sub=""):
+    """The Node authorizer (AuthorizeNodeWithSelectors, default since 1.32) for nodes:
+    ("allow", "") or ("noopinion", reason)."""
+    node = node_identity(user)
+    if node is None:
+        return "noopinion", ""
+    if node == "":
+        return "noopinion", 'unknown node for user "%s"' % user["name"]
+    if resource == "secrets":
+        # authorizeReadNamespacedObject, then authorize -> hasPathFrom: no pod of the node
+        # references a node-password secret
+        if verb == "get":
+            return "noopinion", "no relationship found between node '%s' and this object" % node
+        if verb in ("list", "watch"):
+            return "noopinion", "can only get individual resources of this type"
+        return "noopinion", "can only read resources of this type"
+    if resource != "nodes":
+        return "noopinion", ""
+    if sub == "status":
+        return ("allow", "") if verb in ("update", "patch") else ("noopinion", "")
+    if verb in ("create", "update", "patch"):
+        return "allow", ""  # NodeRestriction decides
+    if verb in ("get", "list", "watch"):
+        if OPTS.node_read == "any":  # before 1.32: the static node rules allowed reading all nodes
+            return "allow", ""
+        if name == node:
+            return "allow", ""
+        if not name:
+            return "noopinion", "node '%s' cannot read all nodes, only its own Node object" % node
+        return "noopinion", "node '%s' cannot read '%s', only its own Node object" % (node, name)
+    return "noopinion", ""
+
+
+def rbac_subject_matches(subject, user):
+    """pkg/registry/rbac/validation/rule.go appliesToUser: User by name, Group by membership,
+    ServiceAccount as the user name system:serviceaccount:<namespace>:<name>."""
+    kind = subject.get("kind")
+    if kind == "User":
+        return subject.get("name") == user["name"]
+    if kind == "Group":
+        return subject.get("name") in user["groups"]
+    if kind == "ServiceAccount":
+        ns = subject.get("namespace") or ""
+        return bool(ns) and user["name"] == "system:serviceaccount:%s:%s" % (ns, subject.get("name"))
+    return False
+
+
+def rbac_rule_allows(rule, verb, group, resource, sub, name):
+    """plugin/pkg/auth/authorizer/rbac/rbac.go RuleAllows with rbac/v1 helpers VerbMatches,
+    APIGroupMatches, ResourceMatches (the combined "resource/subresource", "*", "*/subresource"),
+    ResourceNameMatches (an empty list matches every name)."""
+    verbs, groups = rule.get("verbs") or [], rule.get("apiGroups") or []
+    resources, names = rule.get("resources") or [], rule.get("resourceNames") or []
+    if "*" not in verbs and verb not in verbs:
+        return False
+    if "*" not in groups and group not in groups:
+        return False
+    combined = resource + "/" + sub if sub else resource
+    if not any(r == "*" or r == combined or (sub and r == "*/" + sub) for r in resources):
+        return False
+    return not names or name in names
+
+
+def rbac_authorizer(user, verb, group, resource, sub, name):
+    """plugin/pkg/auth/authorizer/rbac/rbac.go Authorize over the stored ClusterRoleBindings
+    (VisitRulesFor): allowed by the first rule that matches; otherwise NoOpinion, with the reason
+    "RBAC: <errors>" only when a binding names a ClusterRole that does not exist. RoleBindings,
+    aggregated ClusterRoles and the bootstrap roles (but system:masters) are not modelled."""
+    errors = []
+    with STATE.lock:
+        bindings = [copy.deepcopy(b) for _, b in sorted(STATE.clusterrolebindings.items())]
+        roles = {n: copy.deepcopy(r) for n, r in STATE.clusterroles.items()}
+    for b in bindings:
+        if not any(rbac_subject_matches(s, user) for s in b.get("subjects") or []):
+            continue
+        ref = b.get("roleRef") or {}
+        role = roles.get(ref.get("name")) if ref.get("kind") == "ClusterRole" else None
+        if role is None:
+            errors.append('clusterrole.rbac.authorization.k8s.io "%s" not found' % ref.get("name"))
+            continue
+        if any(rbac_rule_allows(r, verb, group, resource, sub, name) for r in role.get("rules") or []):
+            return "allow", ""
+    if not errors:
+        return "noopinion", ""
+    # utilerrors.NewAggregate: one error prints alone, several as "[a, b]"
+    return "noopinion", "RBAC: " + (errors[0] if len(errors) == 1 else "[" + ", ".join(errors) + "]")
+
+
+def authorize_request(user, verb, group, resource, sub="", name="", namespace=""):
+    """--authorization-mode=Node,RBAC through the union authorizer
+    (apiserver/pkg/authorization/union/union.go): the first Allow wins; the reasons of the
+    others are joined with newlines. system:masters is bound to cluster-admin by the bootstrap
+    policy. Returns None when allowed, else the reason text ('' for none)."""
     if "system:masters" in user["groups"]:
         return None
-    node = node_identity(user)
-    if node is not None:
-        if node == "":
-            return 'unknown node for user "%s"' % user["name"]
-        if sub == "status":
-            return None if verb in ("update", "patch") else ""
-        if verb in ("create", "update", "patch"):
-            return None  # NodeRestriction decides
-        if verb in ("get", "list", "watch"):
-            if OPTS.node_read == "any":  # before 1.32: the static node rules allowed reading all nodes
-                return None
-            if name == node:
-                return None
-            if not name:
-                return "node '%s' cannot read all nodes, only its own Node object" % node
-            return "node '%s' cannot read '%s', only its own Node object" % (node, name)
-    return ""
+    reasons = []
+    for decision, reason in (node_authorizer(user, verb, resource, name, sub),
+                             rbac_authorizer(user, verb, group, resource, sub, name)):
+        if decision == "allow":
+            return None
+        if reason:
+            reasons.append(reason)
+    return "\n".join(reasons)
+
+
+def authorize(user, verb, name, sub=""):
+    """authorize_request for nodes (the double's first resource)."""
+    return authorize_request(user, verb, "", "nodes", sub, name or "")
+
+
+def forbidden_for(user, verb, group, resource, sub, name, namespace, reason):
+    """responsewriters/errors.go Forbidden: forbiddenMessage's text in errors.NewForbidden for the
+    request's GroupResource ("resource.group", the subresource only in the message)."""
+    shown = resource + "/" + sub if sub else resource
+    msg = 'User "%s" cannot %s resource "%s" in API group "%s" ' % (user["name"], verb, shown, group)
+    msg += 'in the namespace "%s"' % namespace if namespace else "at the cluster scope"
+    if reason:
+        msg += ": " + reason
+    qualified = resource + "." + group if group else resource
+    d = {}
+    if name:
+        d["name"] = name
+    if group:
+        d["group"] = group
+    d["kind"] = resource
+    head = '%s "%s"' % (qualified, name) if name else qualified
+    return ApiError(403, "Forbidden", "%s is forbidden: %s" % (head, msg), d)
+
+
+def check(user, verb, group, resource, sub="", name="", namespace=""):
+    """Authorize or raise the apiserver's 403."""
+    reason = authorize_request(user, verb, group, resource, sub, name, namespace)
+    if reason is not None:
+        raise forbidden_for(user, verb, group, resource, sub, name, namespace, reason)
 
 
 def deny(user, verb, name, reason, sub=""):
-    msg = 'User "%s" cannot %s resource "%s" in API group "" at the cluster scope' % (
-        user["name"], verb, "nodes/" + sub if sub else "nodes")
-    if reason:
-        msg += ": " + reason
-    return forbidden(name, msg)
+    return forbidden_for(user, verb, "", "nodes", sub, name, "", reason)
 
 
 # ---- the cluster -------------------------------------------------------------------------------
@@ -615,6 +726,17 @@ class Cluster:
         self.secrets = {}  # kube-system Secrets by name (only node-password secrets exist here)
         self.secret_created = {}  # name -> creation time (epoch seconds) for the orphan sweep
         self.saved_rv = None  # resourceVersion last written to --state
+        self.serviceaccounts = {}  # "namespace/name" -> ServiceAccount
+        self.clusterroles = {}  # name -> ClusterRole
+        self.clusterrolebindings = {}  # name -> ClusterRoleBinding
+        self.pods = {}  # "namespace/name" -> Pod
+        # "namespace/name" -> [PodDisruptionBudget name, evictions it still refuses]
+        self.pod_budgets = {}
+        # the key service account tokens are signed with (K3s: service.key; here HMAC, see README)
+        self.sa_key = os.urandom(32).hex()
+        # K3s's passwd file (pkg/daemons/control/deps genUsers): the supervisor's basic-auth
+        # users; set from the PKI's token in main(), changed by POST /_double/k3s-tokens
+        self.k3s_users = {}
 
     def next_rv(self):
         self.rv += 1
@@ -670,6 +792,11 @@ class Cluster:
         for name in [n for n, sec in self.secrets.items()
                      if any(r.get("uid") == node_uid for r in sec["metadata"].get("ownerReferences", []))]:
             self.delete_secret(name)
+        # mirror pods: the kubelet makes the Node their owner (pkg/kubelet/pod/mirror_client.go)
+        for key in [k for k, pod in self.pods.items()
+                    if any(r.get("uid") == node_uid for r in pod["metadata"].get("ownerReferences", []))]:
+            self.pods.pop(key)
+            self.next_rv()
 
     def delete_secret(self, name):
         self.secrets.pop(name, None)
@@ -700,7 +827,10 @@ class Cluster:
         if not OPTS.state or self.saved_rv == self.rv:
             return
         data = {"version": 1, "rv": self.rv, "pod_cidr": self.pod_cidr, "nodes": self.nodes,
-                "secrets": self.secrets, "secret_created": self.secret_created}
+                "secrets": self.secrets, "secret_created": self.secret_created,
+                "serviceaccounts": self.serviceaccounts, "clusterroles": self.clusterroles,
+                "clusterrolebindings": self.clusterrolebindings, "pods": self.pods,
+                "sa_key": self.sa_key, "k3s_users": self.k3s_users}
         tmp = "%s.tmp.%d" % (OPTS.state, os.getpid())
         with open(tmp, "w") as f:
             json.dump(data, f, separators=(",", ":"), sort_keys=True)
@@ -719,6 +849,10 @@ class Cluster:
         self.nodes = dict(data.get("nodes", {}))
         self.secrets = dict(data.get("secrets", {}))
         self.secret_created = {k: float(v) for k, v in data.get("secret_created", {}).items()}
+        for k in ("serviceaccounts", "clusterroles", "clusterrolebindings", "pods", "k3s_users"):
+            if k in data:  # a state file of an older double has none: keep what is set
+                setattr(self, k, dict(data[k]))
+        self.sa_key = str(data.get("sa_key") or self.sa_key)
         self.saved_rv = self.rv
 
     def stamp_new(self, node):
@@ -848,6 +982,201 @@ def output_node(node, in_list=False):
     return out
 
 
+# ---- service accounts, RBAC, pods ----------------------------------------------------------------
+
+# Namespaces a K3s cluster starts with; the double has no Namespace objects. Creating in another
+# one is refused as the NamespaceLifecycle admission plugin refuses it.
+NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+RBAC_GROUP = "rbac.authorization.k8s.io"
+# K3s pkg/daemons/control/server.go: service-account-issuer and api-audiences (cluster domain
+# cluster.local).
+SA_ISSUER = "https://kubernetes.default.svc.cluster.local"
+API_AUDIENCES = [SA_ISSUER, "k3s"]
+# pkg/apis/authentication/validation ValidateTokenRequest; k8s.io/api/authentication/v1 default.
+TOKEN_MIN_SECONDS, TOKEN_MAX_SECONDS, TOKEN_DEFAULT_SECONDS = 600, 1 << 32, 3600
+# kubectl drain's and the Node authorizer's field: the pods of a node.
+POD_FIELDS = ("metadata.name", "metadata.namespace", "spec.nodeName", "status.phase")
+
+
+def namespace_exists(ns):
+    with STATE.lock:
+        return ns in NAMESPACES or any(k.split("/", 1)[0] == ns for k in STATE.pods)
+
+
+def object_meta(name, namespace=None):
+    md = {"name": name}
+    if namespace is not None:
+        md["namespace"] = namespace
+    md.update({"uid": str(uuid.uuid4()), "resourceVersion": STATE.next_rv(),
+               "creationTimestamp": now_rfc3339()})
+    return md
+
+
+def output_obj(obj, kind, api_version, in_list=False):
+    """kind, apiVersion, then metadata in ObjectMeta's Go order, then the rest as stored."""
+    o = copy.deepcopy(obj)
+    md = o.pop("metadata", {})
+    order = ["name", "generateName", "namespace", "uid", "resourceVersion", "creationTimestamp",
+             "deletionTimestamp", "labels", "annotations", "ownerReferences"]
+    out = {} if in_list else {"kind": kind, "apiVersion": api_version}
+    out["metadata"] = {**{k: md[k] for k in order if k in md}, **{k: v for k, v in md.items() if k not in order}}
+    for k, v in o.items():
+        if k not in ("kind", "apiVersion"):
+            out[k] = v
+    return out
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def make_sa_token(sa, seconds, audiences):
+    """A JWT as pkg/serviceaccount/claims.go Claims lays it out (iss, sub, aud, exp, iat, nbf, jti,
+    kubernetes.io.namespace and .serviceaccount {name, uid}), signed with HS256 and the double's
+    key (kube-apiserver signs with RS256/ES256 and service.key)."""
+    now = int(time.time())
+    md = sa["metadata"]
+    claims = {"aud": audiences, "exp": now + seconds, "iat": now, "iss": SA_ISSUER, "jti": str(uuid.uuid4()),
+              "kubernetes.io": {"namespace": md["namespace"],
+                                "serviceaccount": {"name": md["name"], "uid": md["uid"]}},
+              "nbf": now, "sub": "system:serviceaccount:%s:%s" % (md["namespace"], md["name"])}
+    head = b64url(json.dumps({"alg": "HS256", "kid": STATE.sa_key[:16]}, separators=(",", ":")).encode())
+    body = b64url(json.dumps(claims, separators=(",", ":")).encode())
+    sig = hmac.new(bytes.fromhex(STATE.sa_key), (head + "." + body).encode(), hashlib.sha256).digest()
+    return head + "." + body + "." + b64url(sig), now + seconds
+
+
+def sa_token_user(tok):
+    """The service account token authenticator (pkg/serviceaccount/jwt.go, claims.go Validate):
+    a valid signature, not expired, and the ServiceAccount still exists with the claim's uid; the
+    user is system:serviceaccount:<ns>:<name> in system:serviceaccounts and
+    system:serviceaccounts:<ns> (pkg/serviceaccount/util.go UserInfo), plus system:authenticated."""
+    parts = tok.split(".")
+    if len(parts) != 3:
+        return None
+    want = hmac.new(bytes.fromhex(STATE.sa_key), (parts[0] + "." + parts[1]).encode(), hashlib.sha256).digest()
+    try:
+        got = base64.urlsafe_b64decode(parts[2] + "=" * (-len(parts[2]) % 4))
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        ns = claims["kubernetes.io"]["namespace"]
+        name = claims["kubernetes.io"]["serviceaccount"]["name"]
+        uid = claims["kubernetes.io"]["serviceaccount"]["uid"]
+        exp = int(claims["exp"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not hmac.compare_digest(want, got) or exp <= time.time():
+        return None
+    with STATE.lock:
+        sa = STATE.serviceaccounts.get("%s/%s" % (ns, name))
+        if sa is None or sa["metadata"]["uid"] != uid:
+            return None
+    return {"name": "system:serviceaccount:%s:%s" % (ns, name), "uid": uid,
+            "groups": ["system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"],
+            "auth": "serviceaccount"}
+
+
+def invalid(kind, name, causes):
+    """errors.NewInvalid: 422 with field causes."""
+    full = ["%s: %s" % (f, m) for f, m in causes]
+    agg = full[0] if len(full) == 1 else "[" + ", ".join(full) + "]"
+    return ApiError(422, "Invalid", '%s "%s" is invalid: %s' % (kind, name, agg), {
+        "name": name, "kind": kind,
+        "causes": [{"reason": "FieldValueRequired" if m.startswith("Required") else "FieldValueInvalid",
+                    "message": m, "field": f} for f, m in causes]})
+
+
+def validate_rbac(resource, obj):
+    """pkg/apis/rbac/validation: ValidateClusterRole (a resource rule needs verbs and apiGroups and
+    resources or nonResourceURLs), ValidateClusterRoleBinding (roleRef.apiGroup rbac, kind
+    ClusterRole, a name; subjects of kind User, Group or ServiceAccount, a ServiceAccount with a
+    namespace)."""
+    name = obj["metadata"]["name"]
+    causes = []
+    if resource == "clusterroles":
+        for i, r in enumerate(obj.get("rules") or []):
+            if not isinstance(r, dict):
+                raise bad_request("json: cannot unmarshal into Go struct field ClusterRole.rules")
+            if not r.get("verbs"):
+                causes.append(("rules[%d].verbs" % i, "Required value: verbs must contain at least one value"))
+            if r.get("nonResourceURLs"):
+                continue
+            if not r.get("apiGroups"):
+                causes.append(("rules[%d].apiGroups" % i, "Required value: resource rules must supply at least one api group"))
+            if not r.get("resources"):
+                causes.append(("rules[%d].resources" % i, "Required value: resource rules must supply at least one resource"))
+        if causes:
+            raise invalid("ClusterRole.rbac.authorization.k8s.io", name, causes)
+        return
+    ref = obj.get("roleRef") or {}
+    if ref.get("apiGroup") != RBAC_GROUP:
+        causes.append(("roleRef.apiGroup", 'Unsupported value: "%s": supported values: "%s"' % (ref.get("apiGroup", ""), RBAC_GROUP)))
+    if ref.get("kind") != "ClusterRole":
+        causes.append(("roleRef.kind", 'Unsupported value: "%s": supported values: "ClusterRole"' % ref.get("kind", "")))
+    if not ref.get("name"):
+        causes.append(("roleRef.name", "Required value"))
+    for i, sub in enumerate(obj.get("subjects") or []):
+        kind = sub.get("kind") if isinstance(sub, dict) else None
+        if kind not in ("User", "Group", "ServiceAccount"):
+            causes.append(("subjects[%d].kind" % i, 'Unsupported value: "%s": supported values: "ServiceAccount", "User", "Group"' % kind))
+        elif not sub.get("name"):
+            causes.append(("subjects[%d].name" % i, "Required value"))
+        elif kind == "ServiceAccount" and not sub.get("namespace"):
+            causes.append(("subjects[%d].namespace" % i, "Required value"))
+    if causes:
+        raise invalid("ClusterRoleBinding.rbac.authorization.k8s.io", name, causes)
+
+
+def pod_field(pod, field):
+    if field == "metadata.name":
+        return pod["metadata"]["name"]
+    if field == "metadata.namespace":
+        return pod["metadata"]["namespace"]
+    if field == "spec.nodeName":
+        return (pod.get("spec") or {}).get("nodeName", "")
+    return (pod.get("status") or {}).get("phase", "")
+
+
+def pod_from_spec(spec):
+    """A Pod for POST /_double/pods: {"namespace", "name", "node", "phase", "owner": {"kind",
+    "name"}, "mirror": bool} or a whole Pod object (has "metadata")."""
+    if "metadata" in spec:
+        pod = copy.deepcopy(spec)
+        ns = pod["metadata"].setdefault("namespace", "default")
+        name = pod["metadata"]["name"]
+    else:
+        ns, name = spec.get("namespace", "default"), spec.get("name")
+        pod = {"metadata": {"name": name, "namespace": ns},
+               "spec": {"nodeName": spec.get("node", ""), "containers": [{"name": "c", "image": "pause"}]},
+               "status": {"phase": spec.get("phase", "Running")}}
+    for v in (ns, name):
+        if not isinstance(v, str) or not re.fullmatch(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?", v):
+            raise bad_request("invalid pod namespace or name %r" % v)
+    with STATE.lock:
+        if "%s/%s" % (ns, name) in STATE.pods:
+            raise ApiError(409, "AlreadyExists", 'pods "%s" already exists' % name, details(name, "pods"))
+        md = pod["metadata"]
+        md.update({k: v for k, v in object_meta(name, ns).items() if k not in md})
+        owner = spec.get("owner")
+        if isinstance(owner, dict):
+            # a controller's pod (pkg/controller/controller_utils.go: controller and blockOwnerDeletion)
+            md["ownerReferences"] = [{"apiVersion": owner.get("apiVersion", "apps/v1"), "kind": owner["kind"],
+                                      "name": owner["name"], "uid": owner.get("uid", str(uuid.uuid4())),
+                                      "controller": True, "blockOwnerDeletion": True}]
+        if spec.get("mirror"):
+            # pkg/kubelet/pod/mirror_client.go CreateMirrorPod: the config.mirror annotation and
+            # the Node as controller owner
+            md.setdefault("annotations", {})["kubernetes.io/config.mirror"] = hashlib.md5(name.encode()).hexdigest()
+            node = STATE.nodes.get(pod["spec"].get("nodeName", ""))
+            if node is not None:
+                md["ownerReferences"] = [{"apiVersion": "v1", "kind": "Node", "name": node["metadata"]["name"],
+                                          "uid": node["metadata"]["uid"], "controller": True}]
+        budget = spec.get("disruption_budget")
+        if isinstance(budget, dict):
+            STATE.pod_budgets["%s/%s" % (ns, name)] = [str(budget.get("name", "pdb")), int(budget.get("refusals", 1))]
+        STATE.pods["%s/%s" % (ns, name)] = pod
+        return output_obj(pod, "Pod", "v1")
+
+
 # ---- HTTP ----------------------------------------------------------------------------------------
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -892,7 +1221,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if auth.startswith("Basic "):
             try:
                 user, _, pw = base64.b64decode(auth[6:]).decode().partition(":")
-                ok = user in ("node", "server") and pw == self.server.token_password
+                with STATE.lock:
+                    want = STATE.k3s_users.get(user)
+                ok = want is not None and hmac.compare_digest(pw.encode(), want.encode())
             except (ValueError, UnicodeDecodeError):
                 ok = False
         if not ok:
@@ -1010,6 +1341,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if ent:
                     user = {"name": ent[0], "uid": ent[1], "groups": ent[2] + ["system:authenticated"],
                             "auth": "token"}
+                else:
+                    user = sa_token_user(tok)
         return user
 
     def record(self, user, body):
@@ -1105,9 +1438,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 "gitVersion": "v1.32.5+k3s1", "gitCommit": "0" * 40, "gitTreeState": "clean",
                 "buildDate": "2025-05-23T00:00:00Z", "goVersion": "go1.23.8", "compiler": "gc",
                 "platform": "linux/amd64"})
+        m = re.fullmatch(r"/api/v1/namespaces/([^/]+)/secrets", path)
+        if m and self.command == "GET":
+            return self.list_secrets(m.group(1), user)
         m = re.fullmatch(r"/api/v1/namespaces/([^/]+)/secrets/([^/]+)", path)
         if m:
             return self.secret(m.group(1), m.group(2), user)
+        m = re.fullmatch(r"/api/v1/namespaces/([^/]+)/serviceaccounts(?:/([^/]+))?(?:/(token))?", path)
+        if m and not (m.group(3) and not m.group(2)):
+            return self.serviceaccount(m.group(1), m.group(2), m.group(3), body, user)
+        m = re.fullmatch(r"/apis/rbac\.authorization\.k8s\.io/v1/(clusterroles|clusterrolebindings)(?:/([^/]+))?", path)
+        if m:
+            return self.rbac_object(m.group(1), m.group(2), body, user)
+        m = re.fullmatch(r"/api/v1(?:/namespaces/([^/]+))?/pods(?:/([^/]+))?(?:/(eviction))?", path)
+        if m and not (m.group(2) and not m.group(1)) and not (m.group(3) and not m.group(2)):
+            return self.pod(m.group(1), m.group(2), m.group(3), q, body, user)
         m = re.fullmatch(r"/api/v1/nodes(?:/([^/]+))?(?:/(status))?", path)
         if not m:
             raise ApiError(404, "NotFound", "the server could not find the requested resource", {})
@@ -1180,18 +1525,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         relationship found between node '<node>' and this object" and 403 (RBAC's system:node
         role has no secrets rule); anyone else 403 without a reason."""
         verb = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(self.command, "create")
-        if "system:masters" not in user["groups"]:
-            node = node_identity(user)
-            reason = ""
-            if node == "":
-                reason = 'unknown node for user "%s"' % user["name"]
-            elif node is not None:
-                reason = ("no relationship found between node '%s' and this object" % node
-                          if verb == "get" else "can only read resources of this type")
-            msg = 'User "%s" cannot %s resource "secrets" in API group "" in the namespace "%s"' % (
-                user["name"], verb, namespace)
-            raise ApiError(403, "Forbidden", 'secrets "%s" is forbidden: %s' % (name, msg + (": " + reason if reason else "")),
-                           details(name, "secrets"))
+        check(user, verb, "", "secrets", "", name, namespace)
         if self.command != "GET":
             raise ApiError(405, "MethodNotAllowed", "the double serves secrets read-only", {"kind": "secrets"})
         with STATE.lock:
@@ -1309,6 +1643,228 @@ class Handler(http.server.BaseHTTPRequestHandler):
             out = output_node(STATE.nodes[name])
         self.send_obj(200, out)
 
+    def list_secrets(self, namespace, user):
+        """GET /api/v1/namespaces/NS/secrets: SecretList (only the node-password secrets exist)."""
+        check(user, "list", "", "secrets", "", "", namespace)
+        with STATE.lock:
+            items = [output_secret(v) for _, v in sorted(STATE.secrets.items())] if namespace == "kube-system" else []
+            for it in items:
+                it.pop("kind"), it.pop("apiVersion")
+            rv = str(STATE.rv)
+        self.send_obj(200, {"kind": "SecretList", "apiVersion": "v1", "metadata": {"resourceVersion": rv},
+                            "items": items})
+
+    def json_body(self, body, kinds, api_versions):
+        """A create body: application/json (or none), an object whose kind and apiVersion, when
+        given, are the expected ones (the codec's errors are 400)."""
+        ctype = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip().lower()
+        if ctype != "application/json":
+            raise ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - "
+                           "accepted media types include: " + ", ".join(BODY_TYPES))
+        try:
+            obj = json.loads(body or b"null")
+        except ValueError as e:
+            raise bad_request("Object 'Kind' is missing in '%s'" % body[:100].decode("utf-8", "replace")) from e
+        if not isinstance(obj, dict):
+            raise bad_request("Object 'Kind' is missing in '%s'" % body[:100].decode("utf-8", "replace"))
+        if obj.get("kind") not in (None,) + kinds:
+            raise bad_request("no kind \"%s\" is registered for the expected version" % obj.get("kind"))
+        if obj.get("apiVersion") not in (None,) + api_versions:
+            raise bad_request("the API version in the data (%s) does not match the expected API version (%s)"
+                              % (obj.get("apiVersion"), api_versions[0]))
+        md = obj.get("metadata")
+        if md is not None and not isinstance(md, dict):
+            raise bad_request("json: cannot unmarshal into Go struct field of type v1.ObjectMeta")
+        return obj
+
+    def new_namespaced(self, obj, namespace, resource, kind):
+        """The create path of a namespaced object: metadata.name required (422), the object's
+        namespace must be the request's (rest.EnsureObjectNamespaceMatchesRequestNamespace, 400),
+        the namespace must exist (NamespaceLifecycle admission, 404)."""
+        md = obj.setdefault("metadata", {})
+        name = md.get("name") or ""
+        if md.get("namespace") not in (None, "", namespace):
+            raise bad_request("the namespace of the provided object does not match the namespace sent on the request")
+        if not name:
+            raise invalid(kind, "", [("metadata.name", "Required value: name or generateName is required")])
+        if not re.fullmatch(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?", name):
+            raise invalid(kind, name, [("metadata.name", 'Invalid value: "%s": %s' % (
+                name, regex_error(DNS1123_MSG, DNS1123_FMT, "example.com")))])
+        if not namespace_exists(namespace):
+            raise ApiError(404, "NotFound", 'namespaces "%s" not found' % namespace, details(namespace, "namespaces"))
+        return name
+
+    def serviceaccount(self, namespace, name, token, body, user):
+        """ServiceAccounts (pkg/registry/core/serviceaccount) and their token subresource
+        (pkg/registry/core/serviceaccount/storage/token.go TokenREST.Create)."""
+        key = "%s/%s" % (namespace, name)
+        if token:
+            if self.command != "POST":
+                raise ApiError(405, "MethodNotAllowed", '%s is not supported on resources of kind "serviceaccounts/token"'
+                               % self.command.lower(), {"kind": "serviceaccounts/token"})
+            check(user, "create", "", "serviceaccounts", "token", name, namespace)
+            req = self.json_body(body, ("TokenRequest",), ("authentication.k8s.io/v1",))
+            spec = req.get("spec") or {}
+            seconds = spec.get("expirationSeconds", TOKEN_DEFAULT_SECONDS)
+            if not isinstance(seconds, int) or isinstance(seconds, bool):
+                raise bad_request("json: cannot unmarshal into Go struct field TokenRequestSpec.spec.expirationSeconds of type int64")
+            if seconds < TOKEN_MIN_SECONDS:
+                raise invalid("TokenRequest.authentication.k8s.io", name, [(
+                    "spec.expirationSeconds", "Invalid value: %d: may not specify a duration less than 10 minutes" % seconds)])
+            if seconds > TOKEN_MAX_SECONDS:
+                raise invalid("TokenRequest.authentication.k8s.io", name, [(
+                    "spec.expirationSeconds", "Invalid value: %d: may not specify a duration larger than 2^32 seconds" % seconds)])
+            with STATE.lock:
+                sa = copy.deepcopy(STATE.serviceaccounts.get(key))
+            if sa is None:
+                raise ApiError(404, "NotFound", 'serviceaccounts "%s" not found' % name, details(name, "serviceaccounts"))
+            auds = spec.get("audiences") or API_AUDIENCES
+            tok, exp = make_sa_token(sa, seconds, auds)
+            exp_ts = datetime.datetime.fromtimestamp(exp, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            return self.send_obj(201, {
+                "kind": "TokenRequest", "apiVersion": "authentication.k8s.io/v1",
+                "metadata": {"name": name, "namespace": namespace, "creationTimestamp": None},
+                "spec": {"audiences": auds, "expirationSeconds": seconds, "boundObjectRef": None},
+                "status": {"token": tok, "expirationTimestamp": exp_ts}})
+        if name is None and self.command == "GET":
+            check(user, "list", "", "serviceaccounts", "", "", namespace)
+            with STATE.lock:
+                items = [output_obj(v, "ServiceAccount", "v1", True) for k, v in sorted(STATE.serviceaccounts.items())
+                         if k.split("/", 1)[0] == namespace]
+                rv = str(STATE.rv)
+            return self.send_obj(200, {"kind": "ServiceAccountList", "apiVersion": "v1",
+                                       "metadata": {"resourceVersion": rv}, "items": items})
+        if name is None and self.command == "POST":
+            check(user, "create", "", "serviceaccounts", "", "", namespace)
+            obj = self.json_body(body, ("ServiceAccount",), ("v1",))
+            name = self.new_namespaced(obj, namespace, "serviceaccounts", "ServiceAccount")
+            key = "%s/%s" % (namespace, name)
+            with STATE.lock:
+                if key in STATE.serviceaccounts:
+                    raise ApiError(409, "AlreadyExists", 'serviceaccounts "%s" already exists' % name,
+                                   details(name, "serviceaccounts"))
+                md = obj["metadata"]
+                md.update(object_meta(name, namespace))
+                obj.pop("kind", None), obj.pop("apiVersion", None)
+                STATE.serviceaccounts[key] = obj
+                out = output_obj(obj, "ServiceAccount", "v1")
+            return self.send_obj(201, out)
+        if name is not None and self.command == "GET":
+            check(user, "get", "", "serviceaccounts", "", name, namespace)
+            with STATE.lock:
+                sa = STATE.serviceaccounts.get(key)
+                if sa is None:
+                    raise ApiError(404, "NotFound", 'serviceaccounts "%s" not found' % name, details(name, "serviceaccounts"))
+                return self.send_obj(200, output_obj(sa, "ServiceAccount", "v1"))
+        raise ApiError(405, "MethodNotAllowed", '%s is not supported on resources of kind "serviceaccounts"'
+                       % self.command.lower(), {"kind": "serviceaccounts"})
+
+    def rbac_object(self, resource, name, body, user):
+        """ClusterRoles and ClusterRoleBindings (pkg/registry/rbac). Only system:masters (or a user
+        RBAC lets create them) may; the escalation checks of pkg/registry/rbac/*/policybased (the
+        creator must hold the permissions, or have escalate/bind) are not modelled."""
+        kind = "ClusterRole" if resource == "clusterroles" else "ClusterRoleBinding"
+        store = STATE.clusterroles if resource == "clusterroles" else STATE.clusterrolebindings
+        api_version = RBAC_GROUP + "/v1"
+        det = {"group": RBAC_GROUP, "kind": resource}
+        if name is None and self.command == "GET":
+            check(user, "list", RBAC_GROUP, resource)
+            with STATE.lock:
+                items = [output_obj(v, kind, api_version, True) for _, v in sorted(store.items())]
+                rv = str(STATE.rv)
+            return self.send_obj(200, {"kind": kind + "List", "apiVersion": api_version,
+                                       "metadata": {"resourceVersion": rv}, "items": items})
+        if name is None and self.command == "POST":
+            check(user, "create", RBAC_GROUP, resource)
+            obj = self.json_body(body, (kind,), (api_version,))
+            md = obj.setdefault("metadata", {})
+            name = md.get("name") or ""
+            if not name:
+                raise invalid(kind + "." + RBAC_GROUP, "", [("metadata.name", "Required value: name or generateName is required")])
+            validate_rbac(resource, obj)
+            with STATE.lock:
+                if name in store:
+                    raise ApiError(409, "AlreadyExists", '%s.%s "%s" already exists' % (resource, RBAC_GROUP, name),
+                                   {"name": name, **det})
+                md.pop("namespace", None)
+                md.update(object_meta(name))
+                obj.pop("kind", None), obj.pop("apiVersion", None)
+                store[name] = obj
+                out = output_obj(obj, kind, api_version)
+            return self.send_obj(201, out)
+        if name is not None and self.command == "GET":
+            check(user, "get", RBAC_GROUP, resource, "", name)
+            with STATE.lock:
+                obj = store.get(name)
+                if obj is None:
+                    raise ApiError(404, "NotFound", '%s.%s "%s" not found' % (resource, RBAC_GROUP, name),
+                                   {"name": name, **det})
+                return self.send_obj(200, output_obj(obj, kind, api_version))
+        raise ApiError(405, "MethodNotAllowed", '%s is not supported on resources of kind "%s.%s"'
+                       % (self.command.lower(), resource, RBAC_GROUP), {"group": RBAC_GROUP, "kind": resource})
+
+    def pod(self, namespace, name, eviction, q, body, user):
+        """Pods, read-only (they come from POST /_double/pods), and their eviction subresource
+        (pkg/registry/core/pod/storage/eviction.go EvictionREST.Create)."""
+        ns = namespace or ""
+        if eviction:
+            if self.command != "POST":
+                raise ApiError(405, "MethodNotAllowed", '%s is not supported on resources of kind "pods/eviction"'
+                               % self.command.lower(), {"kind": "pods/eviction"})
+            check(user, "create", "", "pods", "eviction", name, ns)
+            # AcceptsGroupVersion: policy/v1 and policy/v1beta1
+            ev = self.json_body(body, ("Eviction",), ("policy/v1", "policy/v1beta1"))
+            md = ev.get("metadata") or {}
+            if md.get("namespace") not in (None, "", ns):
+                raise bad_request("the namespace of the provided object does not match the namespace sent on the request")
+            if md.get("name") != name:
+                raise bad_request("name in URL does not match name in Eviction object")
+            with STATE.lock:
+                key = "%s/%s" % (ns, name)
+                pod = STATE.pods.get(key)
+                if pod is None:
+                    raise ApiError(404, "NotFound", 'pods "%s" not found' % name, details(name, "pods"))
+                budget = STATE.pod_budgets.get(key)
+                terminal = (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed", "Pending") or \
+                    pod["metadata"].get("deletionTimestamp")
+                if budget and budget[1] > 0 and not terminal:
+                    # canIgnorePDB is false; checkAndDecrement with DisruptionsAllowed 0:
+                    # errors.NewTooManyRequests(..., 0) plus a DisruptionBudget cause
+                    budget[1] -= 1
+                    raise ApiError(429, "TooManyRequests", "Cannot evict pod as it would violate the pod's "
+                                   "disruption budget.", {"causes": [{
+                                       "reason": "DisruptionBudget",
+                                       "message": "The disruption budget %s needs 1 healthy pods and has 1 currently"
+                                       % budget[0]}]})
+                STATE.pods.pop(key)
+                STATE.pod_budgets.pop(key, None)
+                STATE.next_rv()
+            # Allowed: the pod is deleted (at once: no kubelet, no grace period) and Create returns
+            # Status Success, which the create handler answers with code 201.
+            return self.send_obj(201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                                       "code": 201})
+        if self.command != "GET":
+            raise ApiError(405, "MethodNotAllowed", '%s is not supported on resources of kind "pods"'
+                           % self.command.lower(), {"kind": "pods"})
+        if name is not None:
+            check(user, "get", "", "pods", "", name, ns)
+            with STATE.lock:
+                pod = STATE.pods.get("%s/%s" % (ns, name))
+                if pod is None:
+                    raise ApiError(404, "NotFound", 'pods "%s" not found' % name, details(name, "pods"))
+                return self.send_obj(200, output_obj(pod, "Pod", "v1"))
+        lsel = parse_label_selector(q.get("labelSelector", [""])[0])
+        fsel = parse_field_selector(q.get("fieldSelector", [""])[0], POD_FIELDS)
+        check(user, "list", "", "pods", "", next((v for f, op, v in fsel if f == "metadata.name" and op == "="), ""), ns)
+        with STATE.lock:
+            items = [output_obj(p, "Pod", "v1", True) for k, p in sorted(STATE.pods.items())
+                     if (not ns or k.split("/", 1)[0] == ns)
+                     and labels_match(lsel, p["metadata"].get("labels") or {})
+                     and all((pod_field(p, f) == v) == (op == "=") for f, op, v in fsel)]
+            rv = str(STATE.rv)
+        self.send_obj(200, {"kind": "PodList", "apiVersion": "v1", "metadata": {"resourceVersion": rv},
+                            "items": items})
+
     # -- test control
     def control(self, path):
         try:
@@ -1374,6 +1930,34 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with STATE.lock:
                 gone = STATE.delete_node(m.group(1))  # with garbage collection, as an admin's DELETE
             return self.send_obj(200 if gone else 404, {"deleted": bool(gone)})
+        if path == "/_double/pods" and self.command == "POST":
+            try:
+                return self.send_obj(201, pod_from_spec(req))
+            except ApiError as e:
+                return self.send_obj(e.code, e.status())
+        if path == "/_double/pods" and self.command == "GET":
+            with STATE.lock:
+                return self.send_obj(200, {k: output_obj(v, "Pod", "v1") for k, v in sorted(STATE.pods.items())})
+        if path == "/_double/k3s-tokens" and self.command in ("POST", "PUT"):
+            # K3s genUsers (pkg/daemons/control/deps/deps.go): user "server" has the server
+            # token's password, user "node" the agent token, or the server's when there is none
+            # (getNodePass). A K10 token or "user:password" is reduced to its password.
+            users = {}
+            for key, user in (("server", "server"), ("agent", "node")):
+                v = req.get(key)
+                if v is None:
+                    continue
+                if not isinstance(v, str) or not v:
+                    return self.send_obj(400, {"error": "%s must be a non-empty string" % key})
+                users[user] = v.split("::", 1)[1].partition(":")[2] if "::" in v else v
+            if not users:
+                return self.send_obj(400, {"error": "give server and/or agent"})
+            if "server" in users and "node" not in users:
+                users["node"] = users["server"]
+            with STATE.lock:
+                STATE.k3s_users.update(users)
+                STATE.next_rv()
+                return self.send_obj(200, {"users": sorted(STATE.k3s_users)})
         if path == "/_double/secrets" and self.command == "GET":
             with STATE.lock:
                 return self.send_obj(200, {n: output_secret(v) for n, v in sorted(STATE.secrets.items())})
@@ -1609,7 +2193,9 @@ def main():
     srv.tls = ctx
     srv.cacerts = cacerts
     with open(os.path.join(pki, "token")) as f:
-        srv.token_password = f.read().strip().split("::", 1)[-1].partition(":")[2]
+        token_password = f.read().strip().split("::", 1)[-1].partition(":")[2]
+    # the PKI's token is the server token and, without an agent token, the node one (genUsers)
+    STATE.k3s_users = {"server": token_password, "node": token_password}
     srv.client_ca_cn = client_ca_cn
     srv.tokens = load_tokens(os.path.join(pki, "tokens.csv"))
 
