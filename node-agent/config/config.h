@@ -85,6 +85,10 @@ typedef struct na_config {
 	char *token_file;	/* the server token: servers need it (it can fetch the CA keys) */
 	char *agent_token_file; /* the agent token, for agents; they use token_file without one */
 	char *server_ca_file; /* cluster.ca_file: pins the server's CA when the token has no hash */
+	/* cluster.credentials: node-agent serve hands the server and tokens to an accepted
+	 * machine at this https URL for this single-use ticket (never logged) */
+	char *credentials_url;
+	char *credentials_ticket;
 	char *node_name;
 	na_rule *rules;
 	size_t n_rules;
@@ -110,9 +114,10 @@ int na_config_parse(const char *path, const char *data, size_t len, const na_log
 		    na_config **ret);
 na_config *na_config_free(na_config *c);
 
-/* An inventory-only config: no cluster.server and no rule that creates a cluster, so there
- * is nothing to join (what `node-agent serve` hands a machine it has not accepted). The boot
- * job then detects and reports, and writes nothing: no plan, no data disk, no K3s. */
+/* An inventory-only config: no cluster.server, no cluster.credentials and no rule that
+ * creates a cluster, so there is nothing to join (what `node-agent serve` hands a machine it
+ * has not accepted). The boot job then detects and reports, and writes nothing: no plan, no
+ * data disk, no K3s. */
 bool na_config_inventory_only(const na_config *c);
 
 /* The token a node of ROLE joins with: agents the agent token when the config gives one,
