@@ -270,10 +270,10 @@ na_config *na_config_free(na_config *c)
 	free(c->token_file);
 	free(c->agent_token_file);
 	free(c->server_ca_file);
-	free(c->credentials_url);
-	if (c->credentials_ticket)
-		explicit_bzero(c->credentials_ticket, strlen(c->credentials_ticket));
-	free(c->credentials_ticket);
+	free(c->credentials.url);
+	if (c->credentials.ticket)
+		explicit_bzero(c->credentials.ticket, strlen(c->credentials.ticket));
+	free(c->credentials.ticket);
 	free(c->text);
 	free(c->node_name);
 	for (size_t i = 0; i < c->n_rules; i++) {
@@ -315,7 +315,7 @@ na_config *na_config_free(na_config *c)
 
 bool na_config_inventory_only(const na_config *c)
 {
-	if (c->server || c->credentials_url)
+	if (c->server || c->credentials.url)
 		return false;
 	for (size_t i = 0; i < c->n_rules; i++)
 		if (c->rules[i].role == ROLE_SERVER_INIT)

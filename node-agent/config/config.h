@@ -85,10 +85,6 @@ typedef struct na_config {
 	char *token_file;	/* the server token: servers need it (it can fetch the CA keys) */
 	char *agent_token_file; /* the agent token, for agents; they use token_file without one */
 	char *server_ca_file; /* cluster.ca_file: pins the server's CA when the token has no hash */
-	/* cluster.credentials: node-agent serve hands the server and tokens to an accepted
-	 * machine at this https URL for this single-use ticket (never logged) */
-	char *credentials_url;
-	char *credentials_ticket;
 	char *node_name;
 	na_rule *rules;
 	size_t n_rules;
@@ -102,6 +98,12 @@ typedef struct na_config {
 	char *report_url;
 	char *report_ca_file; /* trust only this CA for report.url */
 	char *report_ca_pem;  /* ... or this one, given inline */
+	/* cluster.credentials: node-agent serve hands the server and tokens to an accepted
+	 * machine at this https URL for this single-use ticket (never logged) */
+	struct {
+		char *url;
+		char *ticket;
+	} credentials;
 } na_config;
 
 /*

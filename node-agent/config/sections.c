@@ -21,8 +21,8 @@ static bool credentials_key(config_parser *p, const char *key, yaml_node_t *k, y
 	na_config *c = p->cfg;
 
 	if (!strcmp(key, "url")) {
-		free(c->credentials_url);
-		c->credentials_url = config_secure_url(p, v, "cluster.credentials.url");
+		free(c->credentials.url);
+		c->credentials.url = config_secure_url(p, v, "cluster.credentials.url");
 	} else if (!strcmp(key, "ticket")) {
 		/* single-use and short-lived, but never echoed: the message does not quote it */
 		const char *s = config_str(p, v, "cluster.credentials.ticket");
@@ -35,8 +35,8 @@ static bool credentials_key(config_parser *p, const char *key, yaml_node_t *k, y
 				   "A-Z, a-z, 0-9 and \".\"",
 				   TICKET_MAX);
 		else if (s) {
-			free(c->credentials_ticket);
-			c->credentials_ticket = config_dup(p, s);
+			free(c->credentials.ticket);
+			c->credentials.ticket = config_dup(p, s);
 		}
 	} else
 		return false;
