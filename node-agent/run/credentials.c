@@ -99,9 +99,23 @@ static int dup_secret(const char *s, char **ret)
 	return *ret ? 0 : -ENOMEM;
 }
 
+/* json-c's copies of the secrets, erased before they are freed */
+static void json_secrets_putp(json_object **o)
+{
+	static const char *const keys[] = {"token", "agent_token", "node_password", "machine_key"};
+	json_object *v;
+
+	for (size_t i = 0; *o && i < ELEMENTSOF(keys); i++)
+		if (json_object_object_get_ex(*o, keys[i], &v) &&
+		    json_object_is_type(v, json_type_string))
+			explicit_bzero((char *)json_object_get_string(v),
+				       (size_t)json_object_get_string_len(v));
+	json_object_put(*o);
+}
+
 int run_credentials_parse(const char *body, size_t len, run_credentials *ret, char **ret_err)
 {
-	_cleanup_json_ json_object *o = NULL;
+	_cleanup_(json_secrets_putp) json_object *o = NULL;
 	const char *schema, *role, *token, *agent_token, *pw, *key, *machine, *code;
 	json_object *server;
 	int r;
