@@ -53,6 +53,7 @@ static int kube_serve_account_token(kube_client *admin, long expiration_s, char 
 #define TOKEN_MAX		4096
 #define WAIT_DEFAULT_S		900
 #define SA_TOKEN_SECONDS	31536000L
+#define ANNOUNCE_ATTEMPTS	6
 
 static const char *json_str(json_object *o, const char *key)
 {
@@ -546,7 +547,17 @@ int run_cluster_announce(const na_config *cfg, const run_credentials *c, const n
 				what ? what : strerror(-r)) < 0
 			   ? -ENOMEM
 			   : r;
-	r = fetch_url(url, body, strlen(body), &fo, &fr);
+	/* serve restarting, or the network not quite there: a few more tries, a minute at most */
+	for (unsigned attempt = 1;; attempt++) {
+		r = fetch_url(url, body, strlen(body), &fo, &fr);
+		if (r == 0 || attempt >= ANNOUNCE_ATTEMPTS ||
+		    !(fr.status >= 500 || (fr.status == 0 && fetch_retryable(r, &fr))))
+			break;
+		run_log(LOG_WARNING, "credentials", "%s; attempt %u, retrying in 10 s", fr.error,
+			attempt);
+		fetch_result_done(&fr);
+		sleep(10);
+	}
 	if (r < 0) {
 		_cleanup_free_ char *answer = tame(fr.body);
 		return asprintf(ret_msg, "the cluster not announced to serve: %s%s%s", fr.error,
