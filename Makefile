@@ -339,6 +339,17 @@ fuzz-smart: build/fuzz/fuzz-smart
 		-artifact_prefix=build/fuzz/smart- -print_final_stats=1 \
 		build/fuzz/smart-corpus build/fuzz/smart-seed
 
+# --- fuzz-credentials: libFuzzer over node-agent serve's answer to a join request
+# (tests/fuzz/fuzz-credentials.c, node-agent/run/credentials.c). Seeds:
+# tests/fuzz/credentials-seeds/, an answer for each role and a refusal.
+#   make fuzz-credentials FUZZ_SECONDS=300
+.PHONY: fuzz-credentials
+fuzz-credentials: build/fuzz/fuzz-credentials
+	@mkdir -p build/fuzz/credentials-corpus
+	build/fuzz/fuzz-credentials -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -timeout=10 \
+		-artifact_prefix=build/fuzz/credentials- -print_final_stats=1 \
+		build/fuzz/credentials-corpus tests/fuzz/credentials-seeds
+
 # --- fuzz-smbios: libFuzzer over the SMBIOS parser (tests/fuzz/fuzz-smbios.c, hw/smbios.c):
 # the input is read as an SMBIOS table, structure after structure. Seeds: the type 16/17
 # structures of the fixtures (tests/fixtures/*/sys/firmware/dmi/entries), each alone and

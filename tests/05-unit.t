@@ -8,7 +8,8 @@ NA_FIXTURES=$FIXTURES
 export NA_FIXTURES
 for t in test-hw-util test-hw-disk test-report-spool test-parse-util test-fetch test-yaml-emit \
 	test-plan-disk test-plan-disk-oom test-inventory-schema test-capbuf test-yaml-load test-ethtool \
-	test-smart test-smbios test-pcie test-serve test-serve-timeline test-pxe-dhcp test-pxe-server test-tftp; do
+	test-smart test-smbios test-pcie test-serve test-serve-timeline test-pxe-dhcp test-pxe-server test-tftp \
+	test-run-credentials; do
 	if [ ! -x "$dir/$t" ]; then
 		ok 1 "$t is built ($dir/$t)"
 		continue

@@ -103,7 +103,15 @@ static void check_whole(config_parser *p)
 			    c->rules[i].name ? c->rules[i].name : "(unnamed)");
 			break;
 		}
-	if (!config_map_get(p, p->cluster, "server") && !init && c->n_rules > 0)
+	if (config_map_get(p, p->cluster, "credentials") &&
+	    (config_map_get(p, p->cluster, "server") ||
+	     config_map_get(p, p->cluster, "token_file") ||
+	     config_map_get(p, p->cluster, "agent_token_file")))
+		config_err(p, p->cluster_key,
+			   "cluster: credentials brings the server and the tokens from node-agent "
+			   "serve: give it without server, token_file and agent_token_file");
+	if (!config_map_get(p, p->cluster, "server") &&
+	    !config_map_get(p, p->cluster, "credentials") && !init && c->n_rules > 0)
 		config_err(
 		    p, p->cluster_key ? p->cluster_key : p->rules_key,
 		    "cluster.server is missing and no rule makes a server-init node: nodes would "
@@ -262,6 +270,10 @@ na_config *na_config_free(na_config *c)
 	free(c->token_file);
 	free(c->agent_token_file);
 	free(c->server_ca_file);
+	free(c->credentials.url);
+	if (c->credentials.ticket)
+		explicit_bzero(c->credentials.ticket, strlen(c->credentials.ticket));
+	free(c->credentials.ticket);
 	free(c->text);
 	free(c->node_name);
 	for (size_t i = 0; i < c->n_rules; i++) {
@@ -303,7 +315,7 @@ na_config *na_config_free(na_config *c)
 
 bool na_config_inventory_only(const na_config *c)
 {
-	if (c->server)
+	if (c->server || c->credentials.url)
 		return false;
 	for (size_t i = 0; i < c->n_rules; i++)
 		if (c->rules[i].role == ROLE_SERVER_INIT)

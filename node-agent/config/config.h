@@ -98,6 +98,12 @@ typedef struct na_config {
 	char *report_url;
 	char *report_ca_file; /* trust only this CA for report.url */
 	char *report_ca_pem;  /* ... or this one, given inline */
+	/* cluster.credentials: node-agent serve hands the server and tokens to an accepted
+	 * machine at this https URL for this single-use ticket (never logged) */
+	struct {
+		char *url;
+		char *ticket;
+	} credentials;
 } na_config;
 
 /*
@@ -110,9 +116,10 @@ int na_config_parse(const char *path, const char *data, size_t len, const na_log
 		    na_config **ret);
 na_config *na_config_free(na_config *c);
 
-/* An inventory-only config: no cluster.server and no rule that creates a cluster, so there
- * is nothing to join (what `node-agent serve` hands a machine it has not accepted). The boot
- * job then detects and reports, and writes nothing: no plan, no data disk, no K3s. */
+/* An inventory-only config: no cluster.server, no cluster.credentials and no rule that
+ * creates a cluster, so there is nothing to join (what `node-agent serve` hands a machine it
+ * has not accepted). The boot job then detects and reports, and writes nothing: no plan, no
+ * data disk, no K3s. */
 bool na_config_inventory_only(const na_config *c);
 
 /* The token a node of ROLE joins with: agents the agent token when the config gives one,

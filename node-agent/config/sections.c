@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The smaller sections of the node config: cluster (where to join), node_name,
+ * The smaller sections of the node config: cluster (where to join, or where node-agent
+ * serve hands out the server and tokens: credentials), node_name,
  * containerd, data_disk (which disk to take and where to mount it) and report (where the
  * inventory goes).
  */
@@ -11,6 +12,36 @@
 #include "config/config-internal.h"
 
 /* --- cluster --- */
+
+#define TICKET_MAX 200
+
+static bool credentials_key(config_parser *p, const char *key, yaml_node_t *k, yaml_node_t *v,
+			    void *data)
+{
+	na_config *c = p->cfg;
+
+	if (!strcmp(key, "url")) {
+		free(c->credentials.url);
+		c->credentials.url = config_secure_url(p, v, "cluster.credentials.url");
+	} else if (!strcmp(key, "ticket")) {
+		/* single-use and short-lived, but never echoed: the message does not quote it */
+		const char *s = config_str(p, v, "cluster.credentials.ticket");
+		if (s &&
+		    (!*s || strlen(s) > TICKET_MAX ||
+		     strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.") !=
+			 strlen(s)))
+			config_err(p, v,
+				   "cluster.credentials.ticket: expected 1 to %d characters of "
+				   "A-Z, a-z, 0-9 and \".\"",
+				   TICKET_MAX);
+		else if (s) {
+			free(c->credentials.ticket);
+			c->credentials.ticket = config_dup(p, s);
+		}
+	} else
+		return false;
+	return true;
+}
 
 static bool cluster_key(config_parser *p, const char *key, yaml_node_t *k, yaml_node_t *v,
 			void *data)
@@ -25,15 +56,20 @@ static bool cluster_key(config_parser *p, const char *key, yaml_node_t *k, yaml_
 		c->agent_token_file = config_abs_path(p, v, "cluster.agent_token_file");
 	else if (!strcmp(key, "ca_file"))
 		c->server_ca_file = config_abs_path(p, v, "cluster.ca_file");
-	else
+	else if (!strcmp(key, "credentials")) {
+		config_walk_map(p, v, "cluster.credentials", "url, ticket", credentials_key, NULL);
+		if ((config_map_lacks(p, v, "url") || config_map_lacks(p, v, "ticket")))
+			config_err(p, k, "cluster.credentials: url and ticket are required");
+	} else
 		return false;
 	return true;
 }
 
 void config_cluster_parse(config_parser *p, yaml_node_t *n)
 {
-	config_walk_map(p, n, "cluster", "server, token_file, agent_token_file, ca_file",
-			cluster_key, NULL);
+	config_walk_map(p, n, "cluster",
+			"server, token_file, agent_token_file, ca_file, credentials", cluster_key,
+			NULL);
 }
 
 /* --- node_name --- */

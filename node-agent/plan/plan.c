@@ -209,7 +209,7 @@ int plan_compute(const na_config *c, const hw_inventory *inv, const plan_target 
 	if (r < 0)
 		goto fail;
 	r = plan_node_ip(p, ip_glob, inv);
-	if (r >= 0 && p->role != ROLE_SERVER_INIT && !c->server)
+	if (r >= 0 && p->role != ROLE_SERVER_INIT && !c->server && !c->credentials.url)
 		r = plan_warnf(p, "role %s needs cluster.server to join; the K3s config has none",
 			       na_role_name(p->role));
 	if (r < 0)

@@ -42,6 +42,10 @@ static json_object *k3s_config_json(const na_plan *p, const na_config *c)
 		if (r >= 0)
 			r = plan_json_add_str(o, "token-file", theirs ? theirs : tf);
 	}
+	/* the cluster node-agent serve creates: it chose the agent token as well, and hands it
+	 * to the server-init to create the cluster with (agents join with it) */
+	if (r >= 0 && p->role == ROLE_SERVER_INIT && c->credentials.url && c->agent_token_file)
+		r = plan_json_add_str(o, "agent-token-file", c->agent_token_file);
 	if (r >= 0 && p->role == ROLE_SERVER_INIT)
 		r = plan_json_add(o, "cluster-init", json_object_new_boolean(1));
 	if (r >= 0)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * `node-agent run`, the boot job: detect -> config -> report -> plan -> apply -> join ->
- * gitops. Progress goes to systemd and the journal (journal.c); each stage's result goes
- * to STATE_DIR/state.json (state.c).
+ * `node-agent run`, the boot job: detect -> config -> report -> [credentials] -> plan ->
+ * apply -> join -> gitops. Progress goes to systemd and the journal (journal.c); each stage's
+ * result goes to STATE_DIR/state.json (state.c).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -44,6 +44,31 @@ static char *join_path(const char *a, const char *b)
 	if (asprintf(&s, "%s%s", strcmp(a, "/") ? a : "", b) < 0)
 		return NULL;
 	return s;
+}
+
+/* The config as it is kept for later commands: the ticket of cluster.credentials, which a
+ * later command has no use for, replaced (it is [A-Za-z0-9.]: no YAML syntax to mind). */
+static char *config_copy_text(const na_config *cfg)
+{
+	static const char stand_in[] = "redacted";
+	const char *t = cfg->credentials.ticket, *p = cfg->text;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!t || !*t)
+		return strdup(cfg->text);
+	f = open_memstream(&out, &len);
+	if (!f)
+		return NULL;
+	for (const char *m; (m = strstr(p, t)); p = m + strlen(t))
+		fprintf(f, "%.*s%s", (int)(m - p), p, stand_in);
+	fputs(p, f);
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
 }
 
 /* Spool the report in STATE_DIR/spool and send the spool, oldest first (deliver.h): within
@@ -133,8 +158,9 @@ int run_pipeline(const run_opts *o)
 	plan_target tgt = {0};
 	json_object *j;
 	char *inv_path = NULL, *inv_json = NULL, *source = NULL, *state_dir = NULL;
+	run_credentials creds = {0};
 	int r, ret = 1;
-	bool live, joined = false;
+	bool live, joined = false, have_creds = false;
 
 	state_dir =
 	    o->state_dir ? strdup(o->state_dir) : join_path(o->target, "/var/lib/node-agent");
@@ -223,12 +249,13 @@ int run_pipeline(const run_opts *o)
 	run_stage_result(&st, "config", "ok", "%s (%zu rules)", source, cfg->n_rules);
 	/* a copy for later commands on this node (the servers' node-agent roles timer) */
 	{
-		char *copy = NULL;
-		if (cfg->text && asprintf(&copy, "%s/config.yaml", state_dir) >= 0 &&
-		    (r = write_atomic(copy, cfg->text, 0600)) < 0)
+		char *copy = NULL, *text = cfg->text ? config_copy_text(cfg) : NULL;
+		if (text && asprintf(&copy, "%s/config.yaml", state_dir) >= 0 &&
+		    (r = write_atomic(copy, text, 0600)) < 0)
 			run_log(LOG_WARNING, "config", "cannot keep a copy in %s: %s", copy,
 				strerror(-r));
 		free(copy);
+		free(text);
 	}
 
 	/* report: a dead collector never blocks the node */
@@ -254,6 +281,23 @@ int run_pipeline(const run_opts *o)
 		goto out;
 	}
 
+	/* credentials: node-agent serve's config names no server and no token, it hands them
+	 * to this machine if it is accepted */
+	if (cfg->credentials.url) {
+		char *msg = NULL;
+
+		run_notify("credentials: asking node-agent serve for them");
+		r = inv_json ? run_credentials_redeem(cfg, inv_json, &creds, &msg) : -ENOMEM;
+		if (r >= 0)
+			r = run_credentials_apply(cfg, &creds, o->target);
+		run_stage_result(&st, "credentials", r < 0 ? "failed" : "ok", "%s",
+				 msg ? msg : strerror(-r));
+		free(msg);
+		if (r < 0)
+			goto out;
+		have_creds = true;
+	}
+
 	/* plan and apply */
 	run_notify("plan: deciding what this node becomes");
 	r = plan_target_probe(o->target, &tgt);
@@ -271,6 +315,16 @@ int run_pipeline(const run_opts *o)
 		run_stage_result(&st, "plan", "failed", "refused: %s", plan->errors[0]);
 		goto out;
 	}
+	/* serve ran the same plan code on this inventory: a difference is a config or a
+	 * version that differs, and joining with a token for another role would fail later */
+	if (have_creds && plan->role != creds.role) {
+		run_stage_result(
+		    &st, "plan", "failed",
+		    "refused: node-agent serve gives this machine the role %s, its own "
+		    "plan says %s; nothing joined",
+		    na_role_name(creds.role), na_role_name(plan->role));
+		goto out;
+	}
 	run_stage_result(&st, "plan", "ok", "node %s, role %s, %zu labels, %zu files",
 			 plan->node_name, na_role_name(plan->role), plan->labels.n, plan->n_files);
 	run_notify("apply: writing the node's files");
@@ -278,11 +332,39 @@ int run_pipeline(const run_opts *o)
 		apply_result res;
 		na_log l = run_stage_log("apply");
 
+		if (have_creds) {
+			char *err = NULL;
+
+			r = run_credentials_write(cfg, &creds, o->target, &err);
+			if (r < 0) {
+				run_stage_result(&st, "apply", "failed",
+						 "the credentials from node-agent serve: %s",
+						 err ? err : strerror(-r));
+				free(err);
+				goto out;
+			}
+		}
 		r = apply_plan(plan, o->target, false, &l, &res);
 		if (r < 0 || res.failed) {
 			run_stage_result(&st, "apply", "failed", "%u changed, %u failed",
 					 res.changed, res.failed);
 			goto out;
+		}
+		/* the data disk is mounted now: a node password kept there is K3s's own */
+		if (have_creds) {
+			char *msg = NULL;
+
+			r = run_node_password_write(&creds, o->target, &msg);
+			run_log(r < 0 ? LOG_ERR : LOG_INFO, "apply", "node password: %s",
+				msg ? msg : strerror(-r));
+			free(msg);
+			if (r < 0) {
+				run_stage_result(
+				    &st, "apply", "failed",
+				    "the node password from node-agent serve cannot be "
+				    "written");
+				goto out;
+			}
 		}
 		run_stage_result(&st, "apply", "ok", "%u changed, %u unchanged", res.changed,
 				 res.unchanged);
@@ -311,6 +393,17 @@ int run_pipeline(const run_opts *o)
 	/* the collector (node-agent serve) learns that the node joined from its reports */
 	if (joined && cfg->report_url)
 		report_joined(cfg, plan, inv_json, inv->machine_id, inv_path);
+	/* the server-init of serve's cluster: its server URL and CA hash let serve hand out
+	 * tokens to the other nodes; failing that, the node stays joined and it says so */
+	if (joined && have_creds && plan->role == ROLE_SERVER_INIT) {
+		char *msg = NULL;
+
+		run_notify("credentials: telling node-agent serve about the cluster");
+		r = run_cluster_announce(cfg, &creds, plan, inv, o->target, &msg);
+		run_log(r < 0 ? LOG_WARNING : LOG_INFO, "credentials", "%s",
+			msg ? msg : strerror(-r));
+		free(msg);
+	}
 
 	/* gitops: the cluster-init server points the cluster at its Git repository */
 	if (plan->role != ROLE_SERVER_INIT)
@@ -353,6 +446,7 @@ out:
 	free(inv_json);
 	free(source);
 	free(state_dir);
+	run_credentials_done(&creds);
 	plan_free(plan);
 	plan_target_done(&tgt);
 	na_config_free(cfg);

@@ -7,6 +7,7 @@
 #include "basic/log.h"
 #include "config/config.h"
 #include "hw.h"
+#include "plan/plan.h"
 #include "run/run.h"
 
 #define STATE_SCHEMA	"node-agent/state/v1"
@@ -40,3 +41,41 @@ _printf_(4, 5) void run_stage_result(run_state *st, const char *stage, const cha
 /* discover.c: the config, from o->config or discovered; *ret_source says where from. */
 int run_discover_config(const run_opts *o, const hw_inventory *inv, bool live, na_config **ret,
 			char **ret_source);
+
+/* credentials.c: the K3s credentials from node-agent serve (cluster.credentials) */
+#define RUN_CREDENTIALS_DIR "/run/node-agent/credentials"
+typedef struct run_credentials {
+	char *machine; /* serve's id of this machine, and its code */
+	char *code;
+	na_role role;	     /* serve's decision: the plan must agree */
+	char *server;	     /* NULL for the server-init */
+	char *token;	     /* secrets from here on: never logged */
+	char *agent_token;   /* the server-init's K3s agent-token */
+	char *node_password; /* for /etc/rancher/node/password */
+	char *machine_key;   /* bearer for POST /api/v1/cluster; memory only */
+} run_credentials;
+
+/* serve's 200 answer: 0, or -EBADMSG with *ret_err (which quotes no secret). */
+int run_credentials_parse(const char *body, size_t len, run_credentials *ret, char **ret_err);
+void run_credentials_done(run_credentials *c);
+/* POST the join request to cluster.credentials.url, waiting while serve answers 503 (for
+ * NODE_AGENT_CREDENTIALS_WAIT_S, default 900 s). 0 with *ret; -EACCES when serve refuses
+ * (*ret_msg "refused by serve: REASON (...)"), -ETIMEDOUT, -errno. */
+int run_credentials_redeem(const na_config *cfg, const char *inventory_json, run_credentials *ret,
+			   char **ret_msg);
+/* The config as serve completes it: cluster.server, and the token files under TARGET's
+ * RUN_CREDENTIALS_DIR (nothing written yet). */
+int run_credentials_apply(na_config *cfg, const run_credentials *c, const char *target);
+/* The token files the config names now: 0600 in a 0700 directory, atomically. */
+int run_credentials_write(const na_config *cfg, const run_credentials *c, const char *target,
+			  char **ret_err);
+/* TARGET/etc/rancher/node/password from serve's, only when there is none: 1 written, 0 kept. */
+int run_node_password_write(const run_credentials *c, const char *target, char **ret_msg);
+/* The cluster's server URL for serve: the admin kubeconfig's, or https://NODE_IPV4:6443
+ * when that is a loopback address. */
+int run_cluster_server_url(const char *kube_server, const char *node_ipv4, char **ret,
+			   char **ret_err);
+/* The server-init, joined: POST its server URL, CA hash and a ServiceAccount token to serve
+ * (/api/v1/cluster on cluster.credentials.url's origin). */
+int run_cluster_announce(const na_config *cfg, const run_credentials *c, const na_plan *plan,
+			 const hw_inventory *inv, const char *target, char **ret_msg);
