@@ -31,8 +31,8 @@ stop_swtpm() {
 trap 'stop_swtpm; cleanup' EXIT
 trap 'exit 1' INT TERM HUP
 
-# the unit tests: DER, PEM, canned responses, response codes
-timeout 60 "$t" >"$w/unit.tap" 2>&1
+# the unit tests: DER, PEM, canned and swtpm's recorded responses, response codes
+TPM2_SEEDS=$TESTS_DIR/fuzz/tpm2-seeds timeout 60 "$t" >"$w/unit.tap" 2>&1
 rc=$?
 sed 's/^/# /' "$w/unit.tap" | grep -v '^# ok '
 passed=$(grep -c '^ok' "$w/unit.tap")

@@ -301,6 +301,30 @@ static void test_parse_sign(void)
 	ok(tpm2_parse_sign(rsp, n, r, s) == -EPROTO, "Sign: another scheme refused");
 }
 
+/* swtpm's real answers (tests/fuzz/tpm2-seeds/, a selector byte in front), in $TPM2_SEEDS */
+static void test_swtpm_answers(void)
+{
+	const char *dir = getenv("TPM2_SEEDS");
+	_cleanup_free_ char *a = NULL, *b = NULL, *pa = NULL, *pb = NULL;
+	uint8_t point[64], r[32], s[32];
+	size_t na = 0, nb = 0;
+	uint32_t handle = 0;
+
+	if (!dir) {
+		printf("ok %d - # SKIP TPM2_SEEDS not set\n", ++n_tests);
+		return;
+	}
+	if (asprintf(&pa, "%s/create-primary", dir) < 0 || asprintf(&pb, "%s/sign", dir) < 0)
+		abort();
+	ok(read_full_file(pa, 4096, &a, &na) == 0 && na > 1 &&
+	       tpm2_parse_create_primary((uint8_t *)a + 1, na - 1, &handle, point) == 0 &&
+	       handle == 0x80000000,
+	   "swtpm's TPM2_CreatePrimary answer parses");
+	ok(read_full_file(pb, 4096, &b, &nb) == 0 && nb > 1 &&
+	       tpm2_parse_sign((uint8_t *)b + 1, nb - 1, r, s) == 0,
+	   "swtpm's TPM2_Sign answer parses");
+}
+
 static void test_rc(void)
 {
 	char b[128];
@@ -351,6 +375,7 @@ int main(int argc, char **argv)
 	test_pem_and_verify();
 	test_parse_create_primary();
 	test_parse_sign();
+	test_swtpm_answers();
 	test_rc();
 	test_no_device();
 	printf("1..%d\n", n_tests);
