@@ -366,6 +366,17 @@ fuzz-smbios: build/fuzz/fuzz-smbios
 		-artifact_prefix=build/fuzz/smbios- -print_final_stats=1 \
 		build/fuzz/smbios-corpus build/fuzz/smbios-seed
 
+# --- fuzz-tpm2: libFuzzer over the TPM response parsers (tests/fuzz/fuzz-tpm2.c,
+# node-agent/tpm/tpm2.c): TPM2_CreatePrimary's and TPM2_Sign's answers, the first byte picking
+# which. Seeds: tests/fuzz/tpm2-seeds/ (swtpm's answers to node-agent's commands).
+#   make fuzz-tpm2 FUZZ_SECONDS=300
+.PHONY: fuzz-tpm2
+fuzz-tpm2: build/fuzz/fuzz-tpm2
+	@mkdir -p build/fuzz/tpm2-corpus
+	build/fuzz/fuzz-tpm2 -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
+		-artifact_prefix=build/fuzz/tpm2- -print_final_stats=1 \
+		build/fuzz/tpm2-corpus tests/fuzz/tpm2-seeds
+
 # --- fuzz-serve-config: libFuzzer over serve.yaml (tests/fuzz/fuzz-serve-config.c,
 # node-agent/serve/config.c), with a dictionary of its keys. Seeds: tests/fuzz/serve-config-seeds/
 # (the forms of tests/unit/test-serve.c and tests/99-serve.t, and a file with one mistake of

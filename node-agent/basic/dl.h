@@ -126,6 +126,14 @@
 	X(X509_check_private_key)                                                                  \
 	X(X509_check_ip_asc)                                                                       \
 	X(X509_digest)                                                                             \
+	/* the TPM machine identity (tpm/tpm2.c): PEM, signatures */                               \
+	X(EVP_EncodeBlock)                                                                         \
+	X(PEM_read_bio_PUBKEY)                                                                     \
+	X(EVP_PKEY_get_base_id)                                                                    \
+	X(EVP_MD_CTX_new)                                                                          \
+	X(EVP_MD_CTX_free)                                                                         \
+	X(EVP_DigestVerifyInit)                                                                    \
+	X(EVP_DigestVerify)                                                                        \
 	/* end */
 
 /* libsqlite3: the state of `node-agent serve` (serve/db.c) */
