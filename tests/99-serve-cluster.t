@@ -130,18 +130,36 @@ double_ca_hash=$(cut -c4-67 "$w/pki/token")
 # --- serve's image: the image's kernel; its initrd followed by the stand-in's cpio ---
 # The kernel unpacks concatenated newc archives in order: the second adds to the first's
 # root. The same overlay for every machine: /etc/default/k3s is read by k3s.service (the
-# server's unit) only; the server-init's embedded agent joins the double with the double's
-# own token and copies its admin kubeconfig (join.sh's join_setup_server).
+# server's unit) only: its embedded agent joins the double and copies the double's admin
+# kubeconfig (join.sh's join_setup_server).
 o=$w/overlay
 mkdir -p "$o/usr/local/bin" "$o/etc/default" "$o/etc/k3s-standin" "$o/etc/systemd/journald.conf.d"
 install -m 0755 "$standin" "$o/usr/local/bin/k3s"
-install -m 0600 "$w/pki/token" "$o/etc/k3s-standin/api-token"
+install -m 0600 "$w/pki/token" "$o/etc/k3s-standin/double-token"
 install -m 0600 "$w/pki/k3s.yaml" "$o/etc/k3s-standin/admin.kubeconfig"
 cat >"$o/etc/default/k3s" <<EOF
 K3S_STANDIN_API=https://10.79.0.3:6443
-K3S_STANDIN_API_TOKEN_FILE=/etc/k3s-standin/api-token
+K3S_STANDIN_API_TOKEN_FILE=/run/k3s-standin-api-token
 K3S_STANDIN_ADMIN_KUBECONFIG=/etc/k3s-standin/admin.kubeconfig
 EOF
+# The server-init's embedded agent joins the double as the server that made the cluster would:
+# with serve's server token (the double took it, below), pinned to the double's CA; with the
+# double's own token when node-agent gave it none.
+mkdir -p "$o/etc/systemd/system/k3s.service.d"
+cat >"$o/usr/local/bin/k3s-standin-api-token" <<'EOS'
+#!/bin/sh
+umask 077
+t=/run/node-agent/credentials/k3s-token
+if [ -s $t ]; then
+	tok=$(cat $t)
+	printf 'K10%s::server:%s\n' "$(cut -c4-67 /etc/k3s-standin/double-token)" "${tok##*:}" >/run/k3s-standin-api-token
+else
+	cp /etc/k3s-standin/double-token /run/k3s-standin-api-token
+fi
+EOS
+chmod 755 "$o/usr/local/bin/k3s-standin-api-token"
+printf '[Service]\nExecStartPre=/usr/local/bin/k3s-standin-api-token\n' \
+	>"$o/etc/systemd/system/k3s.service.d/50-standin-api-token.conf"
 # serve's kernel command line has no systemd.journald.forward_to_console: the same, as a file
 printf '[Journal]\nForwardToConsole=yes\nMaxLevelConsole=info\n' >"$o/etc/systemd/journald.conf.d/50-console.conf"
 mkdir -p "$w/image"
@@ -217,7 +235,7 @@ give_double_tokens() {
 		'[inputs | split("\t") | {(.[0]): .[1]}] | add | {server: .[$s], agent: .[$a]}' \
 		<"$w/secret-tokens.tsv" >"$w/secret-tokens.json")
 	ip netns exec $K curl -sS --max-time 10 --cacert "$w/pki/server-ca.crt" -H 'Content-Type: application/json' \
-		--data-binary @"$w/secret-tokens.json" -o "$w/double-tokens.out" -w '%{http_code}' \
+		--data-binary @"$w/secret-tokens.json" -o "$w/double-tokens.reply" -w '%{http_code}' \
 		"https://127.0.0.1:$kport$DOUBLE_TOKENS_HOOK" >"$w/double-tokens.status"
 	[ "$(cat "$w/double-tokens.status")" = 200 ] || return 1
 	tokens_given=yes
@@ -355,7 +373,7 @@ double /_double/log -X DELETE >/dev/null
 stop_machine m2
 start=$(date +%s)
 machine m2 NA990002 $mac2 $uuid2
-wait_for "$con_m2" "node-agent\\[[0-9]*\\]: join: (ok|failed)" "${NA_CLUSTER_WAIT:-900}"
+wait_for "$con_m2" "node-agent\\[[0-9]*\\]: join: (ok|failed|skipped)" "${NA_CLUSTER_WAIT:-900}"
 grep -aq "node-agent\[[0-9]*\]: join: ok: node $node2 Ready as agent" "$con_m2"
 ok $? "m2 rebooted (no disk) and joined again as $node2 ($(($(date +%s) - start)) s)"
 double /_double/nodes >"$w/double-nodes2.json"
@@ -436,6 +454,9 @@ find "$w/state" -type f ! -name "$DB_FILE" ! -name "$DB_FILE-*" >>"$w/searched.l
 diag "searched: $(sed "s|^$w/||" "$w/searched.list" | tr '\n' ' ')"
 found=$(xargs grep -laF -f "$w/secrets.list" <"$w/searched.list" | sed "s|^$w/||" | tr '\n' ' ')
 is "$found" "" "no token and no node password in any log, console, state file, report, API answer or on the wire"
+# the search itself finds them where they are: serve's database (the file or its WAL)
+ok "$(cat "$w/state/$DB_FILE"* | grep -caF -f "$w/secrets.list" >/dev/null && echo 0 || echo 1)" \
+	"... the same search finds them in serve's database"
 ok "$([ -s "$w/lan.capture" ] && grep -aq '^GET /config/' "$w/lan.capture" && echo 0 || echo 1)" \
 	"... the capture holds the LAN's plain HTTP ($(grep -ac '^GET /' "$w/lan.capture") requests)"
 
