@@ -11,12 +11,14 @@ on BRIDGE). Every TCP segment and UDP datagram with a payload, IPv4, is appended
   \\n== <proto> <src>:<port> > <dst>:<port>\\n<payload bytes as sent>
 
 (plain HTTP, DHCP, TFTP, and TLS as ciphertext). The answers to GET /vmlinuz and GET /initrd
-(static files of the image, tens of MB per boot) are left out: a flow whose request starts so
-has its server side skipped. At most --max-bytes (default 256 MiB) are written; then
+(static files of the image, tens of MB per boot) are left out: a flow whose request starts so,
+or whose answer says Content-Length over 4 MiB, has its server side skipped. The socket's
+buffer is 64 MiB; frames the kernel dropped all the same are counted on stderr. At most --max-bytes (default 256 MiB) are written; then
 "== capture truncated" and nothing more. Stops on SIGTERM/SIGINT, flushing OUT; prints the
 counts to stderr.
 """
 import argparse
+import re
 import signal
 import socket
 import struct
@@ -24,6 +26,8 @@ import sys
 
 ETH_P_ALL = 0x0003
 SKIP_REQUESTS = (b"GET /vmlinuz", b"GET /initrd")
+BIG_ANSWER = re.compile(rb"^HTTP/1\.[01] 2\d\d .*?\r\nContent-Length: *(\d+)\r\n", re.S | re.I)
+SOL_PACKET, PACKET_STATISTICS, SO_RCVBUFFORCE = 263, 6, 33
 
 
 def main():
@@ -33,6 +37,7 @@ def main():
     ap.add_argument("--max-bytes", type=int, default=256 << 20)
     a = ap.parse_args()
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 64 << 20)
     # not bound: every interface of the namespace
     out = open(a.out, "wb", buffering=1 << 16)
     stop = []
@@ -77,6 +82,10 @@ def main():
                 skipped.add((dst, dport, src, sport))
             if (src, sport, dst, dport) in skipped:
                 continue
+            m = BIG_ANSWER.match(payload[:4096])
+            if m and int(m.group(1)) > 4 << 20:
+                skipped.add((src, sport, dst, dport))
+                continue
         frames += 1
         if truncated:
             continue
@@ -88,8 +97,10 @@ def main():
         out.write(rec)
         written += len(rec)
     out.close()
-    sys.stderr.write("lan-capture: %d segments with a payload, %d bytes written%s\n"
-                     % (frames, written, " (truncated)" if truncated else ""))
+    # struct tpacket_stats {tp_packets, tp_drops}: since the last read, i.e. the whole run
+    drops = struct.unpack("II", s.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8))[1]
+    sys.stderr.write("lan-capture: %d segments with a payload, %d bytes written%s, %d frames dropped\n"
+                     % (frames, written, " (truncated)" if truncated else "", drops))
 
 
 if __name__ == "__main__":
