@@ -24,17 +24,18 @@ top=$(pwd)
 
 # Where serve keeps the cluster's secrets in its database (state_dir/serve.db, read with
 # python3's sqlite3: the sqlite3 CLI is not among tests/install-deps.sh's packages).
-# TO CHECK against node-agent/serve/cluster.c once it lands: the key names of the cluster
-# table; the credentials table's columns are db.c's migration 2.
+# The names are node-agent/serve/cluster.c's and db.c's (migration 2); secrets searched for
+# below are the cluster table's keys with "token" or "key" in their names (server_token,
+# agent_token, api_token, ticket_key) and every machine's node password.
 DB_FILE=serve.db
 DB_CLUSTER_TABLE=cluster            # (key TEXT PRIMARY KEY, value TEXT)
-DB_KEY_SERVER_TOKEN=server_token    # TO CHECK: the raw server token (K3s `token`)
-DB_KEY_AGENT_TOKEN=agent_token      # TO CHECK: the raw agent token (K3s `agent-token`)
-DB_KEY_CA_HASH=ca_hash              # TO CHECK: pinned by the server-init's POST /api/v1/cluster
-DB_KEY_SERVER_URL=server            # TO CHECK: the server URL it posted
+DB_KEY_SERVER_TOKEN=server_token    # the raw server token (K3s `token`)
+DB_KEY_AGENT_TOKEN=agent_token      # the raw agent token (K3s `agent-token`)
+DB_KEY_CA_HASH=ca_hash              # pinned by the server-init's POST /api/v1/cluster
+DB_KEY_SERVER_URL=server            # the server URL it posted
 DB_CRED_TABLE=credentials           # (machine_id, ticket, ..., node_password, node_name, role)
 DB_CRED_PASSWORD=node_password
-# The double's runtime hook for serve's tokens (being added to k3s-double.py): TO CHECK.
+# The double's runtime hook for serve's tokens (k3s-double.py: users "server" and "node")
 DOUBLE_TOKENS_HOOK=/_double/k3s-tokens
 # The ServiceAccount serve retires with (contract section 3), as the double names its user.
 SERVE_SA_USER=system:serviceaccount:kube-system:node-agent-serve
@@ -223,24 +224,41 @@ except sqlite3.Error as e:
 EOF
 }
 dbkey() { dbq "SELECT value FROM $DB_CLUSTER_TABLE WHERE key = '$1';" 2>/dev/null; }
-# give_double_tokens: once serve has made the tokens, the double takes them as its cluster's
-# (K3s: `token` and `agent-token` of the server that created the cluster). 0 when done.
-tokens_given=no
-give_double_tokens() {
-	[ $tokens_given = yes ] && return 0
-	(umask 077 && dbq "SELECT key, value FROM $DB_CLUSTER_TABLE
-		WHERE key IN ('$DB_KEY_SERVER_TOKEN', '$DB_KEY_AGENT_TOKEN');" >"$w/secret-tokens.tsv" 2>/dev/null)
-	[ "$(wc -l <"$w/secret-tokens.tsv")" = 2 ] || return 1
-	(umask 077 && jq -Rn --arg s "$DB_KEY_SERVER_TOKEN" --arg a "$DB_KEY_AGENT_TOKEN" \
-		'[inputs | split("\t") | {(.[0]): .[1]}] | add | {server: .[$s], agent: .[$a]}' \
-		<"$w/secret-tokens.tsv" >"$w/secret-tokens.json")
-	ip netns exec $K curl -sS --max-time 10 --cacert "$w/pki/server-ca.crt" -H 'Content-Type: application/json' \
-		--data-binary @"$w/secret-tokens.json" -o "$w/double-tokens.reply" -w '%{http_code}' \
-		"https://127.0.0.1:$kport$DOUBLE_TOKENS_HOOK" >"$w/double-tokens.status"
-	[ "$(cat "$w/double-tokens.status")" = 200 ] || return 1
-	tokens_given=yes
-	tokens_at=$(since)
-}
+# Once serve has made the tokens (at the server-init's join request), the double takes them
+# as its cluster's (K3s: `token` and `agent-token` of the server that created the cluster),
+# before the server-init's stand-in asks the double for its kubelet certificates with them:
+# a poller of serve's database, every 0.2 s (bounded), in the double's namespace. Its status
+# file says 200 once the double took them; the tokens travel in a file, never an argument.
+cat >"$w/give-tokens.py" <<'EOF'
+import json, sqlite3, ssl, sys, time, urllib.request
+db, keys, url, ca, status = sys.argv[1], sys.argv[2].split(","), sys.argv[3], sys.argv[4], sys.argv[5]
+ctx = ssl.create_default_context(cafile=ca)
+for _ in range(int(float(sys.argv[6]) / 0.2)):
+    try:
+        c = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=1)
+        got = dict(c.execute("SELECT key, value FROM cluster WHERE key IN (?, ?)", keys).fetchall())
+        c.close()
+    except sqlite3.Error:
+        got = {}
+    if len(got) == 2:
+        body = json.dumps({"server": got[keys[0]], "agent": got[keys[1]]}).encode()
+        req = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
+                code = r.status
+        except OSError as e:
+            code = getattr(e, "code", str(e))
+        with open(status, "w") as f:
+            f.write("%s %.1f\n" % (code, time.time()))
+        sys.exit(0 if code == 200 else 1)
+    time.sleep(0.2)
+sys.exit(2)
+EOF
+ip netns exec $K python3 "$w/give-tokens.py" "$w/state/$DB_FILE" "$DB_KEY_SERVER_TOKEN,$DB_KEY_AGENT_TOKEN" \
+	"https://127.0.0.1:$kport$DOUBLE_TOKENS_HOOK" "$w/pki/server-ca.crt" "$w/double-tokens.status" \
+	"${NA_CLUSTER_WAIT:-900}" 2>"$w/give-tokens.log" &
+pids="$pids $!"
+tokens_given() { [ "$(cut -d' ' -f1 "$w/double-tokens.status" 2>/dev/null)" = 200 ]; }
 
 # --- the machines: SeaBIOS + QEMU's iPXE ROM (e1000), one vCPU each (TCG) ---
 # machine NAME SERIAL MAC UUID [QEMU ARGS]: boots (again: the same identity) with its console
@@ -297,7 +315,6 @@ m1_args="-drive file=$w/data1.img,if=none,id=d1,format=raw -device nvme,serial=N
 cycled=""
 deadline=$(($(date +%s) + ${NA_CLUSTER_WAIT:-900}))
 while [ "$(date +%s)" -lt $deadline ]; do
-	give_double_tokens
 	[ "$(nodes_ready)" = "$want" ] && break
 	for n in 1 2 3; do
 		case " $cycled " in *" m$n "*) continue ;; esac
@@ -316,8 +333,9 @@ while [ "$(date +%s)" -lt $deadline ]; do
 	done
 	sleep 1
 done
-diag "serve made the tokens; given to the double at ${tokens_at:-never}"
-is "$tokens_given" yes "serve made the cluster's server and agent tokens (its database), the double took them"
+tokens_given
+ok $? "serve made the cluster's server and agent tokens (its database), the double took them$(tokens_given &&
+	echo " $(($(cut -d' ' -f2 "$w/double-tokens.status" | cut -d. -f1) - t0)) s after the start")"
 is "$(nodes_ready)" "$want" "from nothing: the server-init and two agents joined, their Nodes Ready ($(($(date +%s) - start)) s, TCG)"
 
 double /_double/nodes >"$w/double-nodes.json"
@@ -445,7 +463,7 @@ ok "$([ -s "$w/reports.dump" ] && echo 0 || echo 1)" "the reports serve stored, 
 # the secrets, one a line, for grep -F -f (never on a command line)
 {
 	cut -f2 "$w/secret-passwords.tsv"
-	dbq "SELECT value FROM $DB_CLUSTER_TABLE WHERE key LIKE '%token%';"
+	dbq "SELECT value FROM $DB_CLUSTER_TABLE WHERE key LIKE '%token%' OR key LIKE '%key%';"
 } 2>>"$w/dbq.err" | awk 'length($0) >= 16' >"$w/secrets.list"
 chmod 600 "$w/secrets.list"
 nsec=$(wc -l <"$w/secrets.list")
