@@ -374,6 +374,11 @@ is "$(dbkey $DB_KEY_SERVER_URL)" https://10.79.0.3:6443 "... and its server URL 
 is "$(dbq "SELECT m.serial || ' ' || c.role FROM $DB_CRED_TABLE c JOIN machines m ON m.id = c.machine_id ORDER BY m.serial;" |
 	tr '\n' ,)" "NA990001 server-init,NA990002 agent,NA990003 agent," "serve's roles: the plan of each machine's inventory"
 code() { api /api/machines | jq -r --arg s "$1" '.machines[] | select(.serial == $s) | .code'; }
+# the node's report of its join follows its Ready (at most 60 s for all three to arrive)
+for i in $(seq 60); do
+	[ "$(api /api/machines | jq -r '[.machines[] | .state] | unique | join(",")')" = joined ] && break
+	sleep 1
+done
 for n in 1 2 3; do
 	c=$(code NA99000$n)
 	eval "code$n=\$c"
