@@ -18,7 +18,8 @@ done
 w=$(mktemp -d)
 cleanup_dirs="$cleanup_dirs $w"
 pids=""
-trap 'for p in $pids; do kill $p 2>/dev/null; done; cleanup' EXIT
+trap 'stop_swtpm; for p in $pids; do kill $p 2>/dev/null; done; cleanup' EXIT
+unset NODE_AGENT_TPM_TCP
 sh tests/tools/mkcert.sh "$w/tls"
 mkdir -p "$w/log"
 echo '[]' > "$w/answers.json"
@@ -85,6 +86,13 @@ is "$(jq -r .body "$req" | jq -c '[.schema, .ticket, .inventory.schema, .invento
 	"[\"node-agent/join-request/v1\",\"$ticket\",\"node-agent/inventory/v1\",\"PC1ABCDE\"]" \
 	"the join request: schema, the ticket and the inventory"
 is "$(jq -r '.headers["Content-Type"]' "$req")" application/json "posted as application/json"
+if [ -e /dev/tpmrm0 ]; then
+	skip "no TPM: no tpm member" "this machine has /dev/tpmrm0"
+else
+	is "$(jq -r .body "$req" | jq -r 'has("tpm")')" false "no TPM: the join request has no tpm member"
+	like "$(cat "$t.err")" 'credentials: no TPM 2.0 .*: serve knows this machine by its hardware identity' \
+		"... and the log says serve knows the machine by its hardware identity"
+fi
 cred=$t/run/node-agent/credentials
 is "$(stat -c %a "$cred")" 700 "the credentials directory is 0700"
 is "$(stat -c %a "$cred/k3s-token")" 600 "the token file is 0600"
@@ -226,6 +234,41 @@ is "$(stages "$d")" \
 	"server-init: joined"
 like "$(cat "$d.err")" "warning: credentials: the cluster not announced to serve: the admin kubeconfig's server is a loopback address and this node's own IPv4 address is unknown" \
 	"telling serve about the cluster failed with a warning that says why"
+
+# --- a machine with a TPM 2.0 (swtpm on loopback): the ticket signed by its machine key ---
+tt=$(dirname "$NODE_AGENT")/tests/test-tpm2
+if ! command -v swtpm >/dev/null 2>&1 || [ ! -x "$tt" ]; then
+	skip "the ticket signed by the TPM" "swtpm or $tt missing"
+else
+	start_swtpm "$w/tpm" "$w/swtpm.log"
+	ok $? "swtpm listens ($NODE_AGENT_TPM_TCP)"
+	echo "[$(answer agent '"https://10.0.0.10:6443"')]" >"$w/answers.json"
+	t=$w/tpm-agent
+	mkdir -p "$t"
+	run "$t" "$w/agent.yaml"
+	is "$?" 0 "with a TPM: run exits 0"
+	req=$(grep -l '"path": "/api/v1/join"' "$w/log"/*.json | sort | tail -n 1)
+	jq -r .body "$req" | jq -r .tpm.public_key >"$w/tpm-sent.pem"
+	timeout 60 "$tt" key >"$w/tpm-key.pem" 2>"$w/tpm-key.err"
+	is "$(cat "$w/tpm-sent.pem")" "$(cat "$w/tpm-key.pem")" "the join request's tpm.public_key is the TPM's machine key"
+	jq -r .body "$req" | jq -r .tpm.signature | base64 -d >"$w/tpm-sig.der"
+	printf '%s' "$ticket" >"$w/ticket.txt"
+	openssl dgst -sha256 -verify "$w/tpm-key.pem" -signature "$w/tpm-sig.der" "$w/ticket.txt" >/dev/null 2>&1
+	ok $? "tpm.signature is the TPM key's ECDSA signature of the ticket (openssl dgst -verify)"
+	like "$(cat "$t.err")" "credentials: the ticket is signed by this machine's TPM key" "the log says so"
+	stop_swtpm
+	# a TPM that does not answer: said, and the request goes without a signature
+	NODE_AGENT_TPM_TCP=127.0.0.1:$(free_port)
+	t=$w/tpm-broken
+	mkdir -p "$t"
+	run "$t" "$w/agent.yaml"
+	is "$?" 0 "a TPM that does not answer: run still exits 0 (serve decides)"
+	req=$(grep -l '"path": "/api/v1/join"' "$w/log"/*.json | sort | tail -n 1)
+	is "$(jq -r .body "$req" | jq -r 'has("tpm")')" false "... the request has no tpm member"
+	like "$(cat "$t.err")" "warning: credentials: TPM: .*; asking without a TPM signature" \
+		"... and a warning says why"
+	unset NODE_AGENT_TPM_TCP
+fi
 
 # --- secrets stay out of state.json, the config copy, the logs, sd_notify and reports ---
 all=$(cat "$w"/*/var/lib/node-agent/state.json "$w"/*/var/lib/node-agent/config.yaml \

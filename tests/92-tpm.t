@@ -14,20 +14,6 @@ if [ ! -x "$t" ]; then
 fi
 w=$(mktemp -d "${TMPDIR:-/tmp}/na-test.XXXXXX")
 cleanup_dirs="$cleanup_dirs $w"
-swtpm_pid=""
-stop_swtpm() {
-	[ -n "$swtpm_pid" ] || return 0
-	kill "$swtpm_pid" 2>/dev/null
-	# bounded: swtpm ends on SIGTERM at once; KILL after 5 s
-	i=0
-	while kill -0 "$swtpm_pid" 2>/dev/null && [ $i -lt 50 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -9 "$swtpm_pid" 2>/dev/null
-	wait "$swtpm_pid" 2>/dev/null
-	swtpm_pid=""
-}
 trap 'stop_swtpm; cleanup' EXIT
 trap 'exit 1' INT TERM HUP
 
@@ -60,44 +46,8 @@ if ! command -v swtpm >/dev/null 2>&1; then
 	exit
 fi
 
-# a random loopback port in 20000..49999 that nothing listens on (swtpm fails on a taken one
-# anyway, and start_swtpm tries again)
-free_port() {
-	while :; do
-		p=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 30000))
-		[ -z "$(ss -Hltn "sport = :$p")" ] && break
-	done
-	echo "$p"
-}
-
-# start_swtpm STATEDIR: swtpm in the background on a free loopback port, its data channel
-# in NODE_AGENT_TPM_TCP; a few tries, as another process may take the port in between
-start_swtpm() {
-	mkdir -p "$1"
-	for try in 1 2 3 4 5; do
-		port=$(free_port)
-		ctrl=$(free_port)
-		swtpm socket --tpm2 --tpmstate dir="$1" --flags not-need-init,startup-clear \
-			--server type=tcp,port="$port",bindaddr=127.0.0.1 \
-			--ctrl type=tcp,port="$ctrl",bindaddr=127.0.0.1 2>>"$w/swtpm.log" &
-		swtpm_pid=$!
-		i=0
-		while [ $i -lt 100 ] && kill -0 "$swtpm_pid" 2>/dev/null; do
-			if [ -n "$(ss -Hltn "sport = :$port")" ]; then
-				NODE_AGENT_TPM_TCP=127.0.0.1:$port
-				export NODE_AGENT_TPM_TCP
-				return 0
-			fi
-			sleep 0.1
-			i=$((i + 1))
-		done
-		stop_swtpm
-	done
-	return 1
-}
-
 start=$(date +%s)
-start_swtpm "$w/state1"
+start_swtpm "$w/state1" "$w/swtpm.log"
 ok $? "swtpm listens (state $w/state1)"
 [ -z "$swtpm_pid" ] && sed 's/^/# /' "$w/swtpm.log"
 
@@ -151,7 +101,7 @@ is $n 8 "8 signatures in a row: every handle flushed"
 
 # swtpm restarted on the same state: the same key (the owner seed persists)
 stop_swtpm
-start_swtpm "$w/state1"
+start_swtpm "$w/state1" "$w/swtpm.log"
 ok $? "swtpm restarted on the same state"
 timeout 60 "$t" key >"$w/key3.pem" 2>&1
 cmp -s "$w/key1.pem" "$w/key3.pem"
@@ -159,7 +109,7 @@ ok $? "after the restart: the same key"
 stop_swtpm
 
 # a fresh state is another TPM: another owner seed, another key
-start_swtpm "$w/state2"
+start_swtpm "$w/state2" "$w/swtpm.log"
 ok $? "swtpm on a fresh state"
 timeout 60 "$t" key >"$w/key4.pem" 2>&1
 ok $? "tpm2_machine_key() on the fresh TPM"

@@ -11,7 +11,7 @@
 d=$(mktemp -d "${TMPDIR:-/tmp}/na-sjoin.XXXXXX")
 cleanup_dirs="$cleanup_dirs $d"
 pid=""
-trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; cleanup' EXIT
+trap 'stop_swtpm; [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; cleanup' EXIT
 
 mkdir -p "$d/img" "$d/state"
 : >"$d/img/vmlinuz"
@@ -168,6 +168,51 @@ is "$code/$(reason)" 403/superseded "a ticket after a newer config fetch: 403 su
 
 out=$("$NODE_AGENT" machines show 2 --server "$surl" --ca "$ca" 2>&1)
 like "$out" "Cluster: role agent, node -, TPM key none" "machines show: the role handed out, no secret"
+
+# a TPM 2.0 (swtpm): the machine key signs the ticket (tpm2_identity_sign(), as the boot job
+# does); serve pins the key at the first signed request and wants a signature by it after
+tt=$(dirname "$NODE_AGENT")/tests/test-tpm2
+joint() { # INVENTORY_FILE TICKET PEM_FILE SIG_BASE64 -> $code, $d/resp
+	jq -c --arg t "$2" --rawfile k "$3" --arg s "$4" \
+		'{schema:"node-agent/join-request/v1",ticket:$t,tpm:{public_key:$k,signature:$s},inventory:.}' \
+		"$1" >"$d/req"
+	code=$(curl --cacert "$ca" -s -o "$d/resp" -w '%{http_code}' \
+		-H 'Content-Type: application/json' --data-binary @"$d/req" "$surl/api/v1/join")
+}
+if ! command -v swtpm >/dev/null 2>&1 || [ ! -x "$tt" ]; then
+	skip "TPM pinning" "swtpm or $tt missing"
+else
+	unset NODE_AGENT_TPM_TCP
+	start_swtpm "$d/tpm" "$d/swtpm.log"
+	sign() { # TICKET -> $d/id/pub.pem, $d/id/sig.b64
+		rm -rf "$d/id" && mkdir "$d/id" && timeout 60 "$tt" identity "$1" "$d/id" 2>>"$d/tpm.err"
+	}
+	t=$(config 2 | ticket_of)
+	sign "$t"
+	ok $? "swtpm signs AG-1's ticket with its machine key"
+	cp "$d/id/pub.pem" "$d/ag1-tpm.pem"
+	joint "$d/AG-1.inv" "$t" "$d/id/pub.pem" "$(cat "$d/id/sig.b64")"
+	is "$code/$(jq -r .node_password "$d/resp")" "200/$ag1_pw" "a request signed by the TPM: the credentials, the same node password"
+	like "$("$NODE_AGENT" machines show 2 --server "$surl" --ca "$ca" 2>&1)" "TPM key pinned" \
+		"machines show: the TPM key is pinned"
+	join "$d/AG-1.inv" "$(config 2 | ticket_of)"
+	is "$code/$(reason)" 403/tpm-required "then a request without a TPM signature: 403 tpm-required"
+	t=$(config 2 | ticket_of)
+	openssl ecparam -name prime256v1 -genkey -noout -out "$d/other.key" 2>/dev/null
+	openssl ec -in "$d/other.key" -pubout -out "$d/other.pem" 2>/dev/null
+	printf '%s' "$t" >"$d/t.txt"
+	openssl dgst -sha256 -sign "$d/other.key" -out "$d/other.sig" "$d/t.txt"
+	joint "$d/AG-1.inv" "$t" "$d/other.pem" "$(base64 -w0 "$d/other.sig")"
+	is "$code/$(reason)" 403/tpm-mismatch "a valid signature by another key: 403 tpm-mismatch"
+	sign "$t_ag1"
+	joint "$d/AG-1.inv" "$t" "$d/id/pub.pem" "$(cat "$d/id/sig.b64")"
+	is "$code/$(reason)" 403/tpm-signature "the pinned key's signature of another ticket: 403 tpm-signature"
+	sign "$t"
+	joint "$d/AG-1.inv" "$t" "$d/id/pub.pem" "$(cat "$d/id/sig.b64")"
+	is "$code/$(jq -r .node_password "$d/resp")" "200/$ag1_pw" "... that ticket, refused three times, is still good when the TPM signs it"
+	stop_swtpm
+	unset NODE_AGENT_TPM_TCP
+fi
 
 # retire: the machine's credentials go; its ticket from before is refused
 code=$(curl --cacert "$ca" -s -o /dev/null -w '%{http_code}' -X POST \

@@ -108,3 +108,54 @@ make_fuzz() {
 cleanup_dirs=""
 cleanup() { for d in $cleanup_dirs; do rm -rf "$d"; done; }
 trap cleanup EXIT
+
+# --- swtpm, a software TPM 2.0, on loopback TCP (92-tpm, 99-serve-join) ---
+swtpm_pid=""
+stop_swtpm() {
+	[ -n "$swtpm_pid" ] || return 0
+	kill "$swtpm_pid" 2>/dev/null
+	# bounded: swtpm ends on SIGTERM at once; KILL after 5 s
+	_i=0
+	while kill -0 "$swtpm_pid" 2>/dev/null && [ $_i -lt 50 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	kill -9 "$swtpm_pid" 2>/dev/null
+	wait "$swtpm_pid" 2>/dev/null
+	swtpm_pid=""
+}
+
+# a random loopback port in 20000..49999 that nothing listens on (100 draws at most)
+free_port() {
+	for _t in $(seq 100); do
+		_p=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 30000))
+		[ -z "$(ss -Hltn "sport = :$_p")" ] && break
+	done
+	echo "$_p"
+}
+
+# start_swtpm STATEDIR LOG: swtpm in the background on a free loopback port, its data channel
+# in NODE_AGENT_TPM_TCP; a few tries, as another process may take the port in between
+start_swtpm() {
+	mkdir -p "$1"
+	for _try in 1 2 3 4 5; do
+		_port=$(free_port)
+		_ctrl=$(free_port)
+		swtpm socket --tpm2 --tpmstate dir="$1" --flags not-need-init,startup-clear \
+			--server type=tcp,port="$_port",bindaddr=127.0.0.1 \
+			--ctrl type=tcp,port="$_ctrl",bindaddr=127.0.0.1 2>>"$2" &
+		swtpm_pid=$!
+		_i=0
+		while [ $_i -lt 100 ] && kill -0 "$swtpm_pid" 2>/dev/null; do
+			if [ -n "$(ss -Hltn "sport = :$_port")" ]; then
+				NODE_AGENT_TPM_TCP=127.0.0.1:$_port
+				export NODE_AGENT_TPM_TCP
+				return 0
+			fi
+			sleep 0.1
+			_i=$((_i + 1))
+		done
+		stop_swtpm
+	done
+	return 1
+}

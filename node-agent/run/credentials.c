@@ -28,22 +28,9 @@
 #include "join/preflight.h"
 #include "kube/kube.h"
 #include "run/run-internal.h"
+#include "tpm/tpm2.h"
 
-#if __has_include("kube/retire.h")
 #include "kube/retire.h"
-#else
-/* MERGE (issue 15): kube/retire.h, written on the kube side, declares the real one; this
- * stand-in goes away with the merge (the #if picks the header as soon as it exists). */
-static int kube_serve_account_token(kube_client *admin, long expiration_s, char **ret_token,
-				    char **ret_err)
-{
-	(void)admin;
-	(void)expiration_s;
-	(void)ret_token;
-	*ret_err = strdup("the ServiceAccount token request is not built into this node-agent");
-	return -EOPNOTSUPP;
-}
-#endif
 
 #define JOIN_REQUEST_SCHEMA	"node-agent/join-request/v1"
 #define JOIN_CREDENTIALS_SCHEMA "node-agent/join-credentials/v1"
@@ -219,14 +206,49 @@ static int refusal(const fetch_result *fr, char **ret_msg)
 		   : -EPROTO;
 }
 
+/* The join request's "tpm" member, `,"tpm":{...}`, when the machine has a TPM 2.0: the key
+ * it derives from its owner seed and its signature of the ticket. serve pins the key at the
+ * first signed request and wants it from then on. "" without a TPM (serve knows the machine
+ * by its hardware identity only); a TPM that fails is said and the request goes without. */
+static int tpm_member(const char *ticket, char **ret)
+{
+	_cleanup_free_ char *pem = NULL, *sig = NULL, *err = NULL;
+	_cleanup_(json_object_putp) json_object *o = NULL;
+	int r = tpm2_identity_sign(ticket, &pem, &sig, &err);
+
+	if (r == -ENOENT) {
+		run_log(LOG_INFO, "credentials",
+			"no TPM 2.0 (%s): serve knows this machine by its hardware identity",
+			err ? err : "none found");
+		return (*ret = strdup("")) ? 0 : -ENOMEM;
+	}
+	if (r < 0) {
+		run_log(LOG_WARNING, "credentials",
+			"TPM: %s; asking without a TPM signature (serve refuses it once it has "
+			"pinned this machine's TPM key)",
+			err ? err : strerror(-r));
+		return (*ret = strdup("")) ? 0 : -ENOMEM;
+	}
+	o = json_object_new_object();
+	if (!o || json_object_object_add(o, "public_key", json_object_new_string(pem)) < 0 ||
+	    json_object_object_add(o, "signature", json_object_new_string(sig)) < 0)
+		return -ENOMEM;
+	run_log(LOG_INFO, "credentials", "the ticket is signed by this machine's TPM key");
+	return asprintf(ret, ",\"tpm\":%s",
+			json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) < 0
+		   ? -ENOMEM
+		   : 0;
+}
+
 int run_credentials_redeem(const na_config *cfg, const char *inventory_json, run_credentials *ret,
 			   char **ret_msg)
 {
 	_cleanup_(erase_and_freep) char *body = NULL;
+	_cleanup_free_ char *tpm = NULL;
 	const char *env = getenv("NODE_AGENT_CREDENTIALS_WAIT_S");
 	uint64_t wait_s = WAIT_DEFAULT_S, deadline;
 	bool said_waiting = false;
-	int len;
+	int len, r;
 
 	*ret_msg = NULL;
 	if (env && parse_uint64(env, 0, 86400, &wait_s) < 0) {
@@ -236,9 +258,12 @@ int run_credentials_redeem(const na_config *cfg, const char *inventory_json, run
 		wait_s = WAIT_DEFAULT_S;
 	}
 	deadline = now_s() + wait_s;
+	r = tpm_member(cfg->credentials.ticket, &tpm);
+	if (r < 0)
+		return r;
 	/* the ticket is [A-Za-z0-9.] (config/sections.c): nothing to escape */
-	len = asprintf(&body, "{\"schema\":\"%s\",\"ticket\":\"%s\",\"inventory\":%s}",
-		       JOIN_REQUEST_SCHEMA, cfg->credentials.ticket, inventory_json);
+	len = asprintf(&body, "{\"schema\":\"%s\",\"ticket\":\"%s\"%s,\"inventory\":%s}",
+		       JOIN_REQUEST_SCHEMA, cfg->credentials.ticket, tpm, inventory_json);
 	if (len < 0) {
 		body = NULL;
 		return -ENOMEM;
@@ -256,7 +281,7 @@ int run_credentials_redeem(const na_config *cfg, const char *inventory_json, run
 		_cleanup_(fetch_result_done) fetch_result fr = {0};
 		_cleanup_free_ char *err = NULL;
 		uint64_t pause;
-		int r = fetch_url(cfg->credentials.url, body, (size_t)len, &fo, &fr);
+		r = fetch_url(cfg->credentials.url, body, (size_t)len, &fo, &fr);
 
 		if (r == 0) {
 			r = run_credentials_parse(fr.body, fr.len, ret, &err);

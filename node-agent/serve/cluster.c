@@ -41,16 +41,11 @@
 #include "inventory/inventory-json.h"
 #include "join/preflight.h"
 #include "kube/kube.h"
-#include "kube/kubeconfig.h"
-/* TEMPORARY until basic/tpm2.h lands */
-__attribute__((weak)) int tpm2_verify(const char *spki_pem, const void *data, size_t len,
-				      const unsigned char *der_sig, size_t sig_len);
-/* TEMPORARY until kube/retire.h lands */
-__attribute__((weak)) int kube_node_retire(kube_client *c, const char *node, const na_log *log,
-					   char **ret_summary, char **ret_err);
+#include "kube/retire.h"
 #include "plan/plan.h"
 #include "report/report-internal.h"
 #include "serve/serve.h"
+#include "tpm/tpm2.h"
 
 #define TICKET_MAX 200
 
@@ -231,7 +226,7 @@ static const char *tpm_check(serve_db *db, int64_t machine, json_object *req, co
 	if (pinned && strcmp(pinned, pub))
 		return "tpm-mismatch";
 	sig = (unsigned char *)base64_decode(sig64, &n);
-	if (!sig || !tpm2_verify || tpm2_verify(pub, ticket, strlen(ticket), sig, n) < 0)
+	if (!sig || tpm2_verify(pub, ticket, strlen(ticket), sig, n) < 0)
 		return "tpm-signature";
 	if (!pinned && !(*ret_pin = strdup(pub)))
 		return "tpm-signature";
@@ -590,17 +585,11 @@ static void *retire_thread(void *arg)
 	retire_job *j = arg;
 	_cleanup_free_ char *ca = NULL, *err = NULL, *summary = NULL, *detail = NULL;
 	_cleanup_(kube_client_freep) kube_client *c = NULL;
-	kubeconfig kc = {0};
 	int r;
 
 	r = cluster_ca(j->server, j->ca_hash, &ca, &err);
-	if (r >= 0) {
-		kc.server = j->server;
-		kc.ca_pem = ca;
-		kc.token = j->api_token;
-		kc.user = (char *)"node-agent-serve";
-		r = kube_client_new(&kc, 20, &c, &err);
-	}
+	if (r >= 0)
+		r = kube_client_new_bearer(j->server, ca, j->api_token, 20, &c, &err);
 	if (r >= 0)
 		r = kube_node_retire(c, j->node, &j->log, &summary, &err);
 	if (r < 0) {
