@@ -35,7 +35,8 @@ image_pkgs="$build_pkgs mkosi systemd-container debootstrap dosfstools mtools zs
 	systemd-boot-efi e2fsprogs fdisk mount mawk"
 # make e2e (tests/e2e/): QEMU with its iPXE ROMs, OVMF, the loopback relay and servers
 e2e_pkgs="qemu-system-x86 ipxe-qemu ovmf socat python3 openssl jq"
-# e2e.sh usb: Secure Boot with the stick signed by images/usb-sign.sh, and a TPM 2.0
+# e2e.sh usb: Secure Boot with the stick signed by images/usb-sign.sh, and a TPM 2.0 (swtpm,
+# also the TPM of tests/92-tpm.t, 92-run-credentials.t, 99-serve-join.t, 99-serve-cluster.t)
 e2e_pkgs="$e2e_pkgs sbsigntool mtools swtpm"
 test_pkgs="$test_pkgs $image_pkgs $e2e_pkgs"
 # tests/98-pxe-lan.t: a LAN of network namespaces with dnsmasq as the home router (dnsmasq-base:
