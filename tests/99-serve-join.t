@@ -5,15 +5,25 @@
 # ticket. Refused, each with its reason: a made-up or edited ticket, another machine's, a used
 # one, a superseded one, a retired machine, a second server-init; agents and servers wait
 # (503) until the server-init machine reports the cluster, whose CA hash is then pinned. No
-# token or node password in serve's log or on plain HTTP; the database is 0600.
+# token or node password in serve's log or on plain HTTP; the database is 0600. The role of a
+# machine's first join is kept (role-changed); a retire leaves alone a Node whose systemUUID
+# is not the machine's (the K3s double on loopback is the cluster).
 . "$(dirname "$0")/lib.sh"
 
 d=$(mktemp -d "${TMPDIR:-/tmp}/na-sjoin.XXXXXX")
 cleanup_dirs="$cleanup_dirs $d"
 pid=""
-trap 'stop_swtpm; [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; cleanup' EXIT
+trap 'stop_swtpm; [ -n "$pid" ] && kill "$pid" 2>/dev/null; [ -n "$kpid" ] && kill "$kpid" 2>/dev/null; wait 2>/dev/null; cleanup' EXIT
+kpid=""
 
 mkdir -p "$d/img" "$d/state"
+# the cluster: the K3s double on loopback (its /cacerts, its admin's bearer token)
+sh "$TESTS_DIR/tools/mk-k3s-pki.sh" -n w1 "$d/pki" >/dev/null 2>&1
+python3 "$TESTS_DIR/tools/k3s-double.py" --pki "$d/pki" --port 0 --portfile "$d/kport" 2>"$d/double.log" &
+kpid=$!
+for _ in $(seq 100); do [ -s "$d/kport" ] && break; sleep 0.1; done
+kapi=https://127.0.0.1:$(cat "$d/kport")
+khash=$(sed 's/^K10\([0-9a-f]*\)::.*/\1/' "$d/pki/token")
 : >"$d/img/vmlinuz"
 : >"$d/img/initrd"
 cat >"$d/node.yaml" <<'EOF2'
@@ -23,6 +33,9 @@ rules:
   - name: first
     match: {serial: [SRV-1, SRV-2]}
     role: server-init
+  - name: big
+    match: {min_memory_gib: 4096}
+    role: server
   - name: workers
     match: {serial: [AG-1, AG-2]}
     labels: {site: lab}
@@ -135,12 +148,12 @@ join "$d/SRV-2.inv" "$(config 4 | ticket_of)"
 is "$code/$(reason)" 403/role-taken "a second machine the rules make server-init: 403 role-taken"
 
 # the cluster, reported by the server-init machine with its key
-hash=$(printf 'a%.0s' $(seq 64))
+hash=$khash
 post_cluster() { # KEY BODY
 	code=$(curl --cacert "$ca" -s -o "$d/resp" -w '%{http_code}' -H "Authorization: Bearer $1" \
 		--data-binary "$2" "$surl/api/v1/cluster")
 }
-doc() { printf '{"schema":"node-agent/cluster/v1","server":"https://10.0.0.10:6443","ca_hash":"%s","api_token":"sa-token-1"}' "$1"; }
+doc() { printf '{"schema":"node-agent/cluster/v1","server":"%s","ca_hash":"%s","api_token":"%s"}' "$kapi" "$1" "$(cat "$d/pki/admin.token")"; }
 post_cluster "$(printf 'b%.0s' $(seq 64))" "$(doc "$hash")"
 is "$code/$(reason)" 403/unknown-key "the cluster from a key serve never gave: 403"
 post_cluster "$srv_key" '{"schema":"node-agent/cluster/v1","server":"http://x","ca_hash":"1"}'
@@ -150,17 +163,21 @@ is "$code/$(jq -r .pinned "$d/resp")" 200/true "the server-init machine reports 
 post_cluster "$srv_key" "$(doc "$(printf 'c%.0s' $(seq 64))")"
 is "$code/$(reason)" 409/ca-hash-conflict "another CA hash later: 409, not taken silently"
 is "$(curl --cacert "$ca" -sf "$surl/api/v1/cluster" | jq -c .)" \
-	"{\"server\":\"https://10.0.0.10:6443\",\"ca_hash\":\"$hash\",\"init_machine\":\"1\"}" \
+	"{\"server\":\"$kapi\",\"ca_hash\":\"$hash\",\"init_machine\":\"1\"}" \
 	"GET /api/v1/cluster: server, CA hash, the init machine, no secret"
 
 # now agents join, with a K10 token carrying the pinned hash
 join "$d/AG-1.inv" "$t_ag1"
 is "$code/$(jq -r .role "$d/resp")" 200/agent "the waiting agent's ticket is still good: its credentials"
 is "$(jq -r .token "$d/resp")" "K10$hash::node:$agent_token" "... the agent token as K10<CA hash>::node:<agent token>"
-is "$(jq -r .server "$d/resp")" https://10.0.0.10:6443 "... and the server to join"
+is "$(jq -r .server "$d/resp")" "$kapi" "... and the server to join"
 ag1_pw=$(jq -r .node_password "$d/resp")
 join "$d/AG-1.inv" "$(config 2 | ticket_of)"
 is "$code/$(jq -r .node_password "$d/resp")" "200/$ag1_pw" "its next boot: the same node password (a RAM-only node rejoins under its name)"
+# the role of its first join is kept: an inventory the rules would make a server is refused
+jq '.memory.physical_bytes = 8796093022208' "$d/AG-1.inv" >"$d/AG-1-big.inv"
+join "$d/AG-1-big.inv" "$(config 2 | ticket_of)"
+is "$code/$(reason)" 403/role-changed "the same machine claiming 8 TiB of RAM (a server by the rules): 403 role-changed"
 t_old=$(config 3 | ticket_of)
 t_new=$(config 3 | ticket_of)
 join "$d/AG-2.inv" "$t_old"
@@ -214,7 +231,15 @@ else
 	unset NODE_AGENT_TPM_TCP
 fi
 
-# retire: the machine's credentials go; its ticket from before is refused
+# retire: the machine's credentials go; its ticket from before is refused. AG-2's report
+# (reports are not authenticated) names another machine's Node: serve checks the Node's
+# systemUUID before touching it, and leaves it alone
+curl -sS --cacert "$d/pki/server-ca.crt" -H "Authorization: Bearer $(cat "$d/pki/admin.token")" \
+	-o /dev/null -X POST "$kapi/_double/nodes" -d '{"metadata":{"name":"victim"},"status":{"nodeInfo":{"systemUUID":"0aa17e1d-0000-4000-8000-000000000001"}}}'
+jq -c --arg k "$(printf '%032d' 33)" '{schema:"node-agent/report/v1",machine_id:"x",idempotency_key:$k,created_at:"2026-01-01T00:00:00Z",node:{joined:true,name:"victim"},inventory:.}' \
+	"$d/AG-2.inv" | curl --cacert "$ca" -sf -o /dev/null --data-binary @- "$surl/reports"
+is "$(curl --cacert "$ca" -sf "$surl/api/machines/3" | jq -r .credentials.node_name)" victim \
+	"AG-2's report says it joined as Node victim"
 code=$(curl --cacert "$ca" -s -o /dev/null -w '%{http_code}' -X POST \
 	-H "Authorization: Bearer operator-secret-1" "$surl/api/machines/3/retire")
 is "$code" 200 "AG-2 retired by the operator"
@@ -222,7 +247,17 @@ join "$d/AG-2.inv" "$t_new"
 is "$code/$(reason)" 403/retired "a retired machine: 403 retired"
 code=$(curl -s -o /dev/null -w '%{http_code}' "$url/config/$(mac 3).yaml")
 is "$code" 404 "... and no node config for it"
-like "$(cat "$d/log")" "machine 3: credentials revoked; no Node to remove" "serve says what the retire did"
+ev=""
+for _ in $(seq 100); do
+	ev=$(curl --cacert "$ca" -sf "$surl/api/machines/3" | jq -r '[.events[] | select(.kind == "node not removed" or .kind == "node removed") | .kind + ": " + .detail][0] // empty')
+	[ -n "$ev" ] && break
+	sleep 0.1
+done
+like "$ev" "^node not removed: victim: Node victim reports system UUID 0aa17e1d-0000-4000-8000-000000000001, not this machine's 4c4c4544-0042-3510-8052-000000000003" \
+	"the retire checked Node victim's systemUUID: another machine's, not removed"
+is "$(curl -sS --cacert "$d/pki/server-ca.crt" -H "Authorization: Bearer $(cat "$d/pki/admin.token")" \
+	"$kapi/api/v1/nodes/victim" | jq -r '.metadata.name + " " + (.spec.unschedulable // false | tostring)')" \
+	"victim false" "... Node victim is still there, not even cordoned"
 
 # the timeline says what happened; no secret anywhere serve wrote text
 like "$(curl --cacert "$ca" -sf "$surl/api/machines/2" | jq -r '[.events[].kind] | join(",")')" \
@@ -234,6 +269,16 @@ for s in "$srv_token" "$agent_token" "$srv_pw" "$ag1_pw" "$srv_key"; do
 done
 is "$leaks" 0 "no token, node password or key in serve's log or the machines API"
 is "$(stat -c %a "$d/state/serve.db")" 600 "the database (tokens, node passwords) is 0600"
+kill "$pid"
+wait "$pid" 2>/dev/null
+pid=""
+# a database an older serve left 0644 is made 0600 at the next start
+chmod 0644 "$d/state/serve.db"
+: >"$d/log2"
+"$NODE_AGENT" serve --config "$d/serve.yaml" 2>"$d/log2" &
+pid=$!
+for _ in $(seq 100); do grep -q "listening on" "$d/log2" && break; sleep 0.1; done
+is "$(stat -c %a "$d/state/serve.db")" 600 "a database left 0644 (by an older serve) is 0600 after a start"
 kill "$pid"
 wait "$pid" 2>/dev/null
 pid=""

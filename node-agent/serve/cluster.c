@@ -212,13 +212,16 @@ static const char *tpm_check(serve_db *db, int64_t machine, json_object *req, co
 	json_object *tpm = NULL;
 	const char *pub = NULL, *sig64 = NULL;
 	size_t n = 0;
+	int r;
 
 	*ret_pin = NULL;
 	if (json_object_object_get_ex(req, "tpm", &tpm)) {
 		pub = json_str(tpm, "public_key");
 		sig64 = json_str(tpm, "signature");
 	}
-	(void)serve_db_credential_get(db, machine, "tpm_key", &pinned);
+	r = serve_db_credential_get(db, machine, "tpm_key", &pinned);
+	if (r < 0 && r != -ENOENT)
+		return "tpm-unknown"; /* the database failed: never taken as "nothing pinned" */
 	if (!tpm)
 		return pinned ? "tpm-required" : NULL;
 	if (!pub || !sig64 || strlen(pub) > 1024 || strlen(sig64) > 512)
@@ -274,7 +277,8 @@ int serve_cluster_join(serve_db *db, const na_config *nc, const char *body, size
 	_cleanup_(serve_machine_freep) serve_machine *m = NULL;
 	_cleanup_(serve_identity_done) serve_identity id = {0};
 	_cleanup_free_ char *ca_hash = NULL, *server = NULL, *init = NULL, *token = NULL,
-			    *agent_token = NULL, *password = NULL, *tpm_pin = NULL;
+			    *agent_token = NULL, *password = NULL, *tpm_pin = NULL,
+			    *kept_role = NULL;
 	json_object *v, *inv_json = NULL;
 	hw_inventory *inv = NULL;
 	const char *ticket = NULL, *reason;
@@ -343,13 +347,33 @@ int serve_cluster_join(serve_db *db, const na_config *nc, const char *body, size
 				      : "this machine is not accepted: an operator must accept it",
 			      ret_status, ret);
 	}
-	if (serve_db_kv_get(db, "ca_hash", &ca_hash) < 0 ||
-	    serve_db_kv_get(db, "server", &server) < 0) {
+	r = serve_db_kv_get(db, "ca_hash", &ca_hash);
+	if (r >= 0)
+		r = serve_db_kv_get(db, "server", &server);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (r < 0) {
 		free(ca_hash);
 		free(server);
 		ca_hash = server = NULL;
 	}
-	(void)serve_db_kv_get(db, "init_machine", &init);
+	/* 5: a failed read is an error, never "no server-init yet" */
+	r = serve_db_kv_get(db, "init_machine", &init);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	/* the role is the one of the machine's first join (its own inventory then, under the
+	 * operator's rules), kept until it is retired and accepted again: an inventory sent
+	 * later (more memory, a GPU, another NIC) cannot move an agent to the server token */
+	r = serve_db_credential_get(db, machine, "role", &kept_role);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	if (kept_role && strcmp(kept_role, na_role_name(role))) {
+		machine_event(db, machine, "credentials refused", "role-changed");
+		return refuse(403, "role-changed",
+			      "the rules give this machine another role than at its first join: "
+			      "retire it and accept it again to change its role",
+			      ret_status, ret);
+	}
 	if (role == ROLE_SERVER_INIT && init && strcmp(init, idbuf)) {
 		machine_event(db, machine, "credentials refused", "role-taken");
 		return refuse(403, "role-taken",
@@ -364,6 +388,8 @@ int serve_cluster_join(serve_db *db, const na_config *nc, const char *body, size
 			      ret_status, ret);
 	}
 	reason = tpm_check(db, machine, req, ticket, &tpm_pin);
+	if (reason && !strcmp(reason, "tpm-unknown"))
+		return -EIO;
 	if (reason) {
 		machine_event(db, machine, "credentials refused", reason);
 		return refuse(403, reason,
@@ -376,7 +402,41 @@ int serve_cluster_join(serve_db *db, const na_config *nc, const char *body, size
 				  : "the TPM signature of the boot ticket does not verify",
 			      ret_status, ret);
 	}
-	r = random_hex(32, key);
+	/* Everything that can fail is made before the ticket is spent, so that a failure (a
+	 * full disk) leaves the ticket good for the node's next try instead of "replayed".
+	 * The tokens and the node password are the cluster's and the machine's, made once. */
+	r = role_token(db, role, ca_hash, &token);
+	if (r >= 0 && role == ROLE_SERVER_INIT)
+		r = cluster_secret(db, "agent_token", 32, &agent_token);
+	if (r >= 0) {
+		r = serve_db_credential_get(db, machine, "node_password", &password);
+		if (r == -ENOENT) {
+			char fresh[33];
+
+			/* as K3s makes one (16 random bytes, hex), kept for the next boots */
+			r = random_hex(16, fresh);
+			if (r >= 0)
+				r = serve_db_credential_set(db, machine, "node_password", fresh);
+			if (r >= 0 && !(password = strdup(fresh)))
+				r = -ENOMEM;
+			explicit_bzero(fresh, sizeof(fresh));
+		}
+	}
+	if (r >= 0 && role == ROLE_SERVER_INIT) {
+		/* only once: a second server-init that got past the check above loses here */
+		r = serve_db_kv_set(db, "init_machine", idbuf, true);
+		if (r == 0) {
+			free(init);
+			init = NULL;
+			r = serve_db_kv_get(db, "init_machine", &init);
+			if (r >= 0 && strcmp(init, idbuf))
+				return refuse(403, "role-taken",
+					      "another machine created the cluster", ret_status,
+					      ret);
+		}
+	}
+	if (r >= 0)
+		r = random_hex(32, key);
 	if (r >= 0)
 		r = sha256_hex(key, 64, key_hash);
 	if (r < 0)
@@ -394,33 +454,12 @@ int serve_cluster_join(serve_db *db, const na_config *nc, const char *body, size
 				    "was fetched for it since",
 			      ret_status, ret);
 	}
-	if (r < 0)
-		return r;
-	if (tpm_pin) {
+	if (r >= 0 && tpm_pin) {
 		r = serve_db_credential_set(db, machine, "tpm_key", tpm_pin);
-		if (r < 0)
-			return r;
-		machine_event(db, machine, "tpm key pinned", NULL);
-	}
-	if (role == ROLE_SERVER_INIT)
-		(void)serve_db_kv_set(db, "init_machine", idbuf, true);
-	r = role_token(db, role, ca_hash, &token);
-	if (r >= 0 && role == ROLE_SERVER_INIT)
-		r = cluster_secret(db, "agent_token", 32, &agent_token);
-	if (r >= 0 && serve_db_credential_get(db, machine, "node_password", &password) < 0) {
-		char fresh[33];
-
-		/* as K3s makes one (16 random bytes, hex), kept for the machine's next boots */
-		r = random_hex(16, fresh);
 		if (r >= 0)
-			r = serve_db_credential_set(db, machine, "node_password", fresh);
-		if (r >= 0)
-			password = strdup(fresh);
-		explicit_bzero(fresh, sizeof(fresh));
-		if (r >= 0 && !password)
-			r = -ENOMEM;
+			machine_event(db, machine, "tpm key pinned", NULL);
 	}
-	if (r >= 0)
+	if (r >= 0 && !kept_role)
 		r = serve_db_credential_set(db, machine, "role", na_role_name(role));
 	answer = json_object_new_object();
 	if (r < 0 || !answer) {
@@ -535,6 +574,7 @@ typedef struct retire_job {
 	na_log log;
 	int64_t machine;
 	char *node, *server, *ca_hash, *api_token;
+	char *uuid; /* the machine's SMBIOS UUID, NULL when serve knows none */
 } retire_job;
 
 static void retire_job_free(retire_job *j)
@@ -542,6 +582,7 @@ static void retire_job_free(retire_job *j)
 	if (j->api_token)
 		explicit_bzero(j->api_token, strlen(j->api_token));
 	free(j->node);
+	free(j->uuid);
 	free(j->server);
 	free(j->ca_hash);
 	free(j->api_token);
@@ -580,6 +621,45 @@ static int cluster_ca(const char *server, const char *ca_hash, char **ret, char 
 	return 0;
 }
 
+/*
+ * The node name comes from the machine's report, which is not authenticated: before serve
+ * cordons and deletes a Node, the Node must be this machine. The kubelet posts the SMBIOS
+ * UUID as status.nodeInfo.systemUUID (cadvisor reads /sys/class/dmi/id/product_uuid); a Node
+ * of another UUID is left alone. 0 when it matches, the Node is gone, or serve knows no UUID
+ * for the machine (then the name is all it has).
+ */
+static int node_is_machine(kube_client *c, const retire_job *j, char **ret_err)
+{
+	_cleanup_json_ json_object *node = NULL;
+	json_object *st, *info, *v;
+	const char *uuid = NULL;
+	int r;
+
+	if (!j->uuid)
+		return 0;
+	r = kube_get_node(c, j->node, &node, ret_err);
+	if (r == -ENOENT) {
+		free(*ret_err);
+		*ret_err = NULL;
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	if (json_object_object_get_ex(node, "status", &st) &&
+	    json_object_object_get_ex(st, "nodeInfo", &info) &&
+	    json_object_object_get_ex(info, "systemUUID", &v) &&
+	    json_object_is_type(v, json_type_string))
+		uuid = json_object_get_string(v);
+	if (uuid && !strcasecmp(uuid, j->uuid))
+		return 0;
+	if (asprintf(ret_err,
+		     "Node %s reports system UUID %s, not this machine's %s: it is another "
+		     "machine's (a report named the wrong node), left alone",
+		     j->node, uuid && *uuid ? uuid : "(none)", j->uuid) < 0)
+		*ret_err = NULL;
+	return -EPERM;
+}
+
 static void *retire_thread(void *arg)
 {
 	retire_job *j = arg;
@@ -590,6 +670,8 @@ static void *retire_thread(void *arg)
 	r = cluster_ca(j->server, j->ca_hash, &ca, &err);
 	if (r >= 0)
 		r = kube_client_new_bearer(j->server, ca, j->api_token, 20, &c, &err);
+	if (r >= 0)
+		r = node_is_machine(c, j, &err);
 	if (r >= 0)
 		r = kube_node_retire(c, j->node, &j->log, &summary, &err);
 	if (r < 0) {
@@ -615,6 +697,8 @@ static void *retire_thread(void *arg)
 
 int serve_cluster_retire(serve_server *s, int64_t machine, char **ret_msg)
 {
+	_cleanup_(serve_machine_freep) serve_machine *m = NULL;
+	char idbuf[32];
 	retire_job *j;
 	pthread_t thread;
 	int r = serve_db_credentials_revoke(s->db, machine);
@@ -629,6 +713,14 @@ int serve_cluster_retire(serve_server *s, int64_t machine, char **ret_msg)
 	j->db = s->db;
 	j->log = s->log;
 	j->machine = machine;
+	snprintf(idbuf, sizeof(idbuf), "%" PRId64, machine);
+	r = serve_machine_get(s->db, idbuf, &m);
+	if (r >= 0 && m->uuid && !(j->uuid = strdup(m->uuid)))
+		r = -ENOMEM;
+	if (r < 0) {
+		retire_job_free(j);
+		return r;
+	}
 	if (serve_db_credential_get(s->db, machine, "node_name", &j->node) < 0 ||
 	    serve_db_kv_get(s->db, "server", &j->server) < 0 ||
 	    serve_db_kv_get(s->db, "ca_hash", &j->ca_hash) < 0 ||

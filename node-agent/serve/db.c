@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -216,6 +217,24 @@ static int migrate(serve_db *db, char **ret_err)
 	return 0;
 }
 
+/* The database holds the cluster's tokens and node passwords: 0600, also a file an older
+ * serve made 0644 (umask only covers files made from now on). SQLite gives its -wal and
+ * -shm files the database's mode; ones already there are set too. */
+static int db_files_private(const char *path)
+{
+	static const char *const suffixes[] = {"", "-wal", "-shm"};
+
+	for (size_t i = 0; i < ELEMENTSOF(suffixes); i++) {
+		_cleanup_free_ char *p = NULL;
+
+		if (asprintf(&p, "%s%s", path, suffixes[i]) < 0)
+			return -ENOMEM;
+		if (chmod(p, 0600) < 0 && errno != ENOENT)
+			return -errno;
+	}
+	return 0;
+}
+
 int serve_db_open(const char *path, serve_db **ret, char **ret_err)
 {
 	serve_db *db;
@@ -244,6 +263,8 @@ int serve_db_open(const char *path, serve_db **ret, char **ret_err)
 	}
 	if (r >= 0)
 		r = migrate(db, ret_err);
+	if (r >= 0)
+		r = db_files_private(path);
 	if (r < 0) {
 		if (ret_err && !*ret_err)
 			*ret_err = strdup(db->h ? sym_sqlite3_errmsg(db->h) : "out of memory");
@@ -1194,7 +1215,8 @@ int serve_db_credentials_revoke(serve_db *db, int64_t machine)
 	/* the node's name stays: a retired machine's Node may still have to go */
 	int r = db_prepare(db, &s,
 			   "UPDATE credentials SET ticket = NULL, ticket_used = 0,"
-			   " machine_key_sha256 = NULL, node_password = NULL, tpm_key = NULL"
+			   " machine_key_sha256 = NULL, node_password = NULL, tpm_key = NULL,"
+			   " role = NULL"
 			   " WHERE machine_id = ?;",
 			   "i", machine);
 

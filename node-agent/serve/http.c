@@ -41,6 +41,7 @@
 #include "inventory/inventory-json.h"
 #include "report/deliver.h"
 #include "report/report-internal.h"
+#include "kube/kube.h"
 #include "serve/serve.h"
 
 /* A fleet booting at once (after a power cut: every machine reports within a second or two)
@@ -310,8 +311,11 @@ static void report_node(serve_server *s, json_object *env, int64_t machine)
 	snprintf(id, sizeof(id), "%" PRId64, machine);
 	if (serve_machine_get(s->db, id, &m) < 0 || strcmp(m->state, "accepted"))
 		return;
+	/* a name that is no Kubernetes node name is not kept (it would reach the log and a
+	 * URL path of the retire) */
 	if (!json_object_object_get_ex(node, "name", &name) ||
-	    !json_object_is_type(name, json_type_string))
+	    !json_object_is_type(name, json_type_string) ||
+	    !kube_name_valid(json_object_get_string(name)))
 		name = NULL;
 	if (asprintf(&by, "node %s", name ? json_object_get_string(name) : "(unnamed)") < 0) {
 		by = NULL;

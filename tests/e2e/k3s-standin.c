@@ -627,20 +627,33 @@ static int kubelet_call(const char *method, const char *url, const char *ctype, 
 	return code == ok || code == ok2 ? 0 : -1;
 }
 
+/* The first line of PATH in BUF ("" when it cannot be read). */
+static void first_line(const char *path, char *line, size_t size)
+{
+	FILE *f = fopen(path, "re");
+
+	line[0] = '\0';
+	if (!f)
+		return;
+	if (!fgets(line, (int)size, f))
+		line[0] = '\0';
+	line[strcspn(line, "\n")] = '\0';
+	fclose(f);
+}
+
 /* 5. register and report Ready, as system:node:<name>. 0 or -1. */
 static int register_node(const char *server, const k3s_config *c)
 {
-	/* the kubelet posts this boot's ID with its status (nodestatus MachineInfo) */
-	char ts[32], boot_id[64] = "", *body = NULL, *url = NULL;
-	FILE *bf = fopen("/proc/sys/kernel/random/boot_id", "re");
+	/* the kubelet posts this boot's ID and the machine's SMBIOS UUID with its status
+	 * (nodestatus MachineInfo: cadvisor's BootID and SystemUUID, the latter read from
+	 * /sys/class/dmi/id/product_uuid) */
+	char ts[32], boot_id[64], system_uuid[64], *body = NULL, *url = NULL;
 	int r = -1;
 
-	if (bf) {
-		if (!fgets(boot_id, sizeof(boot_id), bf))
-			boot_id[0] = '\0';
-		boot_id[strcspn(boot_id, "\n")] = '\0';
-		fclose(bf);
-	}
+	first_line("/proc/sys/kernel/random/boot_id", boot_id, sizeof(boot_id));
+	first_line("/sys/class/dmi/id/product_uuid", system_uuid, sizeof(system_uuid));
+	if (strspn(system_uuid, "0123456789abcdefABCDEF-") != strlen(system_uuid))
+		system_uuid[0] = '\0';
 	if (asprintf(&body,
 		     "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"%s\","
 		     "\"labels\":%s},\"spec\":{\"taints\":%s}}",
@@ -654,11 +667,12 @@ static int register_node(const char *server, const k3s_config *c)
 	url = body = NULL;
 	log_time(ts);
 	if (asprintf(&body,
-		     "{\"status\":{\"nodeInfo\":{\"bootID\":\"%s\"},\"conditions\":[{\"type\":"
+		     "{\"status\":{\"nodeInfo\":{\"bootID\":\"%s\",\"systemUUID\":\"%s\"},"
+		     "\"conditions\":[{\"type\":"
 		     "\"Ready\",\"status\":\"True\",\"reason\":\"KubeletReady\",\"message\":"
 		     "\"kubelet is posting ready status (test stand-in)\",\"lastHeartbeatTime\":"
 		     "\"%s\",\"lastTransitionTime\":\"%s\"}]}}",
-		     boot_id, ts, ts) < 0 ||
+		     boot_id, system_uuid, ts, ts) < 0 ||
 	    asprintf(&url, "%s/api/v1/nodes/%s/status", server, c->node_name) < 0)
 		goto out;
 	r = kubelet_call("PATCH", url, "application/strategic-merge-patch+json", body, 200, 200,
