@@ -37,6 +37,7 @@ DB_KEY_CA_HASH=ca_hash              # pinned by the server-init's POST /api/v1/c
 DB_KEY_SERVER_URL=server            # the server URL it posted
 DB_CRED_TABLE=credentials           # (machine_id, ticket, ..., node_password, node_name, role)
 DB_CRED_PASSWORD=node_password
+DB_CRED_TPM=tpm_key                 # the SPKI PEM pinned at the first signed join request
 # The double's runtime hook for serve's tokens (k3s-double.py: users "server" and "node")
 DOUBLE_TOKENS_HOOK=/_double/k3s-tokens
 # The ServiceAccount serve retires with (contract section 3), as the double names its user.
@@ -49,7 +50,7 @@ why=""
 [ -z "$why" ] && [ "$(id -u)" -ne 0 ] && why="needs root"
 [ -z "$why" ] && [ ! -s "$img/vmlinuz" ] && why="no image in $img (make image)"
 [ -z "$why" ] && [ ! -x "$standin" ] && why="no $standin (make)"
-for p in dnsmasq qemu-system-x86_64 curl jq openssl socat cpio python3 mkfs.ext4; do
+for p in dnsmasq qemu-system-x86_64 curl jq openssl socat cpio python3 mkfs.ext4 swtpm; do
 	[ -z "$why" ] && ! command -v $p >/dev/null 2>&1 && why="$p not installed (tests/install-deps.sh test)"
 done
 id=$$
@@ -167,8 +168,12 @@ printf '[Service]\nExecStartPre=/usr/local/bin/k3s-standin-api-token\n' \
 printf '[Journal]\nForwardToConsole=yes\nMaxLevelConsole=info\n' >"$o/etc/systemd/journald.conf.d/50-console.conf"
 mkdir -p "$w/image"
 ln -s "$(cd "$img" && pwd)/vmlinuz" "$w/image/vmlinuz"
-{ cat "$img/initrd" && (cd "$o" && find . | LC_ALL=C sort | cpio -o -H newc --owner=0:0 --quiet); } \
-	>"$w/image/initrd"
+# The kernel takes an uncompressed cpio after a compressed one only at an offset that is a
+# multiple of 4 (init/initramfs.c: `*buf == '0' && !(this_header & 3)`), else "Initramfs
+# unpacking failed: invalid magic" and the overlay is silently missing: zeros pad it (skipped).
+isz=$(stat -c %s "$img/initrd")
+{ cat "$img/initrd" && head -c $(((4 - isz % 4) % 4)) /dev/zero &&
+	(cd "$o" && find . | LC_ALL=C sort | cpio -o -H newc --owner=0:0 --quiet); } >"$w/image/initrd"
 ok $? "serve's image: the image's kernel, its initrd + the stand-in k3s ($(($(stat -c %s "$w/image/initrd") >> 20)) MiB)"
 
 # --- serve: the operator's node config without a cluster section (serve makes the cluster) ---
@@ -289,6 +294,21 @@ stop_machine() { # NAME
 	kill "$_p" 2>/dev/null
 	wait "$_p" 2>/dev/null
 }
+# m2 has a TPM 2.0: swtpm on a unix socket (QEMU's tpm-tis), its state kept across m2's boots
+# (the same owner seed, the same machine key); it ends with the QEMU that used it (--terminate)
+tpm_on() {
+	rm -f "$w/tpm-m2.sock"
+	mkdir -p "$w/tpm-m2"
+	swtpm socket --tpm2 --tpmstate dir="$w/tpm-m2" --ctrl type=unixio,path="$w/tpm-m2.sock" \
+		--terminate 2>>"$w/swtpm.log" &
+	pids="$pids $!"
+	for _i in $(seq 50); do
+		[ -S "$w/tpm-m2.sock" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+m2_args="-chardev socket,id=chrtpm,path=$w/tpm-m2.sock -tpmdev emulator,id=tpm0,chardev=chrtpm -device tpm-tis,tpmdev=tpm0"
 mac1=52:54:00:79:00:11 mac2=52:54:00:79:00:12 mac3=52:54:00:79:00:13
 uuid1=6b1d4f2e-3c5a-4e7b-9d8c-790000000001
 uuid2=6b1d4f2e-3c5a-4e7b-9d8c-790000000002
@@ -301,7 +321,8 @@ start=$(date +%s)
 machine m1 NA990001 $mac1 $uuid1 -drive "file=$w/data1.img,if=none,id=d1,format=raw" \
 	-device nvme,serial=NA99DATA1,drive=d1
 sleep 5
-machine m2 NA990002 $mac2 $uuid2
+tpm_on || diag "swtpm for m2 did not start: $(cat "$w/swtpm.log")"
+machine m2 NA990002 $mac2 $uuid2 $m2_args
 machine m3 NA990003 $mac3 $uuid3
 
 # nodes_ready: the Ready nodes the double holds, sorted, space-separated
@@ -318,6 +339,7 @@ cycled=""
 deadline=$(($(date +%s) + ${NA_CLUSTER_WAIT:-900}))
 while [ "$(date +%s)" -lt $deadline ]; do
 	[ "$(nodes_ready)" = "$want" ] && break
+	grep -aq 'Initramfs unpacking failed' "$w"/m*.console 2>/dev/null && break
 	for n in 1 2 3; do
 		case " $cycled " in *" m$n "*) continue ;; esac
 		eval "c=\$con_m$n"
@@ -326,7 +348,8 @@ while [ "$(date +%s)" -lt $deadline ]; do
 			continue
 		diag "m$n: its first boot was inventory only (accepted by its report): switched off and on ($(since))"
 		stop_machine m$n
-		eval "machine m$n NA99000$n \$mac$n \$uuid$n $([ $n = 1 ] && echo '$m1_args')"
+		[ $n = 2 ] && tpm_on
+		eval "machine m$n NA99000$n \$mac$n \$uuid$n \$m${n}_args"
 		cycled="$cycled m$n"
 	done
 	# a machine that is off (QEMU exited) will not come
@@ -335,6 +358,7 @@ while [ "$(date +%s)" -lt $deadline ]; do
 	done
 	sleep 1
 done
+unlike "$(cat "$w"/m*.console)" 'Initramfs unpacking failed' "every machine unpacked the image's initrd and the overlay"
 tokens_given
 ok $? "serve made the cluster's server and agent tokens (its database), the double took them$(tokens_given &&
 	echo " $(($(cut -d' ' -f2 "$w/double-tokens.status" | cut -d. -f1) - t0)) s after the start")"
@@ -394,13 +418,25 @@ is "$(cut -f1 "$w/secret-passwords.tsv" | tr '\n' ' ')" "NA990001 NA990002 NA990
 	"serve keeps a node password for each machine"
 is "$(cut -f2 "$w/secret-passwords.tsv" | grep -Ecx '[0-9a-f]{32}')" 3 "... 32 hex digits each"
 
+# m2's TPM: its boot job signed the ticket with the TPM's key, serve pinned that key
+grep -aq 'node-agent\[[0-9]*\]: credentials: the ticket is signed by this machine.s TPM key' "$con_m2"
+ok $? "m2 (swtpm as tpm-tis): its boot job signed the ticket with the TPM's machine key"
+grep -aq 'node-agent\[[0-9]*\]: credentials: no TPM 2.0 .*hardware identity' "$con_m1"
+ok $? "m1 (no TPM): its boot job says serve knows it by its hardware identity"
+is "$(dbq "SELECT m.serial FROM $DB_CRED_TABLE c JOIN machines m ON m.id = c.machine_id
+	WHERE c.$DB_CRED_TPM IS NOT NULL ORDER BY m.serial;" | tr '\n' ' ')" "NA990002 " \
+	"serve pinned m2's TPM key, and no key for the machines without a TPM"
+tpm_key1=$(dbq "SELECT c.$DB_CRED_TPM FROM $DB_CRED_TABLE c JOIN machines m ON m.id = c.machine_id WHERE m.serial = 'NA990002';")
+like "$(machines show "$code2" 2>&1)" "TPM key pinned" "machines show $code2: TPM key pinned"
+
 # --- m2 (diskless) reboots: RAM kept nothing, serve gives it the same node password ---
 secret_uid=$(double /_double/secrets | jq -r --arg s "$node2.node-password.k3s" '.[$s].metadata.uid')
 boot_id1=$(nodeq $node2 .status.nodeInfo.bootID)
 double /_double/log -X DELETE >/dev/null
 stop_machine m2
 start=$(date +%s)
-machine m2 NA990002 $mac2 $uuid2
+tpm_on
+machine m2 NA990002 $mac2 $uuid2 $m2_args
 wait_for "$con_m2" "node-agent\\[[0-9]*\\]: join: (ok|failed|skipped)" "${NA_CLUSTER_WAIT:-900}"
 grep -aq "node-agent\[[0-9]*\]: join: ok: node $node2 Ready as agent" "$con_m2"
 ok $? "m2 rebooted (no disk) and joined again as $node2 ($(($(date +%s) - start)) s)"
@@ -417,6 +453,8 @@ is "$(jq -r '[.[] | select(.path | startswith("/v1-k3s/")) | .status] | unique |
 	"... its kubelet certificates were given, none refused (no \"Node password rejected\")"
 grep -aq 'k3s\[[0-9]*\]: .*Node password rejected' "$con_m2"
 ok $((! $?)) "... and none on its console"
+is "$(dbq "SELECT c.$DB_CRED_TPM FROM $DB_CRED_TABLE c JOIN machines m ON m.id = c.machine_id WHERE m.serial = 'NA990002';")" \
+	"$tpm_key1" "... its ticket signed again by the TPM key serve pinned (the same key after the reboot)"
 
 # --- m3 is retired through serve: cordoned, drained, its Node deleted with serve's token ---
 double /_double/log -X DELETE >/dev/null

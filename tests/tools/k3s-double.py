@@ -717,6 +717,9 @@ CONDITION_TEXT = {  # what the kubelet reports (pkg/kubelet/nodestatus/setters.g
 class Cluster:
     def __init__(self):
         self.lock = threading.Lock()
+        # API requests not yet in the log: each is recorded after its answer went out, so a
+        # client may see the answer first; GET and DELETE of /_double/log wait for them
+        self.unrecorded = 0
         self.rv = 100
         self.nodes = {}
         self.log = []
@@ -1384,6 +1387,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             time.sleep(STATE.delay)
         body = b""
         user = None
+        with STATE.lock:
+            STATE.unrecorded += 1
         try:
             body = self.read_body()
             if path == "/cacerts" and self.command in ("GET", "HEAD"):
@@ -1412,6 +1417,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         finally:
             if not path.startswith("/_double/"):
                 self.record(user, body)
+            with STATE.lock:
+                STATE.unrecorded -= 1
             self.save_state()
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = do_HEAD = lambda self: self.dispatch()
@@ -1892,6 +1899,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except ValueError:
             return self.send_obj(400, {"error": "body is not JSON"})
         q = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        if path == "/_double/log":
+            # what was answered is in the log (at most 5 s for a slow handler thread)
+            for _ in range(100):
+                with STATE.lock:
+                    if STATE.unrecorded <= 0:
+                        break
+                time.sleep(0.05)
         if path == "/_double/log" and self.command == "GET":
             with STATE.lock:
                 return self.send_obj(200, STATE.log)
